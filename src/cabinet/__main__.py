@@ -1,0 +1,3 @@
+from cabinet.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""Account information: read and update one's own profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep
+from cabinet.apis.account.schemas import InfoChangeRequest, User
+from cabinet.domains.identity.schemas import AccountPatch
+from cabinet.models import User as UserRow
+
+router = APIRouter(tags=["Info"])
+
+
+def user_out(user: UserRow) -> User:
+    return User(
+        username=user.username,
+        specification=user.specification,
+        email=user.email,
+        phone=user.phone,
+        company_key=user.company.key,
+        enabled=user.enabled,
+        roles=list(user.roles)[:5],
+        timezone=user.timezone,
+        edit_date=user.edited_at,
+        creation_date=user.created_at,
+        attributes=user.attributes,
+    )
+
+
+@router.get("/info", operation_id="read_info", summary="Getting a account information.", response_model=User)
+async def read_info(principal: CurrentPrincipal, svc: ServicesDep) -> User:
+    return user_out(await svc.identity.get_account(principal))
+
+
+@router.put("/info", operation_id="update_info", summary="Updating the account information.", response_model=User)
+async def update_info(body: InfoChangeRequest, principal: CurrentPrincipal, svc: ServicesDep) -> User:
+    patch = AccountPatch()
+    for name in body.model_fields_set & {"specification", "email", "phone", "attributes"}:
+        value = getattr(body, name)
+        if name == "attributes":
+            if value is None:  # the client treats a null list as absent: keep
+                continue
+            value = [a.model_dump() for a in value]
+        setattr(patch, name, value)
+    return user_out(await svc.identity.update_account(principal, patch))

@@ -1,0 +1,50 @@
+"""create_app(settings): the root app. Its lifespan builds Resources and Services; it mounts the APIs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from cabinet import __version__
+from cabinet.apis.account.app import build_app as build_account_app
+from cabinet.core.clock import Clock
+from cabinet.core.http.middleware import TraceAndLimitMiddleware
+from cabinet.core.http.runtime import Runtime
+from cabinet.core.logging import configure_logging
+from cabinet.domains.registry import build_services
+from cabinet.resources import build_resources
+from cabinet.settings import Settings
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime = Runtime(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        resources = build_resources(settings, clock=clock)
+        runtime.resources = resources
+        runtime.services = build_services(resources)
+        try:
+            yield
+        finally:
+            runtime.services = None
+            await resources.close()
+
+    app = FastAPI(title="cabinet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.runtime = runtime
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        """Liveness plus database reachability, for load balancers."""
+        db_ok = await runtime.resources.database_ok()
+        return JSONResponse({"status": "ok" if db_ok else "unavailable", "database": db_ok},
+                            status_code=200 if db_ok else 503)
+
+    app.mount("/account", build_account_app(runtime))
+    app.add_middleware(TraceAndLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,91 @@
+"""The unit of work: the only place that commits or rolls back.
+
+A service method decorated with ``@transactional`` runs inside one unit of work; nested service calls join
+the outer one. Repositories reach the session with ``current_session()``. Callbacks registered with
+``after_commit`` run only once the commit has succeeded (events, jobs).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+
+@dataclass(slots=True)
+class _Unit:
+    session: AsyncSession
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+_active: ContextVar[_Unit | None] = ContextVar("cabinet_uow", default=None)
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
+    outer = _active.get()
+    if outer is not None:
+        yield outer.session
+        return
+    async with db.sessionmaker() as session:
+        unit = _Unit(session)
+        token = _active.set(unit)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            _active.reset(token)
+    for callback in unit.after_commit:
+        await callback()
+
+
+def current_session() -> AsyncSession:
+    unit = _active.get()
+    if unit is None:
+        raise RuntimeError("no unit of work is active: call repositories from a @transactional service method")
+    return unit.session
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    unit = _active.get()
+    if unit is None:
+        raise RuntimeError("after_commit outside a unit of work")
+    unit.after_commit.append(callback)
+
+
+class _HasDatabase(Protocol):
+    db: Database
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound=_HasDatabase)
+
+
+def transactional(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Run a service method as one unit of work (joining the caller's, if one is active)."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
+        async with unit_of_work(self.db):
+            return await fn(self, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,41 @@
+"""Counters on a shared store (the ``limits`` library): in-process memory (embedded) or Redis (scale-out).
+
+Used for login throttling now and for quotas and Data API limits later; both backends are atomic, and Redis
+makes them exact across processes.
+"""
+
+from __future__ import annotations
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
+    if redis_url is None:
+        return MemoryStorage()
+    scheme, sep, rest = redis_url.partition("://")
+    uri = f"async+{scheme}://{rest}" if not scheme.startswith("async+") else redis_url
+    return RedisStorage(uri, implementation="redispy", key_prefix=f"{key_prefix}:limits")
+
+
+class AttemptThrottle:
+    """Counts failed attempts per key in a moving window; refuses once the window is full."""
+
+    def __init__(self, storage: Storage, spec: str, namespace: str) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._item: RateLimitItem = parse(spec)
+        self._namespace = namespace
+
+    @property
+    def window_seconds(self) -> int:
+        return int(self._item.get_expiry())
+
+    async def allowed(self, key: str) -> bool:
+        return await self._limiter.test(self._item, self._namespace, key)
+
+    async def record_failure(self, key: str) -> None:
+        await self._limiter.hit(self._item, self._namespace, key)
+
+    async def reset(self, key: str) -> None:
+        await self._limiter.clear(self._item, self._namespace, key)

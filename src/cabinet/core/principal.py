@@ -1,0 +1,31 @@
+"""Who is calling: resolved once per request by the API's auth dependency, passed to services."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from cabinet.core.roles import Permission, Role, has_permission
+
+
+class CredentialKind(enum.StrEnum):
+    ACCESS = "access"  # user access token (Account API, contractor UserAuth)
+    SERVICE = "service"  # contractor service (refresh) token: buys a new pair only
+    FIELD_LINK = "field_link"  # temporary link for field staff
+    API_KEY = "api_key"  # long-lived integration key
+    SESSION = "session"  # Data API login session
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    username: str
+    company_id: int
+    company_key: str
+    roles: tuple[Role, ...]
+    timezone: int
+    credential: CredentialKind
+    credential_id: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return has_permission(self.roles, permission)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from cabinet.core.errors import CabinetError, ErrorKind
+
+
+class InvalidCredentials(CabinetError):
+    mnemonic = "invalid_credentials"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Wrong username or password"
+
+
+class AccountInactive(CabinetError):
+    mnemonic = "account_inactive"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "The user is disabled"
+
+
+class LoginThrottled(CabinetError):
+    mnemonic = "login_throttled"
+    kind = ErrorKind.THROTTLED
+    default_message = "Too many failed sign-in attempts; try again later"
+
+
+class AccessTokenInvalid(CabinetError):
+    mnemonic = "access_token_invalid"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The access token is invalid"
+
+
+class AccessTokenExpired(CabinetError):
+    mnemonic = "access_token_expired"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The access token has expired"
+
+
+class AccessTokenRevoked(CabinetError):
+    mnemonic = "access_token_revoked"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The access token has been revoked"
+
+
+class CurrentPasswordWrong(CabinetError):
+    mnemonic = "current_password_wrong"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "The current password is wrong"
+
+
+class PasswordUnchanged(CabinetError):
+    mnemonic = "password_unchanged"
+    kind = ErrorKind.INVALID
+    default_message = "The new password must differ from the current one"
+
+
+class UserInvalid(CabinetError):
+    mnemonic = "user_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "The user data break a rule"
+
+
+class UserAlreadyExists(CabinetError):
+    mnemonic = "user_already_exists"
+    kind = ErrorKind.CONFLICT
+    default_message = "A user with this username already exists"
+
+
+class UserNotFound(CabinetError):
+    mnemonic = "user_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "User not found"
+
+
+class CompanyNotFound(CabinetError):
+    mnemonic = "company_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Company not found"

@@ -1,0 +1,267 @@
+"""Identity use cases: sign in, resolve and validate tokens, change password, read and edit one's account,
+create users. Each public method is one unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.uow import Database, transactional
+from cabinet.core.errors import FieldIssue
+from cabinet.core.limits import AttemptThrottle
+from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.roles import MAX_ROLES_PER_USER, Role
+from cabinet.core.security.passwords import PasswordHasher
+from cabinet.core.security.tokens import TokenCodec, TokenInvalid
+from cabinet.domains.identity.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenRevoked,
+    AccountInactive,
+    CompanyNotFound,
+    CurrentPasswordWrong,
+    InvalidCredentials,
+    LoginThrottled,
+    PasswordUnchanged,
+    UserAlreadyExists,
+    UserInvalid,
+    UserNotFound,
+)
+from cabinet.domains.identity.repository import CompanyRepository, UserRepository
+from cabinet.domains.identity.schemas import (
+    COMPANY_KEY_RE,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    UNSET,
+    USERNAME_RE,
+    AccountPatch,
+    IssuedToken,
+    UserCreate,
+)
+from cabinet.models import Company, User
+
+DEFAULT_TOKEN_TTL = timedelta(seconds=86_400)
+MAX_ATTRIBUTES = 250
+
+
+class IdentityService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        tokens: TokenCodec,
+        user_throttle: AttemptThrottle,
+        ip_throttle: AttemptThrottle,
+        max_token_ttl: timedelta,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.hasher = hasher
+        self.tokens = tokens
+        self.user_throttle = user_throttle
+        self.ip_throttle = ip_throttle
+        self.max_token_ttl = max_token_ttl
+        self.users = UserRepository()
+        self.companies = CompanyRepository()
+
+    # --- sign-in -----------------------------------------------------------------------------------
+    @transactional
+    async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
+        """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify."""
+        ip_key = client_ip or "unknown"
+        throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
+        user = await self.users.get_by_username(username)
+        password_ok = await self.hasher.verify(user.password_hash if user else None, password)
+        if throttled:
+            raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
+        if user is None or not password_ok:
+            await self.user_throttle.record_failure(username)
+            await self.ip_throttle.record_failure(ip_key)
+            raise InvalidCredentials()
+        if not user.enabled:
+            raise AccountInactive()
+        await self.user_throttle.reset(username)
+        if self.hasher.needs_rehash(user.password_hash or ""):
+            user.password_hash = await self.hasher.hash(password)
+        return self._issue(user, ttl)
+
+    def _issue(self, user: User, ttl: timedelta) -> IssuedToken:
+        ttl = min(ttl, self.max_token_ttl)
+        token, claims = self.tokens.issue(
+            user_id=user.id,
+            company=user.company.key,
+            roles=user.roles,
+            typ=CredentialKind.ACCESS.value,
+            ver=user.token_version,
+            now=self.clock.now(),
+            ttl=ttl,
+        )
+        return IssuedToken(token=token, expires_at=claims.expires_at)
+
+    # --- tokens ------------------------------------------------------------------------------------
+    @transactional
+    async def resolve_access_token(self, token: str) -> Principal:
+        """The principal behind a live access token, or an Access* error saying why not."""
+        try:
+            claims = self.tokens.decode(token, now=self.clock.now())
+        except TokenInvalid as exc:
+            raise (AccessTokenExpired() if exc.expired else AccessTokenInvalid()) from exc
+        if claims.typ != CredentialKind.ACCESS.value:
+            raise AccessTokenInvalid()
+        user = await self.users.get_by_id(claims.user_id)
+        if user is None or user.company.key != claims.company:
+            raise AccessTokenInvalid()
+        if claims.ver != user.token_version:
+            raise AccessTokenRevoked()
+        if not user.enabled:
+            raise AccountInactive()
+        return Principal(
+            user_id=user.id,
+            username=user.username,
+            company_id=user.company_id,
+            company_key=user.company.key,
+            roles=tuple(Role(r) for r in user.roles),
+            timezone=user.timezone,
+            credential=CredentialKind.ACCESS,
+            credential_id=claims.jti,
+        )
+
+    async def validate_token(self, token: str) -> tuple[bool, tuple[Role, ...]]:
+        """(valid, roles): a dead token of any kind is simply not valid."""
+        try:
+            principal = await self.resolve_access_token(token)
+        except (AccessTokenInvalid, AccessTokenExpired, AccessTokenRevoked, AccountInactive):
+            return False, ()
+        return True, principal.roles
+
+    # --- own account -------------------------------------------------------------------------------
+    @transactional
+    async def change_password(self, principal: Principal, current: str, new: str) -> IssuedToken:
+        user = await self._own_user(principal)
+        if not await self.hasher.verify(user.password_hash, current):
+            raise CurrentPasswordWrong()
+        if current == new:
+            raise PasswordUnchanged()
+        _check_password(new)
+        user.password_hash = await self.hasher.hash(new)
+        user.token_version += 1
+        user.edited_at = self.clock.now()
+        return self._issue(user, DEFAULT_TOKEN_TTL)
+
+    @transactional
+    async def get_account(self, principal: Principal) -> User:
+        return await self._own_user(principal)
+
+    @transactional
+    async def update_account(self, principal: Principal, patch: AccountPatch) -> User:
+        user = await self._own_user(principal)
+        for name in ("specification", "email", "phone"):
+            value = getattr(patch, name)
+            if value is not UNSET:
+                setattr(user, name, value)
+        if patch.attributes is not UNSET:
+            user.attributes = _checked_attributes(patch.attributes or [])
+        user.edited_at = self.clock.now()
+        return user
+
+    async def _own_user(self, principal: Principal) -> User:
+        user = await self.users.get_in_company(principal.user_id, principal.company_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    # --- operators -----------------------------------------------------------------------------------
+    @transactional
+    async def create_user(self, command: UserCreate) -> User:
+        issues = _check_user(command)
+        if issues:
+            raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
+        company = await self.companies.get_by_key(command.company_key)
+        now = self.clock.now()
+        if company is None:
+            if not command.create_company:
+                raise CompanyNotFound(resource=command.company_key)
+            company = await self._add_company(command.company_key, now)
+        if await self.users.get_by_username(command.username) is not None:
+            raise UserAlreadyExists(resource=command.username)
+        user = User(
+            username=command.username,
+            company_id=company.id,
+            password_hash=await self.hasher.hash(command.password) if command.password else None,
+            enabled=command.enabled,
+            roles=[Role(r).value for r in command.roles],
+            specification=command.specification,
+            email=command.email,
+            phone=command.phone,
+            timezone=command.timezone,
+            attributes=_checked_attributes(command.attributes),
+            token_version=1,
+            created_at=now,
+            edited_at=now,
+        )
+        try:
+            await self.users.add(user)
+        except IntegrityError as exc:  # a concurrent create of the same username won the race
+            raise UserAlreadyExists(resource=command.username) from exc
+        user.company = company
+        return user
+
+    async def _add_company(self, key: str, now: datetime) -> Company:
+        """Create a company; if a concurrent request created it first, use that one."""
+        try:
+            return await self.companies.add_guarded(Company(key=key, detail=None, created_at=now, edited_at=now))
+        except IntegrityError:
+            company = await self.companies.get_by_key(key)
+            if company is None:
+                raise
+            return company
+
+    @transactional
+    async def set_enabled(self, username: str, enabled: bool) -> User:
+        """Enable or disable a user; disabling kills every token issued before."""
+        user = await self.users.get_by_username(username)
+        if user is None:
+            raise UserNotFound(resource=username)
+        if user.enabled != enabled:
+            user.enabled = enabled
+            user.token_version += 1
+            user.edited_at = self.clock.now()
+        return user
+
+
+def _check_password(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise UserInvalid(
+            f"password must be {PASSWORD_MIN}..{PASSWORD_MAX} characters",
+            issues=[FieldIssue("password", f"length must be {PASSWORD_MIN}..{PASSWORD_MAX}")],
+        )
+
+
+def _check_user(command: UserCreate) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    if not USERNAME_RE.fullmatch(command.username):
+        issues.append(FieldIssue("username", "username must be 2..256 word characters (letters, digits, _)"))
+    if not COMPANY_KEY_RE.fullmatch(command.company_key):
+        issues.append(FieldIssue("company_key", "company key must be 3..256 word characters (letters, digits, _)"))
+    if command.password is not None and not PASSWORD_MIN <= len(command.password) <= PASSWORD_MAX:
+        issues.append(FieldIssue("password", f"password must be {PASSWORD_MIN}..{PASSWORD_MAX} characters"))
+    if len(command.roles) > MAX_ROLES_PER_USER or len(set(command.roles)) != len(command.roles):
+        issues.append(FieldIssue("roles", f"at most {MAX_ROLES_PER_USER} distinct roles"))
+    if not -12 <= command.timezone <= 12:
+        issues.append(FieldIssue("timezone", "timezone must be -12..12"))
+    return issues
+
+
+def _checked_attributes(attributes: list[dict[str, object]]) -> list[dict[str, object]]:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise UserInvalid(f"at most {MAX_ATTRIBUTES} attributes", issues=[FieldIssue("attributes", "too many")])
+    keys = [a["key"] for a in attributes]
+    if len(set(keys)) != len(keys):
+        raise UserInvalid(
+            "attribute keys must be unique", issues=[FieldIssue("attributes", "attribute keys must be unique")]
+        )
+    return [dict(a) for a in attributes]

@@ -1,0 +1,28 @@
+"""The composition root of the domain services: built once per process from the Resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cabinet.core.limits import AttemptThrottle
+from cabinet.domains.identity.service import IdentityService
+from cabinet.resources import Resources, token_ttl_cap
+
+
+@dataclass
+class Services:
+    identity: IdentityService
+
+
+def build_services(resources: Resources) -> Services:
+    settings = resources.settings
+    identity = IdentityService(
+        resources.db,
+        clock=resources.clock,
+        hasher=resources.hasher,
+        tokens=resources.tokens,
+        user_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_username, "login-user"),
+        ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
+        max_token_ttl=token_ttl_cap(settings),
+    )
+    return Services(identity=identity)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cabinet.core.db.base import Base
+from cabinet.core.db.types import BigIntPK, JSONDoc, UTCDateTime
+from cabinet.models.company import Company
+
+
+class User(Base):
+    """A person or integration. ``id`` is the contractor area's int64 id; ``username`` is globally unique."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(256), unique=True)
+    company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="RESTRICT"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    roles: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
+    specification: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    timezone: Mapped[int] = mapped_column(Integer, default=0)
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
+    # Bumped by a password change, a lock or a disable: every token with an older `ver` is dead.
+    token_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    company: Mapped[Company] = relationship(lazy="joined", innerjoin=True)

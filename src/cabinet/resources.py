@@ -1,0 +1,68 @@
+"""Resources: the long-lived objects built once per process from Settings (in the root app's lifespan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from limits.aio.storage import Storage
+from sqlalchemy import text
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.engine import build_engine
+from cabinet.core.db.uow import Database
+from cabinet.core.limits import build_limit_storage
+from cabinet.core.security.passwords import PasswordHasher
+from cabinet.core.security.tokens import TokenCodec
+from cabinet.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    db: Database
+    limit_storage: Storage
+    clock: Clock
+    hasher: PasswordHasher
+    tokens: TokenCodec
+
+    async def database_ok(self) -> bool:
+        try:
+            async with self.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def limiter_ok(self) -> bool:
+        try:
+            return bool(await self.limit_storage.check())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.db.engine.dispose()
+
+
+def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resources:
+    secret = settings.resolved_secret()
+    if settings.is_embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.async_database_url, pool_size=settings.db_pool_size)
+    return Resources(
+        settings=settings,
+        db=Database(engine),
+        limit_storage=build_limit_storage(settings.redis_url, key_prefix=settings.redis_key_prefix),
+        clock=clock or Clock(),
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            concurrency=settings.password_hash_concurrency,
+        ),
+        tokens=TokenCodec(secret, algorithm=settings.jwt_algorithm),
+    )
+
+
+def token_ttl_cap(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.access_token_max_ttl_seconds)

@@ -1,0 +1,112 @@
+"""One Settings object, built once (from the environment with the CABINET_ prefix) and passed in.
+
+Nothing in cabinet reads the environment at import time: ``Settings()`` is called by the CLI or by tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE_NAME = "secret_key"
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot describe a working service (message says what to change)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CABINET_", extra="ignore")
+
+    # --- storage ---------------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path("./var"), description="Local data directory (SQLite file, blobs, secret).")
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///path or postgresql://user@host:port/db; default: SQLite file in the data dir.",
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:port/db; unset = in-process limiter.")
+    redis_key_prefix: str = Field(default="cabinet", description="Prefix of every Redis key cabinet writes.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret (JWT signing, sealing). Embedded profile: generated once into the data dir.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # --- identity ----------------------------------------------------------------------------------
+    env_name: str = Field(default="local", pattern=r"^\S{2,256}$", description="`env` in tracedata.")
+    pod_name: str | None = Field(default=None, description="`pod` in tracedata; default: hostname-pid.")
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    access_token_max_ttl_seconds: int = Field(default=31_556_926, ge=60)
+    argon2_time_cost: int = Field(default=2, ge=2, description="OWASP minimum: t=2 with m=19 MiB, p=1.")
+    argon2_memory_kib: int = Field(default=19_456, ge=19_456)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
+        ge=1,
+        description="Password hashes computed at once (threads); the rest wait, the event loop never does.",
+    )
+    login_failures_per_username: str = Field(default="10/15 minutes", description="Failed logins per username.")
+    login_failures_per_ip: str = Field(default="50/15 minutes", description="Failed logins per client address.")
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON request body accepted.")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # --- derived -----------------------------------------------------------------------------------
+    @property
+    def is_embedded(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+    @cached_property
+    def async_database_url(self) -> str:
+        return to_async_url(self.database_url or f"sqlite:///{(self.data_dir / 'cabinet.sqlite3').resolve()}")
+
+    @cached_property
+    def pod(self) -> str:
+        return self.pod_name or f"{socket.gethostname()}-{os.getpid()}"
+
+    def resolved_secret(self) -> bytes:
+        """The server secret. Embedded profile: created once in the data dir; any other profile must set it."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if len(value) < 32:
+                raise ConfigurationError("CABINET_SECRET_KEY must be at least 32 characters long")
+            return value.encode()
+        if not self.is_embedded:
+            raise ConfigurationError(
+                "CABINET_SECRET_KEY is required with a PostgreSQL database (every process must share it); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / SECRET_FILE_NAME
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def to_async_url(url: str) -> str:
+    """Map a plain database URL to the async driver cabinet uses for it."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"not a database URL: {url!r}")
+    base = scheme.split("+", 1)[0]
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in {"postgresql", "postgres"}:
+        return f"postgresql+asyncpg://{rest}"
+    raise ConfigurationError(f"unsupported database {scheme!r}: use sqlite:///path or postgresql://...")
