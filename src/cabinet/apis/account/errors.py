@@ -43,7 +43,10 @@ def render(request: Request, error: CabinetError) -> JSONResponse:
     trace = tracedata(request)
     headers: dict[str, str] = {}
     if error.kind is ErrorKind.NOT_FOUND:
-        body: dict[str, Any] = {"resource_key": (error.resource or error.message)[:1024], "detail": {"tracedata": trace}}
+        body: dict[str, Any] = {
+            "resource_key": (error.resource or error.message)[:1024],
+            "detail": {"tracedata": trace},
+        }
     else:
         body = {"tracedata": trace, "message": error.message[:2048]}
         if error.kind is ErrorKind.INVALID:

@@ -1,0 +1,219 @@
+"""Test harness: one backend per run (SQLite + in-process limiter, or PostgreSQL + Redis), chosen by
+CABINET_TEST_DATABASE_URL / CABINET_TEST_REDIS_URL. Each test gets a fresh app over a clean database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from cabinet.app import create_app
+from cabinet.core.clock import OffsetClock
+from cabinet.core.db.base import Base
+from cabinet.core.roles import Role
+from cabinet.domains.identity.schemas import UserCreate
+from cabinet.domains.registry import Services
+from cabinet.migrations import upgrade
+from cabinet.settings import Settings
+
+TEST_SECRET = "test-secret-key-" + "x" * 40
+RUN_ID = uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Migrate the test database once per run (from scratch) and describe the backend."""
+    database_url = os.environ.get("CABINET_TEST_DATABASE_URL") or None
+    redis_url = os.environ.get("CABINET_TEST_REDIS_URL") or None
+    data_dir = tmp_path_factory.mktemp("cabinet-data")
+    settings = Settings(
+        data_dir=data_dir, database_url=database_url, redis_url=redis_url, secret_key=TEST_SECRET,
+    )
+    if database_url:
+        _reset_postgres(settings)
+    upgrade(settings)
+    return {"database_url": database_url, "redis_url": redis_url, "data_dir": data_dir}
+
+
+def _reset_postgres(settings: Settings) -> None:
+    import asyncio
+
+    from cabinet.core.db.engine import build_engine
+
+    async def reset() -> None:
+        engine = build_engine(settings.async_database_url, pool_size=1)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture
+def settings(backend: dict[str, Any], tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=backend["data_dir"],
+        database_url=backend["database_url"],
+        redis_url=backend["redis_url"],
+        redis_key_prefix=f"cabinet-test-{RUN_ID}",
+        secret_key=TEST_SECRET,
+        log_json=True,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    return OffsetClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: OffsetClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+        await _clean(application)
+
+
+async def _clean(application: Any) -> None:
+    """Empty every table and the Redis keys of this run, so the next test starts clean."""
+    runtime = application.state.runtime
+    async with runtime.resources.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
+    if runtime.settings.redis_url:
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(runtime.settings.redis_url)
+        try:
+            keys = [k async for k in client.scan_iter(match=f"*{runtime.settings.redis_key_prefix}*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+
+
+@pytest.fixture
+def services(app: Any) -> Services:
+    return app.state.runtime.services  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@dataclass
+class MadeUser:
+    id: int
+    username: str
+    password: str
+    company: str
+    roles: list[Role]
+
+
+class UserFactory:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.count = 0
+
+    async def __call__(
+        self,
+        username: str | None = None,
+        *,
+        password: str = "correct_horse_battery",
+        company: str = "acme_corp",
+        roles: list[Role] | None = None,
+        **extra: Any,
+    ) -> MadeUser:
+        self.count += 1
+        username = username or f"user_{self.count}_{uuid.uuid4().hex[:6]}"
+        roles = roles if roles is not None else [Role.USER]
+        user = await self.services.identity.create_user(
+            UserCreate(username=username, password=password, company_key=company, roles=roles,
+                       create_company=True, **extra)
+        )
+        return MadeUser(user.id, username, password, company, roles)
+
+
+@pytest.fixture
+def make_user(services: Services) -> UserFactory:
+    return UserFactory(services)
+
+
+async def login(client: httpx.AsyncClient, user: MadeUser, **extra: Any) -> str:
+    response = await client.post(
+        "/account/token/generation", json={"username": user.username, "password": user.password, **extra}
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    assert isinstance(token, str)
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """The real app under uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, settings: Settings, clock: OffsetClock) -> None:
+        self.app = create_app(settings, clock=clock)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+    @property
+    def services(self) -> Services:
+        return self.app.state.runtime.services  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def live_server(settings: Settings, clock: OffsetClock) -> Iterator[LiveServer]:
+    server = LiveServer(settings, clock)
+    server.start()
+    try:
+        yield server
+    finally:
+        import asyncio
+
+        asyncio.run(_clean_sync_copy(settings))
+        server.stop()
+
+
+async def _clean_sync_copy(settings: Settings) -> None:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await _clean(application)
