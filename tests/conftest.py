@@ -38,7 +38,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     redis_url = os.environ.get("CABINET_TEST_REDIS_URL") or None
     data_dir = tmp_path_factory.mktemp("cabinet-data")
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, redis_url=redis_url, secret_key=TEST_SECRET,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=TEST_SECRET,
     )
     if database_url:
         _reset_postgres(settings)
@@ -144,8 +147,9 @@ class UserFactory:
         username = username or f"user_{self.count}_{uuid.uuid4().hex[:6]}"
         roles = roles if roles is not None else [Role.USER]
         user = await self.services.identity.create_user(
-            UserCreate(username=username, password=password, company_key=company, roles=roles,
-                       create_company=True, **extra)
+            UserCreate(
+                username=username, password=password, company_key=company, roles=roles, create_company=True, **extra
+            )
         )
         return MadeUser(user.id, username, password, company, roles)
 
@@ -178,8 +182,9 @@ class LiveServer:
         self.app = create_app(settings, clock=clock)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

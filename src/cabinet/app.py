@@ -34,16 +34,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             runtime.services = None
             await resources.close()
 
-    app = FastAPI(title="cabinet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="cabinet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.runtime = runtime
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
         """Liveness plus database reachability, for load balancers."""
         db_ok = await runtime.resources.database_ok()
-        return JSONResponse({"status": "ok" if db_ok else "unavailable", "database": db_ok},
-                            status_code=200 if db_ok else 503)
+        return JSONResponse(
+            {"status": "ok" if db_ok else "unavailable", "database": db_ok}, status_code=200 if db_ok else 503
+        )
 
     app.mount("/account", build_account_app(runtime))
     app.add_middleware(TraceAndLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -17,8 +17,9 @@ from cabinet.domains.registry import Services, build_services
 from cabinet.resources import build_resources
 from cabinet.settings import ConfigurationError, Settings
 
-app = typer.Typer(help="cabinet: identity, quota and audit core with four APIs.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="cabinet: identity, quota and audit core with four APIs.", no_args_is_help=True, add_completion=False
+)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -72,8 +73,9 @@ def users_create(
     async def run() -> int:
         async with _services(settings) as services:
             user = await services.identity.create_user(
-                UserCreate(username=username, password=password, company_key=company, roles=list(role),
-                           create_company=True)
+                UserCreate(
+                    username=username, password=password, company_key=company, roles=list(role), create_company=True
+                )
             )
             return user.id
 

@@ -40,13 +40,25 @@ _P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OVERLORD: frozenset(_P),
     Role.ADMIN: frozenset(
-        {_P.ACCOUNT_SELF, _P.ADMIN_READ_ALL, _P.ADMIN_WRITE_ALL, _P.ADMIN_READ_COMPANY, _P.ADMIN_WRITE_COMPANY,
-         _P.DATA_API}
+        {
+            _P.ACCOUNT_SELF,
+            _P.ADMIN_READ_ALL,
+            _P.ADMIN_WRITE_ALL,
+            _P.ADMIN_READ_COMPANY,
+            _P.ADMIN_WRITE_COMPANY,
+            _P.DATA_API,
+        }
     ),
     Role.SUPPORT: frozenset({_P.ACCOUNT_SELF, _P.ADMIN_READ_ALL, _P.ADMIN_READ_COMPANY, _P.DATA_API}),
     Role.COMPANYOWNER: frozenset(
-        {_P.ACCOUNT_SELF, _P.ADMIN_READ_COMPANY, _P.ADMIN_WRITE_COMPANY, _P.DATA_API, _P.CONTRACTOR_WORK,
-         _P.CONTRACTOR_COMPANY_CALLS}
+        {
+            _P.ACCOUNT_SELF,
+            _P.ADMIN_READ_COMPANY,
+            _P.ADMIN_WRITE_COMPANY,
+            _P.DATA_API,
+            _P.CONTRACTOR_WORK,
+            _P.CONTRACTOR_COMPANY_CALLS,
+        }
     ),
     Role.PARTNER: frozenset({_P.ACCOUNT_SELF, _P.DATA_API, _P.DATA_ACT_FOR_CLIENT}),
     Role.USER: frozenset({_P.ACCOUNT_SELF, _P.DATA_API, _P.CONTRACTOR_WORK}),

@@ -9,8 +9,9 @@ from tests.conftest import UserFactory, login
 
 async def test_generation_returns_json_string_token(client: httpx.AsyncClient, make_user: UserFactory) -> None:
     user = await make_user()
-    response = await client.post("/account/token/generation",
-                                 json={"username": user.username, "password": user.password})
+    response = await client.post(
+        "/account/token/generation", json={"username": user.username, "password": user.password}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     token = response.json()
@@ -19,8 +20,9 @@ async def test_generation_returns_json_string_token(client: httpx.AsyncClient, m
 
 async def test_wrong_password_is_401_with_tracedata(client: httpx.AsyncClient, make_user: UserFactory) -> None:
     user = await make_user()
-    response = await client.post("/account/token/generation",
-                                 json={"username": user.username, "password": "wrong_password_1"})
+    response = await client.post(
+        "/account/token/generation", json={"username": user.username, "password": "wrong_password_1"}
+    )
     assert response.status_code == 401
     body = response.json()
     assert body["tracedata"]["service"] == "ACCOUNT"

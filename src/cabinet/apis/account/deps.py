@@ -13,9 +13,7 @@ from cabinet.core.principal import Principal
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
 
-bearer = HTTPBearer(
-    scheme_name="ApiKeyAuth", bearerFormat="JWT", auto_error=False, description="Access token (JWT)."
-)
+bearer = HTTPBearer(scheme_name="ApiKeyAuth", bearerFormat="JWT", auto_error=False, description="Access token (JWT).")
 
 
 def services(request: Request) -> Services:

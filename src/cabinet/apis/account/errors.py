@@ -50,9 +50,7 @@ def render(request: Request, error: CabinetError) -> JSONResponse:
     else:
         body = {"tracedata": trace, "message": error.message[:2048]}
         if error.kind is ErrorKind.INVALID:
-            body["schema_errors"] = [
-                {"entity": i.entity, "message": i.message} for i in error.issues[:15001]
-            ]
+            body["schema_errors"] = [{"entity": i.entity, "message": i.message} for i in error.issues[:15001]]
     if error.kind is ErrorKind.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = "Bearer"
     if error.retry_after:
@@ -85,8 +83,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", error=repr(exc))
-        return JSONResponse(
-            {"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500
-        )
-
-
+        return JSONResponse({"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500)

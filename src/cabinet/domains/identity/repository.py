@@ -34,9 +34,7 @@ class UserRepository:
         return await current_session().get(User, user_id)
 
     async def get_in_company(self, user_id: int, company_id: int) -> User | None:
-        return await current_session().scalar(
-            select(User).where(User.id == user_id, User.company_id == company_id)
-        )
+        return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
     async def add(self, user: User) -> User:
         session = current_session()

@@ -19,16 +19,18 @@ API_MAJOR, API_MINOR = 7, 46
 DOC_FILES = {"account_en.html": "en", "account_ru.html": "ru", "index.html": "en"}
 
 
-@router.get("/system/check", operation_id="check", summary="Checking the service availability.",
-            response_model=CheckResult)
+@router.get(
+    "/system/check", operation_id="check", summary="Checking the service availability.", response_model=CheckResult
+)
 async def check(request: Request) -> CheckResult:
     resources = runtime_of(request).resources
     results = [await resources.database_ok(), await resources.limiter_ok()]
     return CheckResult(health=sum(results) / len(results))
 
 
-@router.get("/system/version", operation_id="version", summary="Getting the service version.",
-            response_model=VersionResult)
+@router.get(
+    "/system/version", operation_id="version", summary="Getting the service version.", response_model=VersionResult
+)
 async def version() -> VersionResult:
     return VersionResult(major=API_MAJOR, minor=API_MINOR, build=__version__)
 
