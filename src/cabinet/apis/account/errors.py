@@ -31,11 +31,21 @@ def tracedata(request: Request) -> dict[str, Any]:
         "username": trace.username or ANONYMOUS,
         "company": trace.company or ANONYMOUS,
         "service": SERVICE,
-        "operation": trace.operation or "unknown",
+        "operation": trace.operation or _route_operation(request) or "unknown",
         "env": settings.env_name,
         "pod": settings.pod[:256],
         "time": trace.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
+
+
+def _route_operation(request: Request) -> str | None:
+    """The matched route's operationId, for errors raised before the app dependency named it (a body that is
+    not JSON fails while FastAPI reads it, before any dependency runs). Not for a 405: that route is another
+    method's."""
+    route = request.scope.get("route")
+    if route is None or request.method not in (getattr(route, "methods", None) or ()):
+        return None
+    return getattr(route, "operation_id", None)
 
 
 def render(request: Request, error: CabinetError) -> JSONResponse:

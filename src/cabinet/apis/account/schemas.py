@@ -85,6 +85,23 @@ class InfoChangeRequest(WireModel):
             raise ValueError("not a valid phone number: +, then 7..16 digits")
         return value
 
+    # Stored text cannot hold U+0000 (PostgreSQL refuses it in text and JSON): refuse it here, as a 400.
+    @field_validator("specification")
+    @classmethod
+    def _specification(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: list[Attribute] | None) -> list[Attribute] | None:
+        for index, attribute in enumerate(value or ()):
+            for name in ("key", "value", "strategy"):
+                if "\x00" in (getattr(attribute, name) or ""):
+                    raise ValueError(f"attributes[{index}].{name} must not contain the NUL character (U+0000)")
+        return value
+
 
 class TokenValidationResult(WireModel):
     valid: StrictBool

@@ -1,12 +1,18 @@
 """The unit of work: the only place that commits or rolls back.
 
-A service method decorated with ``@transactional`` runs inside one unit of work; nested service calls join
-the outer one. Repositories reach the session with ``current_session()``. Callbacks registered with
-``after_commit`` run only once the commit has succeeded (events, jobs).
+A service method decorated with ``@transactional`` (writes) or ``@read_only`` runs inside one unit of work;
+nested service calls join the outer one. Repositories reach the session with ``current_session()``.
+Callbacks registered with ``after_commit`` run only once the commit has succeeded (events, jobs).
+
+SQLite allows one writer at a time and fails at once (no waiting) when a transaction that has read tries
+to write after another writer committed. In the embedded profile (one process) writing units therefore
+queue on an in-process lock; reading units never wait. PostgreSQL needs no such lock.
+Never hold a unit of work open across slow work (password hashing, file I/O): do that before or after.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +27,7 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -30,6 +37,7 @@ class Database:
 @dataclass(slots=True)
 class _Unit:
     session: AsyncSession
+    write: bool
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -37,22 +45,33 @@ _active: ContextVar[_Unit | None] = ContextVar("cabinet_uow", default=None)
 
 
 @asynccontextmanager
-async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[AsyncSession]:
     outer = _active.get()
     if outer is not None:
+        if write and not outer.write:
+            raise RuntimeError("a writing unit of work cannot join a read-only one")
         yield outer.session
         return
-    async with db.sessionmaker() as session:
-        unit = _Unit(session)
-        token = _active.set(unit)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            _active.reset(token)
+    lock = db._write_lock if write else None
+    if lock is not None:
+        await lock.acquire()
+    try:
+        async with db.sessionmaker() as session:
+            unit = _Unit(session, write)
+            token = _active.set(unit)
+            try:
+                yield session
+                if write:
+                    await session.commit()
+                # a reading unit just closes: the connection's transaction ends, loaded objects stay usable
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _active.reset(token)
+    finally:
+        if lock is not None:
+            lock.release()
     for callback in unit.after_commit:
         await callback()
 
@@ -81,11 +100,22 @@ S = TypeVar("S", bound=_HasDatabase)
 
 
 def transactional(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    """Run a service method as one unit of work (joining the caller's, if one is active)."""
+    """Run a service method as one writing unit of work (joining the caller's, if one is active)."""
 
     @functools.wraps(fn)
     async def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
-        async with unit_of_work(self.db):
+        async with unit_of_work(self.db, write=True):
+            return await fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+def read_only(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Run a service method as one reading unit of work: never commits, never waits for writers."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
+        async with unit_of_work(self.db, write=False):
             return await fn(self, *args, **kwargs)
 
     return wrapper

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
 from cabinet.core.principal import CredentialKind, Principal
@@ -69,12 +69,13 @@ class IdentityService:
         self.companies = CompanyRepository()
 
     # --- sign-in -----------------------------------------------------------------------------------
-    @transactional
     async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
-        """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify."""
+        """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify.
+
+        The verify runs outside any transaction, so a storm of sign-ins holds no database connection."""
         ip_key = client_ip or "unknown"
         throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
-        user = await self.users.get_by_username(username)
+        user = await self._find_user(username)
         password_ok = await self.hasher.verify(user.password_hash if user else None, password)
         if throttled:
             raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
@@ -86,8 +87,24 @@ class IdentityService:
             raise AccountInactive()
         await self.user_throttle.reset(username)
         if self.hasher.needs_rehash(user.password_hash or ""):
-            user.password_hash = await self.hasher.hash(password)
+            await self._store_password_hash(user.id, user.token_version, await self.hasher.hash(password), bump=False)
         return self._issue(user, ttl)
+
+    @read_only
+    async def _find_user(self, username: str) -> User | None:
+        return await self.users.get_by_username(username)
+
+    @transactional
+    async def _store_password_hash(self, user_id: int, expected_version: int, new_hash: str, *, bump: bool) -> User:
+        """Store a hash computed outside the transaction, unless the user changed meanwhile (then: revoked)."""
+        user = await self.users.get_by_id(user_id)
+        if user is None or user.token_version != expected_version:
+            raise AccessTokenRevoked()
+        user.password_hash = new_hash
+        if bump:
+            user.token_version += 1
+            user.edited_at = self.clock.now()
+        return user
 
     def _issue(self, user: User, ttl: timedelta) -> IssuedToken:
         ttl = min(ttl, self.max_token_ttl)
@@ -103,7 +120,7 @@ class IdentityService:
         return IssuedToken(token=token, expires_at=claims.expires_at)
 
     # --- tokens ------------------------------------------------------------------------------------
-    @transactional
+    @read_only
     async def resolve_access_token(self, token: str) -> Principal:
         """The principal behind a live access token, or an Access* error saying why not."""
         try:
@@ -139,20 +156,19 @@ class IdentityService:
         return True, principal.roles
 
     # --- own account -------------------------------------------------------------------------------
-    @transactional
     async def change_password(self, principal: Principal, current: str, new: str) -> IssuedToken:
-        user = await self._own_user(principal)
+        """Check the current password, store the new one, kill every older token, issue a new one."""
+        user = await self.get_account(principal)
         if not await self.hasher.verify(user.password_hash, current):
             raise CurrentPasswordWrong()
         if current == new:
             raise PasswordUnchanged()
         _check_password(new)
-        user.password_hash = await self.hasher.hash(new)
-        user.token_version += 1
-        user.edited_at = self.clock.now()
+        new_hash = await self.hasher.hash(new)
+        user = await self._store_password_hash(user.id, user.token_version, new_hash, bump=True)
         return self._issue(user, DEFAULT_TOKEN_TTL)
 
-    @transactional
+    @read_only
     async def get_account(self, principal: Principal) -> User:
         return await self._own_user(principal)
 
@@ -175,11 +191,15 @@ class IdentityService:
         return user
 
     # --- operators -----------------------------------------------------------------------------------
-    @transactional
     async def create_user(self, command: UserCreate) -> User:
         issues = _check_user(command)
         if issues:
             raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
+        password_hash = await self.hasher.hash(command.password) if command.password else None
+        return await self._insert_user(command, password_hash)
+
+    @transactional
+    async def _insert_user(self, command: UserCreate, password_hash: str | None) -> User:
         company = await self.companies.get_by_key(command.company_key)
         now = self.clock.now()
         if company is None:
@@ -191,7 +211,7 @@ class IdentityService:
         user = User(
             username=command.username,
             company_id=company.id,
-            password_hash=await self.hasher.hash(command.password) if command.password else None,
+            password_hash=password_hash,
             enabled=command.enabled,
             roles=[Role(r).value for r in command.roles],
             specification=command.specification,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from cabinet import __version__
 from cabinet.apis.account.schemas import CheckResult, VersionResult
@@ -39,8 +39,12 @@ async def version() -> VersionResult:
     "/file/{filename}",
     operation_id="file",
     summary="Getting the file with this service documentation.",
-    response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "File with data in HTML format."}},
+    # A plain Response class (no media type) so the documented errors keep the API's JSON media type; with
+    # HTMLResponse here FastAPI would document General400/General404 bodies as text/html.
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "File with data in HTML format."}
+    },
 )
 async def file(filename: Annotated[str, Path(min_length=6, max_length=128)], request: Request) -> HTMLResponse:
     lang = DOC_FILES.get(filename)

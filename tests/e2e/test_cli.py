@@ -1,0 +1,110 @@
+"""The CLI as operators and scripts call it, in subprocesses, on a private embedded profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+
+def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
+    environment.update({"CABINET_DATA_DIR": str(data_dir), "CABINET_LOG_LEVEL": "WARNING", **env})
+    return subprocess.run([sys.executable, "-m", "cabinet", *args], capture_output=True, text=True,
+                          env=environment, timeout=120)
+
+
+def test_migrate_then_create_users(tmp_path: Path) -> None:
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0  # idempotent
+    first = run_cli("users", "create", "--username", "ops_one", "--password", "long_password_1",
+                    "--company", "ops_co", "--role", "ADMIN", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    user_id = int(first.stdout.strip())
+    second = run_cli("users", "create", "--username", "ops_two", "--password", "long_password_1",
+                     "--company", "ops_co", "--role", "USER", "--role", "CREWMANAGER", data_dir=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert int(second.stdout.strip()) > user_id
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--username", "x", "--password", "long_password_1", "--company", "ops_co", "--role", "USER"],
+        ["--username", "ok_name", "--password", "short", "--company", "ops_co", "--role", "USER"],
+        ["--username", "ok_name", "--password", "long_password_1", "--company", "no", "--role", "USER"],
+        ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co", "--role", "KING"],
+        ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co"],
+        ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co",
+         "--role", "USER", "--role", "BOT", "--role", "CREW"],
+    ],
+)
+def test_invalid_input_exits_2(tmp_path: Path, args: list[str]) -> None:
+    run_cli("migrate", data_dir=tmp_path)
+    result = run_cli("users", "create", *args, data_dir=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.strip()
+
+
+def test_duplicate_exits_2(tmp_path: Path) -> None:
+    run_cli("migrate", data_dir=tmp_path)
+    args = ["users", "create", "--username", "dup_user", "--password", "long_password_1", "--company", "ops_co",
+            "--role", "USER"]
+    assert run_cli(*args, data_dir=tmp_path).returncode == 0
+    again = run_cli(*args, data_dir=tmp_path)
+    assert again.returncode == 2
+    assert "exists" in again.stderr
+
+
+def test_postgres_profile_without_secret_refuses_to_start(tmp_path: Path) -> None:
+    result = run_cli("serve", data_dir=tmp_path, CABINET_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test")
+    assert result.returncode == 2
+    assert "CABINET_SECRET_KEY" in result.stderr
+
+
+def _wait(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not come up")
+
+
+def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
+    environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING"})
+    process = subprocess.Popen([sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+    try:
+        _wait(f"http://127.0.0.1:{port}/health", process)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/account/token/generation",
+            data=json.dumps({"username": "demo_user", "password": "demo_user_password"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert isinstance(json.loads(response.read()), str)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}" in output
+    assert "demo_user" in output and "demo_user_password" in output
+    # idempotent: a second start over the same data dir loads the demo again without failing
+    again = run_cli("migrate", data_dir=tmp_path)
+    assert again.returncode == 0

@@ -1,0 +1,52 @@
+"""House rules checked by tools, not memory (design.md §3)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import cabinet
+from cabinet.core.errors import all_error_classes
+
+SRC = Path(cabinet.__file__).resolve().parent
+
+
+def _import_everything() -> None:
+    for module in pkgutil.walk_packages([str(SRC)], prefix="cabinet."):
+        if module.name.startswith("cabinet.migrations.") or module.name in {"cabinet.__main__"}:
+            continue
+        importlib.import_module(module.name)
+
+
+def test_error_mnemonics_are_unique() -> None:
+    _import_everything()
+    seen: dict[str, str] = {}
+    for cls in all_error_classes():
+        if "mnemonic" not in vars(cls) and cls.__name__ != "CabinetError":
+            raise AssertionError(f"{cls.__qualname__} must declare its own mnemonic")
+        assert cls.mnemonic not in seen, f"{cls.__qualname__} reuses {cls.mnemonic!r} of {seen.get(cls.mnemonic)}"
+        seen[cls.mnemonic] = cls.__qualname__
+
+
+def test_only_the_unit_of_work_commits() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.relative_to(SRC).as_posix() in {"core/db/uow.py"} or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in {"commit", "rollback"}:
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert not offenders, f".commit()/.rollback() outside core/db/uow.py: {offenders}"
+
+
+def test_no_http_exception_below_apis() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.startswith(("apis/", "core/http/")):
+            continue
+        if "HTTPException" in path.read_text():
+            offenders.append(rel)
+    assert not offenders
