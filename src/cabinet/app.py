@@ -17,6 +17,7 @@ from cabinet.core.logging import configure_logging
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
+from cabinet.wiring import DomainMeter, background_jobs
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -26,12 +27,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         resources = build_resources(settings, clock=clock)
+        services = build_services(resources)
         runtime.resources = resources
-        runtime.services = build_services(resources)
+        runtime.services = services
+        runtime.meter = DomainMeter(resources, services)
         try:
-            yield
+            async with background_jobs(services):
+                yield
         finally:
             runtime.services = None
+            runtime.meter = None
             await resources.close()
 
     app = FastAPI(
@@ -48,5 +53,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
 
     app.mount("/account", build_account_app(runtime))
-    app.add_middleware(TraceAndLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        TraceAndLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        runtime=runtime,
+        max_stored_payload_bytes=settings.max_stored_payload_bytes,
+    )
     return app

@@ -14,6 +14,7 @@ from cabinet.core.db.uow import Database
 from cabinet.core.limits import build_limit_storage
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.core.security.tokens import TokenCodec
+from cabinet.core.storage import LocalBlobStore
 from cabinet.settings import Settings
 
 
@@ -25,6 +26,7 @@ class Resources:
     clock: Clock
     hasher: PasswordHasher
     tokens: TokenCodec
+    blobs: LocalBlobStore
 
     async def database_ok(self) -> bool:
         try:
@@ -61,6 +63,7 @@ def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resour
             concurrency=settings.password_hash_concurrency,
         ),
         tokens=TokenCodec(secret, algorithm=settings.jwt_algorithm),
+        blobs=LocalBlobStore(settings.blob_dir),
     )
 
 

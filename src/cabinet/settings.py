@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     login_failures_per_username: str = Field(default="10/15 minutes", description="Failed logins per username.")
     login_failures_per_ip: str = Field(default="50/15 minutes", description="Failed logins per client address.")
 
+    # --- metering --------------------------------------------------------------------------------------
+    metering_enabled: bool = Field(default=True, description="Audit, quotas and usage for every declared operation.")
+    audit_flush_interval_seconds: float = Field(default=0.5, gt=0, le=60, description="Batch period of read audits.")
+    audit_batch_size: int = Field(default=500, ge=1, le=100_000)
+    payload_retention_days: int = Field(default=90, ge=1, description="Stored request/response data kept this long.")
+    max_stored_payload_bytes: int = Field(default=10_485_760, ge=0, description="Larger responses are not kept.")
+
     # --- HTTP ---------------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON request body accepted.")
     log_level: str = "INFO"
@@ -77,6 +84,14 @@ class Settings(BaseSettings):
     @cached_property
     def pod(self) -> str:
         return self.pod_name or f"{socket.gethostname()}-{os.getpid()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.data_dir / "tmp"
 
     def resolved_secret(self) -> bytes:
         """The server secret. Embedded profile: created once in the data dir; any other profile must set it."""

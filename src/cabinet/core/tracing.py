@@ -10,6 +10,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -22,6 +23,9 @@ class TraceContext:
     username: str | None = None
     company: str | None = None
     client_ip: str | None = None
+    metered: Any = None  # cabinet.core.metering.Metered once the route has declared and checked its operation
+    # run (once) inside the first writing unit of work of this request, just before it commits
+    commit_hooks: list[Any] = field(default_factory=list)
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("cabinet_trace", default=None)

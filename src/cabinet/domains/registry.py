@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cabinet.core.limits import AttemptThrottle
+from cabinet.domains.audit.service import AuditService
 from cabinet.domains.identity.service import IdentityService
+from cabinet.domains.quotas.service import QuotaService
+from cabinet.domains.usage.service import UsageService
 from cabinet.resources import Resources, token_ttl_cap
 
 
 @dataclass
 class Services:
     identity: IdentityService
+    quotas: QuotaService
+    audit: AuditService
+    usage: UsageService
 
 
 def build_services(resources: Resources) -> Services:
@@ -25,4 +31,16 @@ def build_services(resources: Resources) -> Services:
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
     )
-    return Services(identity=identity)
+    return Services(
+        identity=identity,
+        quotas=QuotaService(resources.db, clock=resources.clock, storage=resources.limit_storage),
+        audit=AuditService(
+            resources.db,
+            clock=resources.clock,
+            blobs=resources.blobs,
+            flush_interval=settings.audit_flush_interval_seconds,
+            batch_size=settings.audit_batch_size,
+            retention_days=settings.payload_retention_days,
+        ),
+        usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
+    )

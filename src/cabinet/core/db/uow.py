@@ -22,6 +22,8 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cabinet.core.tracing import _current as _trace
+
 
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -62,6 +64,7 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
             try:
                 yield session
                 if write:
+                    await _run_commit_hooks(session)
                     await session.commit()
                 # a reading unit just closes: the connection's transaction ends, loaded objects stay usable
             except BaseException:
@@ -74,6 +77,16 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
             lock.release()
     for callback in unit.after_commit:
         await callback()
+
+
+async def _run_commit_hooks(session: AsyncSession) -> None:
+    """Request-scoped hooks (e.g. the audit record of a write) join the request's first committing unit."""
+    trace = _trace.get()
+    if trace is None:
+        return
+    while trace.commit_hooks:
+        hook = trace.commit_hooks.pop(0)
+        await hook(session)
 
 
 def current_session() -> AsyncSession:

@@ -21,9 +21,13 @@ log = get_logger("cabinet.http")
 
 
 class TraceAndLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, runtime: Any = None, max_stored_payload_bytes: int = 0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.runtime = runtime
+        self.max_stored_payload_bytes = max_stored_payload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,20 +52,38 @@ class TraceAndLimitMiddleware:
             return message
 
         status = 500
+        captured: list[bytes] | None = None
+        captured_size = 0
 
         async def traced_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, captured, captured_size
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Process-Code"] = str(trace.process_code)
                 headers["X-Request-Code"] = str(trace.request_code)
+                metered = trace.metered
+                if metered is not None and metered.operation.keeps_payloads:
+                    captured = []
+            elif message["type"] == "http.response.body" and captured is not None:
+                chunk = message.get("body", b"")
+                captured_size += len(chunk)
+                if captured_size > self.max_stored_payload_bytes:
+                    captured = None  # too large to keep: the audit says there is no output file
+                else:
+                    captured.append(chunk)
             await send(message)
 
         started = time.perf_counter()
         try:
             await self.app(scope, limited_receive, traced_send)
         finally:
+            if trace.metered is not None and self.runtime is not None and self.runtime.meter is not None:
+                try:
+                    output = b"".join(captured) if captured is not None else None
+                    await self.runtime.meter.finish(trace, status, output)
+                except Exception as exc:  # metering must never turn a served answer into a crash
+                    log.error("metering finish failed", error=repr(exc))
             log.info(
                 "request",
                 method=scope.get("method"),

@@ -17,6 +17,7 @@ class Runtime:
     settings: Any
     resources: Any = None
     services: Any = None
+    meter: Any = None  # cabinet.core.metering.Meter
 
     @property
     def ready(self) -> bool:

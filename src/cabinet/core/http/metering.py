@@ -1,0 +1,41 @@
+"""Declaring a metered operation on a route, once: its operationId, service, process type, points.
+
+    @router.get("/info", **account_operation("read_info", ProcessType.NOTRACE))
+
+The generated dependency resolves the caller (the API's own principal dependency), keeps the input body of
+operations that store payloads, and asks the Meter to admit the request (quotas). The root middleware hands the
+finished request back to the Meter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, Request
+
+from cabinet.core.http.runtime import runtime_of
+from cabinet.core.metering import Operation, ProcessType, Service
+from cabinet.core.principal import Principal
+
+
+def metered_operation(service: Service, principal_dependency: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """A declaration helper bound to one API's service name and principal dependency."""
+
+    def declare(name: str, process_type: ProcessType, *, points: int = 1) -> dict[str, Any]:
+        operation = Operation(name=name, service=service, process_type=process_type, points=points)
+
+        async def admit(request: Request, principal: Principal = Depends(principal_dependency)) -> None:
+            runtime = runtime_of(request)
+            body = await request.body() if operation.keeps_payloads and request.method != "GET" else None
+            await runtime.meter.admit(operation, principal, body)
+
+        return {
+            "operation_id": name,
+            "dependencies": [Depends(admit)],
+            "openapi_extra": {
+                "x-cabinet-operation": {"service": service.value, "process_type": process_type.value, "points": points}
+            },
+        }
+
+    return declare

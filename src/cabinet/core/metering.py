@@ -1,0 +1,105 @@
+"""Operations are declared once: service, process type, point cost. Every API uses this one mechanism.
+
+A route (or Data API method) declares an ``Operation``; the API's metering dependency puts a ``Metered`` on
+the request's trace after checking quotas; the root middleware hands the finished request to the
+``finish`` hook (wired in app.py), which writes the audit record, stores payloads and releases quota slots.
+For writes (TRACE), the audit record is added inside the service's own transaction (a commit hook of the unit
+of work), so an acknowledged write always has its audit record.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cabinet.core.principal import Principal
+
+
+class Service(enum.StrEnum):
+    """Services that appear in audit, quotas and statistics (the client's ten, plus our DATA and CONTRACTOR)."""
+
+    UNIVERSAL = "UNIVERSAL"
+    ROUTING = "ROUTING"
+    ACCOUNT = "ACCOUNT"
+    ADMIN = "ADMIN"
+    STUDIO = "STUDIO"
+    MONITOR = "MONITOR"
+    PACKER = "PACKER"
+    AGRO = "AGRO"
+    REGISTRY = "REGISTRY"
+    SUPPORT = "SUPPORT"
+    DATA = "DATA"
+    CONTRACTOR = "CONTRACTOR"
+
+
+class ProcessType(enum.StrEnum):
+    NOTRACE = "NOTRACE"  # reads: audited in batches, no payloads kept
+    TRACE = "TRACE"  # writes: audited in the same transaction, payloads kept
+    PLAN = "PLAN"
+    CONVERT = "CONVERT"
+    VALIDATE = "VALIDATE"  # dry runs
+    ROUTE = "ROUTE"
+    MATRIX = "MATRIX"
+
+
+class CalculationStatus(enum.StrEnum):
+    WAITING = "WAITING"
+    IN_PROGRESS = "IN_PROGRESS"
+    FINISHED_IN_TIME = "FINISHED_IN_TIME"
+    FINISHED_OUT_OF_TIME = "FINISHED_OUT_OF_TIME"
+    CANCELED = "CANCELED"
+    CANCELED_BY_TIMEOUT = "CANCELED_BY_TIMEOUT"
+    CANCELED_BY_QUOTA = "CANCELED_BY_QUOTA"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A declared operation: its wire name (operationId), service, process type and point cost."""
+
+    name: str
+    service: Service
+    process_type: ProcessType
+    points: int = 1
+
+    @property
+    def keeps_payloads(self) -> bool:
+        return self.process_type is not ProcessType.NOTRACE
+
+    @property
+    def audited_in_transaction(self) -> bool:
+        return self.process_type is ProcessType.TRACE
+
+
+@dataclass(slots=True)
+class Metered:
+    """Metering state of one running request (hangs off its TraceContext)."""
+
+    operation: Operation
+    principal: Principal
+    points: int
+    reservation: Any = None  # the quota service's reservation (released by the finish hook)
+    elements: int = 0  # result elements, set by the route when it knows them
+    audited: bool = False  # the audit record was already written (in the business transaction)
+    refused: bool = False  # refused by a quota: CANCELED_BY_QUOTA
+    error_message: str | None = None
+    input_body: bytes | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Meter(Protocol):
+    """What the HTTP layer needs from metering (implemented in wiring.py over the quota and audit domains)."""
+
+    async def admit(self, operation: Operation, principal: Principal, input_body: bytes | None) -> None: ...
+
+    async def finish(self, trace: Any, http_status: int, output: bytes | None) -> None: ...
+
+
+def set_result_elements(count: int) -> None:
+    """Record how many result elements the running operation produced (audit and statistics)."""
+    from cabinet.core.tracing import current_trace
+
+    metered = current_trace().metered
+    if metered is not None:
+        metered.elements = count

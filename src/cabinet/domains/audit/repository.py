@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+
+from cabinet.core.db.uow import current_session
+from cabinet.domains.audit.schemas import AuditQuery
+from cabinet.models import AuditAction
+
+SORT_COLUMNS: dict[str, Any] = {
+    "time": AuditAction.started_at,
+    "service": AuditAction.service,
+    "operation": AuditAction.operation,
+    "process_type": AuditAction.process_type,
+    "status": AuditAction.status,
+    "points": AuditAction.request_points,
+    "elements": AuditAction.result_elements,
+    "username": AuditAction.username,
+}
+
+
+def _scope(query: AuditQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.company_id is not None:
+        conditions.append(AuditAction.company_id == query.company_id)
+    if query.user_id is not None:
+        conditions.append(AuditAction.user_id == query.user_id)
+    return conditions
+
+
+def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
+    conditions = [AuditAction.started_at >= query.date_from, AuditAction.started_at <= query.date_to]
+    if query.service is not None:
+        conditions.append(AuditAction.service == query.service.value)
+    if query.operation is not None:
+        conditions.append(AuditAction.operation == query.operation)
+    if query.process_type is not None:
+        conditions.append(AuditAction.process_type == query.process_type.value)
+    if query.status is not None:
+        conditions.append(AuditAction.status == query.status.value)
+    return conditions
+
+
+class AuditRepository:
+    def add_all(self, rows: Sequence[AuditAction]) -> None:
+        current_session().add_all(rows)
+
+    async def search(self, query: AuditQuery) -> tuple[Sequence[AuditAction], int, int]:
+        session = current_session()
+        scope = _scope(query)
+        where = [*scope, *_filters(query)]
+        column = SORT_COLUMNS[query.sort_field]
+        order = [
+            column.desc() if query.descending else column.asc(),
+            AuditAction.id.desc() if query.descending else AuditAction.id.asc(),
+        ]
+        rows = (
+            await session.scalars(
+                select(AuditAction).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
+            )
+        ).all()
+        overall = await session.scalar(select(func.count()).select_from(AuditAction).where(*scope)) or 0
+        filtered = await session.scalar(select(func.count()).select_from(AuditAction).where(*where)) or 0
+        return rows, int(overall), int(filtered)
+
+    async def get(self, process_code: uuid.UUID, *, company_id: int | None, user_id: int | None) -> AuditAction | None:
+        conditions = [AuditAction.process_code == process_code]
+        if company_id is not None:
+            conditions.append(AuditAction.company_id == company_id)
+        if user_id is not None:
+            conditions.append(AuditAction.user_id == user_id)
+        return await current_session().scalar(select(AuditAction).where(*conditions))
+
+    async def expired_payloads(self, before: datetime, limit: int) -> Sequence[AuditAction]:
+        return (
+            await current_session().scalars(
+                select(AuditAction)
+                .where(
+                    AuditAction.started_at < before,
+                    (AuditAction.input_blob.is_not(None)) | (AuditAction.output_blob.is_not(None)),
+                )
+                .order_by(AuditAction.id)
+                .limit(limit)
+            )
+        ).all()
+
+    async def forget_payloads(self, ids: Sequence[int]) -> None:
+        await current_session().execute(
+            update(AuditAction).where(AuditAction.id.in_(ids)).values(input_blob=None, output_blob=None)
+        )
+
+    async def delete_before(self, before: datetime) -> int:
+        result = await current_session().execute(delete(AuditAction).where(AuditAction.started_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,158 @@
+"""Audit: one record per process, its stored payloads, search, retention.
+
+Writes (TRACE) are recorded inside the business transaction; reads are buffered and written in batches by a
+background flusher (and on shutdown). Payloads are stored gzip-compressed in the blob store, never in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.logging import get_logger
+from cabinet.core.storage import LocalBlobStore
+from cabinet.domains.audit.errors import PayloadNotFound, ProcessNotFound
+from cabinet.domains.audit.repository import AuditRepository
+from cabinet.domains.audit.schemas import AuditEntry, AuditQuery, FlowType
+from cabinet.models import AuditAction
+
+log = get_logger("cabinet.audit")
+
+
+def payload_key(entry: AuditEntry | AuditAction, flow: FlowType) -> str:
+    day = entry.started_at
+    return f"payloads/{entry.company_id}/{day:%Y/%m/%d}/{entry.process_code}.{flow.value.lower()}.gz"
+
+
+class AuditService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        blobs: LocalBlobStore,
+        flush_interval: float = 0.5,
+        batch_size: int = 500,
+        retention_days: int = 90,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.blobs = blobs
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.retention_days = retention_days
+        self.audits = AuditRepository()
+        self._buffer: list[AuditEntry] = []
+        self._flush_lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+
+    # --- writing ------------------------------------------------------------------------------------
+    def add_in_current_transaction(self, entry: AuditEntry) -> None:
+        """Called inside the business unit of work (before it commits): same transaction, same fate."""
+        current_session().add(AuditAction(**_fields(entry)))
+
+    async def record(self, entry: AuditEntry, *, durable: bool) -> None:
+        if durable:
+            await self._write([entry])
+            return
+        self._buffer.append(entry)
+        if len(self._buffer) >= self.batch_size:
+            self._wakeup.set()
+
+    @transactional
+    async def _write(self, entries: Sequence[AuditEntry]) -> None:
+        self.audits.add_all([AuditAction(**_fields(e)) for e in entries])
+
+    async def flush(self) -> int:
+        """Write every buffered record now (the flusher's tick, and shutdown)."""
+        async with self._flush_lock:
+            written = 0
+            while self._buffer:
+                batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+                try:
+                    await self._write(batch)
+                except Exception:
+                    self._buffer[:0] = batch  # keep them for the next tick; nothing is dropped
+                    raise
+                written += len(batch)
+            return written
+
+    async def run_flusher(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.flush_interval)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be briefly away: try again next tick
+                log.warning("audit flush failed", error=repr(exc), pending=len(self._buffer))
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    async def store_payloads(self, entry: AuditEntry, input_body: bytes | None, output_body: bytes | None) -> None:
+        if entry.input_blob and input_body is not None:
+            await self.blobs.put(entry.input_blob, await asyncio.to_thread(gzip.compress, input_body, 6))
+        if entry.output_blob and output_body is not None:
+            await self.blobs.put(entry.output_blob, await asyncio.to_thread(gzip.compress, output_body, 6))
+
+    # --- reading ------------------------------------------------------------------------------------
+    @read_only
+    async def search(self, query: AuditQuery) -> tuple[Sequence[AuditAction], int, int]:
+        return await self.audits.search(query)
+
+    @read_only
+    async def get_action(self, process_code: uuid.UUID, *, company_id: int | None, user_id: int | None) -> AuditAction:
+        action = await self.audits.get(process_code, company_id=company_id, user_id=user_id)
+        if action is None:
+            raise ProcessNotFound(resource=str(process_code))
+        return action
+
+    async def read_payload(
+        self, process_code: uuid.UUID, flow: FlowType, *, company_id: int | None, user_id: int | None
+    ) -> bytes:
+        """The raw data of a process as received (INPUT) or sent (OUTPUT); scoped like the caller's audit."""
+        action = await self.get_action(process_code, company_id=company_id, user_id=user_id)
+        key = action.input_blob if flow is FlowType.INPUT else action.output_blob
+        data = await self.blobs.get(key) if key else None
+        if data is None:
+            raise PayloadNotFound(resource=str(process_code))
+        return await asyncio.to_thread(gzip.decompress, data)
+
+    # --- retention ----------------------------------------------------------------------------------
+    async def purge_expired_payloads(self, *, now: datetime | None = None, batch: int = 500) -> int:
+        """Delete payload blobs older than the retention period; their data endpoints then answer 404."""
+        before = (now or self.clock.now()) - timedelta(days=self.retention_days)
+        removed = 0
+        while True:
+            rows = await self._expired(before, batch)
+            if not rows:
+                return removed
+            for row in rows:
+                for key in (row.input_blob, row.output_blob):
+                    if key:
+                        await self.blobs.delete(key)
+            await self._forget([r.id for r in rows])
+            removed += len(rows)
+
+    @read_only
+    async def _expired(self, before: datetime, batch: int) -> Sequence[AuditAction]:
+        return await self.audits.expired_payloads(before, batch)
+
+    @transactional
+    async def _forget(self, ids: Sequence[int]) -> None:
+        await self.audits.forget_payloads(ids)
+
+
+def _fields(entry: AuditEntry) -> dict[str, object]:
+    return {name: getattr(entry, name) for name in AuditEntry.__slots__}  # type: ignore[attr-defined]

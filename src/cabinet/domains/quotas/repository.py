@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+
+from cabinet.core.db.uow import current_session
+from cabinet.models import Quota
+
+
+class QuotaRepository:
+    async def for_user(self, user_id: int) -> Sequence[Quota]:
+        result = await current_session().scalars(
+            select(Quota).where(Quota.user_id == user_id).order_by(Quota.service, Quota.process_type)
+        )
+        return result.all()
+
+    async def replace_for_user(self, user_id: int, rows: list[Quota]) -> None:
+        session = current_session()
+        await session.execute(delete(Quota).where(Quota.user_id == user_id))
+        session.add_all(rows)
+        await session.flush()
+
+    async def delete_for_user(self, user_id: int) -> int:
+        result = await current_session().execute(delete(Quota).where(Quota.user_id == user_id))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from cabinet.core.metering import ProcessType, Service
+
+MAX_POINTS_PER_REQUEST = 1_000_000
+MAX_POINTS_PER_DAY = 100_000_000
+MAX_CONCURRENT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSpec:
+    """Limits for one (service, process type). 0 means nothing is allowed."""
+
+    service: Service
+    process_type: ProcessType
+    points_per_request: int
+    points_per_day: int
+    max_concurrent_execution: int
+    points_per_date_window: int | None = None
+    window_from: date | None = None
+    window_to: date | None = None
+
+
+@dataclass(slots=True)
+class Reservation:
+    """What a request took from the counters; given back (slot always, points on failure) when it ends."""
+
+    keys: list[tuple[str, int]] = field(default_factory=list)  # (counter key, points) to refund on failure
+    slot_key: str | None = None

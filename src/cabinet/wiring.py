@@ -1,0 +1,161 @@
+"""The one place that joins domains together: the Meter (quotas + audit) and the background jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cabinet.core.errors import CabinetError
+from cabinet.core.logging import get_logger
+from cabinet.core.metering import CalculationStatus, Metered, Operation
+from cabinet.core.principal import Principal
+from cabinet.core.tracing import TraceContext, current_trace
+from cabinet.domains.audit.schemas import AuditEntry, FlowType
+from cabinet.domains.audit.service import payload_key
+from cabinet.domains.quotas.errors import ConcurrencyLimitReached, QuotaExceeded
+from cabinet.domains.quotas.service import local_date
+from cabinet.domains.registry import Services
+from cabinet.resources import Resources
+
+log = get_logger("cabinet.wiring")
+
+RETENTION_INTERVAL_SECONDS = 3600
+
+
+class DomainMeter:
+    """Admits requests against quotas and records each finished one in the audit trail."""
+
+    def __init__(self, resources: Resources, services: Services) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self.services = services
+        self.enabled = resources.settings.metering_enabled
+
+    async def admit(self, operation: Operation, principal: Principal, input_body: bytes | None) -> None:
+        if not self.enabled:
+            return
+        trace = current_trace()
+        metered = Metered(operation=operation, principal=principal, points=operation.points, input_body=input_body)
+        trace.metered = metered
+        if operation.audited_in_transaction:
+            trace.commit_hooks.append(functools.partial(self._audit_in_transaction, trace))
+        try:
+            metered.reservation = await self.services.quotas.reserve(
+                principal, operation.service, operation.process_type, metered.points
+            )
+        except (QuotaExceeded, ConcurrencyLimitReached) as exc:
+            metered.refused = True
+            metered.error_message = exc.message
+            raise
+
+    async def _audit_in_transaction(self, trace: TraceContext, _session: AsyncSession) -> None:
+        metered: Metered = trace.metered
+        entry = self._entry(trace, metered, CalculationStatus.FINISHED_IN_TIME, 200, has_output=True)
+        self.services.audit.add_in_current_transaction(entry)
+        metered.audited = True
+        metered.extra["entry"] = entry
+
+    async def finish(self, trace: TraceContext, http_status: int, output: bytes | None) -> None:
+        metered: Metered | None = trace.metered
+        if metered is None:
+            return
+        success = http_status < 400
+        await self.services.quotas.release(metered.reservation, charged=success)
+        if metered.audited:
+            entry: AuditEntry = metered.extra["entry"]
+            entry.http_status = http_status
+        else:
+            if metered.refused:
+                status = CalculationStatus.CANCELED_BY_QUOTA
+            else:
+                status = CalculationStatus.FINISHED_IN_TIME if success else CalculationStatus.FAILED
+            entry = self._entry(trace, metered, status, http_status, has_output=output is not None)
+            await self.services.audit.record(entry, durable=metered.operation.audited_in_transaction)
+        if metered.operation.keeps_payloads:
+            await self.services.audit.store_payloads(entry, metered.input_body, output)
+
+    def _entry(
+        self, trace: TraceContext, metered: Metered, status: CalculationStatus, http_status: int, *, has_output: bool
+    ) -> AuditEntry:
+        principal = metered.principal
+        now = self.resources.clock.now()
+        started = trace.started_at
+        body = metered.input_body
+        entry = AuditEntry(
+            process_code=trace.process_code,
+            request_code=trace.request_code,
+            company_id=principal.company_id,
+            user_id=principal.user_id,
+            username=principal.username,
+            company_key=principal.company_key,
+            service=metered.operation.service.value,
+            process_type=metered.operation.process_type.value,
+            operation=metered.operation.name,
+            env=self.settings.env_name,
+            pod=self.settings.pod[:256],
+            status=status.value,
+            message=(metered.error_message or None) if status is not CalculationStatus.FINISHED_IN_TIME else None,
+            http_status=http_status,
+            started_at=started,
+            duration_seconds=max(0.0, (now - started).total_seconds()),
+            billing_date=local_date(started, principal.timezone),
+            request_points=metered.points if status is CalculationStatus.FINISHED_IN_TIME else 0,
+            result_elements=metered.elements,
+            input_digest=hashlib.sha256(body).hexdigest() if body else None,
+            input_blob=None,
+            output_blob=None,
+        )
+        if metered.operation.keeps_payloads:
+            if body:
+                entry.input_blob = payload_key(entry, FlowType.INPUT)
+            if has_output:
+                entry.output_blob = payload_key(entry, FlowType.OUTPUT)
+        return entry
+
+
+def record_error(error: CabinetError) -> None:
+    """Let the audit record say why a metered request failed (called by each API's error renderer)."""
+    metered = current_trace().metered
+    if metered is not None and not metered.error_message:
+        metered.error_message = error.message
+
+
+@asynccontextmanager
+async def background_jobs(services: Services) -> AsyncIterator[None]:
+    """Run the process's background jobs for the app's lifetime; flush batched audit on the way out."""
+    tasks: list[asyncio.Task[Any]] = [
+        asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
+        asyncio.create_task(
+            _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads), name="payload-retention"
+        ),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            await services.audit.flush()
+        except Exception as exc:
+            log.error("final audit flush failed", error=repr(exc), pending=services.audit.pending)
+
+
+async def _every(seconds: float, job: Any) -> None:
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("background job failed", job=getattr(job, "__name__", str(job)), error=repr(exc))
+        await asyncio.sleep(seconds)
