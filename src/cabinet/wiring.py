@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cabinet.core.errors import CabinetError
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import CalculationStatus, Metered, Operation
 from cabinet.core.principal import Principal
@@ -118,13 +117,6 @@ class DomainMeter:
             if has_output:
                 entry.output_blob = payload_key(entry, FlowType.OUTPUT)
         return entry
-
-
-def record_error(error: CabinetError) -> None:
-    """Let the audit record say why a metered request failed (called by each API's error renderer)."""
-    metered = current_trace().metered
-    if metered is not None and not metered.error_message:
-        metered.error_message = error.message
 
 
 @asynccontextmanager

@@ -62,10 +62,11 @@ class Operation:
     service: Service
     process_type: ProcessType
     points: int = 1
+    store_payloads: bool = True  # False for operations whose bodies hold secrets (password changes)
 
     @property
     def keeps_payloads(self) -> bool:
-        return self.process_type is not ProcessType.NOTRACE
+        return self.store_payloads and self.process_type is not ProcessType.NOTRACE
 
     @property
     def audited_in_transaction(self) -> bool:
@@ -103,3 +104,12 @@ def set_result_elements(count: int) -> None:
     metered = current_trace().metered
     if metered is not None:
         metered.elements = count
+
+
+def note_failure(message: str) -> None:
+    """Let the audit record say why the running metered request failed (each API's error renderer calls it)."""
+    from cabinet.core.tracing import current_trace
+
+    metered = current_trace().metered
+    if metered is not None and not metered.error_message:
+        metered.error_message = message

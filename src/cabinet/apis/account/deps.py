@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cabinet.core.errors import NotAuthenticated
+from cabinet.core.http.metering import metered_operation
 from cabinet.core.http.runtime import runtime_of
+from cabinet.core.metering import Service
 from cabinet.core.principal import Principal
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
@@ -43,3 +45,6 @@ async def current_principal(
 
 ServicesDep = Annotated[Services, Depends(services)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+# Declares a metered Account operation on a route: operationId, process type, points (design.md §5).
+account_operation = metered_operation(Service.ACCOUNT, current_principal)

@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
 from cabinet.core.http.errors import cabinet_cause, issues_from_validation, status_of
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
+from cabinet.core.metering import note_failure
 from cabinet.core.tracing import current_trace
 
 log = get_logger("cabinet.account")
@@ -48,7 +50,24 @@ def _route_operation(request: Request) -> str | None:
     return getattr(route, "operation_id", None)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every documented method of the path. Starlette's 405 names only the first route that matched the
+    path, and a path such as /info has one route per method."""
+    root = request.scope.get("root_path", "")
+    path = request.scope["path"]
+    path = path[len(root) :] if root and path.startswith(root) else path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {method.upper() for method in operations if method.upper() in HTTP_METHODS}
+    return ", ".join(sorted(methods))
+
+
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
 def render(request: Request, error: CabinetError) -> JSONResponse:
+    note_failure(error.message)
     status = status_of(error)
     trace = tracedata(request)
     headers: dict[str, str] = {}
@@ -88,7 +107,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return render(request, ResourceNotFound(resource=request.url.path))
         error = CabinetError(str(exc.detail) if exc.detail else "Error")
         body = {"tracedata": tracedata(request), "message": error.message[:2048] or "Error"}
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -49,6 +49,13 @@ class TokenRequest(WireModel):
     password: Password
     ttl_seconds: StrictInt = Field(default=86_400, ge=60, le=31_556_926, description="Token validity, seconds.")
 
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if not re.fullmatch(r"\w+", value):  # the pattern's `$` also matches before a final "\n"
+            raise ValueError(r"String should match pattern '^\w+$'")
+        return value
+
 
 class PasswordChangeRequest(WireModel):
     """Password change data."""

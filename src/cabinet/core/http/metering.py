@@ -22,8 +22,12 @@ from cabinet.core.principal import Principal
 def metered_operation(service: Service, principal_dependency: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     """A declaration helper bound to one API's service name and principal dependency."""
 
-    def declare(name: str, process_type: ProcessType, *, points: int = 1) -> dict[str, Any]:
-        operation = Operation(name=name, service=service, process_type=process_type, points=points)
+    def declare(
+        name: str, process_type: ProcessType, *, points: int = 1, store_payloads: bool = True
+    ) -> dict[str, Any]:
+        operation = Operation(
+            name=name, service=service, process_type=process_type, points=points, store_payloads=store_payloads
+        )
 
         async def admit(request: Request, principal: Principal = Depends(principal_dependency)) -> None:
             runtime = runtime_of(request)

@@ -34,8 +34,8 @@ def _scope(query: AuditQuery) -> list[ColumnElement[bool]]:
 
 def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
     conditions = [AuditAction.started_at >= query.date_from, AuditAction.started_at <= query.date_to]
-    if query.service is not None:
-        conditions.append(AuditAction.service == query.service.value)
+    if query.services is not None:
+        conditions.append(AuditAction.service.in_([s.value for s in query.services]))
     if query.operation is not None:
         conditions.append(AuditAction.operation == query.operation)
     if query.process_type is not None:

@@ -52,7 +52,7 @@ class AuditQuery:
     date_to: datetime
     company_id: int | None = None
     user_id: int | None = None
-    service: Service | None = None
+    services: tuple[Service, ...] | None = None  # any of these
     operation: str | None = None
     process_type: ProcessType | None = None
     status: CalculationStatus | None = None

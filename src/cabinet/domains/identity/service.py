@@ -184,6 +184,13 @@ class IdentityService:
         user.edited_at = self.clock.now()
         return user
 
+    @read_only
+    async def get_account_by_id(self, user_id: int) -> User:
+        user = await self.users.get_by_id(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
     async def _own_user(self, principal: Principal) -> User:
         user = await self.users.get_in_company(principal.user_id, principal.company_id)
         if user is None:

@@ -25,8 +25,8 @@ def _where(query: UsageQuery) -> list[ColumnElement[bool]]:
         conditions.append(AuditAction.user_id == query.user_id)
     if query.company_id is not None:
         conditions.append(AuditAction.company_id == query.company_id)
-    if query.service is not None:
-        conditions.append(AuditAction.service == query.service)
+    if query.services is not None:
+        conditions.append(AuditAction.service.in_(query.services))
     if query.process_type is not None:
         conditions.append(AuditAction.process_type == query.process_type)
     return conditions
@@ -83,8 +83,8 @@ class UsageRepository:
             conditions.append(AuditAction.user_id == query.user_id)
         if query.company_id is not None:
             conditions.append(AuditAction.company_id == query.company_id)
-        if query.service is not None:
-            conditions.append(AuditAction.service == query.service)
+        if query.services is not None:
+            conditions.append(AuditAction.service.in_(query.services))
         if query.process_type is not None:
             conditions.append(AuditAction.process_type == query.process_type)
         last_id = 0

@@ -24,5 +24,5 @@ class UsageQuery:
     date_to: date  # inclusive
     user_id: int | None = None
     company_id: int | None = None
-    service: str | None = None
+    services: tuple[str, ...] | None = None  # any of these
     process_type: str | None = None

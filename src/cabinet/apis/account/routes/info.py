@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep
+from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
 from cabinet.apis.account.schemas import InfoChangeRequest, User
+from cabinet.core.metering import ProcessType
 from cabinet.domains.identity.schemas import AccountPatch
 from cabinet.models import User as UserRow
 
@@ -28,12 +29,22 @@ def user_out(user: UserRow) -> User:
     )
 
 
-@router.get("/info", operation_id="read_info", summary="Getting a account information.", response_model=User)
+@router.get(
+    "/info",
+    **account_operation("read_info", ProcessType.NOTRACE),
+    summary="Getting a account information.",
+    response_model=User,
+)
 async def read_info(principal: CurrentPrincipal, svc: ServicesDep) -> User:
     return user_out(await svc.identity.get_account(principal))
 
 
-@router.put("/info", operation_id="update_info", summary="Updating the account information.", response_model=User)
+@router.put(
+    "/info",
+    **account_operation("update_info", ProcessType.TRACE),
+    summary="Updating the account information.",
+    response_model=User,
+)
 async def update_info(body: InfoChangeRequest, principal: CurrentPrincipal, svc: ServicesDep) -> User:
     patch = AccountPatch()
     for name in body.model_fields_set & {"specification", "email", "phone", "attributes"}:

@@ -6,13 +6,18 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
+from pydantic import StrictStr
 
-from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep
+from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
 from cabinet.apis.account.schemas import PasswordChangeRequest, TokenRequest, TokenValidationResult
+from cabinet.core.metering import ProcessType
 
 router = APIRouter(tags=["Auth"])
 
-Token = Annotated[str, Body(min_length=10, max_length=1000, description="Token (JWT).", examples=["new.jwt.token"])]
+# Strict: only a JSON string. A lax str would also take the raw bytes of a text/plain, XML or form body.
+Token = Annotated[
+    StrictStr, Body(min_length=10, max_length=1000, description="Token (JWT).", examples=["new.jwt.token"])
+]
 
 
 @router.post(
@@ -43,7 +48,7 @@ async def run_token_validation(token: Token, svc: ServicesDep) -> TokenValidatio
 
 @router.post(
     "/password",
-    operation_id="change_password",
+    **account_operation("change_password", ProcessType.TRACE, store_payloads=False),
     summary="Change password and get new token.",
     response_model=str,
     response_description="Token (JWT).",
