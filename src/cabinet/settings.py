@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     audit_flush_interval_seconds: float = Field(default=0.5, gt=0, le=60, description="Batch period of read audits.")
     audit_batch_size: int = Field(default=500, ge=1, le=100_000)
     payload_retention_days: int = Field(default=90, ge=1, description="Stored request/response data kept this long.")
+    data_day_points_limit: int = Field(default=10_000, ge=0, description="Default Data API points per company/day.")
+    data_minute_points_limit: int = Field(default=300, ge=0, description="Default Data API points per company/minute.")
     max_stored_payload_bytes: int = Field(default=10_485_760, ge=0, description="Larger responses are not kept.")
 
     # --- HTTP ---------------------------------------------------------------------------------------

@@ -33,7 +33,13 @@ def build_services(resources: Resources) -> Services:
     )
     return Services(
         identity=identity,
-        quotas=QuotaService(resources.db, clock=resources.clock, storage=resources.limit_storage),
+        quotas=QuotaService(
+            resources.db,
+            clock=resources.clock,
+            storage=resources.limit_storage,
+            default_day_points=settings.data_day_points_limit,
+            default_minute_points=settings.data_minute_points_limit,
+        ),
         audit=AuditService(
             resources.db,
             clock=resources.clock,

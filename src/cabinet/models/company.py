@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet.core.db.base import Base
@@ -17,5 +17,9 @@ class Company(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(256), unique=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Data API point budgets (None = the configured default) and the zone whose midnight resets the day budget
+    day_points_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    minute_points_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    timezone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,3 +19,11 @@ class QuotaInvalid(CabinetError):
     mnemonic = "quota_invalid"
     kind = ErrorKind.INVALID
     default_message = "The quota breaks a rule"
+
+
+class CompanyBudgetExceeded(CabinetError):
+    """A company's day or minute points budget (Data API limits) is spent; extra: limit_type, limit_max_value."""
+
+    mnemonic = "company_budget_exceeded"
+    kind = ErrorKind.THROTTLED
+    default_message = "The points budget is exhausted"

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 
 from cabinet.core.db.uow import current_session
-from cabinet.models import Quota
+from cabinet.models import Company, Quota
 
 
 class QuotaRepository:
@@ -24,3 +24,15 @@ class QuotaRepository:
     async def delete_for_user(self, user_id: int) -> int:
         result = await current_session().execute(delete(Quota).where(Quota.user_id == user_id))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class CompanyBudgetRepository:
+    async def budget_of(self, company_id: int) -> tuple[int | None, int | None, int] | None:
+        row = (
+            await current_session().execute(
+                select(Company.day_points_limit, Company.minute_points_limit, Company.timezone).where(
+                    Company.id == company_id
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])

@@ -30,3 +30,15 @@ class Reservation:
 
     keys: list[tuple[str, int]] = field(default_factory=list)  # (counter key, points) to refund on failure
     slot_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """A company's Data API budgets now: limits, what remains, seconds until each counter resets."""
+
+    day_limit: int
+    day_remaining: int
+    day_reset: int
+    minute_limit: int
+    minute_remaining: int
+    minute_reset: int

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from limits import RateLimitItemPerDay
+from limits import RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
@@ -22,12 +23,18 @@ from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.principal import Principal
-from cabinet.domains.quotas.errors import ConcurrencyLimitReached, QuotaExceeded, QuotaInvalid
-from cabinet.domains.quotas.repository import QuotaRepository
+from cabinet.domains.quotas.errors import (
+    CompanyBudgetExceeded,
+    ConcurrencyLimitReached,
+    QuotaExceeded,
+    QuotaInvalid,
+)
+from cabinet.domains.quotas.repository import CompanyBudgetRepository, QuotaRepository
 from cabinet.domains.quotas.schemas import (
     MAX_CONCURRENT,
     MAX_POINTS_PER_DAY,
     MAX_POINTS_PER_REQUEST,
+    BudgetStatus,
     QuotaSpec,
     Reservation,
 )
@@ -42,13 +49,25 @@ def local_date(moment: datetime, timezone_hours: int) -> date:
 
 
 class QuotaService:
-    def __init__(self, db: Database, *, clock: Clock, storage: Storage) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        storage: Storage,
+        default_day_points: int = 10_000,
+        default_minute_points: int = 300,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.storage = storage
         self.counter = FixedWindowRateLimiter(storage)
         self.quotas = QuotaRepository()
+        self.budgets = CompanyBudgetRepository()
+        self.default_day_points = default_day_points
+        self.default_minute_points = default_minute_points
         self._cache: dict[int, tuple[float, dict[tuple[str, str], QuotaSpec]]] = {}
+        self._budget_cache: dict[int, tuple[float, tuple[int, int, int]]] = {}
 
     # --- definitions ----------------------------------------------------------------------------------
     @read_only
@@ -122,16 +141,80 @@ class QuotaService:
             day = RateLimitItemPerDay(spec.points_per_day, multiples=2, namespace="quota-day")
             await self._take(reservation, day, (*ident, today.isoformat()), points, "per day")
             if spec.points_per_date_window is not None and _in_window(spec, today):
-                days = ((spec.window_to or today) - today).days + 2
-                window = RateLimitItemPerDay(
-                    spec.points_per_date_window, multiples=max(days, 1), namespace="quota-window"
-                )
+                span = (
+                    (spec.window_to - spec.window_from).days + 2 if spec.window_from and spec.window_to else 3653
+                )  # the key's lifetime; constant for the window (the limits key includes it)
+                window = RateLimitItemPerDay(spec.points_per_date_window, multiples=span, namespace="quota-window")
                 ident_w = (*ident, str(spec.window_from), str(spec.window_to))
                 await self._take(reservation, window, ident_w, points, "per date window")
         except BaseException:
             await self.release(reservation, charged=False)
             raise
         return reservation
+
+    # --- company budgets (Data API day and minute points) -------------------------------------------------
+    async def _budget(self, company_id: int) -> tuple[int, int, int]:
+        cached = self._budget_cache.get(company_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        row = await self._load_budget(company_id)
+        day, minute, tz = row if row is not None else (None, None, 0)
+        value = (
+            self.default_day_points if day is None else day,
+            self.default_minute_points if minute is None else minute,
+            tz,
+        )
+        self._budget_cache[company_id] = (time.monotonic() + CACHE_SECONDS, value)
+        return value
+
+    @read_only
+    async def _load_budget(self, company_id: int) -> tuple[int | None, int | None, int] | None:
+        return await self.budgets.budget_of(company_id)
+
+    def _budget_items(self, company_id: int, day_limit: int, minute_limit: int, tz: int) -> list[tuple[Any, ...]]:
+        now = self.clock.now()
+        day = RateLimitItemPerDay(day_limit, multiples=2, namespace="budget-day")
+        minute = RateLimitItemPerMinute(minute_limit, multiples=2, namespace="budget-minute")
+        return [
+            (day, (str(company_id), local_date(now, tz).isoformat()), "day"),
+            (minute, (str(company_id), str(int(now.timestamp()) // 60)), "minute"),
+        ]
+
+    async def reserve_budget(self, company_id: int, points: int = 1) -> Reservation:
+        """Take ``points`` from the company's day and minute budgets, or raise CompanyBudgetExceeded."""
+        day_limit, minute_limit, tz = await self._budget(company_id)
+        reservation = Reservation()
+        try:
+            for item, ident, label in self._budget_items(company_id, day_limit, minute_limit, tz):
+                key = item.key_for(*ident)
+                if not await self.counter.hit(item, *ident, cost=points):
+                    await self.storage.incr(key, item.get_expiry(), amount=-points)
+                    raise CompanyBudgetExceeded(
+                        f"Limit per {label} has been exceeded. Value of current limit per {label} is {item.amount}",
+                        extra={"limit_type": label, "limit_max_value": item.amount},
+                    )
+                reservation.keys.append((key, points))
+        except BaseException:
+            await self.release(reservation, charged=False)
+            raise
+        return reservation
+
+    async def budget_status(self, company_id: int) -> BudgetStatus:
+        day_limit, minute_limit, tz = await self._budget(company_id)
+        now = self.clock.now()
+        (day, day_ident, _), (minute, minute_ident, _) = self._budget_items(company_id, day_limit, minute_limit, tz)
+        day_used = await self.storage.get(day.key_for(*day_ident))
+        minute_used = await self.storage.get(minute.key_for(*minute_ident))
+        local = now + timedelta(hours=tz)
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), local.tzinfo)
+        return BudgetStatus(
+            day_limit=day_limit,
+            day_remaining=max(0, day_limit - day_used),
+            day_reset=max(1, int((midnight - local).total_seconds())),
+            minute_limit=minute_limit,
+            minute_remaining=max(0, minute_limit - minute_used),
+            minute_reset=max(1, 60 - int(now.timestamp()) % 60),
+        )
 
     async def _take(
         self, reservation: Reservation, item: RateLimitItemPerDay, ident: tuple[str, ...], points: int, label: str

@@ -1,4 +1,4 @@
-"""metering: quota and audit_action
+"""metering: quota, audit_action, company budgets
 
 Revision ID: 0002
 Revises: 0001
@@ -88,8 +88,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_quota_company_id"), ["company_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_quota_user_id"), ["user_id"], unique=False)
 
+    with op.batch_alter_table("company", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("day_points_limit", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("minute_points_limit", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("timezone", sa.Integer(), server_default="0", nullable=False))
+
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("company", schema=None) as batch_op:
+        batch_op.drop_column("timezone")
+        batch_op.drop_column("minute_points_limit")
+        batch_op.drop_column("day_points_limit")
 
     with op.batch_alter_table("quota", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quota_user_id"))
