@@ -19,19 +19,44 @@ from tests.conftest import free_port
 def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
     environment.update({"CABINET_DATA_DIR": str(data_dir), "CABINET_LOG_LEVEL": "WARNING", **env})
-    return subprocess.run([sys.executable, "-m", "cabinet", *args], capture_output=True, text=True,
-                          env=environment, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cabinet", *args], capture_output=True, text=True, env=environment, timeout=120
+    )
 
 
 def test_migrate_then_create_users(tmp_path: Path) -> None:
     assert run_cli("migrate", data_dir=tmp_path).returncode == 0
     assert run_cli("migrate", data_dir=tmp_path).returncode == 0  # idempotent
-    first = run_cli("users", "create", "--username", "ops_one", "--password", "long_password_1",
-                    "--company", "ops_co", "--role", "ADMIN", data_dir=tmp_path)
+    first = run_cli(
+        "users",
+        "create",
+        "--username",
+        "ops_one",
+        "--password",
+        "long_password_1",
+        "--company",
+        "ops_co",
+        "--role",
+        "ADMIN",
+        data_dir=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     user_id = int(first.stdout.strip())
-    second = run_cli("users", "create", "--username", "ops_two", "--password", "long_password_1",
-                     "--company", "ops_co", "--role", "USER", "--role", "CREWMANAGER", data_dir=tmp_path)
+    second = run_cli(
+        "users",
+        "create",
+        "--username",
+        "ops_two",
+        "--password",
+        "long_password_1",
+        "--company",
+        "ops_co",
+        "--role",
+        "USER",
+        "--role",
+        "CREWMANAGER",
+        data_dir=tmp_path,
+    )
     assert second.returncode == 0, second.stderr
     assert int(second.stdout.strip()) > user_id
 
@@ -44,8 +69,20 @@ def test_migrate_then_create_users(tmp_path: Path) -> None:
         ["--username", "ok_name", "--password", "long_password_1", "--company", "no", "--role", "USER"],
         ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co", "--role", "KING"],
         ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co"],
-        ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co",
-         "--role", "USER", "--role", "BOT", "--role", "CREW"],
+        [
+            "--username",
+            "ok_name",
+            "--password",
+            "long_password_1",
+            "--company",
+            "ops_co",
+            "--role",
+            "USER",
+            "--role",
+            "BOT",
+            "--role",
+            "CREW",
+        ],
     ],
 )
 def test_invalid_input_exits_2(tmp_path: Path, args: list[str]) -> None:
@@ -57,8 +94,18 @@ def test_invalid_input_exits_2(tmp_path: Path, args: list[str]) -> None:
 
 def test_duplicate_exits_2(tmp_path: Path) -> None:
     run_cli("migrate", data_dir=tmp_path)
-    args = ["users", "create", "--username", "dup_user", "--password", "long_password_1", "--company", "ops_co",
-            "--role", "USER"]
+    args = [
+        "users",
+        "create",
+        "--username",
+        "dup_user",
+        "--password",
+        "long_password_1",
+        "--company",
+        "ops_co",
+        "--role",
+        "USER",
+    ]
     assert run_cli(*args, data_dir=tmp_path).returncode == 0
     again = run_cli(*args, data_dir=tmp_path)
     assert again.returncode == 2
@@ -89,8 +136,13 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
     environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING"})
-    process = subprocess.Popen([sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+    )
     try:
         _wait(f"http://127.0.0.1:{port}/health", process)
         request = urllib.request.Request(

@@ -86,9 +86,17 @@ async def test_day_quota_refuses_with_402_and_is_audited(
     user = await make_user()
     token = await login(client, user)
     await services.quotas.replace_for_user(
-        user.id, (await services.identity.get_account_by_id(user.id)).company_id,
-        [QuotaSpec(Service.ACCOUNT, ProcessType.NOTRACE, points_per_request=10, points_per_day=3,
-                   max_concurrent_execution=10)],
+        user.id,
+        (await services.identity.get_account_by_id(user.id)).company_id,
+        [
+            QuotaSpec(
+                Service.ACCOUNT,
+                ProcessType.NOTRACE,
+                points_per_request=10,
+                points_per_day=3,
+                max_concurrent_execution=10,
+            )
+        ],
     )
     codes = [(await client.get("/account/info", headers=bearer(token))).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 402, 402]
@@ -110,9 +118,17 @@ async def test_parallel_requests_consume_exactly_the_quota(
     token = await login(client, user)
     account = await services.identity.get_account_by_id(user.id)
     await services.quotas.replace_for_user(
-        user.id, account.company_id,
-        [QuotaSpec(Service.ACCOUNT, ProcessType.NOTRACE, points_per_request=1, points_per_day=7,
-                   max_concurrent_execution=1000)],
+        user.id,
+        account.company_id,
+        [
+            QuotaSpec(
+                Service.ACCOUNT,
+                ProcessType.NOTRACE,
+                points_per_request=1,
+                points_per_day=7,
+                max_concurrent_execution=1000,
+            )
+        ],
     )
     responses = await asyncio.gather(*(client.get("/account/info", headers=bearer(token)) for _ in range(25)))
     statuses = sorted(r.status_code for r in responses)
@@ -154,8 +170,9 @@ async def test_statistics_and_report(
         assert actions_sheet.count("<row ") == 1 + 7  # header + every action of the day
 
 
-async def test_audit_period_parameters(client: httpx.AsyncClient, make_user: UserFactory, services: Services,
-                                       clock) -> None:
+async def test_audit_period_parameters(
+    client: httpx.AsyncClient, make_user: UserFactory, services: Services, clock
+) -> None:
     user = await make_user()
     token = await login(client, user)
     await client.get("/account/info", headers=bearer(token))

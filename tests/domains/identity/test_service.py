@@ -18,8 +18,9 @@ from cabinet.domains.registry import Services
 
 
 def command(username: str, company: str = "acme_corp", **kw: object) -> UserCreate:
-    base: dict[str, object] = dict(username=username, password="correct_horse_battery", company_key=company,
-                                   roles=[Role.USER], create_company=True)
+    base: dict[str, object] = dict(
+        username=username, password="correct_horse_battery", company_key=company, roles=[Role.USER], create_company=True
+    )
     base.update(kw)
     return UserCreate(**base)  # type: ignore[arg-type]
 
@@ -88,8 +89,7 @@ async def test_account_patch_keeps_absent_and_clears_null(services: Services) ->
     user = await services.identity.create_user(
         command("patchy", specification="Old Name", email="old@example.com", phone="+71112223333")
     )
-    principal = Principal(user.id, user.username, user.company_id, "acme_corp", (Role.USER,), 0,
-                          CredentialKind.ACCESS)
+    principal = Principal(user.id, user.username, user.company_id, "acme_corp", (Role.USER,), 0, CredentialKind.ACCESS)
     updated = await services.identity.update_account(principal, AccountPatch(email=None))
     assert updated.specification == "Old Name" and updated.email is None and updated.phone == "+71112223333"
     updated = await services.identity.update_account(

@@ -24,8 +24,13 @@ async def _principal(services: Services, make_user: UserFactory, tz: int = 0) ->
 
 
 def spec(**kw: object) -> QuotaSpec:
-    base: dict[str, object] = dict(service=Service.ACCOUNT, process_type=ProcessType.TRACE, points_per_request=100,
-                                   points_per_day=1000, max_concurrent_execution=100)
+    base: dict[str, object] = dict(
+        service=Service.ACCOUNT,
+        process_type=ProcessType.TRACE,
+        points_per_request=100,
+        points_per_day=1000,
+        max_concurrent_execution=100,
+    )
     base.update(kw)
     return QuotaSpec(**base)  # type: ignore[arg-type]
 
@@ -86,8 +91,12 @@ async def test_day_is_the_users_day(services: Services, make_user: UserFactory, 
 async def test_date_window(services: Services, make_user: UserFactory, clock) -> None:
     principal = await _principal(services, make_user)
     today = clock.now().date()
-    window = spec(points_per_day=100, points_per_date_window=3, window_from=today - timedelta(days=1),
-                  window_to=today + timedelta(days=1))
+    window = spec(
+        points_per_day=100,
+        points_per_date_window=3,
+        window_from=today - timedelta(days=1),
+        window_to=today + timedelta(days=1),
+    )
     await services.quotas.replace_for_user(principal.user_id, principal.company_id, [window])
     for _ in range(3):
         await services.quotas.reserve(principal, Service.ACCOUNT, ProcessType.TRACE, 1)
@@ -102,8 +111,7 @@ async def test_date_window(services: Services, make_user: UserFactory, clock) ->
 
 async def test_concurrent_slots(services: Services, make_user: UserFactory) -> None:
     principal = await _principal(services, make_user)
-    await services.quotas.replace_for_user(principal.user_id, principal.company_id,
-                                           [spec(max_concurrent_execution=2)])
+    await services.quotas.replace_for_user(principal.user_id, principal.company_id, [spec(max_concurrent_execution=2)])
     results = await asyncio.gather(
         *(services.quotas.reserve(principal, Service.ACCOUNT, ProcessType.TRACE, 1) for _ in range(6)),
         return_exceptions=True,
