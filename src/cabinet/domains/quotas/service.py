@@ -42,6 +42,7 @@ from cabinet.models import Quota
 
 SLOT_TTL_SECONDS = 3600  # a slot leaked by a killed process frees itself after this long
 CACHE_SECONDS = 2.0  # how stale another process's view of changed quota definitions may be
+CACHE_MAX_ENTRIES = 50_000
 
 
 def local_date(moment: datetime, timezone_hours: int) -> date:
@@ -109,6 +110,8 @@ class QuotaService:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         specs = {(s.service.value, s.process_type.value): s for s in await self.list_for_user(user_id)}
+        if len(self._cache) > CACHE_MAX_ENTRIES:
+            self._cache.clear()
         self._cache[user_id] = (time.monotonic() + CACHE_SECONDS, specs)
         return specs
 
@@ -164,6 +167,8 @@ class QuotaService:
             self.default_minute_points if minute is None else minute,
             tz,
         )
+        if len(self._budget_cache) > CACHE_MAX_ENTRIES:
+            self._budget_cache.clear()
         self._budget_cache[company_id] = (time.monotonic() + CACHE_SECONDS, value)
         return value
 
