@@ -1,0 +1,419 @@
+"""Shared benchmark plumbing: a cheap HTTP/1.1 keep-alive load generator and a real-server fixture.
+
+The load generator is a small asyncio client on raw sockets (no HTTP library): each connection sends one
+request, reads the whole response, records its latency and status, and sends the next one (no pipelining).
+It runs in its own process (``LoadProcess``) so it never shares the server's interpreter, and it reports its
+own CPU use so a run can tell whether the loader or the server was the bottleneck.
+
+``Server`` runs the real ``cabinet`` CLI: ``migrate``, ``users create``, ``serve`` on a free loopback port with
+a fresh data directory (the embedded SQLite profile), waits for ``/health`` and always stops the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
+CABINET = ROOT / ".venv" / "bin" / "cabinet"
+
+
+# --- requests --------------------------------------------------------------------------------------------
+def http_request(
+    method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None, port: int = 0
+) -> bytes:
+    """One HTTP/1.1 keep-alive request as raw bytes (``body`` is sent as JSON when not None)."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}" if port else f"Host: {HOST}", "Accept: */*"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    payload = b""
+    if body is not None:
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        lines.append("Content-Type: application/json")
+    if body is not None or method in {"POST", "PUT", "PATCH"}:
+        lines.append(f"Content-Length: {len(payload)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+
+
+@dataclass
+class Stream:
+    """``connections`` keep-alive connections sending ``request`` back to back."""
+
+    name: str
+    request: bytes
+    connections: int
+
+
+@dataclass
+class StreamResult:
+    name: str
+    connections: int
+    requests: int  # completed inside the measured window
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    statuses: dict[str, int]
+    errors: int  # non-200 answers + connection failures inside the window
+    connection_errors: int
+    first_error: str | None = None
+
+
+@dataclass
+class PhaseResult:
+    seconds: float
+    warmup: float
+    streams: dict[str, StreamResult]
+    loader_cpu_s: float  # loader process CPU (user+system) during the measured window
+    loader_cpu_pct: float  # of one core
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an already sorted list; 0 when empty."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil
+    return sorted_values[int(min(rank, len(sorted_values))) - 1]
+
+
+# --- the asyncio client ----------------------------------------------------------------------------------
+class _Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.connection_errors = 0
+        self.first_error: str | None = None
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one response; (status, keep_alive)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    first_end = head.index(b"\r\n")
+    status = int(head[9:12])
+    length = -1
+    chunked = False
+    keep_alive = True
+    for line in head[first_end + 2 : -4].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            keep_alive = False
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length > 0:
+        await reader.readexactly(length)
+    elif length < 0 and status not in (204, 304):
+        await reader.read()  # no length: body runs until close
+        keep_alive = False
+    return status, keep_alive
+
+
+async def _connection(request: bytes, start: float, end: float, stop: float, tally: _Tally) -> None:
+    clock = time.perf_counter
+    writer: asyncio.StreamWriter | None = None
+    while clock() < stop:
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(HOST, _PORT)
+            sent = clock()
+            writer.write(request)
+            status, keep_alive = await _read_response(reader)
+            done = clock()
+            if start <= done <= end:
+                tally.latencies.append(done - sent)
+                tally.statuses[status] += 1
+            if not keep_alive:
+                writer.close()
+                writer = None
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            if start <= clock() <= end:
+                tally.connection_errors += 1
+                tally.first_error = tally.first_error or f"{type(exc).__name__}: {exc}"
+            if writer is not None:
+                writer.close()
+                writer = None
+            await asyncio.sleep(0.01)
+    if writer is not None:
+        writer.close()
+
+
+_PORT = 0
+
+
+async def _run_phase(streams: list[Stream], seconds: float, warmup: float) -> PhaseResult:
+    now = time.perf_counter()
+    start = now + warmup
+    end = start + seconds
+    tallies = {s.name: _Tally() for s in streams}
+    cpu_marks: list[float] = []
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    async def mark_cpu() -> None:
+        await asyncio.sleep(max(0.0, start - time.perf_counter()))
+        cpu_marks.append(cpu())
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        cpu_marks.append(cpu())
+
+    tasks = [asyncio.create_task(mark_cpu())]
+    for s in streams:
+        tasks += [
+            asyncio.create_task(_connection(s.request, start, end, end, tallies[s.name])) for _ in range(s.connections)
+        ]
+    await asyncio.gather(*tasks)
+    loader_cpu = cpu_marks[1] - cpu_marks[0]
+    results = {}
+    for s in streams:
+        t = tallies[s.name]
+        lat = sorted(t.latencies)
+        bad = sum(n for code, n in t.statuses.items() if code != 200)
+        results[s.name] = StreamResult(
+            name=s.name,
+            connections=s.connections,
+            requests=len(lat),
+            rps=len(lat) / seconds,
+            p50_ms=percentile(lat, 50) * 1000,
+            p99_ms=percentile(lat, 99) * 1000,
+            mean_ms=(sum(lat) / len(lat) * 1000) if lat else 0.0,
+            max_ms=(lat[-1] * 1000) if lat else 0.0,
+            statuses={str(k): v for k, v in sorted(t.statuses.items())},
+            errors=bad + t.connection_errors,
+            connection_errors=t.connection_errors,
+            first_error=t.first_error,
+        )
+    return PhaseResult(
+        seconds=seconds,
+        warmup=warmup,
+        streams=results,
+        loader_cpu_s=loader_cpu,
+        loader_cpu_pct=100 * loader_cpu / seconds,
+    )
+
+
+def _child(conn: Any) -> None:
+    """Loader process: run each phase it is sent, answer with its result, until it is sent None."""
+    global _PORT
+    try:
+        import uvloop  # the cheaper event loop, when installed (uvicorn[standard] brings it)
+
+        run = uvloop.run
+    except ImportError:  # pragma: no cover
+        run = asyncio.run
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        port, streams, seconds, warmup = job
+        _PORT = port
+        try:
+            conn.send(("ok", asdict(run(_run_phase(streams, seconds, warmup)))))
+        except Exception as exc:  # report, do not die silently
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class LoadProcess:
+    """A separate process running the asyncio client; ``run`` blocks for one phase."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=_child, args=(child_conn,), name="cabinet-bench-loader", daemon=True)
+        self._proc.start()
+        self._budget = 60.0
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid or 0
+
+    def submit(self, port: int, streams: list[Stream], *, seconds: float, warmup: float) -> None:
+        """Start one phase (returns at once; ``collect`` waits for its result)."""
+        self._conn.send((port, streams, seconds, warmup))
+        self._budget = warmup + seconds + 60
+
+    def collect(self) -> dict[str, Any]:
+        if not self._conn.poll(self._budget):
+            raise RuntimeError("load generator did not answer in time")
+        kind, payload = self._conn.recv()
+        if kind != "ok":
+            raise RuntimeError(f"load generator failed: {payload}")
+        return payload  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        try:
+            self._conn.send(None)
+        except OSError:
+            pass
+        self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(5)
+
+    def __enter__(self) -> LoadProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+# --- the server under test -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process (all its threads) from /proc; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine from /proc/stat; (0, 0) where it is missing."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    total = sum(values[:8])  # guest time is already counted in user
+    return total - idle, total
+
+
+class Server:
+    """The real cabinet server (``cabinet serve``, 1 worker) on a fresh embedded-profile data directory."""
+
+    def __init__(self, *, log_level: str = "WARNING") -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="cabinet-bench-"))
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log_path = self.data_dir / "server.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
+        self.env.update(CABINET_DATA_DIR=str(self.data_dir), CABINET_LOG_LEVEL=log_level)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(CABINET), *args], env=self.env, cwd=self.data_dir, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"cabinet {' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def start(self, *, timeout: float = 60) -> None:
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [str(CABINET), "serve", "--host", HOST, "--port", str(self.port), "--workers", "1"],
+            env=self.env,
+            cwd=self.data_dir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not answer /health within {timeout:.0f} s:\n{self.log_tail()}")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc else 0
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+    def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        request = urllib.request.Request(
+            self.base + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def get_json(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model,
+        "python": sys.version.split()[0],
+        "loadavg_before": list(os.getloadavg()),
+    }
