@@ -214,8 +214,8 @@ def live_server(settings: Settings, clock: OffsetClock) -> Iterator[LiveServer]:
     finally:
         import asyncio
 
+        server.stop()  # first: its shutdown flushes pending audit records
         asyncio.run(_clean_sync_copy(settings))
-        server.stop()
 
 
 async def _clean_sync_copy(settings: Settings) -> None:

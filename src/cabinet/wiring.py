@@ -66,6 +66,10 @@ class DomainMeter:
         if metered is None:
             return
         success = http_status < 400
+        # A write whose business transaction never committed (body refused, quota refused, service failed) still
+        # has its in-transaction audit hook pending: drop it, or the failure record's own unit of work would
+        # record the process twice (and the unique process code would lose both).
+        trace.commit_hooks.clear()
         await self.services.quotas.release(metered.reservation, charged=success)
         if metered.audited:
             entry: AuditEntry = metered.extra["entry"]

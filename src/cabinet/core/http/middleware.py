@@ -55,6 +55,20 @@ class TraceAndLimitMiddleware:
         captured: list[bytes] | None = None
         captured_size = 0
 
+        settled = False
+
+        async def settle() -> None:
+            """Finish metering (quota slots, audit record, stored payloads) exactly once."""
+            nonlocal settled
+            if settled or trace.metered is None or self.runtime is None or self.runtime.meter is None:
+                return
+            settled = True
+            try:
+                output = b"".join(captured) if captured is not None else None
+                await self.runtime.meter.finish(trace, status, output)
+            except Exception as exc:  # metering must never turn a served answer into a crash
+                log.error("metering finish failed", error=repr(exc))
+
         async def traced_send(message: Message) -> None:
             nonlocal status, captured, captured_size
             if message["type"] == "http.response.start":
@@ -65,25 +79,24 @@ class TraceAndLimitMiddleware:
                 metered = trace.metered
                 if metered is not None and metered.operation.keeps_payloads:
                     captured = []
-            elif message["type"] == "http.response.body" and captured is not None:
-                chunk = message.get("body", b"")
-                captured_size += len(chunk)
-                if captured_size > self.max_stored_payload_bytes:
-                    captured = None  # too large to keep: the audit says there is no output file
-                else:
-                    captured.append(chunk)
+            elif message["type"] == "http.response.body":
+                if captured is not None:
+                    chunk = message.get("body", b"")
+                    captured_size += len(chunk)
+                    if captured_size > self.max_stored_payload_bytes:
+                        captured = None  # too large to keep: the audit says there is no output file
+                    else:
+                        captured.append(chunk)
+                if not message.get("more_body", False):
+                    # before the last byte leaves: once the client has its answer, the audit and data exist
+                    await settle()
             await send(message)
 
         started = time.perf_counter()
         try:
             await self.app(scope, limited_receive, traced_send)
         finally:
-            if trace.metered is not None and self.runtime is not None and self.runtime.meter is not None:
-                try:
-                    output = b"".join(captured) if captured is not None else None
-                    await self.runtime.meter.finish(trace, status, output)
-                except Exception as exc:  # metering must never turn a served answer into a crash
-                    log.error("metering finish failed", error=repr(exc))
+            await settle()  # a request that ended without a complete answer
             log.info(
                 "request",
                 method=scope.get("method"),

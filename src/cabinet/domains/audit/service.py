@@ -16,7 +16,6 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.logging import get_logger
 from cabinet.core.storage import LocalBlobStore
-from cabinet.core.tracing import current_trace
 from cabinet.domains.audit.errors import PayloadNotFound, ProcessNotFound
 from cabinet.domains.audit.repository import AuditRepository
 from cabinet.domains.audit.schemas import AuditEntry, AuditQuery, FlowType
@@ -59,11 +58,6 @@ class AuditService:
 
     async def record(self, entry: AuditEntry, *, durable: bool) -> None:
         if durable:
-            # Called once the request is over. A write whose business transaction never committed (body refused,
-            # quota refused, service failed) still has its in-transaction audit hook pending: it must not join
-            # this unit of work, or the process would be recorded twice and the unique process code would make
-            # the whole audit write fail (the action would be lost).
-            current_trace().commit_hooks.clear()
             await self._write([entry])
             return
         self._buffer.append(entry)
