@@ -93,6 +93,7 @@ async def app(settings: Settings, clock: OffsetClock) -> AsyncIterator[Any]:
 async def _clean(application: Any) -> None:
     """Empty every table and the Redis keys of this run, so the next test starts clean."""
     runtime = application.state.runtime
+    await runtime.services.audit.flush()  # pending audit rows first, or they would outlive their users
     async with runtime.resources.db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())

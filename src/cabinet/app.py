@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
+from cabinet.apis.admin.app import build_app as build_admin_app
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
 
     app.mount("/account", build_account_app(runtime))
+    app.mount("/admin", build_admin_app(runtime))
     app.add_middleware(
         TraceAndLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

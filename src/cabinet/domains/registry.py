@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
+from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
@@ -15,6 +16,7 @@ from cabinet.resources import Resources, token_ttl_cap
 @dataclass
 class Services:
     identity: IdentityService
+    directory: DirectoryService
     quotas: QuotaService
     audit: AuditService
     usage: UsageService
@@ -33,6 +35,7 @@ def build_services(resources: Resources) -> Services:
     )
     return Services(
         identity=identity,
+        directory=DirectoryService(resources.db, clock=resources.clock, hasher=resources.hasher, identity=identity),
         quotas=QuotaService(
             resources.db,
             clock=resources.clock,

@@ -2,7 +2,8 @@
 
 from cabinet.models.audit import AuditAction
 from cabinet.models.company import Company
-from cabinet.models.quota import Quota
+from cabinet.models.credential import ApiKey, CompanyNetwork
+from cabinet.models.quota import CompanyQuota, Quota
 from cabinet.models.user import User
 
-__all__ = ["AuditAction", "Company", "Quota", "User"]
+__all__ = ["ApiKey", "AuditAction", "Company", "CompanyNetwork", "CompanyQuota", "Quota", "User"]

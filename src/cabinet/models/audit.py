@@ -27,8 +27,13 @@ class AuditAction(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     process_code: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     request_code: Mapped[uuid.UUID] = mapped_column(Uuid)
-    company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"))
+    # SET NULL: deleting a user or a company keeps its audit trail (username and company_key stay readable)
+    company_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("company.id", ondelete="SET NULL"), nullable=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
     username: Mapped[str] = mapped_column(String(256))
     company_key: Mapped[str] = mapped_column(String(256))
     service: Mapped[str] = mapped_column(String(32))

@@ -28,3 +28,21 @@ class Quota(Base):
     max_concurrent_execution: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CompanyQuota(Base):
+    """The ceiling an ADMIN sets for a company: a COMPANYOWNER may give its users quotas up to these values."""
+
+    __tablename__ = "company_quota"
+    __table_args__ = (UniqueConstraint("company_id", "service", "process_type"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(32))
+    process_type: Mapped[str] = mapped_column(String(32))
+    points_per_request: Mapped[int] = mapped_column(Integer)
+    points_per_day: Mapped[int] = mapped_column(Integer)
+    points_per_date_window: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_concurrent_execution: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime)

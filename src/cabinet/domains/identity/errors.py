@@ -73,3 +73,33 @@ class CompanyNotFound(CabinetError):
     mnemonic = "company_not_found"
     kind = ErrorKind.NOT_FOUND
     default_message = "Company not found"
+
+
+class CompanyAlreadyExists(CabinetError):
+    mnemonic = "company_already_exists"
+    kind = ErrorKind.CONFLICT
+    default_message = "A company with this key already exists"
+
+
+class CompanyNotEmpty(CabinetError):
+    mnemonic = "company_not_empty"
+    kind = ErrorKind.CONFLICT
+    default_message = "The company still has users: delete or move them first"
+
+
+class RoleNotGrantable(CabinetError):
+    mnemonic = "role_not_grantable"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "You may not give these roles"
+
+
+class CompanyManagementDenied(CabinetError):
+    mnemonic = "company_management_denied"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Only platform operators create, change or delete companies"
+
+
+class SelfLockout(CabinetError):
+    mnemonic = "self_lockout"
+    kind = ErrorKind.CONFLICT
+    default_message = "You cannot delete or disable your own account"

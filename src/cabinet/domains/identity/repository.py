@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
 from cabinet.core.db.uow import current_session
+from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
 from cabinet.models import Company, User
 
 
@@ -41,3 +44,102 @@ class UserRepository:
         session.add(user)
         await session.flush()
         return user
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+COMPANY_SORT = {"key": Company.key, "detail": Company.detail, "creation_date": Company.created_at}
+USER_SORT = {
+    "username": User.username,
+    "name": User.specification,
+    "email": User.email,
+    "phone": User.phone,
+    "enabled": User.enabled,
+    "timezone": User.timezone,
+    "creation_date": User.created_at,
+    "edit_date": User.edited_at,
+}
+
+
+class DirectoryRepository:
+    """Company and user lists for operators, always confined to ``scope`` (a company id) when given."""
+
+    async def companies(self, query: ListQuery, scope: int | None) -> tuple[Sequence[Company], int, int]:
+        session = current_session()
+        base = [Company.id == scope] if scope is not None else []
+        where = list(base)
+        if query.text:
+            pattern = _like(query.text)
+            where.append(or_(Company.key.ilike(pattern, escape="\\"), Company.detail.ilike(pattern, escape="\\")))
+        column = COMPANY_SORT[query.sort_field or "key"]
+        order = [column.desc() if query.descending else column.asc(), Company.id]
+        rows = (
+            await session.scalars(
+                select(Company).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
+            )
+        ).all()
+        overall = await session.scalar(select(func.count()).select_from(Company).where(*base)) or 0
+        filtered = await session.scalar(select(func.count()).select_from(Company).where(*where)) or 0
+        return rows, int(overall), int(filtered)
+
+    async def users(self, query: ListQuery, scope: int | None) -> tuple[Sequence[User], UserCounters, UserCounters]:
+        session = current_session()
+        base: list[ColumnElement[bool]] = [User.company_id == scope] if scope is not None else []
+        where = list(base)
+        if query.company_key:
+            where.append(User.company_id.in_(select(Company.id).where(Company.key == query.company_key)))
+        if query.text:
+            pattern = _like(query.text)
+            where.append(
+                or_(
+                    *(
+                        c.ilike(pattern, escape="\\")
+                        for c in (User.username, User.specification, User.email, User.phone)
+                    )
+                )
+            )
+        listed = list(where)
+        if query.user_group == UserGroup.ACTIVE:
+            listed.append(User.enabled.is_(True))
+        elif query.user_group == UserGroup.BLOCKED:
+            listed.append(User.enabled.is_(False))
+        elif query.user_group == UserGroup.ADMINS:
+            listed.append(_is_admin())
+        column = USER_SORT[query.sort_field or "username"]
+        order = [column.desc() if query.descending else column.asc(), User.id]
+        rows = (
+            await session.scalars(select(User).where(*listed).order_by(*order).offset(query.offset).limit(query.limit))
+        ).all()
+        return rows, await self._counters(base), await self._counters(listed)
+
+    async def _counters(self, where: list[ColumnElement[bool]]) -> UserCounters:
+        row = (
+            await current_session().execute(
+                select(
+                    func.count(),
+                    func.count().filter(User.enabled.is_(True)),
+                    func.count().filter(User.enabled.is_(False)),
+                    func.count().filter(_is_admin()),
+                ).where(*where)
+            )
+        ).one()
+        return UserCounters(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    async def users_in_company(self, company_id: int) -> int:
+        return int(
+            await current_session().scalar(select(func.count()).select_from(User).where(User.company_id == company_id))
+            or 0
+        )
+
+    async def delete(self, row: Company | User) -> None:
+        session = current_session()
+        await session.delete(row)
+        await session.flush()
+
+
+def _is_admin() -> ColumnElement[bool]:
+    text = cast(User.roles, String)
+    return or_(*(text.like(f'%"{role}"%') for role in ADMIN_ROLES))

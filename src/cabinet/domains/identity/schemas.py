@@ -11,6 +11,9 @@ from cabinet.core.roles import Role
 
 USERNAME_RE = re.compile(r"^\w{2,256}$")
 COMPANY_KEY_RE = re.compile(r"^\w{3,256}$")
+# the Account client's patterns: every stored value must be readable by it
+EMAIL_RE = re.compile(r"[A-Za-z0-9+_.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE_RE = re.compile(r"[+](?:[0-9\-$/.]\s?){6,15}[0-9]")
 PASSWORD_MIN, PASSWORD_MAX = 5, 256  # the lowest bound any API allows (seed 002); APIs may demand more
 
 UNSET: Any = object()  # "field not given" in a patch (distinct from an explicit None = clear)
@@ -45,3 +48,47 @@ class AccountPatch:
 class IssuedToken:
     token: str
     expires_at: datetime
+
+
+@dataclass(slots=True)
+class UserUpdate:
+    """An operator's change of a user: UNSET keeps a field; ``username`` identifies the user and never changes."""
+
+    username: str
+    password: Any = UNSET
+    specification: Any = UNSET
+    email: Any = UNSET
+    phone: Any = UNSET
+    company_key: Any = UNSET
+    enabled: Any = UNSET
+    roles: Any = UNSET
+    timezone: Any = UNSET
+
+
+class UserGroup:
+    TOTAL = "TOTAL"
+    ACTIVE = "ACTIVE"
+    BLOCKED = "BLOCKED"
+    ADMINS = "ADMINS"
+
+
+ADMIN_ROLES = ("ADMIN", "OVERLORD", "COMPANYOWNER")  # who counts among "admins" in user lists
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    offset: int = 0
+    limit: int = 100
+    text: str | None = None
+    sort_field: str | None = None
+    descending: bool = False
+    company_key: str | None = None
+    user_group: str = UserGroup.TOTAL
+
+
+@dataclass(frozen=True, slots=True)
+class UserCounters:
+    total: int
+    active: int
+    blocked: int
+    admins: int

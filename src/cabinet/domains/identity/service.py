@@ -32,8 +32,10 @@ from cabinet.domains.identity.errors import (
 from cabinet.domains.identity.repository import CompanyRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
+    EMAIL_RE,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    PHONE_RE,
     UNSET,
     USERNAME_RE,
     AccountPatch,
@@ -280,6 +282,19 @@ def _check_user(command: UserCreate) -> list[FieldIssue]:
         issues.append(FieldIssue("roles", f"at most {MAX_ROLES_PER_USER} distinct roles"))
     if not -12 <= command.timezone <= 12:
         issues.append(FieldIssue("timezone", "timezone must be -12..12"))
+    issues.extend(contact_issues(command.specification, command.email, command.phone))
+    return issues
+
+
+def contact_issues(specification: object, email: object, phone: object) -> list[FieldIssue]:
+    """Name, e-mail and phone rules shared by every way a user is created or changed."""
+    issues: list[FieldIssue] = []
+    if isinstance(specification, str) and not 2 <= len(specification) <= 256:
+        issues.append(FieldIssue("name", "name must be 2..256 characters"))
+    if isinstance(email, str) and not (5 <= len(email) <= 256 and EMAIL_RE.fullmatch(email)):
+        issues.append(FieldIssue("email", "not a valid e-mail address"))
+    if isinstance(phone, str) and not (5 <= len(phone) <= 32 and PHONE_RE.fullmatch(phone)):
+        issues.append(FieldIssue("phone", "not a valid phone number: +, then 7..16 digits"))
     return issues
 
 

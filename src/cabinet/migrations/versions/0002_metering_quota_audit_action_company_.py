@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("process_code", sa.Uuid(), nullable=False),
         sa.Column("request_code", sa.Uuid(), nullable=False),
-        sa.Column("company_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("company_id", sa.BigInteger(), nullable=True),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("username", sa.String(length=256), nullable=False),
         sa.Column("company_key", sa.String(length=256), nullable=False),
         sa.Column("service", sa.String(length=32), nullable=False),
@@ -47,10 +47,10 @@ def upgrade() -> None:
         sa.Column("input_blob", sa.String(length=512), nullable=True),
         sa.Column("output_blob", sa.String(length=512), nullable=True),
         sa.ForeignKeyConstraint(
-            ["company_id"], ["company.id"], name=op.f("fk_audit_action_company_id_company"), ondelete="CASCADE"
+            ["company_id"], ["company.id"], name=op.f("fk_audit_action_company_id_company"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["user_account.id"], name=op.f("fk_audit_action_user_id_user_account"), ondelete="CASCADE"
+            ["user_id"], ["user_account.id"], name=op.f("fk_audit_action_user_id_user_account"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_action")),
         sa.UniqueConstraint("process_code", name=op.f("uq_audit_action_process_code")),

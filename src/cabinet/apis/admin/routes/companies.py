@@ -1,0 +1,106 @@
+"""Companies (A1-A5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.schemas import Company, CompanyList, ListStats, SortDirection, TotalCounter
+from cabinet.core.errors import FieldIssue, InvalidInput
+from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.domains.identity.repository import COMPANY_SORT
+from cabinet.domains.identity.schemas import ListQuery
+from cabinet.models import Company as CompanyRow
+
+router = APIRouter(tags=["Companies"])
+
+KeyPath = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$", description="Company key.")]
+
+
+def company_out(row: CompanyRow) -> Company:
+    return Company(key=row.key, detail=row.detail)
+
+
+def sort_field_of(value: str | None, allowed: dict[str, object]) -> str | None:
+    if value is not None and value not in allowed:
+        raise InvalidInput(
+            f"sort_field must be one of {', '.join(sorted(allowed))}",
+            issues=[FieldIssue("query.sort_field", "unknown sort field")],
+        )
+    return value
+
+
+@router.post(
+    "/companies",
+    **admin_write("create_company", ProcessType.TRACE),
+    summary="New company creation.",
+    response_model=Company,
+)
+async def create_company(body: Company, principal: Writer, svc: ServicesDep) -> Company:
+    return company_out(await svc.directory.create_company(principal, body.key, body.detail))
+
+
+@router.put(
+    "/companies",
+    **admin_write("update_company", ProcessType.TRACE),
+    summary="Updating the company information.",
+    response_model=Company,
+)
+async def update_company(body: Company, principal: Writer, svc: ServicesDep) -> Company:
+    return company_out(await svc.directory.update_company(principal, body.key, body.detail))
+
+
+@router.get(
+    "/companies",
+    **admin_read("read_companies", ProcessType.NOTRACE),
+    summary="Getting a list of companies.",
+    description=f"filter: text searched in key and detail. sort_field: one of {', '.join(sorted(COMPANY_SORT))}.",
+    response_model=CompanyList,
+)
+async def read_companies(
+    principal: Reader,
+    svc: ServicesDep,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000_000)] = 100,
+    filter: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    sort_field: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    sort_direction: SortDirection = SortDirection.ASC,
+) -> CompanyList:
+    query = ListQuery(
+        offset=offset,
+        limit=limit,
+        text=filter,
+        sort_field=sort_field_of(sort_field, COMPANY_SORT),
+        descending=sort_direction is SortDirection.DESC,
+    )
+    rows, overall, filtered = await svc.directory.list_companies(principal, query)
+    set_result_elements(len(rows))
+    return CompanyList(
+        companies=[company_out(r) for r in rows],
+        statistics=ListStats(overall=TotalCounter(total=overall), filter=TotalCounter(total=filtered)),
+    )
+
+
+@router.get(
+    "/companies/{key}",
+    **admin_read("read_company", ProcessType.NOTRACE),
+    summary="Getting company information by key.",
+    response_model=Company,
+)
+async def read_company(key: KeyPath, principal: Reader, svc: ServicesDep) -> Company:
+    return company_out(await svc.directory.get_company(principal, key))
+
+
+@router.delete(
+    "/companies/{key}",
+    **admin_write("delete_company", ProcessType.TRACE),
+    summary="Removing a company by key.",
+    description="Refused (409) while users still belong to the company. The company's audit trail is kept.",
+    status_code=204,
+    response_class=Response,
+)
+async def delete_company(key: KeyPath, principal: Writer, svc: ServicesDep) -> Response:
+    await svc.directory.delete_company(principal, key)
+    return Response(status_code=204)

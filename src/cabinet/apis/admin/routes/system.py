@@ -1,0 +1,51 @@
+"""System: version, availability, documentation file (A18, A19, and check for parity with Account)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cabinet import __version__
+from cabinet.apis.admin.schemas import CheckResult, VersionResult
+from cabinet.core.errors import ResourceNotFound
+from cabinet.core.http.docs import render_openapi_html
+from cabinet.core.http.runtime import runtime_of
+
+router = APIRouter(tags=["System"])
+
+API_MAJOR, API_MINOR = 4, 4
+DOC_FILES = {"admin_en.html": "en", "admin_ru.html": "ru", "index.html": "en"}
+
+
+@router.get(
+    "/system/version", operation_id="version", summary="Getting the service version.", response_model=VersionResult
+)
+async def version() -> VersionResult:
+    return VersionResult(major=API_MAJOR, minor=API_MINOR, build=__version__)
+
+
+@router.get(
+    "/system/check", operation_id="check", summary="Checking the service availability.", response_model=CheckResult
+)
+async def check(request: Request) -> CheckResult:
+    resources = runtime_of(request).resources
+    results = [await resources.database_ok(), await resources.limiter_ok(), await resources.blobs.writable()]
+    return CheckResult(health=sum(results) / len(results))
+
+
+@router.get(
+    "/file/{filename}",
+    operation_id="file",
+    summary="Getting the file with this service documentation.",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "File with data in HTML format."}
+    },
+)
+async def file(filename: Annotated[str, Path(min_length=6, max_length=128)], request: Request) -> HTMLResponse:
+    lang = DOC_FILES.get(filename)
+    if lang is None:
+        raise ResourceNotFound(f"no documentation file {filename!r}", resource=filename)
+    return HTMLResponse(render_openapi_html(request.app.openapi(), lang=lang))

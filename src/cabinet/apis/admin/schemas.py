@@ -1,0 +1,227 @@
+"""Admin API wire DTOs in seed 002's own names and shapes (contracts/account-admin.md §5.2)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from cabinet.core.metering import ProcessType, Service
+from cabinet.core.roles import Role
+
+CompanyKey = Annotated[StrictStr, Field(min_length=3, max_length=256, pattern=r"^\w+\Z", examples=["my_company"])]
+Username = Annotated[
+    StrictStr, Field(min_length=2, max_length=256, pattern=r"^\w+\Z", examples=["my_username_for_login"])
+]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", regex_engine="python-re")
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+class SortDirection(enum.StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+class UserGroup(enum.StrEnum):
+    TOTAL = "TOTAL"
+    ACTIVE = "ACTIVE"
+    BLOCKED = "BLOCKED"
+    ADMINS = "ADMINS"
+
+
+class Company(WireModel):
+    key: CompanyKey
+    detail: StrictStr | None = Field(default=None, min_length=0, max_length=1024)
+
+    @field_validator("detail")
+    @classmethod
+    def _detail(cls, value: str | None) -> str | None:
+        return _no_nul(value)
+
+
+class TotalCounter(WireModel):
+    total: int = Field(ge=0)
+
+
+class ListStats(WireModel):
+    overall: TotalCounter
+    filter: TotalCounter
+
+
+class CompanyList(WireModel):
+    companies: list[Company]
+    statistics: ListStats
+
+
+class UserIn(WireModel):
+    """User creation and update request (``password`` is write-only)."""
+
+    username: Username
+    password: StrictStr | None = Field(default=None, min_length=5, max_length=256)
+    name: StrictStr | None = Field(default=None, min_length=2, max_length=256)
+    email: StrictStr | None = Field(default=None, min_length=5, max_length=256)
+    phone: StrictStr | None = Field(default=None, min_length=5, max_length=32)
+    company_key: CompanyKey
+    enabled: StrictBool = True
+    roles: list[Role] = Field(max_length=2)
+    timezone: StrictInt = Field(default=0, ge=-12, le=12)
+
+    @field_validator("password", "name", "email", "phone")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return _no_nul(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _unique_roles(cls, value: list[Role]) -> list[Role]:
+        if len(set(value)) != len(value):
+            raise ValueError("roles must be unique")
+        return value
+
+
+class UserOut(WireModel):
+    username: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company_key: str
+    enabled: bool = True
+    roles: list[Role]
+    timezone: int = 0
+
+
+class UserCounters(WireModel):
+    total: int = Field(ge=0)
+    active: int = Field(ge=0)
+    blocked: int = Field(ge=0)
+    admins: int = Field(ge=0)
+
+
+class UserListStats(WireModel):
+    overall: UserCounters
+    filter: UserCounters
+
+
+class UserList(WireModel):
+    users: list[UserOut]
+    statistics: UserListStats
+
+
+class Tracedata(WireModel):
+    code: uuid.UUID
+    client: str
+    server: str
+    service: Service
+    operation: str
+    time: datetime
+
+
+class AuditStatistics(WireModel):
+    points_count: int = Field(ge=0)
+    duration: str
+
+
+class AuditAction(WireModel):
+    username: str
+    company_key: str
+    tracedata: Tracedata
+    method_group: ProcessType
+    statistics: AuditStatistics
+
+
+class AuditList(WireModel):
+    actions: list[AuditAction]
+    statistics: ListStats
+
+
+class MethodStatistics(WireModel):
+    method_group: ProcessType
+    unique_points_per_day: int = Field(ge=0)
+    points_per_day: int = Field(ge=0)
+
+
+class ServiceStatistics(WireModel):
+    service: Service
+    methods: list[MethodStatistics]
+
+
+class DateStatistics(WireModel):
+    date: date
+    services: list[ServiceStatistics]
+
+
+class UserStatistics(WireModel):
+    username: str
+    dates: list[DateStatistics]
+
+
+class StatisticsResult(WireModel):
+    users: list[UserStatistics]
+
+
+class MethodQuota(WireModel):
+    method_group: ProcessType
+    points_per_request: StrictInt = Field(ge=0, le=1_000_000)
+    points_per_day: StrictInt = Field(ge=0, le=100_000_000)
+    points_per_date_window: StrictInt | None = Field(default=None, ge=0)
+    max_concurrent_execution: StrictInt = Field(ge=0, le=1000)
+
+
+class ServiceQuota(WireModel):
+    service: Service
+    methods: list[MethodQuota] = Field(min_length=1, max_length=100)
+
+
+class QuotaIn(WireModel):
+    """Request to change the quota on the date (window dates in the query: ``from``, ``to``)."""
+
+    services: list[ServiceQuota] = Field(min_length=1, max_length=100)
+
+
+class QuotaBase(WireModel):
+    services: list[ServiceQuota]
+
+
+class QuotaWindow(WireModel):
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class QuotaResult(WireModel):
+    base: QuotaBase
+    window: QuotaWindow | None = Field(default=None, description="The date window of points_per_date_window.")
+
+
+class VersionResult(WireModel):
+    major: int = Field(ge=1, le=100)
+    minor: int = Field(ge=0, le=111)
+    build: str = Field(min_length=1, max_length=64)
+
+
+class CheckResult(WireModel):
+    health: float = Field(ge=0, le=1)
+
+
+class GeneralError(WireModel):
+    tracedata: Tracedata
+    message: str | None = None
+
+
+class NotFoundDetail(WireModel):
+    tracedata: Tracedata
+
+
+class NotFoundError(WireModel):
+    resource_id: str | None = None
+    detail: NotFoundDetail | None = None

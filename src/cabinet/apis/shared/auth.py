@@ -1,0 +1,45 @@
+"""Caller resolution shared by the REST APIs that take user access tokens (Account, Admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cabinet.core.errors import NotAuthenticated
+from cabinet.core.http.runtime import runtime_of
+from cabinet.core.principal import Principal
+from cabinet.core.tracing import current_trace
+from cabinet.domains.registry import Services
+
+bearer = HTTPBearer(scheme_name="ApiKeyAuth", bearerFormat="JWT", auto_error=False, description="Access token (JWT).")
+
+
+def services(request: Request) -> Services:
+    return runtime_of(request).services  # type: ignore[no-any-return]
+
+
+def bind_operation(api: str):  # type: ignore[no-untyped-def]
+    """A dependency naming the running operation in the trace (its operationId): tracedata, logs, audit."""
+
+    def bind(request: Request) -> None:
+        route = request.scope.get("route")
+        trace = current_trace()
+        trace.api = api
+        trace.operation = getattr(route, "operation_id", None) or trace.operation
+
+    return bind
+
+
+async def access_token_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("Authorization: Bearer <token> is required")
+    principal = await services(request).identity.resolve_access_token(credentials.credentials)
+    trace = current_trace()
+    trace.username = principal.username
+    trace.company = principal.company_key
+    return principal

@@ -1,0 +1,208 @@
+"""Operators' use cases over companies and users (the Admin API), with the fine rules of policies.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.uow import Database, read_only, transactional
+from cabinet.core.errors import FieldIssue
+from cabinet.core.principal import Principal
+from cabinet.core.roles import Role
+from cabinet.core.security.passwords import PasswordHasher
+from cabinet.domains.identity import policies
+from cabinet.domains.identity.errors import (
+    CompanyAlreadyExists,
+    CompanyManagementDenied,
+    CompanyNotEmpty,
+    CompanyNotFound,
+    RoleNotGrantable,
+    SelfLockout,
+    UserInvalid,
+    UserNotFound,
+)
+from cabinet.domains.identity.repository import CompanyRepository, DirectoryRepository, UserRepository
+from cabinet.domains.identity.schemas import (
+    COMPANY_KEY_RE,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    UNSET,
+    ListQuery,
+    UserCounters,
+    UserCreate,
+    UserUpdate,
+)
+from cabinet.domains.identity.service import IdentityService, contact_issues
+from cabinet.models import Company, User
+
+DETAIL_MAX = 1024
+
+
+class DirectoryService:
+    def __init__(self, db: Database, *, clock: Clock, hasher: PasswordHasher, identity: IdentityService) -> None:
+        self.db = db
+        self.clock = clock
+        self.hasher = hasher
+        self.identity = identity
+        self.companies = CompanyRepository()
+        self.users = UserRepository()
+        self.directory = DirectoryRepository()
+
+    # --- companies ------------------------------------------------------------------------------------
+    @transactional
+    async def create_company(self, principal: Principal, key: str, detail: str | None) -> Company:
+        if not policies.may_manage_companies(principal):
+            raise CompanyManagementDenied()
+        _check_company(key, detail)
+        if await self.companies.get_by_key(key) is not None:
+            raise CompanyAlreadyExists(resource=key)
+        now = self.clock.now()
+        try:
+            return await self.companies.add_guarded(Company(key=key, detail=detail, created_at=now, edited_at=now))
+        except IntegrityError as exc:
+            raise CompanyAlreadyExists(resource=key) from exc
+
+    @transactional
+    async def update_company(self, principal: Principal, key: str, detail: str | None) -> Company:
+        company = await self._company(principal, key, write=True)
+        if not policies.may_manage_companies(principal):
+            raise CompanyManagementDenied()
+        _check_company(key, detail)
+        company.detail = detail
+        company.edited_at = self.clock.now()
+        return company
+
+    @read_only
+    async def list_companies(self, principal: Principal, query: ListQuery) -> tuple[Sequence[Company], int, int]:
+        return await self.directory.companies(query, policies.read_scope(principal))
+
+    @read_only
+    async def get_company(self, principal: Principal, key: str) -> Company:
+        return await self._company(principal, key, write=False)
+
+    @transactional
+    async def delete_company(self, principal: Principal, key: str) -> None:
+        company = await self._company(principal, key, write=True)
+        if not policies.may_manage_companies(principal):
+            raise CompanyManagementDenied()
+        users = await self.directory.users_in_company(company.id)
+        if users:
+            raise CompanyNotEmpty(f"the company still has {users} user(s): delete or move them first")
+        await self.directory.delete(company)
+
+    async def _company(self, principal: Principal, key: str, *, write: bool) -> Company:
+        company = await self.companies.get_by_key(key)
+        scope = policies.write_scope(principal) if write else policies.read_scope(principal)
+        if company is None or (scope is not None and company.id != scope):
+            raise CompanyNotFound(resource=key)
+        return company
+
+    # --- users ----------------------------------------------------------------------------------------
+    async def create_user(self, principal: Principal, command: UserCreate) -> User:
+        await self._check_target_company(principal, command.company_key)
+        refused = policies.grantable(principal, command.roles)
+        if refused:
+            raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
+        command.create_company = False
+        return await self.identity.create_user(command)
+
+    async def update_user(self, principal: Principal, change: UserUpdate) -> User:
+        if change.password is not UNSET and change.password is not None:
+            if not PASSWORD_MIN <= len(change.password) <= PASSWORD_MAX:
+                raise UserInvalid(issues=[FieldIssue("password", f"length must be {PASSWORD_MIN}..{PASSWORD_MAX}")])
+            password_hash = await self.hasher.hash(change.password)
+        else:
+            password_hash = None
+        return await self._apply_update(principal, change, password_hash)
+
+    @transactional
+    async def _apply_update(self, principal: Principal, change: UserUpdate, password_hash: str | None) -> User:
+        user = await self._user(principal, change.username, write=True)
+        kills_tokens = password_hash is not None
+        if change.company_key is not UNSET and change.company_key != user.company.key:
+            company = await self._check_target_company(principal, change.company_key)
+            user.company_id = company.id
+            user.company = company
+            kills_tokens = True
+        if change.roles is not UNSET:
+            roles = [Role(r) for r in change.roles]
+            added = set(roles) - {Role(r) for r in user.roles}
+            refused = policies.grantable(principal, added)
+            if refused:
+                raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
+            if len(roles) > 2 or len(set(roles)) != len(roles):
+                raise UserInvalid(issues=[FieldIssue("roles", "at most 2 distinct roles")])
+            user.roles = [r.value for r in roles]
+        if change.enabled is not UNSET and change.enabled != user.enabled:
+            if not change.enabled and user.id == principal.user_id:
+                raise SelfLockout()
+            user.enabled = change.enabled
+            kills_tokens = True
+        if change.timezone is not UNSET:
+            if not -12 <= change.timezone <= 12:
+                raise UserInvalid(issues=[FieldIssue("timezone", "must be -12..12")])
+            user.timezone = change.timezone
+        contacts = {n: getattr(change, n) for n in ("specification", "email", "phone")}
+        issues = contact_issues(*(v if v is not UNSET else None for v in contacts.values()))
+        if issues:
+            raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
+        for name, value in contacts.items():
+            if value is not UNSET:
+                setattr(user, name, value)
+        if password_hash is not None:
+            user.password_hash = password_hash
+        if kills_tokens:
+            user.token_version += 1
+        user.edited_at = self.clock.now()
+        return user
+
+    @read_only
+    async def list_users(
+        self, principal: Principal, query: ListQuery
+    ) -> tuple[Sequence[User], UserCounters, UserCounters]:
+        return await self.directory.users(query, policies.read_scope(principal))
+
+    @read_only
+    async def get_user(self, principal: Principal, username: str) -> User:
+        return await self._user(principal, username, write=False)
+
+    @transactional
+    async def delete_user(self, principal: Principal, username: str) -> None:
+        user = await self._user(principal, username, write=True)
+        if user.id == principal.user_id:
+            raise SelfLockout()
+        if policies.grantable(principal, [Role(r) for r in user.roles]):
+            raise RoleNotGrantable("you may not delete a user holding a platform role")
+        await self.directory.delete(user)
+
+    @read_only
+    async def find_user(self, principal: Principal, username: str, *, write: bool) -> User:
+        """A user the caller may read (or change), else UserNotFound."""
+        return await self._user(principal, username, write=write)
+
+    async def _user(self, principal: Principal, username: str, *, write: bool) -> User:
+        user = await self.users.get_by_username(username)
+        scope = policies.write_scope(principal) if write else policies.read_scope(principal)
+        if user is None or (scope is not None and user.company_id != scope):
+            raise UserNotFound(resource=username)
+        return user
+
+    @read_only
+    async def _check_target_company(self, principal: Principal, key: str) -> Company:
+        company = await self.companies.get_by_key(key)
+        scope = policies.write_scope(principal)
+        if company is None or (scope is not None and company.id != scope):
+            raise CompanyNotFound(resource=key)
+        return company
+
+
+def _check_company(key: str, detail: str | None) -> None:
+    issues = []
+    if not COMPANY_KEY_RE.fullmatch(key):
+        issues.append(FieldIssue("key", "company key must be 3..256 word characters (letters, digits, _)"))
+    if detail is not None and len(detail) > DETAIL_MAX:
+        issues.append(FieldIssue("detail", f"at most {DETAIL_MAX} characters"))
+    if issues:
+        raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
