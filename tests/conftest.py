@@ -32,36 +32,42 @@ RUN_ID = uuid.uuid4().hex[:12]
 
 
 @pytest.fixture(scope="session")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Migrate the test database once per run (from scratch) and describe the backend."""
     database_url = os.environ.get("CABINET_TEST_DATABASE_URL") or None
     redis_url = os.environ.get("CABINET_TEST_REDIS_URL") or None
     data_dir = tmp_path_factory.mktemp("cabinet-data")
+    # PostgreSQL: a schema of its own per run, so parallel runs on one database never meet
+    schema = f"cabinet_test_{RUN_ID}" if database_url else None
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         redis_url=redis_url,
         secret_key=TEST_SECRET,
+        database_schema=schema,
     )
     if database_url:
-        _reset_postgres(settings)
+        _postgres_schema(settings, create=True)
     upgrade(settings)
-    return {"database_url": database_url, "redis_url": redis_url, "data_dir": data_dir}
+    yield {"database_url": database_url, "redis_url": redis_url, "data_dir": data_dir, "schema": schema}
+    if database_url:
+        _postgres_schema(settings, create=False)
 
 
-def _reset_postgres(settings: Settings) -> None:
+def _postgres_schema(settings: Settings, *, create: bool) -> None:
     import asyncio
 
     from cabinet.core.db.engine import build_engine
 
-    async def reset() -> None:
+    async def run() -> None:
         engine = build_engine(settings.async_database_url, pool_size=1)
         async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+            await conn.execute(text(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE"))
+            if create:
+                await conn.execute(text(f"CREATE SCHEMA {settings.database_schema}"))
         await engine.dispose()
 
-    asyncio.run(reset())
+    asyncio.run(run())
 
 
 @pytest.fixture
@@ -70,6 +76,7 @@ def settings(backend: dict[str, Any], tmp_path: Path) -> Settings:
         data_dir=backend["data_dir"],
         database_url=backend["database_url"],
         redis_url=backend["redis_url"],
+        database_schema=backend["schema"],
         redis_key_prefix=f"cabinet-test-{RUN_ID}",
         secret_key=TEST_SECRET,
         log_json=True,

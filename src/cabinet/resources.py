@@ -50,7 +50,7 @@ def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resour
     secret = settings.resolved_secret()
     if settings.is_embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = build_engine(settings.async_database_url, pool_size=settings.db_pool_size)
+    engine = build_engine(settings.async_database_url, pool_size=settings.db_pool_size, schema=settings.database_schema)
     return Resources(
         settings=settings,
         db=Database(engine),

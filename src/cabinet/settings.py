@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         description="Server secret (JWT signing, sealing). Embedded profile: generated once into the data dir.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    database_schema: str | None = Field(
+        default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema for cabinet's tables."
+    )
 
     # --- identity ----------------------------------------------------------------------------------
     env_name: str = Field(default="local", pattern=r"^\S{2,256}$", description="`env` in tracedata.")
@@ -69,7 +72,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @field_validator("database_url", "redis_url", "database_schema", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

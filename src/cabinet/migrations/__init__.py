@@ -18,6 +18,7 @@ def alembic_config(settings: Settings) -> Config:
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(HERE / "versions"))
     config.attributes["async_url"] = settings.async_database_url
+    config.attributes["schema"] = settings.database_schema
     return config
 
 

@@ -23,8 +23,8 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _main(url: str) -> None:
-    engine = build_engine(url, pool_size=1)
+async def _main(url: str, schema: str | None) -> None:
+    engine = build_engine(url, pool_size=1, schema=schema)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
@@ -38,4 +38,4 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    asyncio.run(_main(url))
+    asyncio.run(_main(url, context.config.attributes.get("schema")))

@@ -8,7 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, schema: str | None = None) -> AsyncEngine:
+    """``schema`` (PostgreSQL): the schema cabinet's tables live in (its ``search_path``); default ``public``."""
     if async_url.startswith("sqlite"):
         engine = create_async_engine(async_url, echo=echo, connect_args={"timeout": 30})
 
@@ -35,5 +36,9 @@ def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False) -> 
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
-        connect_args={"timeout": 10, "command_timeout": 30},
+        connect_args={
+            "timeout": 10,
+            "command_timeout": 30,
+            **({"server_settings": {"search_path": schema}} if schema else {}),
+        },
     )
