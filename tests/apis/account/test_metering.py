@@ -196,3 +196,35 @@ async def test_audit_period_parameters(
     assert bad.status_code == 400
     bad_sort = await client.get("/account/audit", headers=bearer(token), params={"sort_field": "password"})
     assert bad_sort.status_code == 400
+
+
+async def test_report_reads_back_with_openpyxl(
+    client: httpx.AsyncClient, make_user: UserFactory, services: Services, clock
+) -> None:
+    import openpyxl
+
+    user = await make_user()
+    token = await login(client, user)
+    for _ in range(3):
+        await client.get("/account/info", headers=bearer(token))
+    await client.put("/account/info", headers=bearer(token), json={"specification": "Reported"})
+    await services.audit.flush()
+    today = clock.now().date()
+    report = await client.get(
+        "/account/report", headers=bearer(token), params={"from": today.isoformat(), "to": today.isoformat()}
+    )
+    assert report.status_code == 200
+    assert "attachment" in report.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(report.content))
+    assert book.sheetnames == ["Summary", "Actions", "Totals"]
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    assert summary[0][:5] == ("Date", "User", "Service", "Process type", "Points")
+    by_type = {row[3]: row for row in summary[1:]}
+    assert by_type["NOTRACE"][4] == 3 and by_type["TRACE"][4] == 1
+    assert by_type["NOTRACE"][0].date() == today  # a real date cell, not text
+    assert book["Summary"].cell(row=2, column=5).number_format == "#,##0"
+    actions = list(book["Actions"].iter_rows(values_only=True))
+    assert len(actions) == 1 + 4
+    assert {row[4] for row in actions[1:]} == {"read_info", "update_info"}
+    totals = list(book["Totals"].iter_rows(values_only=True))
+    assert any(row[:3] == ("ACCOUNT", "NOTRACE", 3) for row in totals)
