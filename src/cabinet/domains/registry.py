@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
+from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.quotas.service import QuotaService
@@ -20,6 +21,7 @@ class Services:
     quotas: QuotaService
     audit: AuditService
     usage: UsageService
+    credentials: CredentialService
 
 
 def build_services(resources: Resources) -> Services:
@@ -52,4 +54,5 @@ def build_services(resources: Resources) -> Services:
             retention_days=settings.payload_retention_days,
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
+        credentials=CredentialService(resources.db, clock=resources.clock, secret=settings.resolved_secret()),
     )

@@ -1,0 +1,1 @@
+"""Credentials: API keys (issue, list, block, delete, authenticate) and company IP allow-lists."""

@@ -1,0 +1,102 @@
+"""Credentials queries. Never commits; always reached from a unit of work of the service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cabinet.core.db.uow import current_session
+from cabinet.models import ApiKey, Company, CompanyNetwork, User
+
+
+class ApiKeyRepository:
+    async def owner_by_username(self, username: str) -> User | None:
+        return await current_session().scalar(select(User).where(User.username == username))
+
+    async def by_prefix(self, prefix: str) -> tuple[ApiKey, User] | None:
+        row = (
+            await current_session().execute(
+                select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.prefix == prefix)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def by_id(self, key_id: int) -> tuple[ApiKey, User] | None:
+        row = (
+            await current_session().execute(
+                select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.id == key_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def for_user(self, user_id: int) -> Sequence[ApiKey]:
+        return (
+            await current_session().scalars(select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id))
+        ).all()
+
+    async def count_for_user(self, user_id: int) -> int:
+        return int(
+            await current_session().scalar(select(func.count()).select_from(ApiKey).where(ApiKey.user_id == user_id))
+            or 0
+        )
+
+    async def prefix_taken(self, prefix: str) -> bool:
+        return await current_session().scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None
+
+    async def add(self, key: ApiKey) -> ApiKey:
+        session = current_session()
+        session.add(key)
+        await session.flush()
+        return key
+
+    async def delete(self, key: ApiKey) -> None:
+        session = current_session()
+        await session.delete(key)
+        await session.flush()
+
+    async def touch(self, key_id: int, now: datetime, not_since: datetime) -> None:
+        """Set last_used_at, unless someone (another process) already did after ``not_since``."""
+        await current_session().execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < not_since))
+            .values(last_used_at=now)
+        )
+
+
+class NetworkRepository:
+    async def company_by_key(self, key: str, *, lock: bool = False) -> Company | None:
+        """The company; ``lock`` holds its row until commit (PostgreSQL), so writers of one list queue."""
+        query = select(Company).where(Company.key == key)
+        return await current_session().scalar(query.with_for_update() if lock else query)
+
+    async def cidrs(self, company_id: int) -> list[str]:
+        rows = await current_session().scalars(
+            select(CompanyNetwork.cidr).where(CompanyNetwork.company_id == company_id).order_by(CompanyNetwork.id)
+        )
+        return list(rows)
+
+    async def add_guarded(self, network: CompanyNetwork) -> bool:
+        """Insert inside a savepoint; False when the (company, cidr) pair already exists (a concurrent add)."""
+        session = current_session()
+        try:
+            async with session.begin_nested():
+                session.add(network)
+        except IntegrityError:
+            return False
+        return True
+
+    async def remove(self, company_id: int, cidr: str) -> None:
+        await current_session().execute(
+            delete(CompanyNetwork).where(CompanyNetwork.company_id == company_id, CompanyNetwork.cidr == cidr)
+        )
+
+    async def remove_all(self, company_id: int) -> None:
+        await current_session().execute(delete(CompanyNetwork).where(CompanyNetwork.company_id == company_id))
+
+    async def add_all(self, networks: Sequence[CompanyNetwork]) -> None:
+        session = current_session()
+        session.add_all(networks)
+        await session.flush()

@@ -1,0 +1,402 @@
+"""Credentials use cases: API keys (issue, list, block, unblock, delete, authenticate) and company IP
+allow-lists (list, allow, deny, replace, check). Each public method is one unit of work.
+
+Who may do what (the coarse role checks are in the APIs; these are the fine rules):
+ADMIN and OVERLORD manage every company's keys and networks, SUPPORT reads them all, a COMPANYOWNER reads and
+manages only its own company's; another company's users, keys and companies are *not found* for a confined
+caller. Nobody but a platform operator manages the keys of a user holding a platform role (an owner must not
+mint an ADMIN's credential), and only an OVERLORD those of an OVERLORD. The command line acts as the platform
+operator (``PLATFORM_OPERATOR``).
+
+Keys are ``<prefix>.<secret>``; the database keeps only ``HMAC-SHA256(k, secret)``, where ``k`` is derived from
+the server secret for this one purpose, and finds the row by its public prefix. Secrets are compared in
+constant time. ``last_used_at`` is written at most once a minute per key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.uow import Database, after_commit, read_only, transactional
+from cabinet.core.errors import FieldIssue
+from cabinet.core.logging import get_logger
+from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.roles import Permission, Role
+from cabinet.domains.credentials.errors import (
+    ApiKeyBlocked,
+    ApiKeyExpired,
+    ApiKeyInvalid,
+    ApiKeyLimitReached,
+    ApiKeyNotFound,
+    ApiKeyOwnerInactive,
+    ApiKeyRequestInvalid,
+    CredentialsManagementDenied,
+    KeyOwnerNotFound,
+    NetworkCompanyNotFound,
+    NetworkInvalid,
+    NetworkLimitReached,
+)
+from cabinet.domains.credentials.repository import ApiKeyRepository, NetworkRepository
+from cabinet.domains.credentials.schemas import (
+    CACHE_MAX_ENTRIES,
+    CIDR_MAX_LENGTH,
+    KEY_MAX_LENGTH,
+    KEY_RE,
+    KEYS_PER_USER_MAX,
+    LAST_USED_RESOLUTION,
+    NAME_MAX,
+    NETWORK_CACHE_SECONDS,
+    NETWORKS_PER_COMPANY_MAX,
+    PREFIX_BYTES,
+    SECRET_BYTES,
+    Caller,
+    IssuedKey,
+    KeyRequest,
+    PlatformOperator,
+)
+from cabinet.models import ApiKey, Company, CompanyNetwork, User
+
+log = get_logger("cabinet.credentials")
+
+HASH_KEY_LABEL = b"cabinet/api-key-secret/v1"
+PLATFORM_ROLES = frozenset({Role.ADMIN, Role.OVERLORD, Role.SUPPORT})
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedKey:
+    row: ApiKey
+    username: str
+
+
+class CredentialService:
+    def __init__(self, db: Database, *, clock: Clock, secret: bytes) -> None:
+        self.db = db
+        self.clock = clock
+        self._hash_key = hmac.new(secret, HASH_KEY_LABEL, hashlib.sha256).digest()
+        self._dummy_hash = self._digest("-" * 43)
+        self.keys = ApiKeyRepository()
+        self.networks = NetworkRepository()
+        self._last_touch: dict[int, datetime] = {}
+        self._network_cache: dict[int, tuple[float, tuple[Network, ...]]] = {}
+
+    # --- keys: management -----------------------------------------------------------------------------
+    @transactional
+    async def issue_key(self, caller: Caller, username: str, request: KeyRequest) -> IssuedKey:
+        """A new key for ``username``; the returned ``key`` is its only appearance in clear."""
+        owner = await self._owner(caller, username, write=True)
+        _guard_owner(caller, owner)
+        now = self.clock.now()
+        name, expires_at = _checked_request(request, now)
+        if await self.keys.count_for_user(owner.id) >= KEYS_PER_USER_MAX:
+            raise ApiKeyLimitReached(f"a user may hold at most {KEYS_PER_USER_MAX} API keys: delete one first")
+        prefix = await self._fresh_prefix()
+        secret = secrets.token_urlsafe(SECRET_BYTES)
+        row = ApiKey(
+            user_id=owner.id,
+            company_id=owner.company_id,
+            prefix=prefix,
+            secret_hash=self._digest(secret),
+            name=name,
+            expires_at=expires_at,
+            blocked=False,
+            created_at=now,
+            last_used_at=None,
+        )
+        await self.keys.add(row)
+        return IssuedKey(row=row, username=owner.username, key=f"{prefix}.{secret}")
+
+    @read_only
+    async def list_keys(self, caller: Caller, username: str) -> Sequence[ApiKey]:
+        """The user's keys (metadata only: the secrets are not kept)."""
+        owner = await self._owner(caller, username, write=False)
+        return await self.keys.for_user(owner.id)
+
+    @read_only
+    async def get_key(self, caller: Caller, key_id: int) -> OwnedKey:
+        key, owner = await self._key(caller, key_id, write=False)
+        return OwnedKey(key, owner.username)
+
+    @transactional
+    async def set_blocked(self, caller: Caller, key_id: int, blocked: bool) -> OwnedKey:
+        """Block (or unblock) a key; blocking a blocked key is not an error."""
+        key, owner = await self._key(caller, key_id, write=True)
+        _guard_owner(caller, owner)
+        key.blocked = blocked
+        return OwnedKey(key, owner.username)
+
+    @transactional
+    async def delete_key(self, caller: Caller, key_id: int) -> None:
+        key, owner = await self._key(caller, key_id, write=True)
+        _guard_owner(caller, owner)
+        await self.keys.delete(key)
+
+    # --- keys: authentication -------------------------------------------------------------------------
+    async def authenticate_key(self, raw: str) -> Principal:
+        """The principal behind a live key (the owner's current roles, company and timezone), or why not:
+        ApiKeyInvalid (malformed, unknown, deleted, wrong secret, owner moved company), ApiKeyBlocked,
+        ApiKeyExpired, ApiKeyOwnerInactive. Call it outside any read-only unit of work."""
+        match = KEY_RE.fullmatch(raw) if isinstance(raw, str) and len(raw) <= KEY_MAX_LENGTH else None
+        if match is None:
+            raise ApiKeyInvalid()
+        prefix, secret = match.group(1), match.group(2)
+        found = await self._by_prefix(prefix)
+        digest = self._digest(secret)
+        if found is None:
+            hmac.compare_digest(digest, self._dummy_hash)  # the same work as for a known prefix
+            raise ApiKeyInvalid()
+        key, owner = found
+        if not hmac.compare_digest(digest, key.secret_hash):
+            raise ApiKeyInvalid()
+        if key.company_id != owner.company_id:  # moving a user to another company ends its keys
+            raise ApiKeyInvalid()
+        if key.blocked:
+            raise ApiKeyBlocked()
+        now = self.clock.now()
+        if key.expires_at is not None and key.expires_at <= now:
+            raise ApiKeyExpired()
+        if not owner.enabled:
+            raise ApiKeyOwnerInactive()
+        await self._note_use(key, now)
+        return Principal(
+            user_id=owner.id,
+            username=owner.username,
+            company_id=owner.company_id,
+            company_key=owner.company.key,
+            roles=tuple(Role(r) for r in owner.roles),
+            timezone=owner.timezone,
+            credential=CredentialKind.API_KEY,
+            credential_id=str(key.id),
+        )
+
+    @read_only
+    async def _by_prefix(self, prefix: str) -> tuple[ApiKey, User] | None:
+        return await self.keys.by_prefix(prefix)
+
+    async def _note_use(self, key: ApiKey, now: datetime) -> None:
+        """Record the use at most once per LAST_USED_RESOLUTION per key (per process, and in the row)."""
+        recent = self._last_touch.get(key.id)
+        if key.last_used_at is not None and (recent is None or key.last_used_at > recent):
+            recent = key.last_used_at
+        if recent is not None and now - recent < LAST_USED_RESOLUTION:
+            return
+        if len(self._last_touch) > CACHE_MAX_ENTRIES:
+            self._last_touch.clear()
+        self._last_touch[key.id] = now
+        try:
+            await self._touch(key.id, now)
+        except Exception as exc:  # a lost "last used" mark must never refuse a valid key
+            log.warning("could not record API key use", key_id=key.id, error=repr(exc))
+
+    @transactional
+    async def _touch(self, key_id: int, now: datetime) -> None:
+        await self.keys.touch(key_id, now, now - LAST_USED_RESOLUTION)
+
+    def _digest(self, secret: str) -> str:
+        return hmac.new(self._hash_key, secret.encode(), hashlib.sha256).hexdigest()
+
+    async def _fresh_prefix(self) -> str:
+        for _ in range(8):
+            prefix = secrets.token_hex(PREFIX_BYTES)
+            if not await self.keys.prefix_taken(prefix):
+                return prefix
+        raise RuntimeError("no free API key prefix after 8 draws")  # 64 random bits: never in practice
+
+    async def _owner(self, caller: Caller, username: str, *, write: bool) -> User:
+        scope = _scope(caller, write=write)
+        owner = await self.keys.owner_by_username(username)
+        if owner is None or (scope is not None and owner.company_id != scope):
+            raise KeyOwnerNotFound(resource=username)
+        return owner
+
+    async def _key(self, caller: Caller, key_id: int, *, write: bool) -> tuple[ApiKey, User]:
+        scope = _scope(caller, write=write)
+        found = await self.keys.by_id(key_id)
+        if found is None or (scope is not None and found[1].company_id != scope):
+            raise ApiKeyNotFound(resource=str(key_id))
+        return found
+
+    # --- networks -------------------------------------------------------------------------------------
+    @read_only
+    async def list_networks(self, caller: Caller, company_key: str) -> list[str]:
+        company = await self._company(caller, company_key, write=False)
+        return await self.networks.cidrs(company.id)
+
+    @transactional
+    async def allow_network(self, caller: Caller, company_key: str, cidr: str) -> list[str]:
+        """Add a network (normalised); one already there is not an error. Returns the company's list."""
+        network = normalise_cidr(cidr, "cidr")
+        company = await self._company(caller, company_key, write=True)
+        current = await self.networks.cidrs(company.id)
+        if network in current:
+            return current
+        if len(current) >= NETWORKS_PER_COMPANY_MAX:
+            raise NetworkLimitReached(f"a company may allow at most {NETWORKS_PER_COMPANY_MAX} networks")
+        if await self.networks.add_guarded(
+            CompanyNetwork(company_id=company.id, cidr=network, created_at=self.clock.now())
+        ):
+            current.append(network)
+        self._forget_after_commit(company.id)
+        return current
+
+    @transactional
+    async def deny_network(self, caller: Caller, company_key: str, cidr: str) -> list[str]:
+        """Remove a network (matched after normalisation); one not there is not an error. Returns the list."""
+        network = normalise_cidr(cidr, "cidr")
+        company = await self._company(caller, company_key, write=True)
+        await self.networks.remove(company.id, network)
+        self._forget_after_commit(company.id)
+        return await self.networks.cidrs(company.id)
+
+    @transactional
+    async def replace_networks(self, caller: Caller, company_key: str, cidrs: Sequence[str]) -> list[str]:
+        """Replace the whole list (normalised, duplicates dropped, order kept); empty = no access at all."""
+        networks = normalise_cidrs(cidrs, "networks")
+        company = await self._company(caller, company_key, write=True)
+        await self.networks.remove_all(company.id)
+        now = self.clock.now()
+        await self.networks.add_all([CompanyNetwork(company_id=company.id, cidr=n, created_at=now) for n in networks])
+        self._forget_after_commit(company.id)
+        return networks
+
+    async def is_allowed(self, company_id: int, ip: str | Address | None) -> bool:
+        """May a call from ``ip`` act for this company? No networks = nobody (the Data API's rule).
+        An IPv4-mapped IPv6 address also matches the IPv4 networks. Cached for NETWORK_CACHE_SECONDS."""
+        address = _address(ip)
+        if address is None:
+            return False
+        networks = await self._allowed_networks(company_id)
+        candidates: list[Address] = [address]
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            candidates.append(address.ipv4_mapped)
+        return any(a in n for n in networks for a in candidates if a.version == n.version)
+
+    async def _allowed_networks(self, company_id: int) -> tuple[Network, ...]:
+        cached = self._network_cache.get(company_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        networks = tuple(ipaddress.ip_network(c, strict=False) for c in await self._stored_cidrs(company_id))
+        if len(self._network_cache) > CACHE_MAX_ENTRIES:
+            self._network_cache.clear()
+        self._network_cache[company_id] = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
+        return networks
+
+    @read_only
+    async def _stored_cidrs(self, company_id: int) -> list[str]:
+        return await self.networks.cidrs(company_id)
+
+    def _forget_after_commit(self, company_id: int) -> None:
+        async def forget() -> None:
+            self._network_cache.pop(company_id, None)
+
+        after_commit(forget)
+
+    async def _company(self, caller: Caller, key: str, *, write: bool) -> Company:
+        scope = _scope(caller, write=write)
+        company = await self.networks.company_by_key(key, lock=write)
+        if company is None or (scope is not None and company.id != scope):
+            raise NetworkCompanyNotFound(resource=key)
+        return company
+
+
+# --- rules ------------------------------------------------------------------------------------------------
+def _scope(caller: Caller, *, write: bool) -> int | None:
+    """The company a caller is confined to (None: every company), or CredentialsManagementDenied."""
+    if isinstance(caller, PlatformOperator):
+        return None
+    if write:
+        if caller.can(Permission.ADMIN_WRITE_ALL):
+            return None
+        if caller.can(Permission.ADMIN_WRITE_COMPANY):
+            return caller.company_id
+        raise CredentialsManagementDenied("you may not change API keys or networks (read-only role)")
+    if caller.can(Permission.ADMIN_READ_ALL):
+        return None
+    if caller.can(Permission.ADMIN_READ_COMPANY):
+        return caller.company_id
+    raise CredentialsManagementDenied("you may not read API keys or networks")
+
+
+def _guard_owner(caller: Caller, owner: User) -> None:
+    """Managing a user's keys is acting as that user: only as far as one could grant that user's roles."""
+    if isinstance(caller, PlatformOperator):
+        return
+    for value in owner.roles:
+        role = Role(value)
+        if (role is Role.OVERLORD and not caller.can(Permission.GRANT_PLATFORM_ROLES)) or (
+            role in PLATFORM_ROLES and not caller.can(Permission.ADMIN_WRITE_ALL)
+        ):
+            raise CredentialsManagementDenied(f"you may not manage the API keys of a user holding the role {role}")
+
+
+def _checked_request(request: KeyRequest, now: datetime) -> tuple[str | None, datetime | None]:
+    issues: list[FieldIssue] = []
+    name = request.name
+    if name is not None and (not 1 <= len(name) <= NAME_MAX or "\x00" in name):
+        issues.append(FieldIssue("name", f"1..{NAME_MAX} characters, no NUL"))
+    expires_at = request.expires_at
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        expires_at = expires_at.astimezone(UTC)
+        if expires_at <= now:
+            issues.append(FieldIssue("expires_at", "must be in the future"))
+    if issues:
+        raise ApiKeyRequestInvalid("; ".join(f"{i.entity}: {i.message}" for i in issues), issues=issues)
+    return name, expires_at
+
+
+def normalise_cidr(value: object, field: str) -> str:
+    """An IPv4 or IPv6 network in its canonical text (host bits dropped: ``10.1.2.3/8`` -> ``10.0.0.0/8``;
+    a bare address is a /32 or /128), or NetworkInvalid."""
+    if not isinstance(value, str) or not value or len(value) > CIDR_MAX_LENGTH or "%" in value:
+        raise NetworkInvalid(issues=[FieldIssue(field, "not an IPv4 or IPv6 network (CIDR)")])
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError as exc:
+        raise NetworkInvalid(
+            f"{value[:CIDR_MAX_LENGTH]!r} is not an IPv4 or IPv6 network (CIDR)",
+            issues=[FieldIssue(field, "not an IPv4 or IPv6 network (CIDR)")],
+        ) from exc
+    return str(network)
+
+
+def normalise_cidrs(values: Iterable[object], field: str) -> list[str]:
+    networks: list[str] = []
+    issues: list[FieldIssue] = []
+    for index, value in enumerate(values):
+        try:
+            network = normalise_cidr(value, f"{field}.{index}")
+        except NetworkInvalid as exc:
+            issues.extend(exc.issues)
+            continue
+        if network not in networks:
+            networks.append(network)
+    if issues:
+        raise NetworkInvalid(f"{len(issues)} entries are not IPv4 or IPv6 networks (CIDR)", issues=issues[:100])
+    if len(networks) > NETWORKS_PER_COMPANY_MAX:
+        raise NetworkInvalid(
+            f"at most {NETWORKS_PER_COMPANY_MAX} networks", issues=[FieldIssue(field, "too many networks")]
+        )
+    return networks
+
+
+def _address(ip: str | Address | None) -> Address | None:
+    if ip is None:
+        return None
+    if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return ip
+    try:
+        return ipaddress.ip_address(ip.split("%", 1)[0].strip())
+    except (ValueError, AttributeError):
+        return None
