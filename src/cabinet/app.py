@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
@@ -53,8 +54,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             {"status": "ok" if db_ok else "unavailable", "database": db_ok}, status_code=200 if db_ok else 503
         )
 
-    app.mount("/account", build_account_app(runtime))
-    app.mount("/admin", build_admin_app(runtime))
+    apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
+    for prefix, api in apis.items():
+        app.mount(prefix, api)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:
+        """A path the mounts do not match (e.g. one with an encoded newline) still answers in its API's format."""
+        for prefix, api in apis.items():
+            if request.url.path == prefix or request.url.path.startswith(prefix + "/"):
+                handler = api.exception_handlers[StarletteHTTPException]
+                return await handler(request, exc)  # type: ignore[no-any-return,operator]
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     app.add_middleware(
         TraceAndLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, status_of
+from cabinet.core.http.errors import cabinet_cause, issues_from_validation, route_operation, status_of
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
@@ -33,21 +33,11 @@ def tracedata(request: Request) -> dict[str, Any]:
         "username": trace.username or ANONYMOUS,
         "company": trace.company or ANONYMOUS,
         "service": SERVICE,
-        "operation": trace.operation or _route_operation(request) or "unknown",
+        "operation": trace.operation or route_operation(request) or "unknown",
         "env": settings.env_name,
         "pod": settings.pod[:256],
         "time": trace.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
-
-
-def _route_operation(request: Request) -> str | None:
-    """The matched route's operationId, for errors raised before the app dependency named it (a body that is
-    not JSON fails while FastAPI reads it, before any dependency runs). Not for a 405: that route is another
-    method's."""
-    route = request.scope.get("route")
-    if route is None or request.method not in (getattr(route, "methods", None) or ()):
-        return None
-    return getattr(route, "operation_id", None)
 
 
 def _allowed_methods(request: Request) -> str:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, status_of
+from cabinet.core.http.errors import cabinet_cause, issues_from_validation, route_operation, status_of
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
@@ -27,13 +27,6 @@ log = get_logger("cabinet.admin")
 SERVICE = "ADMIN"
 
 
-def _route_operation(request: Request) -> str | None:
-    route = request.scope.get("route")
-    if route is None or request.method not in (getattr(route, "methods", None) or ()):
-        return None
-    return getattr(route, "operation_id", None)
-
-
 def tracedata(request: Request) -> dict[str, Any]:
     trace = current_trace()
     settings = runtime_of(request).settings
@@ -42,7 +35,7 @@ def tracedata(request: Request) -> dict[str, Any]:
         "client": f"{trace.company or 'anonymous'}_|_{trace.username or 'anonymous'}",
         "server": settings.pod[:256],
         "service": SERVICE,
-        "operation": trace.operation or _route_operation(request) or "unknown",
+        "operation": trace.operation or route_operation(request) or "unknown",
         "time": trace.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
 

@@ -47,3 +47,12 @@ def cabinet_cause(exc: BaseException) -> CabinetError | None:
             return cause
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def route_operation(request: Any) -> str | None:
+    """The matched route's operationId, for errors raised before the API's dependency named the operation (a
+    body that is not JSON fails while FastAPI reads it). Not for a 405: that route is another method's."""
+    route = request.scope.get("route")
+    if route is None or request.method not in (getattr(route, "methods", None) or ()):
+        return None
+    return getattr(route, "operation_id", None)
