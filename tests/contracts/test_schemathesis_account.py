@@ -1,0 +1,169 @@
+"""Property-based fuzzing of the Account API against its own OpenAPI document (schemathesis 4.x).
+
+The schema is loaded from the mounted sub-app (``/account/openapi.json``; its ``servers`` entry gives the base
+path ``/account``) and every operation is fuzzed in-process over ASGI. schemathesis runs the app's lifespan
+itself, on its own event loop, so this module builds its own app (not the ``app`` fixture, whose lifespan
+runs on the test's loop) and stops that lifespan when done.
+
+schemathesis runs its examples, coverage (boundary and negative values of every constraint) and fuzzing
+phases, positive and negative data, per operation; ``derandomize`` keeps every run identical, so a failure
+here is reproducible and never flaky. Each operation is fuzzed once with a valid bearer token and once
+without one (the 401 answers must be documented and well-formed too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from cabinet.app import create_app
+from cabinet.core.roles import Role
+from cabinet.domains.identity.schemas import UserCreate
+from cabinet.settings import Settings
+from tests.conftest import _clean_sync_copy
+
+USERNAME = "fuzz_user"
+PASSWORD = "correct_horse_battery"
+
+# No 5xx; every status, content type, header and body as documented. (``negative_data_rejection`` is left out:
+# it counts an unknown query parameter, which this API ignores as the published client expects, as invalid
+# data; the explicit refusals are pinned field by field in tests/apis/account/test_adversarial.py.)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+async def _create_user(settings: Settings) -> None:
+    """Create the fuzzing user through a throw-away app on this thread's loop (the DB is shared)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await application.state.runtime.services.identity.create_user(
+            UserCreate(
+                username=USERNAME,
+                password=PASSWORD,
+                company_key="fuzz_company",
+                roles=[Role.USER],
+                create_company=True,
+            )
+        )
+
+
+@pytest.fixture
+def fuzz_env(settings: Settings) -> Iterator[dict[str, Any]]:
+    """The conftest ``settings`` (same backend, schema and Redis prefix as every other test), a user, a token."""
+    asyncio.run(_create_user(settings))
+    application = create_app(settings)
+    try:
+        with asgi.get_client(application) as client:  # starts the lifespan on schemathesis' loop
+            response = client.post("/account/token/generation", json={"username": USERNAME, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            token = response.json()
+        yield {"app": application, "token": token, "newline_bug": _newline_paths_escape_the_mount(application)}
+    finally:
+        asgi.shutdown_lifespans()
+        asyncio.run(_clean_sync_copy(settings))
+
+
+def _newline_paths_escape_the_mount(application: Any) -> bool:
+    """KNOWN BUG outside the Account API (the root app, src/cabinet/app.py): Starlette's ``Mount("/account")``
+    regex is ``^/account/(?P<path>.*)$`` and ``.`` does not match a newline, so a path such as
+    ``/account/file/a%0Ab.html`` never reaches the Account app and gets the root's ``{"detail": "Not Found"}``
+    instead of a General404. Pinned by ``test_newline_in_path_is_account_404`` (strict xfail) in
+    tests/apis/account/test_adversarial.py. While it stands, generated cases whose path parameters hold a
+    newline are not sent; once it is fixed this probe turns false and they are sent again."""
+    with asgi.get_client(application) as client:
+        response = client.get("/account/file/a%0Ab.html")
+    return "resource_key" not in response.json()
+
+
+@pytest.fixture
+def account_schema(fuzz_env: dict[str, Any]) -> Any:
+    return schemathesis.openapi.from_asgi("/account/openapi.json", fuzz_env["app"])
+
+
+@pytest.fixture(autouse=True)
+def _pytest9_node_id(request: pytest.FixtureRequest) -> None:
+    """schemathesis 4.32's lazy loader reads and rewrites ``node._nodeid`` (renamed in pytest 9) to label
+    each operation; give it the attribute. Reports still name the operation through the subtest label."""
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
+def test_document_lists_every_account_operation(account_schema: Any) -> None:
+    """The fuzzing below is only as wide as the document: every operation of the contract must be in it."""
+    raw = account_schema.raw_schema
+    assert raw["servers"] == [{"url": "/account"}]
+    operation_ids = {op["operationId"] for item in raw["paths"].values() for op in item.values() if "operationId" in op}
+    assert operation_ids >= {
+        "run_token_generation",
+        "run_token_validation",
+        "change_password",
+        "read_info",
+        "update_info",
+        "read_quota",
+        "generate_statistics",
+        "generate_report",
+        "read_audit",
+        "read_data",
+        "check",
+        "version",
+        "file",
+    }
+
+
+schema = schemathesis.pytest.from_fixture("account_schema")
+
+
+def _skip_known_bug(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> bool:
+    # path parameters arrive percent-encoded
+    values = (case.path_parameters or {}).values()
+    return bool(fuzz_env["newline_bug"]) and any("\n" in unquote(str(v)) for v in values)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_account_api_conforms_to_its_openapi(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> None:
+    if _skip_known_bug(case, fuzz_env):
+        return  # the known root-app bug above, pinned elsewhere; not this API's document or code
+    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_env['token']}"}, checks=CHECKS)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_account_api_without_a_token_conforms_to_its_openapi(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> None:
+    if _skip_known_bug(case, fuzz_env):
+        return
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    response = case.call_and_validate(checks=CHECKS)
+    # a secured operation answers nothing but a refusal without a token (the coverage phase also probes other
+    # methods on the path: those are 405s, checked by the checks above)
+    if case.operation.definition.raw.get("security") and case.method.upper() == case.operation.method.upper():
+        assert response.status_code in (400, 401, 413), response.text
