@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 import schemathesis
@@ -76,22 +75,10 @@ def fuzz_env(settings: Settings) -> Iterator[dict[str, Any]]:
             response = client.post("/account/token/generation", json={"username": USERNAME, "password": PASSWORD})
             assert response.status_code == 200, response.text
             token = response.json()
-        yield {"app": application, "token": token, "newline_bug": _newline_paths_escape_the_mount(application)}
+        yield {"app": application, "token": token}
     finally:
         asgi.shutdown_lifespans()
         asyncio.run(_clean_sync_copy(settings))
-
-
-def _newline_paths_escape_the_mount(application: Any) -> bool:
-    """KNOWN BUG outside the Account API (the root app, src/cabinet/app.py): Starlette's ``Mount("/account")``
-    regex is ``^/account/(?P<path>.*)$`` and ``.`` does not match a newline, so a path such as
-    ``/account/file/a%0Ab.html`` never reaches the Account app and gets the root's ``{"detail": "Not Found"}``
-    instead of a General404. Pinned by ``test_newline_in_path_is_account_404`` (strict xfail) in
-    tests/apis/account/test_adversarial.py. While it stands, generated cases whose path parameters hold a
-    newline are not sent; once it is fixed this probe turns false and they are sent again."""
-    with asgi.get_client(application) as client:
-        response = client.get("/account/file/a%0Ab.html")
-    return "resource_key" not in response.json()
 
 
 @pytest.fixture
@@ -132,12 +119,6 @@ def test_document_lists_every_account_operation(account_schema: Any) -> None:
 schema = schemathesis.pytest.from_fixture("account_schema")
 
 
-def _skip_known_bug(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> bool:
-    # path parameters arrive percent-encoded
-    values = (case.path_parameters or {}).values()
-    return bool(fuzz_env["newline_bug"]) and any("\n" in unquote(str(v)) for v in values)
-
-
 @schema.parametrize()
 @settings(
     max_examples=50,
@@ -146,8 +127,6 @@ def _skip_known_bug(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> bool:
     derandomize=True,
 )
 def test_account_api_conforms_to_its_openapi(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> None:
-    if _skip_known_bug(case, fuzz_env):
-        return  # the known root-app bug above, pinned elsewhere; not this API's document or code
     case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_env['token']}"}, checks=CHECKS)
 
 
@@ -159,8 +138,6 @@ def test_account_api_conforms_to_its_openapi(case: schemathesis.Case, fuzz_env: 
     derandomize=True,
 )
 def test_account_api_without_a_token_conforms_to_its_openapi(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> None:
-    if _skip_known_bug(case, fuzz_env):
-        return
     case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
     response = case.call_and_validate(checks=CHECKS)
     # a secured operation answers nothing but a refusal without a token (the coverage phase also probes other
