@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from cabinet import __version__
 from cabinet.apis.admin.errors import install_error_handlers
-from cabinet.apis.admin.routes import companies, system, users
+from cabinet.apis.admin.routes import companies, credentials, system, users
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
 from cabinet.core.http.runtime import Runtime
@@ -43,5 +43,6 @@ def build_app(runtime: Runtime) -> FastAPI:
     install_error_handlers(app)
     app.include_router(companies.router)
     app.include_router(users.router)
+    app.include_router(credentials.router)
     app.include_router(system.router)
     return app

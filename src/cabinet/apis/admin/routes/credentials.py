@@ -1,0 +1,244 @@
+"""API keys of users and IP allow-lists of companies (cabinet's own Admin operations; not in seed 002).
+
+A key is shown once, in the answer that creates it; that operation keeps no payloads, so the secret never
+reaches the stored request/response data. ADMIN and OVERLORD manage every company, SUPPORT reads, a
+COMPANYOWNER manages its own company (but not the keys of users holding platform roles).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import Field, StrictStr
+
+from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.routes.companies import KeyPath
+from cabinet.apis.admin.routes.users import UsernamePath
+from cabinet.apis.admin.schemas import WireModel
+from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.domains.credentials.schemas import CIDR_MAX_LENGTH, NAME_MAX, NETWORKS_PER_COMPANY_MAX, KeyRequest
+from cabinet.models import ApiKey as ApiKeyRow
+
+router = APIRouter()
+KEYS = ["API keys"]
+NETWORKS = ["Networks"]
+
+KeyIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="API key id (`key_id`).")]
+Cidr = Annotated[StrictStr, Field(min_length=1, max_length=CIDR_MAX_LENGTH, examples=["203.0.113.0/24"])]
+
+
+# --- wire DTOs --------------------------------------------------------------------------------------------
+class ApiKeyIn(WireModel):
+    """New key: both fields optional."""
+
+    name: StrictStr | None = Field(
+        default=None, min_length=1, max_length=NAME_MAX, description="What the key is for.", examples=["erp"]
+    )
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the key stops working (ISO 8601; without an offset: UTC); must be in the future. "
+        "Absent or null: a permanent key.",
+    )
+
+
+class ApiKeyOut(WireModel):
+    """A key without its secret."""
+
+    key_id: int = Field(description="The key's id (block, unblock, delete).")
+    prefix: str = Field(description="The public part of the key: the characters before the dot.")
+    username: str = Field(description="The user the key acts as.")
+    name: str | None = None
+    created_at: datetime
+    expires_at: datetime | None = Field(default=None, description="null: permanent.")
+    blocked: bool
+    last_used_at: datetime | None = Field(default=None, description="Last use, to the minute; null: never used.")
+
+
+class ApiKeyIssued(WireModel):
+    """A new key. ``key`` is the secret: shown in this answer only, never again."""
+
+    key_id: int
+    key: str = Field(description="The whole key (`<prefix>.<secret>`): the Data API's `access_token`. Shown once.")
+    prefix: str
+    username: str
+    name: str | None = None
+    created_at: datetime
+    expires_at: datetime | None = None
+    blocked: bool
+
+
+class ApiKeyList(WireModel):
+    keys: list[ApiKeyOut]
+
+
+class NetworkList(WireModel):
+    networks: list[str] = Field(
+        description="Allowed networks (CIDR, canonical form). Empty: the Data API refuses every address.",
+        examples=[["203.0.113.0/24", "2001:db8::/32"]],
+    )
+
+
+class NetworksIn(WireModel):
+    networks: list[Cidr] = Field(max_length=NETWORKS_PER_COMPANY_MAX, description="The whole new list.")
+
+
+class NetworkIn(WireModel):
+    cidr: Cidr = Field(description="IPv4 or IPv6 network or address; host bits are dropped (10.1.2.3/8 → 10.0.0.0/8).")
+
+
+def key_out(row: ApiKeyRow, username: str) -> ApiKeyOut:
+    return ApiKeyOut(
+        key_id=row.id,
+        prefix=row.prefix,
+        username=username,
+        name=row.name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        blocked=row.blocked,
+        last_used_at=row.last_used_at,
+    )
+
+
+# --- keys -------------------------------------------------------------------------------------------------
+@router.post(
+    "/users/{username}/keys",
+    tags=KEYS,
+    **admin_write("create_api_key", ProcessType.TRACE, store_payloads=False),
+    summary="New API key for a user.",
+    description="The answer carries the key (`key`) once; only a keyed hash of it is kept. The key acts as the "
+    "user, with the user's current roles. No request or response data of this operation is stored.",
+    response_model=ApiKeyIssued,
+)
+async def create_api_key(
+    username: UsernamePath,
+    principal: Writer,
+    svc: ServicesDep,
+    body: Annotated[ApiKeyIn | None, Body()] = None,
+) -> ApiKeyIssued:
+    body = body or ApiKeyIn()
+    issued = await svc.credentials.issue_key(
+        principal, username, KeyRequest(name=body.name, expires_at=body.expires_at)
+    )
+    row = issued.row
+    return ApiKeyIssued(
+        key_id=row.id,
+        key=issued.key,
+        prefix=row.prefix,
+        username=issued.username,
+        name=row.name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        blocked=row.blocked,
+    )
+
+
+@router.get(
+    "/users/{username}/keys",
+    tags=KEYS,
+    **admin_read("read_api_keys", ProcessType.NOTRACE),
+    summary="A user's API keys (without secrets).",
+    response_model=ApiKeyList,
+)
+async def read_api_keys(username: UsernamePath, principal: Reader, svc: ServicesDep) -> ApiKeyList:
+    rows = await svc.credentials.list_keys(principal, username)
+    set_result_elements(len(rows))
+    return ApiKeyList(keys=[key_out(r, username) for r in rows])
+
+
+@router.post(
+    "/keys/{key_id}/block",
+    tags=KEYS,
+    **admin_write("block_api_key", ProcessType.TRACE),
+    summary="Block an API key.",
+    description="A blocked key is refused (`access_token_blocked`) until unblocked. Blocking twice is no error.",
+    response_model=ApiKeyOut,
+)
+async def block_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) -> ApiKeyOut:
+    owned = await svc.credentials.set_blocked(principal, key_id, True)
+    return key_out(owned.row, owned.username)
+
+
+@router.post(
+    "/keys/{key_id}/unblock",
+    tags=KEYS,
+    **admin_write("unblock_api_key", ProcessType.TRACE),
+    summary="Unblock an API key.",
+    response_model=ApiKeyOut,
+)
+async def unblock_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) -> ApiKeyOut:
+    owned = await svc.credentials.set_blocked(principal, key_id, False)
+    return key_out(owned.row, owned.username)
+
+
+@router.delete(
+    "/keys/{key_id}",
+    tags=KEYS,
+    **admin_write("delete_api_key", ProcessType.TRACE),
+    summary="Delete an API key.",
+    description="The key stops working at once (`access_token_invalid`).",
+    status_code=204,
+    response_class=Response,
+)
+async def delete_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) -> Response:
+    await svc.credentials.delete_key(principal, key_id)
+    return Response(status_code=204)
+
+
+# --- networks ---------------------------------------------------------------------------------------------
+@router.get(
+    "/companies/{key}/networks",
+    tags=NETWORKS,
+    **admin_read("read_networks", ProcessType.NOTRACE),
+    summary="The company's allowed networks for the Data API.",
+    description="The Data API answers only calls from these networks; an empty list allows nobody.",
+    response_model=NetworkList,
+)
+async def read_networks(key: KeyPath, principal: Reader, svc: ServicesDep) -> NetworkList:
+    networks = await svc.credentials.list_networks(principal, key)
+    set_result_elements(len(networks))
+    return NetworkList(networks=networks)
+
+
+@router.put(
+    "/companies/{key}/networks",
+    tags=NETWORKS,
+    **admin_write("update_networks", ProcessType.TRACE),
+    summary="Replace the company's allowed networks.",
+    description="Each entry is normalised; duplicates are dropped. An empty list allows nobody. Any invalid "
+    "entry refuses the whole list (400, naming each bad entry).",
+    response_model=NetworkList,
+)
+async def update_networks(key: KeyPath, body: NetworksIn, principal: Writer, svc: ServicesDep) -> NetworkList:
+    return NetworkList(networks=await svc.credentials.replace_networks(principal, key, body.networks))
+
+
+@router.post(
+    "/companies/{key}/networks",
+    tags=NETWORKS,
+    **admin_write("create_network", ProcessType.TRACE),
+    summary="Allow one more network.",
+    description="Adding a network already allowed is no error. Answers the whole list.",
+    response_model=NetworkList,
+)
+async def create_network(key: KeyPath, body: NetworkIn, principal: Writer, svc: ServicesDep) -> NetworkList:
+    return NetworkList(networks=await svc.credentials.allow_network(principal, key, body.cidr))
+
+
+@router.delete(
+    "/companies/{key}/networks",
+    tags=NETWORKS,
+    **admin_write("delete_network", ProcessType.TRACE),
+    summary="Stop allowing a network.",
+    description="`cidr` is matched after normalisation; removing a network not allowed is no error. Answers the "
+    "whole list.",
+    response_model=NetworkList,
+)
+async def delete_network(
+    key: KeyPath,
+    principal: Writer,
+    svc: ServicesDep,
+    cidr: Annotated[str, Query(min_length=1, max_length=CIDR_MAX_LENGTH, description="The network to remove.")],
+) -> NetworkList:
+    return NetworkList(networks=await svc.credentials.deny_network(principal, key, cidr))
