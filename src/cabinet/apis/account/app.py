@@ -11,6 +11,7 @@ from cabinet.apis.account.deps import bind_operation
 from cabinet.apis.account.errors import install_error_handlers
 from cabinet.apis.account.routes import audit, info, quota, system, token, usage
 from cabinet.apis.account.schemas import General400, General404, GeneralError
+from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -38,6 +39,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    without_fastapi_422(app)
     app.include_router(token.router)
     app.include_router(info.router)
     app.include_router(quota.router)

@@ -11,6 +11,7 @@ from cabinet.apis.admin.errors import install_error_handlers
 from cabinet.apis.admin.routes import companies, credentials, system, users
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
+from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -41,6 +42,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    without_fastapi_422(app)
     app.include_router(companies.router)
     app.include_router(users.router)
     app.include_router(credentials.router)

@@ -57,3 +57,23 @@ def render_openapi_html(openapi: dict[str, Any], *, lang: str = "en") -> str:
         parts.append(f"<pre>{esc(json.dumps(schema, indent=2, ensure_ascii=False))}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def without_fastapi_422(app: Any) -> None:
+    """Our APIs answer validation errors with 400 in their own format; drop FastAPI's generic 422 from the docs."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            for methods in schema.get("paths", {}).values():
+                for operation in methods.values():
+                    if isinstance(operation, dict):
+                        operation.get("responses", {}).pop("422", None)
+            schemas = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema  # type: ignore[no-any-return]
+
+    app.openapi = openapi
