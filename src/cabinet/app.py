@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 handler = api.exception_handlers[StarletteHTTPException]
                 return await handler(request, exc)  # type: ignore[no-any-return,operator]
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
     app.add_middleware(
         TraceAndLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
