@@ -1,17 +1,20 @@
-"""The one entry point: ``cabinet migrate | users create | serve | demo`` (also ``python -m cabinet``)."""
+"""The one entry point: ``cabinet migrate | users create | keys | networks | serve | demo`` (also
+``python -m cabinet``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
 
 from cabinet.core.errors import CabinetError
 from cabinet.core.roles import Role
+from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services, build_services
 from cabinet.resources import build_resources
@@ -22,6 +25,12 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+keys_app = typer.Typer(help="Manage API keys (shown once; only a keyed hash is kept).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+networks_app = typer.Typer(help="Manage the networks a company may call the Data API from.", no_args_is_help=True)
+app.add_typer(networks_app, name="networks")
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -85,6 +94,88 @@ def users_create(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(user_id)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _as_operator(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run one use case as the platform operator; a refused one exits with code 2 and says why on stderr."""
+
+    async def run() -> T:
+        async with _services(settings) as services:
+            return await work(services)
+
+    try:
+        return asyncio.run(run())
+    except CabinetError as exc:
+        detail = f": {exc.resource}" if exc.resource else ""
+        _fail(f"{exc.message}{detail}")
+
+
+@keys_app.command("create")
+def keys_create(
+    username: Annotated[str, typer.Option(help="The user the key acts as.")],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="Expiry, ISO 8601 (2030-01-31T00:00:00+00:00; no offset = UTC). Default: permanent."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="What the key is for (1..256 characters).")] = None,
+) -> None:
+    """Issue an API key for a user; the key is the last word of the output (shown once, never again)."""
+    expires_at = None
+    if expires is not None:
+        try:
+            expires_at = datetime.fromisoformat(expires)
+        except ValueError:
+            _fail(f"--expires must be an ISO 8601 date-time, got {expires!r}")
+    settings = _settings()
+    issued = _as_operator(
+        settings,
+        lambda s: s.credentials.issue_key(PLATFORM_OPERATOR, username, KeyRequest(name=name, expires_at=expires_at)),
+    )
+    expiry = issued.row.expires_at.isoformat() if issued.row.expires_at else "never"
+    typer.echo(f"key_id {issued.row.id} user {issued.username} prefix {issued.row.prefix} expires {expiry}")
+    typer.echo(f"key (shown once) {issued.key}")
+
+
+@keys_app.command("block")
+def keys_block(key_id: Annotated[int, typer.Option(help="The key's id (key_id).", min=1)]) -> None:
+    """Block an API key (the Data API then answers access_token_blocked)."""
+    settings = _settings()
+    owned = _as_operator(settings, lambda s: s.credentials.set_blocked(PLATFORM_OPERATOR, key_id, True))
+    typer.echo(f"key {owned.row.id} of user {owned.username} is blocked")
+
+
+def _print_networks(company: str, networks: list[str]) -> None:
+    if networks:
+        typer.echo(f"company {company} allows: {', '.join(networks)}")
+    else:
+        typer.echo(f"company {company} allows no network: the Data API refuses every address")
+
+
+@networks_app.command("allow")
+def networks_allow(
+    company: Annotated[str, typer.Option(help="Company key.")],
+    cidr: Annotated[str, typer.Option(help="IPv4 or IPv6 network (10.0.0.0/8, 2001:db8::/32) or address.")],
+) -> None:
+    """Allow a network to call the Data API for a company (already allowed: no change)."""
+    settings = _settings()
+    networks = _as_operator(settings, lambda s: s.credentials.allow_network(PLATFORM_OPERATOR, company, cidr))
+    _print_networks(company, networks)
+
+
+@networks_app.command("deny")
+def networks_deny(
+    company: Annotated[str, typer.Option(help="Company key.")],
+    cidr: Annotated[str, typer.Option(help="The network to remove (matched after normalisation).")],
+) -> None:
+    """Stop allowing a network (not allowed anyway: no change)."""
+    settings = _settings()
+    networks = _as_operator(settings, lambda s: s.credentials.deny_network(PLATFORM_OPERATOR, company, cidr))
+    _print_networks(company, networks)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
