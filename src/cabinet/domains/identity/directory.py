@@ -120,6 +120,9 @@ class DirectoryService:
     @transactional
     async def _apply_update(self, principal: Principal, change: UserUpdate, password_hash: str | None) -> User:
         user = await self._user(principal, change.username, write=True)
+        # as for delete: whoever may not give a role may not change its holder (no takeover of a stronger user)
+        if policies.grantable(principal, [Role(r) for r in user.roles]):
+            raise RoleNotGrantable("you may not change a user holding a role you may not give")
         kills_tokens = password_hash is not None
         if change.company_key is not UNSET and change.company_key != user.company.key:
             company = await self._check_target_company(principal, change.company_key)

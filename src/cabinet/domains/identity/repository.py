@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
@@ -75,7 +76,7 @@ class DirectoryRepository:
             pattern = _like(query.text)
             where.append(or_(Company.key.ilike(pattern, escape="\\"), Company.detail.ilike(pattern, escape="\\")))
         column = COMPANY_SORT[query.sort_field or "key"]
-        order = [column.desc() if query.descending else column.asc(), Company.id]
+        order = [_direction(column, query.descending), Company.id]
         rows = (
             await session.scalars(
                 select(Company).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
@@ -109,7 +110,7 @@ class DirectoryRepository:
         elif query.user_group == UserGroup.ADMINS:
             listed.append(_is_admin())
         column = USER_SORT[query.sort_field or "username"]
-        order = [column.desc() if query.descending else column.asc(), User.id]
+        order = [_direction(column, query.descending), User.id]
         rows = (
             await session.scalars(select(User).where(*listed).order_by(*order).offset(query.offset).limit(query.limit))
         ).all()
@@ -138,6 +139,11 @@ class DirectoryRepository:
         session = current_session()
         await session.delete(row)
         await session.flush()
+
+
+def _direction(column: Any, descending: bool) -> Any:
+    """NULL sorts as the largest value on every backend (SQLite and PostgreSQL disagree by default)."""
+    return column.desc().nulls_first() if descending else column.asc().nulls_last()
 
 
 def _is_admin() -> ColumnElement[bool]:
