@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from cabinet.core.roles import Permission, Role, has_permission
 
@@ -26,6 +27,8 @@ class Principal:
     timezone: int
     credential: CredentialKind
     credential_id: str | None = None
+    # the account row loaded while resolving the credential (request-local; saves the same read twice)
+    account: Any = field(default=None, compare=False, repr=False)
 
     def can(self, permission: Permission) -> bool:
         return has_permission(self.roles, permission)

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+READ_ONLY_OPTION = "cabinet_read_only"
+
 
 def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, schema: str | None = None) -> AsyncEngine:
     """``schema`` (PostgreSQL): the schema cabinet's tables live in (its ``search_path``); default ``public``."""
@@ -26,6 +28,8 @@ def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, sch
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
+            if connection.get_execution_options().get(READ_ONLY_OPTION):
+                return  # a reading unit: each SELECT runs on its own (WAL snapshot), no BEGIN round trip
             connection.exec_driver_sql("BEGIN")
 
         return engine

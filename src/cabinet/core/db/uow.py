@@ -22,6 +22,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cabinet.core.db.engine import READ_ONLY_OPTION
 from cabinet.core.tracing import _current as _trace
 
 
@@ -59,6 +60,8 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
         await lock.acquire()
     try:
         async with db.sessionmaker() as session:
+            if not write and db.dialect == "sqlite":
+                await session.connection(execution_options={READ_ONLY_OPTION: True})
             unit = _Unit(session, write)
             token = _active.set(unit)
             try:

@@ -147,6 +147,7 @@ class IdentityService:
             timezone=user.timezone,
             credential=CredentialKind.ACCESS,
             credential_id=claims.jti,
+            account=user,
         )
 
     async def validate_token(self, token: str) -> tuple[bool, tuple[Role, ...]]:
@@ -170,8 +171,15 @@ class IdentityService:
         user = await self._store_password_hash(user.id, user.token_version, new_hash, bump=True)
         return self._issue(user, DEFAULT_TOKEN_TTL)
 
-    @read_only
     async def get_account(self, principal: Principal) -> User:
+        """The caller's own account (the row its credential was resolved with, if this request loaded it)."""
+        account = principal.account
+        if isinstance(account, User) and account.id == principal.user_id:
+            return account
+        return await self._load_own_user(principal)
+
+    @read_only
+    async def _load_own_user(self, principal: Principal) -> User:
         return await self._own_user(principal)
 
     @transactional
