@@ -847,6 +847,9 @@ async def test_user_list_filter_company_and_group(api: httpx.AsyncClient, direct
     assert (await list_users(api, root, filter="+7222"))[0] == ["erin", "grace"]
     assert (await list_users(api, root, filter="Operator"))[0] == ["root"]
     assert (await list_users(api, root, filter="%"))[0] == []
+    for odd in ("\\", "'", '"', "%_\\", "é", "😀", "a\nb"):
+        assert (await list_users(api, root, filter=odd))[0] == [], odd
+        assert (await list_companies(api, root, filter=odd))[0] == [], odd
     assert (await list_users(api, root, filter="_"))[0] == []  # no username here has "_": literal, not a wildcard
     # company
     assert await list_users(api, root, company_key="beta_co") == (
@@ -1397,6 +1400,7 @@ LIST_PARAM_CASES: list[tuple[str, Any, bool]] = [
     ("filter", "f", True),
     ("filter", "f" * 64, True),
     ("filter", "f" * 65, False),
+    ("filter", "nul\x00", False),  # no text anywhere can hold it (PostgreSQL refuses it outright)
     ("sort_field", "", False),
     ("sort_field", "creation_date", True),
     ("sort_field", "s" * 65, False),

@@ -23,6 +23,16 @@ def company_out(row: CompanyRow) -> Company:
     return Company(key=row.key, detail=row.detail)
 
 
+def filter_of(value: str | None) -> str | None:
+    """The list filter text; a NUL can be stored nowhere (PostgreSQL refuses it in any text), so it is invalid."""
+    if value is not None and "\x00" in value:
+        raise InvalidInput(
+            "filter must not contain the NUL character (U+0000)",
+            issues=[FieldIssue("query.filter", "must not contain the NUL character (U+0000)")],
+        )
+    return value
+
+
 def sort_field_of(value: str | None, allowed: dict[str, object]) -> str | None:
     if value is not None and value not in allowed:
         raise InvalidInput(
@@ -71,7 +81,7 @@ async def read_companies(
     query = ListQuery(
         offset=offset,
         limit=limit,
-        text=filter,
+        text=filter_of(filter),
         sort_field=sort_field_of(sort_field, COMPANY_SORT),
         descending=sort_direction is SortDirection.DESC,
     )

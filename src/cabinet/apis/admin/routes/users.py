@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
-from cabinet.apis.admin.routes.companies import sort_field_of
+from cabinet.apis.admin.routes.companies import filter_of, sort_field_of
 from cabinet.apis.admin.schemas import (
     SortDirection,
     UserCounters,
@@ -105,7 +105,7 @@ async def read_users(
     query = ListQuery(
         offset=offset,
         limit=limit,
-        text=filter,
+        text=filter_of(filter),
         sort_field=sort_field_of(sort_field, USER_SORT),
         descending=sort_direction is SortDirection.DESC,
         company_key=company_key,
