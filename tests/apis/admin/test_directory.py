@@ -11,6 +11,7 @@ be a 5xx: the ``api`` client fails the test on one.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -1176,6 +1177,49 @@ async def test_audit_records_the_status_a_delete_answered(
         AuditQuery(date_from=start, date_to=datetime.now(UTC) + timedelta(minutes=1), operation="delete_company")
     )
     assert [(a.username, a.http_status) for a in rows] == [("root_admin", 204)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# concurrent writes on one object: each answers as if it ran alone, first or last (never a 5xx)
+
+
+async def test_concurrent_writes_on_one_company_and_user(
+    api: httpx.AsyncClient, admin: Caller, services: Services
+) -> None:
+    """Delete a company while a user is moved into it and its detail changes; delete a user while it is
+    changed and deleted again. On PostgreSQL these really interleave (on SQLite writers queue)."""
+    h = admin.headers
+    await arrange_user(services, "mover", "home_co")
+    for i in range(15):
+        key, username = f"race_{i}_co", f"target_{i}"
+        await arrange_company(services, key)
+        await arrange_user(services, username, "home_co")
+        answers = await asyncio.gather(
+            api.delete(f"{COMPANIES}/{key}", headers=h),
+            api.put(USERS, json=user_body("mover", key, ["USER"]), headers=h),
+            api.put(COMPANIES, json={"key": key, "detail": "changed"}, headers=h),
+            api.delete(f"{USERS}/{username}", headers=h),
+            api.put(USERS, json=user_body(username, "home_co", ["USER"], name="New Name"), headers=h),
+            api.delete(f"{USERS}/{username}", headers=h),
+        )
+        statuses = [a.status_code for a in answers]
+        allowed = [{204, 409}, {200, 404}, {200, 404}, {204, 404}, {200, 404}, {204, 404}]
+        assert all(s in ok for s, ok in zip(statuses, allowed, strict=True)), statuses
+        for answer in answers:
+            if answer.status_code == 404:
+                assert_not_found(answer, answer.json()["detail"]["tracedata"]["operation"])
+            elif answer.status_code == 409:
+                assert_error(answer, 409, "delete_company")
+        company = await api.get(f"{COMPANIES}/{key}", headers=h)
+        mover = (await api.get(f"{USERS}/mover", headers=h)).json()
+        # consistent: the company is gone exactly when its delete succeeded; the mover is where its PUT said
+        assert company.status_code == (404 if statuses[0] == 204 else 200)
+        assert mover["company_key"] == (key if statuses[1] == 200 else "home_co")
+        assert (await api.get(f"{USERS}/{username}", headers=h)).status_code == 404
+        assert statuses[3] == 204 or statuses[5] == 204
+        if statuses[1] == 200:  # move the mover home again for the next round
+            back = await api.put(USERS, json=user_body("mover", "home_co", ["USER"]), headers=h)
+            assert back.status_code == 200
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
@@ -72,6 +73,10 @@ class DirectoryService:
         _check_company(key, detail)
         company.detail = detail
         company.edited_at = self.clock.now()
+        try:
+            await self.directory.save()
+        except StaleDataError as exc:  # deleted by a concurrent request
+            raise CompanyNotFound(resource=key) from exc
         return company
 
     @read_only
@@ -90,7 +95,10 @@ class DirectoryService:
         users = await self.directory.users_in_company(company.id)
         if users:
             raise CompanyNotEmpty(f"the company still has {users} user(s): delete or move them first")
-        await self.directory.delete(company)
+        try:
+            await self.directory.delete(company)
+        except IntegrityError as exc:  # a concurrent request added or moved a user into it
+            raise CompanyNotEmpty() from exc
 
     async def _company(self, principal: Principal, key: str, *, write: bool) -> Company:
         company = await self.companies.get_by_key(key)
@@ -159,6 +167,13 @@ class DirectoryService:
         if kills_tokens:
             user.token_version += 1
         user.edited_at = self.clock.now()
+        try:
+            await self.directory.save()
+        except StaleDataError as exc:  # deleted by a concurrent request
+            raise UserNotFound(resource=change.username) from exc
+        except IntegrityError as exc:  # its new company was deleted by a concurrent request
+            moved_to = change.company_key if change.company_key is not UNSET else None
+            raise CompanyNotFound(resource=moved_to) from exc
         return user
 
     @read_only

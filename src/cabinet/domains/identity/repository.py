@@ -140,6 +140,10 @@ class DirectoryRepository:
         await session.delete(row)
         await session.flush()
 
+    async def save(self) -> None:
+        """Write pending changes now, so a row deleted or referenced meanwhile fails here, not at commit."""
+        await current_session().flush()
+
 
 def _direction(column: Any, descending: bool) -> Any:
     """NULL sorts as the largest value on every backend (SQLite and PostgreSQL disagree by default)."""
