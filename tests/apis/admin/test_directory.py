@@ -347,6 +347,14 @@ async def test_created_user_signs_in_only_when_it_can(api: httpx.AsyncClient, ad
     assert (await api.post(gen, json={"username": "active", "password": "wrong_pass"})).status_code == 401
 
 
+async def test_unknown_paths_and_methods_answer_in_the_admin_shape(api: httpx.AsyncClient, admin: Caller) -> None:
+    for method, path in (("PATCH", USERS), ("POST", f"{USERS}/someone"), ("PUT", f"{COMPANIES}/some_co")):
+        response = await api.request(method, path, json={}, headers=admin.headers)
+        assert_error(response, 405, "unknown")
+        assert "allow" in response.headers
+    assert_not_found(await api.get("/admin/no_such_thing", headers=admin.headers), "unknown", "/admin/no_such_thing")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # who may give which role, and who may change a holder of a role
 
