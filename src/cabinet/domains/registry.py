@@ -52,6 +52,7 @@ def build_services(resources: Resources) -> Services:
             flush_interval=settings.audit_flush_interval_seconds,
             batch_size=settings.audit_batch_size,
             retention_days=settings.payload_retention_days,
+            scratch_dir=settings.scratch_dir,
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
         credentials=CredentialService(resources.db, clock=resources.clock, secret=settings.resolved_secret()),

@@ -19,3 +19,9 @@ class AuditQueryInvalid(CabinetError):
     mnemonic = "audit_query_invalid"
     kind = ErrorKind.INVALID
     default_message = "The audit query breaks a rule"
+
+
+class PayloadNotJson(CabinetError):
+    mnemonic = "payload_not_json"
+    kind = ErrorKind.INVALID
+    default_message = "The stored data is not JSON, so it has no JSON or XLSX form: ask for it as stored (ORIGIN)"

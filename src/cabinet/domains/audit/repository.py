@@ -20,6 +20,8 @@ SORT_COLUMNS: dict[str, Any] = {
     "points": AuditAction.request_points,
     "elements": AuditAction.result_elements,
     "username": AuditAction.username,
+    "company_key": AuditAction.company_key,
+    "duration": AuditAction.duration_seconds,
 }
 
 
@@ -42,6 +44,10 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
         conditions.append(AuditAction.process_type == query.process_type.value)
     if query.status is not None:
         conditions.append(AuditAction.status == query.status.value)
+    if query.username is not None:
+        conditions.append(AuditAction.username == query.username)
+    if query.company_key is not None:
+        conditions.append(AuditAction.company_key == query.company_key)
     return conditions
 
 
@@ -54,8 +60,9 @@ class AuditRepository:
         scope = _scope(query)
         where = [*scope, *_filters(query)]
         column = SORT_COLUMNS[query.sort_field]
-        order = [
+        order = [  # ties in time order (reads are written in batches, so ids are not time order), then id
             column.desc() if query.descending else column.asc(),
+            AuditAction.started_at.desc() if query.descending else AuditAction.started_at.asc(),
             AuditAction.id.desc() if query.descending else AuditAction.id.asc(),
         ]
         rows = (

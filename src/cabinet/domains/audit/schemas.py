@@ -41,7 +41,18 @@ class AuditEntry:
     output_blob: str | None
 
 
-SORT_FIELDS = {"time", "service", "operation", "process_type", "status", "points", "elements", "username"}
+SORT_FIELDS = {
+    "time",
+    "service",
+    "operation",
+    "process_type",
+    "status",
+    "points",
+    "elements",
+    "username",
+    "company_key",
+    "duration",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,8 @@ class AuditQuery:
     operation: str | None = None
     process_type: ProcessType | None = None
     status: CalculationStatus | None = None
+    username: str | None = None  # as recorded (a deleted user's trail stays findable)
+    company_key: str | None = None  # as recorded
     sort_field: str = "time"
     descending: bool = False
     offset: int = 0

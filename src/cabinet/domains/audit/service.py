@@ -11,11 +11,13 @@ import gzip
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.logging import get_logger
 from cabinet.core.storage import LocalBlobStore
+from cabinet.domains.audit import convert
 from cabinet.domains.audit.errors import PayloadNotFound, ProcessNotFound
 from cabinet.domains.audit.repository import AuditRepository
 from cabinet.domains.audit.schemas import AuditEntry, AuditQuery, FlowType
@@ -39,8 +41,10 @@ class AuditService:
         flush_interval: float = 0.5,
         batch_size: int = 500,
         retention_days: int = 90,
+        scratch_dir: Path | None = None,
     ) -> None:
         self.db = db
+        self.scratch_dir = scratch_dir  # temporary files (XLSX forms of payloads); None: the system's
         self.clock = clock
         self.blobs = blobs
         self.flush_interval = flush_interval
@@ -128,6 +132,23 @@ class AuditService:
         if data is None:
             raise PayloadNotFound(resource=str(process_code))
         return await asyncio.to_thread(gzip.decompress, data)
+
+    async def read_payload_json(
+        self, process_code: uuid.UUID, flow: FlowType, *, company_id: int | None, user_id: int | None
+    ) -> bytes:
+        """The stored data as it is, if it is JSON (else PayloadNotJson)."""
+        data = await self.read_payload(process_code, flow, company_id=company_id, user_id=user_id)
+        await asyncio.to_thread(convert.parse_json, data)
+        return data
+
+    async def payload_workbook(
+        self, process_code: uuid.UUID, flow: FlowType, *, company_id: int | None, user_id: int | None
+    ) -> Path:
+        """The stored JSON data flattened into an XLSX file (see convert.py); the caller streams and deletes it."""
+        data = await self.read_payload(process_code, flow, company_id=company_id, user_id=user_id)
+        return await asyncio.to_thread(
+            convert.write_workbook, data, self.scratch_dir, title=f"{process_code} {flow.value.lower()}"
+        )
 
     # --- retention ----------------------------------------------------------------------------------
     async def purge_expired_payloads(self, *, now: datetime | None = None, batch: int = 500) -> int:
