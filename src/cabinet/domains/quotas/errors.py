@@ -27,3 +27,25 @@ class CompanyBudgetExceeded(CabinetError):
     mnemonic = "company_budget_exceeded"
     kind = ErrorKind.THROTTLED
     default_message = "The points budget is exhausted"
+
+
+class QuotaAboveCeiling(CabinetError):
+    """A COMPANYOWNER may give its users quotas only within the ceiling an ADMIN set for the company."""
+
+    mnemonic = "quota_above_ceiling"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "The quota is above the company's ceiling"
+
+
+class QuotaCeilingDenied(CabinetError):
+    mnemonic = "quota_ceiling_denied"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Only the platform operators (ADMIN, OVERLORD) set a company's quota ceiling"
+
+
+class QuotaHolderNotFound(CabinetError):
+    """The user or company a quota was being set for is gone (deleted or moved by a concurrent request)."""
+
+    mnemonic = "quota_holder_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "No such user or company"

@@ -8,6 +8,7 @@ from cabinet.core.metering import ProcessType, Service
 MAX_POINTS_PER_REQUEST = 1_000_000
 MAX_POINTS_PER_DAY = 100_000_000
 MAX_CONCURRENT = 1000
+MAX_POINTS_PER_WINDOW = 2_147_483_647  # the column is a 32-bit integer on every backend
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,28 +17,34 @@ from typing import Any
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
-from cabinet.core.errors import FieldIssue
+from cabinet.core.errors import FieldIssue, PermissionDenied
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.principal import Principal
+from cabinet.core.roles import Permission
 from cabinet.domains.quotas.errors import (
     CompanyBudgetExceeded,
     ConcurrencyLimitReached,
+    QuotaAboveCeiling,
+    QuotaCeilingDenied,
     QuotaExceeded,
+    QuotaHolderNotFound,
     QuotaInvalid,
 )
-from cabinet.domains.quotas.repository import CompanyBudgetRepository, QuotaRepository
+from cabinet.domains.quotas.repository import CeilingRepository, CompanyBudgetRepository, QuotaRepository
 from cabinet.domains.quotas.schemas import (
     MAX_CONCURRENT,
     MAX_POINTS_PER_DAY,
     MAX_POINTS_PER_REQUEST,
+    MAX_POINTS_PER_WINDOW,
     BudgetStatus,
     QuotaSpec,
     Reservation,
 )
-from cabinet.models import Quota
+from cabinet.models import CompanyQuota, Quota
 
 SLOT_TTL_SECONDS = 3600  # a slot leaked by a killed process frees itself after this long
 CACHE_SECONDS = 2.0  # how stale another process's view of changed quota definitions may be
@@ -65,6 +71,7 @@ class QuotaService:
         self.counter = FixedWindowRateLimiter(storage)
         self.quotas = QuotaRepository()
         self.budgets = CompanyBudgetRepository()
+        self.ceilings = CeilingRepository()
         self.default_day_points = default_day_points
         self.default_minute_points = default_minute_points
         self._cache: dict[int, tuple[float, dict[tuple[str, str], QuotaSpec]]] = {}
@@ -104,6 +111,88 @@ class QuotaService:
     async def delete_for_user(self, user_id: int) -> int:
         self._cache.pop(user_id, None)
         return await self.quotas.delete_for_user(user_id)
+
+    # --- definitions set by operators (the Admin API): user quotas within company ceilings ---------------
+    # ADMIN and OVERLORD set anything. A COMPANYOWNER sets the quotas of its own company's users only, and
+    # only within the ceiling an ADMIN set for the company: every (service, process type) the ceiling names
+    # must be in the user's quota (no quota means no limit) and no value may exceed the ceiling's; so it may
+    # not remove the quota of a user of a company that has a ceiling either. A pair the ceiling does not name
+    # has no ceiling. Lowering a ceiling leaves the quotas already given as they are.
+    @transactional
+    async def set_for_user(
+        self, principal: Principal, user_id: int, company_id: int, specs: Sequence[QuotaSpec], *, username: str
+    ) -> list[QuotaSpec]:
+        bounded = _bounded(principal)
+        await self._holder(principal, user_id, company_id, username, bounded=bounded)
+        _check(specs)
+        if bounded:
+            _within(specs, await self.ceilings.for_company(company_id))
+        try:
+            return await self.replace_for_user(user_id, company_id, specs)
+        except IntegrityError as exc:  # deleted by a concurrent request
+            raise QuotaHolderNotFound(resource=username) from exc
+
+    @transactional
+    async def remove_for_user(self, principal: Principal, user_id: int, company_id: int, *, username: str) -> int:
+        bounded = _bounded(principal)
+        await self._holder(principal, user_id, company_id, username, bounded=bounded)
+        if bounded and await self.ceilings.for_company(company_id):
+            raise QuotaAboveCeiling(
+                "the company has a quota ceiling: removing the user's quota would lift the user above it (no quota "
+                "means no limit); set a quota within the ceiling instead"
+            )
+        return await self.delete_for_user(user_id)
+
+    async def _holder(
+        self, principal: Principal, user_id: int, company_id: int, username: str, *, bounded: bool
+    ) -> None:
+        """The user still exists in that company (and, for a COMPANYOWNER, that is its own company)."""
+        actual = await self.quotas.company_of_user(user_id)
+        if actual is None or actual != company_id or (bounded and company_id != principal.company_id):
+            raise QuotaHolderNotFound(resource=username)
+
+    @read_only
+    async def company_ceiling(self, company_id: int) -> list[QuotaSpec]:
+        return [_ceiling_spec(row) for row in await self.ceilings.for_company(company_id)]
+
+    @transactional
+    async def set_company_ceiling(
+        self, principal: Principal, company_id: int, specs: Sequence[QuotaSpec], *, company_key: str
+    ) -> list[QuotaSpec]:
+        """Replace a company's ceiling (ADMIN, OVERLORD). Window dates do not apply to a ceiling."""
+        await self._ceiling_holder(principal, company_id, company_key)
+        _check(specs)
+        now = self.clock.now()
+        rows = [
+            CompanyQuota(
+                company_id=company_id,
+                service=s.service.value,
+                process_type=s.process_type.value,
+                points_per_request=s.points_per_request,
+                points_per_day=s.points_per_day,
+                points_per_date_window=s.points_per_date_window,
+                max_concurrent_execution=s.max_concurrent_execution,
+                created_at=now,
+                edited_at=now,
+            )
+            for s in specs
+        ]
+        try:
+            await self.ceilings.replace_for_company(company_id, rows)
+        except IntegrityError as exc:  # deleted by a concurrent request
+            raise QuotaHolderNotFound(resource=company_key) from exc
+        return [_ceiling_spec(row) for row in rows]
+
+    @transactional
+    async def remove_company_ceiling(self, principal: Principal, company_id: int, *, company_key: str) -> int:
+        await self._ceiling_holder(principal, company_id, company_key)
+        return await self.ceilings.delete_for_company(company_id)
+
+    async def _ceiling_holder(self, principal: Principal, company_id: int, company_key: str) -> None:
+        if not principal.can(Permission.ADMIN_WRITE_ALL):
+            raise QuotaCeilingDenied()
+        if not await self.ceilings.company_exists(company_id):
+            raise QuotaHolderNotFound(resource=company_key)
 
     async def _specs(self, user_id: int) -> dict[tuple[str, str], QuotaSpec]:
         cached = self._cache.get(user_id)
@@ -264,6 +353,54 @@ def _spec(row: Quota) -> QuotaSpec:
     )
 
 
+def _ceiling_spec(row: CompanyQuota) -> QuotaSpec:
+    return QuotaSpec(
+        service=Service(row.service),
+        process_type=ProcessType(row.process_type),
+        points_per_request=row.points_per_request,
+        points_per_day=row.points_per_day,
+        max_concurrent_execution=row.max_concurrent_execution,
+        points_per_date_window=row.points_per_date_window,
+    )
+
+
+def _bounded(principal: Principal) -> bool:
+    """Whether ``principal`` sets user quotas within company ceilings (a COMPANYOWNER) or freely."""
+    if principal.can(Permission.ADMIN_WRITE_ALL):
+        return False
+    if principal.can(Permission.ADMIN_WRITE_COMPANY):
+        return True
+    raise PermissionDenied("setting quotas needs the ADMIN, OVERLORD or COMPANYOWNER role")
+
+
+def _within(specs: Sequence[QuotaSpec], ceilings: Sequence[CompanyQuota]) -> None:
+    given = {(s.service.value, s.process_type.value): s for s in specs}
+    problems: list[str] = []
+    for ceiling in ceilings:
+        pair = f"{ceiling.service}/{ceiling.process_type}"
+        spec = given.get((ceiling.service, ceiling.process_type))
+        if spec is None:
+            problems.append(f"{pair} has a company ceiling, so the quota must include it (no quota means no limit)")
+            continue
+        for name in ("points_per_request", "points_per_day", "max_concurrent_execution"):
+            value, limit = getattr(spec, name), getattr(ceiling, name)
+            if value > limit:
+                problems.append(f"{pair} {name} {value} is above the company's ceiling of {limit}")
+        window_limit = ceiling.points_per_date_window
+        if window_limit is not None:
+            if spec.points_per_date_window is None:
+                problems.append(
+                    f"{pair} points_per_date_window must be given: the company's ceiling is {window_limit}"
+                )
+            elif spec.points_per_date_window > window_limit:
+                problems.append(
+                    f"{pair} points_per_date_window {spec.points_per_date_window} is above the company's ceiling "
+                    f"of {window_limit}"
+                )
+    if problems:
+        raise QuotaAboveCeiling("; ".join(problems))
+
+
 def _check(specs: Sequence[QuotaSpec]) -> None:
     issues: list[FieldIssue] = []
     seen: set[tuple[str, str]] = set()
@@ -276,8 +413,10 @@ def _check(specs: Sequence[QuotaSpec]) -> None:
             issues.append(FieldIssue(f"services[{i}].points_per_request", f"must be 0..{MAX_POINTS_PER_REQUEST}"))
         if not 0 <= s.points_per_day <= MAX_POINTS_PER_DAY:
             issues.append(FieldIssue(f"services[{i}].points_per_day", f"must be 0..{MAX_POINTS_PER_DAY}"))
-        if s.points_per_date_window is not None and not 0 <= s.points_per_date_window <= MAX_POINTS_PER_DAY * 3653:
-            issues.append(FieldIssue(f"services[{i}].points_per_date_window", "out of range"))
+        if s.points_per_date_window is not None and not 0 <= s.points_per_date_window <= MAX_POINTS_PER_WINDOW:
+            issues.append(
+                FieldIssue(f"services[{i}].points_per_date_window", f"must be 0..{MAX_POINTS_PER_WINDOW}")
+            )
         if not 0 <= s.max_concurrent_execution <= MAX_CONCURRENT:
             issues.append(FieldIssue(f"services[{i}].max_concurrent_execution", f"must be 0..{MAX_CONCURRENT}"))
         if s.window_from and s.window_to and s.window_from > s.window_to:

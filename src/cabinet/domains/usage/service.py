@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from cabinet.core.clock import Clock
@@ -28,7 +28,7 @@ class UsageService:
 
     @staticmethod
     def check_period(date_from: date, date_to: date) -> None:
-        if date_from > date_to + timedelta(days=1):  # from == to + 1 is an empty period, not an error
+        if (date_from - date_to).days > 1:  # from == to + 1 is an empty period, not an error (no overflow at 9999)
             raise UsagePeriodInvalid("'from' is after 'to'")
         if (date_to - date_from).days + 1 > MAX_DAYS:
             raise UsagePeriodInvalid(f"the period is longer than {MAX_DAYS} days")
