@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from cabinet import __version__
 from cabinet.apis.admin.errors import install_error_handlers
-from cabinet.apis.admin.routes import companies, credentials, system, users
+from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
 from cabinet.core.http.docs import without_fastapi_422
@@ -46,5 +46,8 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(companies.router)
     app.include_router(users.router)
     app.include_router(credentials.router)
+    app.include_router(audit.router)
+    app.include_router(usage.router)
+    app.include_router(quota.router)
     app.include_router(system.router)
     return app

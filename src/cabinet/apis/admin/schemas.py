@@ -174,7 +174,12 @@ class MethodQuota(WireModel):
     method_group: ProcessType
     points_per_request: StrictInt = Field(ge=0, le=1_000_000)
     points_per_day: StrictInt = Field(ge=0, le=100_000_000)
-    points_per_date_window: StrictInt | None = Field(default=None, ge=0)
+    points_per_date_window: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=2_147_483_647,
+        description="Points within the date window (query `from`/`to` of the quota update); null: no such limit.",
+    )
     max_concurrent_execution: StrictInt = Field(ge=0, le=1000)
 
 
@@ -194,13 +199,25 @@ class QuotaBase(WireModel):
 
 
 class QuotaWindow(WireModel):
-    date_from: date | None = None
-    date_to: date | None = None
+    """The days (inclusive) in which points_per_date_window applies; a null end is open."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
 
 
 class QuotaResult(WireModel):
     base: QuotaBase
-    window: QuotaWindow | None = Field(default=None, description="The date window of points_per_date_window.")
+    window: QuotaWindow | None = Field(
+        default=None, description="The date window of points_per_date_window; null: none was given."
+    )
+
+
+class CeilingResult(WireModel):
+    """A company's quota ceiling: the most a COMPANYOWNER may give each of its users."""
+
+    base: QuotaBase
 
 
 class VersionResult(WireModel):
