@@ -389,9 +389,7 @@ def _within(specs: Sequence[QuotaSpec], ceilings: Sequence[CompanyQuota]) -> Non
         window_limit = ceiling.points_per_date_window
         if window_limit is not None:
             if spec.points_per_date_window is None:
-                problems.append(
-                    f"{pair} points_per_date_window must be given: the company's ceiling is {window_limit}"
-                )
+                problems.append(f"{pair} points_per_date_window must be given: the company's ceiling is {window_limit}")
             elif spec.points_per_date_window > window_limit:
                 problems.append(
                     f"{pair} points_per_date_window {spec.points_per_date_window} is above the company's ceiling "
@@ -414,9 +412,7 @@ def _check(specs: Sequence[QuotaSpec]) -> None:
         if not 0 <= s.points_per_day <= MAX_POINTS_PER_DAY:
             issues.append(FieldIssue(f"services[{i}].points_per_day", f"must be 0..{MAX_POINTS_PER_DAY}"))
         if s.points_per_date_window is not None and not 0 <= s.points_per_date_window <= MAX_POINTS_PER_WINDOW:
-            issues.append(
-                FieldIssue(f"services[{i}].points_per_date_window", f"must be 0..{MAX_POINTS_PER_WINDOW}")
-            )
+            issues.append(FieldIssue(f"services[{i}].points_per_date_window", f"must be 0..{MAX_POINTS_PER_WINDOW}"))
         if not 0 <= s.max_concurrent_execution <= MAX_CONCURRENT:
             issues.append(FieldIssue(f"services[{i}].max_concurrent_execution", f"must be 0..{MAX_CONCURRENT}"))
         if s.window_from and s.window_to and s.window_from > s.window_to:
