@@ -43,6 +43,7 @@ class Resources:
             return False
 
     async def close(self) -> None:
+        self.hasher.close()
         await self.db.engine.dispose()
 
 
