@@ -37,11 +37,19 @@ class DomainMeter:
         self.services = services
         self.enabled = resources.settings.metering_enabled
 
-    async def admit(self, operation: Operation, principal: Principal, input_body: bytes | None) -> None:
+    async def admit(
+        self, operation: Operation, principal: Principal, input_body: bytes | None, *, success_status: int = 200
+    ) -> None:
         if not self.enabled:
             return
         trace = current_trace()
-        metered = Metered(operation=operation, principal=principal, points=operation.points, input_body=input_body)
+        metered = Metered(
+            operation=operation,
+            principal=principal,
+            points=operation.points,
+            input_body=input_body,
+            success_status=success_status,
+        )
         trace.metered = metered
         if operation.audited_in_transaction:
             trace.commit_hooks.append(functools.partial(self._audit_in_transaction, trace))
@@ -56,7 +64,9 @@ class DomainMeter:
 
     async def _audit_in_transaction(self, trace: TraceContext, _session: AsyncSession) -> None:
         metered: Metered = trace.metered
-        entry = self._entry(trace, metered, CalculationStatus.FINISHED_IN_TIME, 200, has_output=True)
+        entry = self._entry(
+            trace, metered, CalculationStatus.FINISHED_IN_TIME, metered.success_status, has_output=True
+        )
         self.services.audit.add_in_current_transaction(entry)
         metered.audited = True
         metered.extra["entry"] = entry
@@ -73,7 +83,9 @@ class DomainMeter:
         await self.services.quotas.release(metered.reservation, charged=success)
         if metered.audited:
             entry: AuditEntry = metered.extra["entry"]
-            entry.http_status = http_status
+            if entry.http_status != http_status:  # committed, then the answer failed: the record says what was sent
+                entry.http_status = http_status
+                await self.services.audit.correct_http_status(entry.process_code, http_status)
         else:
             if metered.refused:
                 status = CalculationStatus.CANCELED_BY_QUOTA

@@ -86,13 +86,17 @@ class Metered:
     refused: bool = False  # refused by a quota: CANCELED_BY_QUOTA
     error_message: str | None = None
     input_body: bytes | None = None
+    success_status: int = 200  # what the operation answers when it succeeds (201, 204...): a write's audit
+    # record is written before the answer, with this status
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Meter(Protocol):
     """What the HTTP layer needs from metering (implemented in wiring.py over the quota and audit domains)."""
 
-    async def admit(self, operation: Operation, principal: Principal, input_body: bytes | None) -> None: ...
+    async def admit(
+        self, operation: Operation, principal: Principal, input_body: bytes | None, *, success_status: int = 200
+    ) -> None: ...
 
     async def finish(self, trace: Any, http_status: int, output: bytes | None) -> None: ...
 

@@ -1129,12 +1129,6 @@ async def test_deleting_user_and_company_keeps_the_audit_trail(
     assert len([a for a in (await services.audit.search(window()))[0] if a.process_code in codes]) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG outside the Admin API (domains/audit/service.py _write): a batched read audit whose user "
-    "was deleted before the batch was written violates audit_action.user_id's foreign key; the whole batch fails "
-    "and is put back, so every later batch fails too",
-)
 async def test_deleting_a_user_with_unflushed_read_audits(
     api: httpx.AsyncClient, admin: Caller, make_user: UserFactory, services: Services
 ) -> None:
@@ -1160,11 +1154,6 @@ async def test_deleting_a_user_with_unflushed_read_audits(
     assert ("root_admin", "read_user", admin.user.id) in reads
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG outside the Admin API (wiring.py DomainMeter): a write audited inside its transaction is "
-    "stored with http_status 200 before the answer's status is known, so a 204 delete is recorded as 200",
-)
 async def test_audit_records_the_status_a_delete_answered(
     api: httpx.AsyncClient, admin: Caller, services: Services
 ) -> None:

@@ -32,7 +32,9 @@ def metered_operation(service: Service, principal_dependency: Callable[..., Any]
         async def admit(request: Request, principal: Principal = Depends(principal_dependency)) -> None:
             runtime = runtime_of(request)
             body = await request.body() if operation.keeps_payloads and request.method != "GET" else None
-            await runtime.meter.admit(operation, principal, body)
+            route = request.scope.get("route")
+            success_status = getattr(route, "status_code", None) or 200
+            await runtime.meter.admit(operation, principal, body, success_status=success_status)
 
         return {
             "operation_id": name,

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.audit.schemas import AuditQuery
-from cabinet.models import AuditAction
+from cabinet.models import AuditAction, Company, User
 
 SORT_COLUMNS: dict[str, Any] = {
     "time": AuditAction.started_at,
@@ -54,6 +54,22 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
 class AuditRepository:
     def add_all(self, rows: Sequence[AuditAction]) -> None:
         current_session().add_all(rows)
+
+    async def set_http_status(self, process_code: uuid.UUID, http_status: int) -> None:
+        await current_session().execute(
+            update(AuditAction).where(AuditAction.process_code == process_code).values(http_status=http_status)
+        )
+
+    async def existing_ids(self, user_ids: set[int], company_ids: set[int]) -> tuple[set[int], set[int]]:
+        """Which of these users and companies still exist (a batched record may outlive its user)."""
+        session = current_session()
+        users = set((await session.scalars(select(User.id).where(User.id.in_(user_ids)))).all()) if user_ids else set()
+        companies = (
+            set((await session.scalars(select(Company.id).where(Company.id.in_(company_ids)))).all())
+            if company_ids
+            else set()
+        )
+        return users, companies
 
     async def search(self, query: AuditQuery) -> tuple[Sequence[AuditAction], int, int]:
         session = current_session()

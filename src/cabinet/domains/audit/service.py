@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.logging import get_logger
@@ -68,9 +70,37 @@ class AuditService:
         if len(self._buffer) >= self.batch_size:
             self._wakeup.set()
 
-    @transactional
     async def _write(self, entries: Sequence[AuditEntry]) -> None:
-        self.audits.add_all([AuditAction(**_fields(e)) for e in entries])
+        """Records of users or companies deleted since the request keep their names but no longer link to them
+        (as if they had been written before the delete, whose foreign keys set NULL). A delete committed between
+        the check and the insert fails the batch on its foreign key: checked again, once or twice."""
+        for attempt in range(3):
+            try:
+                await self._insert(entries)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    @transactional
+    async def _insert(self, entries: Sequence[AuditEntry]) -> None:
+        live_users, live_companies = await self.audits.existing_ids(
+            {e.user_id for e in entries if e.user_id is not None},
+            {e.company_id for e in entries if e.company_id is not None},
+        )
+        rows = []
+        for entry in entries:
+            row = AuditAction(**_fields(entry))
+            if row.user_id not in live_users:
+                row.user_id = None
+            if row.company_id not in live_companies:
+                row.company_id = None
+            rows.append(row)
+        self.audits.add_all(rows)
+
+    @transactional
+    async def correct_http_status(self, process_code: uuid.UUID, http_status: int) -> None:
+        await self.audits.set_http_status(process_code, http_status)
 
     async def flush(self) -> int:
         """Write every buffered record now (the flusher's tick, and shutdown)."""
