@@ -1174,8 +1174,8 @@ async def test_audit_records_the_status_a_delete_answered(
 async def test_concurrent_writes_on_one_company_and_user(
     api: httpx.AsyncClient, admin: Caller, services: Services
 ) -> None:
-    """Delete a company while a user is moved into it and its detail changes; delete a user while it is
-    changed and deleted again. On PostgreSQL these really interleave (on SQLite writers queue)."""
+    """Delete a company while a user is moved into it, another is created in it and its detail changes; delete
+    a user while it is changed and deleted again. On PostgreSQL these really interleave (on SQLite writers queue)."""
     h = admin.headers
     await arrange_user(services, "mover", "home_co")
     for i in range(15):
@@ -1189,9 +1189,10 @@ async def test_concurrent_writes_on_one_company_and_user(
             api.delete(f"{USERS}/{username}", headers=h),
             api.put(USERS, json=user_body(username, "home_co", ["USER"], name="New Name"), headers=h),
             api.delete(f"{USERS}/{username}", headers=h),
+            api.post(USERS, json=user_body(f"newcomer_{i}", key, ["USER"]), headers=h),
         )
         statuses = [a.status_code for a in answers]
-        allowed = [{204, 409}, {200, 404}, {200, 404}, {204, 404}, {200, 404}, {204, 404}]
+        allowed = [{204, 409}, {200, 404}, {200, 404}, {204, 404}, {200, 404}, {204, 404}, {200, 404}]
         assert all(s in ok for s, ok in zip(statuses, allowed, strict=True)), statuses
         for answer in answers:
             if answer.status_code == 404:
@@ -1205,6 +1206,10 @@ async def test_concurrent_writes_on_one_company_and_user(
         assert mover["company_key"] == (key if statuses[1] == 200 else "home_co")
         assert (await api.get(f"{USERS}/{username}", headers=h)).status_code == 404
         assert statuses[3] == 204 or statuses[5] == 204
+        # a user created into the company keeps it alive; one created after its delete finds no company
+        assert not (statuses[0] == 204 and statuses[6] == 200), statuses
+        newcomer = await api.get(f"{USERS}/newcomer_{i}", headers=h)
+        assert newcomer.status_code == (200 if statuses[6] == 200 else 404)
         if statuses[1] == 200:  # move the mover home again for the next round
             back = await api.put(USERS, json=user_body("mover", "home_co", ["USER"]), headers=h)
             assert back.status_code == 200

@@ -37,3 +37,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def is_foreign_key_violation(exc: BaseException) -> bool:
+    """An IntegrityError raised because a referenced row is gone (SQLite and PostgreSQL alike)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "23503" or getattr(orig, "pgcode", None) == "23503":
+        return True
+    return "FOREIGN KEY constraint failed" in str(orig)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
+from cabinet.core.db.types import is_foreign_key_violation
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
@@ -242,8 +243,10 @@ class IdentityService:
         )
         try:
             await self.users.add(user)
-        except IntegrityError as exc:  # a concurrent create of the same username won the race
-            raise UserAlreadyExists(resource=command.username) from exc
+        except IntegrityError as exc:
+            if is_foreign_key_violation(exc):  # its company was deleted by a concurrent request
+                raise CompanyNotFound(resource=command.company_key) from exc
+            raise UserAlreadyExists(resource=command.username) from exc  # a concurrent create won the race
         user.company = company
         return user
 
