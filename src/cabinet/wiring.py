@@ -64,9 +64,7 @@ class DomainMeter:
 
     async def _audit_in_transaction(self, trace: TraceContext, _session: AsyncSession) -> None:
         metered: Metered = trace.metered
-        entry = self._entry(
-            trace, metered, CalculationStatus.FINISHED_IN_TIME, metered.success_status, has_output=True
-        )
+        entry = self._entry(trace, metered, CalculationStatus.FINISHED_IN_TIME, metered.success_status, has_output=True)
         self.services.audit.add_in_current_transaction(entry)
         metered.audited = True
         metered.extra["entry"] = entry
