@@ -78,7 +78,10 @@ class DomainMeter:
         # has its in-transaction audit hook pending: drop it, or the failure record's own unit of work would
         # record the process twice (and the unique process code would lose both).
         trace.commit_hooks.clear()
-        await self.services.quotas.release(metered.reservation, charged=success)
+        try:
+            await self.services.quotas.release(metered.reservation, charged=success)
+        except Exception as exc:  # the limits store went away mid-request: its slot expires; the audit is kept
+            log.warning("quota release failed", error=repr(exc))
         if metered.audited:
             entry: AuditEntry = metered.extra["entry"]
             if entry.http_status != http_status:  # committed, then the answer failed: the record says what was sent

@@ -16,7 +16,8 @@ def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
         return MemoryStorage()
     scheme, sep, rest = redis_url.partition("://")
     uri = f"async+{scheme}://{rest}" if not scheme.startswith("async+") else redis_url
-    return RedisStorage(uri, implementation="redispy", key_prefix=f"{key_prefix}:limits")
+    # wrap_exceptions: an unreachable Redis raises limits.errors.StorageError, which every API answers as 503
+    return RedisStorage(uri, implementation="redispy", key_prefix=f"{key_prefix}:limits", wrap_exceptions=True)
 
 
 class AttemptThrottle:

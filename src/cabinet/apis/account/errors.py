@@ -12,7 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, route_operation, status_of
+from cabinet.core.http.errors import (
+    cabinet_cause,
+    issues_from_validation,
+    route_operation,
+    status_of,
+    unavailable_cause,
+)
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
@@ -104,5 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = unavailable_cause(exc)
+        if unavailable is not None:
+            log.warning("backing service unavailable", error=repr(exc))
+            return render(request, unavailable)
         log.exception("unexpected error", error=repr(exc))
         return JSONResponse({"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500)

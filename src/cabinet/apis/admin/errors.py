@@ -16,7 +16,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, route_operation, status_of
+from cabinet.core.http.errors import (
+    cabinet_cause,
+    issues_from_validation,
+    route_operation,
+    status_of,
+    unavailable_cause,
+)
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
@@ -82,6 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = unavailable_cause(exc)
+        if unavailable is not None:
+            log.warning("backing service unavailable", error=repr(exc))
+            return render(request, unavailable)
         log.exception("unexpected error", error=repr(exc))
         note_failure("Internal Server Error")
         return JSONResponse({"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500)

@@ -5,10 +5,16 @@ Each API renders bodies in its own format (its ``errors.py``); this module only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from cabinet.core.errors import CabinetError, ErrorKind, FieldIssue
+import sqlalchemy.exc
+from limits.errors import StorageError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from cabinet.core.errors import CabinetError, ErrorKind, FieldIssue, ServiceUnavailable
 
 HTTP_STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 400,
@@ -27,6 +33,44 @@ HTTP_STATUS_BY_KIND: dict[ErrorKind, int] = {
 
 def status_of(error: CabinetError) -> int:
     return HTTP_STATUS_BY_KIND[error.kind]
+
+
+# A backing service that is away (Redis, the database, its pool) is a 503 in the API's own format, not a 500:
+# the request may be retried, and nothing was half-done (units of work roll back).
+_UNAVAILABLE: tuple[tuple[type[BaseException], str], ...] = (
+    (StorageError, "The limits store (Redis) is unreachable; quotas and limits cannot be checked"),
+    (RedisConnectionError, "The limits store (Redis) is unreachable; quotas and limits cannot be checked"),
+    (RedisTimeoutError, "The limits store (Redis) did not answer in time"),
+    (sqlalchemy.exc.TimeoutError, "The database is busy: no connection became free in time"),
+    (sqlalchemy.exc.InterfaceError, "The database connection was lost"),
+    (ConnectionError, "A backing service is unreachable"),
+    (TimeoutError, "A backing service did not answer in time"),
+)
+
+
+# OperationalError also means "no such column" (a bug, a 500): only these say the database is away or busy
+_DB_AWAY = re.compile(
+    r"database is locked|unable to open|disk I/O|connection|could not connect|the database system is|"
+    r"terminating|server closed|timeout|timed out",
+    re.IGNORECASE,
+)
+
+
+def unavailable_cause(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 to answer when ``exc`` (or what caused it) says a backing service is away."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and seen.connection_invalidated:
+            return ServiceUnavailable("The database connection was lost", retry_after=1)
+        if isinstance(seen, sqlalchemy.exc.OperationalError) and _DB_AWAY.search(str(seen.orig)):
+            return ServiceUnavailable("The database is unreachable or busy", retry_after=1)
+        for kind, message in _UNAVAILABLE:
+            if isinstance(seen, kind):
+                return ServiceUnavailable(message, retry_after=1)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def issues_from_validation(errors: Sequence[Any], *, limit: int = 1000) -> list[FieldIssue]:
