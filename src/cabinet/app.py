@@ -16,6 +16,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
 from cabinet.core.logging import configure_logging
+from cabinet.core.observability import exposition
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
@@ -53,6 +54,24 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         return JSONResponse(
             {"status": "ok" if db_ok else "unavailable", "database": db_ok}, status_code=200 if db_ok else 503
         )
+
+    @app.get("/ready", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        """Readiness: the database, the limits store (Redis or in-process) and the blob store all answer."""
+        resources = runtime.resources
+        checks = {
+            "database": await resources.database_ok(),
+            "limits": await resources.limiter_ok(),
+            "blobs": await resources.blobs.writable(),
+        }
+        ok = all(checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus text exposition (every worker's, when several share the port)."""
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
 
     apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
     for prefix, api in apis.items():

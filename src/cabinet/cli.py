@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -13,6 +15,7 @@ import typer
 import uvicorn
 
 from cabinet.core.errors import CabinetError
+from cabinet.core.observability import MULTIPROC_ENV
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.identity.schemas import UserCreate
@@ -179,6 +182,12 @@ def networks_deny(
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    if workers > 1:
+        # worker processes keep their metrics in files /metrics sums up; fresh for every start
+        metrics_dir = settings.data_dir / "metrics" / f"serve-{port}"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ[MULTIPROC_ENV] = str(metrics_dir)
     uvicorn.run(
         "cabinet.asgi:create_from_env",
         factory=True,

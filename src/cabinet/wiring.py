@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import CalculationStatus, Metered, Operation
+from cabinet.core.observability import QUOTA_REFUSALS
 from cabinet.core.principal import Principal
 from cabinet.core.tracing import TraceContext, current_trace
 from cabinet.domains.audit.schemas import AuditEntry, FlowType
@@ -58,6 +59,7 @@ class DomainMeter:
                 principal, operation.service, operation.process_type, metered.points
             )
         except (QuotaExceeded, ConcurrencyLimitReached) as exc:
+            QUOTA_REFUSALS.labels(operation.service.value, exc.mnemonic).inc()
             metered.refused = True
             metered.error_message = exc.message
             raise

@@ -135,7 +135,10 @@ async def test_redis_away_fails_closed_then_recovers_without_restart(
     # reads that need no limit keep working, on both APIs
     assert (await client.get("/account/info", headers=bearer(free_token))).status_code == 200
     assert (await client.get("/admin/users/free_user", headers=bearer(operator_token))).status_code == 200
-    assert (await client.get("/account/system/check")).status_code in (200, 503)
+    not_ready = await client.get("/ready")
+    assert not_ready.status_code == 503
+    assert not_ready.json() == {"status": "unavailable", "database": True, "limits": False, "blobs": True}
+    assert (await client.get("/health")).status_code == 200  # alive: the balancer must not kill it for this
 
     private_redis.start()  # same port, empty store
 
@@ -146,3 +149,4 @@ async def test_redis_away_fails_closed_then_recovers_without_restart(
         "/account/token/generation", json={"username": free.username, "password": free.password}
     )
     assert sign_in.status_code == 200, sign_in.text
+    assert (await client.get("/ready")).status_code == 200

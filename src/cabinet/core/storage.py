@@ -49,6 +49,24 @@ class LocalBlobStore:
                 os.unlink(tmp)
             raise
 
+    def _probe_sync(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".ready-")
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(tmp)
+
+    async def writable(self) -> bool:
+        """The store takes a small write (readiness: a full or read-only disk is not ready)."""
+        try:
+            await anyio.to_thread.run_sync(self._probe_sync)
+            return True
+        except OSError:
+            return False
+
     async def put(self, key: str, data: bytes) -> None:
         try:
             await anyio.to_thread.run_sync(self._put_sync, key, data)
@@ -79,10 +97,3 @@ class LocalBlobStore:
         async with await anyio.open_file(self._path(key), "rb") as fh:
             while chunk := await fh.read(CHUNK):
                 yield chunk
-
-    async def writable(self) -> bool:
-        try:
-            await self.put(".probe", b"ok")
-            return True
-        except (BlobStoreUnavailable, OSError):
-            return False

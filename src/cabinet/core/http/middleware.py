@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet.core.errors import RequestTooLarge
 from cabinet.core.logging import get_logger
+from cabinet.core.observability import observe_request
 from cabinet.core.tracing import end_trace, start_trace
 
 log = get_logger("cabinet.http")
@@ -97,12 +98,14 @@ class TraceAndLimitMiddleware:
             await self.app(scope, limited_receive, traced_send)
         finally:
             await settle()  # a request that ended without a complete answer
+            elapsed = time.perf_counter() - started
+            observe_request(trace.api, trace.operation, status, elapsed)
             log.info(
                 "request",
                 method=scope.get("method"),
                 path=scope.get("path"),
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 client_ip=trace.client_ip,
             )
             end_trace(token)

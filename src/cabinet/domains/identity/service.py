@@ -12,6 +12,7 @@ from cabinet.core.db.types import is_foreign_key_violation
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
+from cabinet.core.observability import LOGIN_FAILURES
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.core.roles import MAX_ROLES_PER_USER, Role
 from cabinet.core.security.passwords import PasswordHasher
@@ -81,12 +82,15 @@ class IdentityService:
         user = await self._find_user(username)
         password_ok = await self.hasher.verify(user.password_hash if user else None, password)
         if throttled:
+            LOGIN_FAILURES.labels("throttled").inc()
             raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
         if user is None or not password_ok:
+            LOGIN_FAILURES.labels("invalid_credentials").inc()
             await self.user_throttle.record_failure(username)
             await self.ip_throttle.record_failure(ip_key)
             raise InvalidCredentials()
         if not user.enabled:
+            LOGIN_FAILURES.labels("account_inactive").inc()
             raise AccountInactive()
         await self.user_throttle.reset(username)
         if self.hasher.needs_rehash(user.password_hash or ""):
