@@ -17,6 +17,7 @@ from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
 from cabinet.core.logging import configure_logging
 from cabinet.core.observability import exposition
+from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
         """Liveness plus database reachability, for load balancers."""
+        current_trace().operation = "health"
         db_ok = await runtime.resources.database_ok()
         return JSONResponse(
             {"status": "ok" if db_ok else "unavailable", "database": db_ok}, status_code=200 if db_ok else 503
@@ -58,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
         """Readiness: the database, the limits store (Redis or in-process) and the blob store all answer."""
+        current_trace().operation = "ready"
         resources = runtime.resources
         checks = {
             "database": await resources.database_ok(),
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         """Prometheus text exposition (every worker's, when several share the port)."""
+        current_trace().operation = "metrics"
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 

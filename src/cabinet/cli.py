@@ -182,6 +182,11 @@ def networks_deny(
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    if workers > 1 and settings.redis_url is None:
+        _fail(
+            "--workers above 1 needs CABINET_REDIS_URL: quotas, limits and throttling must be shared by the "
+            "processes (the embedded profile runs one process)"
+        )
     if workers > 1:
         # worker processes keep their metrics in files /metrics sums up; fresh for every start
         metrics_dir = settings.data_dir / "metrics" / f"serve-{port}"
@@ -196,7 +201,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         access_log=False,
         log_level=settings.log_level.lower(),
-        proxy_headers=False,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -69,10 +69,15 @@ class Settings(BaseSettings):
 
     # --- HTTP ---------------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON request body accepted.")
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For/-Proto are believed; "
+        "unset: none (the TCP peer is the client).",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("database_url", "redis_url", "database_schema", mode="before")
+    @field_validator("database_url", "redis_url", "database_schema", "forwarded_allow_ips", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
