@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -67,6 +68,41 @@ def migrate() -> None:
     settings = _settings()
     _migrate(settings)
     typer.echo("schema is up to date")
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="A new (or empty) directory for the backup.")],
+) -> None:
+    """Back up the database (one consistent snapshot) and the blob store into a directory."""
+    from cabinet.backup import BackupError
+    from cabinet.backup import backup as run_backup
+
+    settings = _settings()
+    try:
+        summary = asyncio.run(run_backup(settings, to))
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"backup in {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="A directory made by `cabinet backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: every row and blob here is replaced.")] = False,
+) -> None:
+    """Replace the database's rows and the blob store with a backup (the schema must be at its revision)."""
+    from cabinet.backup import BackupError
+    from cabinet.backup import restore as run_restore
+
+    if not yes:
+        _fail("restore replaces every row and blob of this installation: add --yes to go ahead")
+    settings = _settings()
+    try:
+        summary = asyncio.run(run_restore(settings, source))
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"restored from {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
 
 
 @users_app.command("create")

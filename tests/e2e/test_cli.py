@@ -160,3 +160,27 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     # idempotent: a second start over the same data dir loads the demo again without failing
     again = run_cli("migrate", data_dir=tmp_path)
     assert again.returncode == 0
+
+
+def test_backup_and_restore_commands(tmp_path: Path) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    assert run_cli("migrate", data_dir=source).returncode == 0
+    made = run_cli(
+        "users", "create", "--username", "kept_user", "--password", "kept-password-1",
+        "--company", "kept_co", "--role", "USER", data_dir=source,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = run_cli("backup", "--to", str(tmp_path / "b"), data_dir=source)
+    assert done.returncode == 0, done.stderr
+    assert "2 rows" in done.stdout  # one company, one user
+    assert run_cli("backup", "--to", str(tmp_path / "b"), data_dir=source).returncode == 2  # not empty
+    assert run_cli("migrate", data_dir=target).returncode == 0
+    unconfirmed = run_cli("restore", "--from", str(tmp_path / "b"), data_dir=target)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    restored = run_cli("restore", "--from", str(tmp_path / "b"), "--yes", data_dir=target)
+    assert restored.returncode == 0, restored.stderr
+    again = run_cli(
+        "users", "create", "--username", "kept_user", "--password", "kept-password-1",
+        "--company", "kept_co", "--role", "USER", data_dir=target,
+    )  # fmt: skip
+    assert again.returncode == 2  # the restored user is there: a duplicate
