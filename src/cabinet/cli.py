@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
@@ -23,6 +23,9 @@ from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services, build_services
 from cabinet.resources import build_resources
 from cabinet.settings import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from cabinet.backup import BackupSummary
 
 app = typer.Typer(
     help="cabinet: identity, quota and audit core with four APIs.", no_args_is_help=True, add_completion=False
@@ -75,15 +78,9 @@ def backup(
     to: Annotated[Path, typer.Option("--to", help="A new (or empty) directory for the backup.")],
 ) -> None:
     """Back up the database (one consistent snapshot) and the blob store into a directory."""
-    from cabinet.backup import BackupError
-    from cabinet.backup import backup as run_backup
+    from cabinet import backup as backups
 
-    settings = _settings()
-    try:
-        summary = asyncio.run(run_backup(settings, to))
-    except BackupError as exc:
-        _fail(str(exc))
-    typer.echo(f"backup in {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
+    _backup_job("backup in", lambda settings: backups.backup(settings, to))
 
 
 @app.command()
@@ -92,17 +89,22 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: every row and blob here is replaced.")] = False,
 ) -> None:
     """Replace the database's rows and the blob store with a backup (the schema must be at its revision)."""
-    from cabinet.backup import BackupError
-    from cabinet.backup import restore as run_restore
+    from cabinet import backup as backups
 
     if not yes:
         _fail("restore replaces every row and blob of this installation: add --yes to go ahead")
+    _backup_job("restored from", lambda settings: backups.restore(settings, source))
+
+
+def _backup_job(done: str, job: Callable[[Settings], Awaitable[BackupSummary]]) -> None:
+    from cabinet.backup import BackupError
+
     settings = _settings()
     try:
-        summary = asyncio.run(run_restore(settings, source))
+        summary = asyncio.run(job(settings))  # type: ignore[arg-type]
     except BackupError as exc:
         _fail(str(exc))
-    typer.echo(f"restored from {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
+    typer.echo(f"{done} {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
 
 
 @users_app.command("create")
