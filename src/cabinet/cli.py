@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
@@ -96,12 +96,12 @@ def restore(
     _backup_job("restored from", lambda settings: backups.restore(settings, source))
 
 
-def _backup_job(done: str, job: Callable[[Settings], Awaitable[BackupSummary]]) -> None:
+def _backup_job(done: str, job: Callable[[Settings], Coroutine[Any, Any, BackupSummary]]) -> None:
     from cabinet.backup import BackupError
 
     settings = _settings()
     try:
-        summary = asyncio.run(job(settings))  # type: ignore[arg-type]
+        summary = asyncio.run(job(settings))
     except BackupError as exc:
         _fail(str(exc))
     typer.echo(f"{done} {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs")
