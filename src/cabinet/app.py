@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
 from cabinet.apis.admin.app import build_app as build_admin_app
+from cabinet.apis.contractor.app import build_app as build_contractor_app
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -57,6 +58,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
     for prefix, api in apis.items():
         app.mount(prefix, api)
+    # The contractor area lives at the root (/call, /user, ...): mounted last, it answers every other path too.
+    contractor = build_contractor_app(runtime)
+    app.mount("", contractor)
 
     @app.exception_handler(StarletteHTTPException)
     async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:

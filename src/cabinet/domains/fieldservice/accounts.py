@@ -29,11 +29,11 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
-from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.core.security.sealing import SealBroken, Sealer
-from cabinet.core.security.tokens import TokenCodec, TokenInvalid
+from cabinet.core.security.tokens import TokenClaims, TokenCodec, TokenInvalid
 from cabinet.domains.fieldservice.errors import (
     ContractorUserExists,
     ContractorUserInvalid,
@@ -213,13 +213,29 @@ class ContractorAccountService:
         )
 
     # --- service-token rotation --------------------------------------------------------------------------
-    async def rotate(self, service_token: str) -> IssuedPair:
+    def _service_claims(self, service_token: str) -> TokenClaims:
         try:
             claims = self.tokens.decode(service_token, now=self.clock.now())
         except TokenInvalid as exc:
             raise ServiceTokenInvalid() from exc
         if claims.typ != CredentialKind.SERVICE.value:
             raise ServiceTokenInvalid()
+        return claims
+
+    @read_only
+    async def service_principal(self, service_token: str) -> Principal:
+        """Who a service token belongs to (for metering and audit). Whether it is spent is the rotation's
+        business: a spent token must reach it, to revoke its family."""
+        claims = self._service_claims(service_token)
+        user = await current_session().get(User, claims.user_id)
+        if user is None or user.company.key != claims.company or user.token_version != claims.ver:
+            raise ServiceTokenInvalid()
+        if not user.enabled:
+            raise SignInLocked()
+        return principal_of(user, CredentialKind.SERVICE, claims.jti)
+
+    async def rotate(self, service_token: str) -> IssuedPair:
+        claims = self._service_claims(service_token)
         pair = await self._rotate(claims.jti, claims.user_id, claims.ver)
         if pair is None:
             raise ServiceTokenInvalid()
