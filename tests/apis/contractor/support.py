@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -102,3 +103,110 @@ async def make_tenant(services: Services, company: str | None = None) -> Tenant:
     )
     issued = await services.credentials.issue_key(PLATFORM_OPERATOR, username, KeyRequest(name="erp"))
     return Tenant(company, bearer(issued.key))
+
+
+async def _life_of_a_call(
+    client: httpx.AsyncClient,
+    erp_client: httpx.AsyncClient,
+    tenant: Tenant,
+    cid: int,
+    headers: dict[str, str],
+    rounds: int,
+) -> list[str]:
+    """Drive one call from New to Closed with messages, a jeopardy and its tasks; returns the messages written."""
+    written: list[str] = []
+
+    async def ok(answer: Any) -> Any:
+        response = await answer
+        assert response.status_code in (200, 204), response.text
+        return response
+
+    call = (await ok(client.get(f"/call/{cid}", headers=headers))).json()
+    await ok(client.post(f"/call/{cid}/status", json={"status": "Committed"}, headers=headers))
+    for n in range(rounds):
+        text = f"call {cid} note {n}"
+        await ok(client.post(f"/call/{cid}/message", json={"message": text}, headers=headers))
+        written.append(text)
+        text = f"call {cid} dispatcher {n}"
+        await ok(
+            erp_client.post(
+                f"/call/{cid}/dispatcher/message",
+                json={"message": text, "date": "2026-11-27T12:00:00Z"},
+                headers=tenant.erp,
+            )
+        )
+        written.append(text)
+    await ok(client.post(f"/call/{cid}/jeopardy", json={"comment": "parts late"}, headers=headers))
+    await ok(erp_client.post(f"/call/{cid}/unjeopardy", json={"answerComment": "accepted"}, headers=tenant.erp))
+    first, *rest = [t["id"] for t in call["tasks"]]
+    await ok(client.post(f"/calltask/{first}/status", json={"status": "Done"}, headers=headers))
+    for task_id in rest:
+        await ok(client.post(f"/calltask/{task_id}/status", json={"status": "Canceled"}, headers=headers))
+    await ok(erp_client.patch(f"/call/{cid}", json={"ttf": "2031-01-01T00:00:00Z"}, headers=tenant.erp))
+    await ok(client.post(f"/call/{cid}/status", json={"status": "Done"}, headers=headers))
+    await ok(erp_client.post(f"/call/{cid}/close", headers=tenant.erp))
+    return written
+
+
+async def sync_proof(
+    clients: list[httpx.AsyncClient], tenant: Tenant, *, calls: int = 8, page: int = 5, rounds: int = 3
+) -> int:
+    """Writers drive ``calls`` calls through their whole life concurrently (spread over ``clients``, i.e. over
+    app processes) while a reader polls the feeds with its last change number and a small page. At the end the
+    reader has seen every message exactly once and every call and jeopardy in its final state, and never a
+    change number at or below its cursor. Returns how many polls the reader made."""
+    first = clients[0]
+    contractors = [await tenant.contractor(first) for _ in range(2)]
+    work: list[tuple[int, dict[str, str]]] = []
+    for n in range(calls):
+        owner_id, headers = contractors[n % 2]
+        work.append(((await tenant.dispatch(clients[n % len(clients)], owner_id))["id"], headers))
+    cursors = {"call": 0, "messages": 0, "jeopardies": 0}
+    paths = {
+        "call": "/call/modifications/{}",
+        "messages": "/call/messages/modifications/{}",
+        "jeopardies": "/call/jeopardies/modifications/{}",
+    }
+    latest: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in paths}
+    messages_seen: list[str] = []
+    writers_done = asyncio.Event()
+    polls = 0
+
+    async def read(name: str, template: str) -> None:
+        """One reader per feed, each polling as fast as it can with its own cursor."""
+        nonlocal polls
+        while True:
+            finished = writers_done.is_set()
+            reader = clients[polls % len(clients)]
+            polls += 1
+            answer = await reader.get(template.format(cursors[name]), params={"limit": page}, headers=tenant.erp)
+            assert answer.status_code == 200, answer.text
+            items = answer.json()
+            assert len(items) <= page
+            for item in items:
+                assert item["timestamp"] > cursors[name], (name, item["timestamp"], cursors[name])
+                cursors[name] = item["timestamp"]
+                latest[name][item["id"]] = item
+                if name == "messages":
+                    messages_seen.append(item["message"])
+            if finished and not items:
+                return
+            await asyncio.sleep(0)
+
+    readers = [asyncio.create_task(read(name, template)) for name, template in paths.items()]
+    results = await asyncio.gather(
+        *(
+            _life_of_a_call(clients[k % len(clients)], clients[(k + 1) % len(clients)], tenant, cid, headers, rounds)
+            for k, (cid, headers) in enumerate(work)
+        )
+    )
+    writers_done.set()
+    await asyncio.gather(*readers)
+    assert sorted(messages_seen) == sorted(m for written in results for m in written)  # each exactly once
+    for cid, _ in work:
+        final = (await first.get(f"/call/{cid}", headers=tenant.erp)).json()
+        assert final["status"] == "Closed"
+        assert latest["call"][cid] == final, cid
+        for jeopardy in final["jeopardies"]:
+            assert latest["jeopardies"][jeopardy["id"]] == jeopardy
+    return polls
