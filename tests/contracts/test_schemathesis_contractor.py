@@ -16,27 +16,11 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from cabinet.app import create_app
 from cabinet.settings import Settings
 from tests.apis.contractor.support import make_tenant
-from tests.conftest import _clean_sync_copy
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+from tests.contracts.fuzzing import CHECKS, fuzzed_app
 
 
 async def _arrange(settings: Settings) -> dict[str, Any]:
@@ -55,24 +39,13 @@ async def _arrange(settings: Settings) -> dict[str, Any]:
 @pytest.fixture
 def fuzz_env(settings: Settings) -> Iterator[dict[str, Any]]:
     headers = asyncio.run(_arrange(settings))
-    application = create_app(settings)
-    try:
-        with asgi.get_client(application):  # starts the lifespan on schemathesis' loop
-            yield {"app": application, **headers}
-    finally:
-        asgi.shutdown_lifespans()
-        asyncio.run(_clean_sync_copy(settings))
+    with fuzzed_app(settings) as (application, _):
+        yield {"app": application, **headers}
 
 
 @pytest.fixture
 def contractor_schema(fuzz_env: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_asgi("/contractor/openapi.json", fuzz_env["app"])
-
-
-@pytest.fixture(autouse=True)
-def _pytest9_node_id(request: pytest.FixtureRequest) -> None:
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
 
 
 def test_document_lists_every_part_one_operation(contractor_schema: Any) -> None:
