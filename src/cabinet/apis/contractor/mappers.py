@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel, TypeAdapter
+
 from cabinet.apis.contractor.schemas import (
     AccessServiceTokensDTO,
     CallDTO,
@@ -18,6 +24,20 @@ from cabinet.apis.contractor.schemas import (
 from cabinet.domains.fieldservice.schemas import CallView, IssuedPair
 from cabinet.domains.fieldservice.states import TaskStatus
 from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
+
+M = TypeVar("M", bound=BaseModel)
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def json_list(model: type[M], rows: Iterable[Any], mapper: Callable[[Any], M], **headers: str) -> Response:
+    """A list answer serialised once: the DTOs are built (and so checked) here, then dumped straight to JSON,
+    instead of FastAPI checking the whole page a second time against the response model (feeds of a thousand
+    calls spend most of their time there). The route keeps its ``response_model`` for the document."""
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    body = adapter.dump_json([mapper(row) for row in rows])
+    return Response(body, media_type="application/json", headers=headers or None)
 
 
 def tokens_out(pair: IssuedPair) -> AccessServiceTokensDTO:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cabinet.domains.fieldservice.states import CallStatus
 from cabinet.models import Call, CallJeopardy, CallTask, ExpenditureItem, Notification
@@ -71,12 +72,13 @@ CALL_SORTS = ("default", "created", "-created", "ttf", "-ttf", "tto", "-tto", "n
 
 @dataclass(slots=True)
 class CallView:
-    """A call with what its DTO embeds, and the flags computed against the clock."""
+    """A call with what its DTO embeds, and the flags computed against the clock. Reads of many calls carry plain
+    rows (same attribute names) instead of the ORM objects named here."""
 
-    call: Call
-    tasks: list[CallTask] = field(default_factory=list)
-    jeopardies: list[CallJeopardy] = field(default_factory=list)
-    items: list[ExpenditureItem] = field(default_factory=list)
+    call: Call | Any
+    tasks: list[CallTask | Any] = field(default_factory=list)
+    jeopardies: list[CallJeopardy | Any] = field(default_factory=list)
+    items: list[ExpenditureItem | Any] = field(default_factory=list)
     is_expired: bool = False
 
 

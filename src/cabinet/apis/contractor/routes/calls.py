@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
-from cabinet.apis.contractor.mappers import call_out, jeopardy_out, message_out
+from cabinet.apis.contractor.mappers import call_out, jeopardy_out, json_list, message_out
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     CallDTO,
@@ -108,7 +108,6 @@ async def create_call(body: CallInputDTO, principal: Caller, svc: ServicesDep) -
 async def list_calls(
     principal: Caller,
     svc: ServicesDep,
-    response: Response,
     status: Annotated[list[CallStatus] | None, Query(description="Any of these statuses")] = None,
     critical: bool | None = None,
     expired: bool | None = None,
@@ -116,7 +115,7 @@ async def list_calls(
     sort: Annotated[str, Query(pattern="^(" + "|".join(CALL_SORTS) + ")$")] = "default",
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[CallDTO]:
+) -> Response:
     query = CallListQuery(
         statuses=tuple(status or ()),
         critical=critical,
@@ -127,9 +126,8 @@ async def list_calls(
         offset=offset,
     )
     views, total = await svc.calls.list_calls(principal, query)
-    response.headers["X-Total-Count"] = str(total)
     set_result_elements(len(views))
-    return [call_out(v) for v in views]
+    return json_list(CallDTO, views, call_out, **{"X-Total-Count": str(total)})
 
 
 @router.get(
@@ -141,10 +139,10 @@ async def list_calls(
 )
 async def call_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
-) -> list[CallDTO]:
+) -> Response:
     views = await svc.calls.calls_changed(principal, timestamp, limit)
     set_result_elements(len(views))
-    return [call_out(v) for v in views]
+    return json_list(CallDTO, views, call_out)
 
 
 @router.get(
@@ -156,10 +154,10 @@ async def call_modifications(
 )
 async def message_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
-) -> list[CallMessageDTO]:
+) -> Response:
     messages = await svc.calls.messages_changed(principal, timestamp, limit)
     set_result_elements(len(messages))
-    return [message_out(m) for m in messages]
+    return json_list(CallMessageDTO, messages, message_out)
 
 
 @router.get(
@@ -171,10 +169,10 @@ async def message_modifications(
 )
 async def jeopardy_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
-) -> list[CallJeopardyDTO]:
+) -> Response:
     jeopardies = await svc.calls.jeopardies_changed(principal, timestamp, limit)
     set_result_elements(len(jeopardies))
-    return [jeopardy_out(j) for j in jeopardies]
+    return json_list(CallJeopardyDTO, jeopardies, jeopardy_out)
 
 
 @router.get(

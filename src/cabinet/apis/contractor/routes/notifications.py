@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
-from cabinet.apis.contractor.mappers import notification_out
+from cabinet.apis.contractor.mappers import json_list, notification_out
 from cabinet.apis.contractor.schemas import INT64_MAX, ErrorDTO, NotificationDTO
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.schemas import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
@@ -24,15 +24,13 @@ router = APIRouter(prefix="/notification", tags=["Notification"])
 async def list_notifications(
     principal: Caller,
     svc: ServicesDep,
-    response: Response,
     unreadOnly: bool = False,
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[NotificationDTO]:
+) -> Response:
     page = await svc.notifications.list(principal, limit=limit, offset=offset, unread_only=unreadOnly)
-    response.headers["X-Unread-Count"] = str(page.unread)
     set_result_elements(len(page.items))
-    return [notification_out(n) for n in page.items]
+    return json_list(NotificationDTO, page.items, notification_out, **{"X-Unread-Count": str(page.unread)})
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
-from cabinet.apis.contractor.mappers import task_feed_out, task_out
+from cabinet.apis.contractor.mappers import json_list, task_feed_out, task_out
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -38,10 +38,10 @@ async def list_tasks(
     svc: ServicesDep,
     afterId: Annotated[int, Query(ge=0, le=INT64_MAX, description="Only tasks with a greater id")] = 0,
     limit: Annotated[int, Query(ge=1, le=FEED_LIMIT_MAX)] = FEED_LIMIT_DEFAULT,
-) -> list[CallTasktOutputDTO]:
+) -> Response:
     tasks = await svc.calls.list_tasks(principal, afterId, limit)
     set_result_elements(len(tasks))
-    return [task_out(t) for t in tasks]
+    return json_list(CallTasktOutputDTO, tasks, task_out)
 
 
 @router.get(
@@ -53,10 +53,10 @@ async def list_tasks(
 )
 async def task_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
-) -> list[CallTaskFeedDTO]:
+) -> Response:
     tasks = await svc.calls.tasks_changed(principal, timestamp, limit)
     set_result_elements(len(tasks))
-    return [task_feed_out(t) for t in tasks]
+    return json_list(CallTaskFeedDTO, tasks, task_feed_out)
 
 
 @router.get(
