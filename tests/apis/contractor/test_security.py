@@ -17,6 +17,7 @@ from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services
 from cabinet.models import ContractorVerifier
 from tests.apis.contractor.support import PASSWORD, Tenant, bearer, call_body, make_tenant, signin_body
+from tests.conftest import UserFactory, login
 
 
 async def test_sign_in_codes_and_replayed_salts(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -258,3 +259,42 @@ async def test_no_password_material_in_answers(client: httpx.AsyncClient, tenant
         lowered = text.lower()
         assert "password" not in lowered and "salt" not in lowered and "argon2" not in lowered
         assert base64.b64encode(verifier).decode() not in text and verifier.hex() not in text
+
+
+async def test_a_password_changed_elsewhere_ends_the_old_salted_sign_in(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    username, user_id = await tenant.register(client)
+    token = (await client.post("/account/token/generation", json={"username": username, "password": PASSWORD})).json()
+    changed = await client.post(
+        "/account/password",
+        json={"current_password": PASSWORD, "new_password": "changed_in_account_api"},
+        headers=bearer(token),
+    )
+    assert changed.status_code == 200, changed.text
+    # the verifier was sealed for the old password: it no longer opens, the old password is refused here too
+    old = await client.post("/user/signin", json=signin_body(username))
+    assert (old.status_code, old.json()) == (401, {"errorCode": 1})
+    # the external system sets a password: the salted sign-in works again with it
+    reset = await client.post(f"/user/{user_id}/changePassword", json={"newPassword": "set_by_erp"}, headers=tenant.erp)
+    assert reset.status_code == 204
+    assert (await client.post("/user/signin", json=signin_body(username, password="set_by_erp"))).status_code == 200
+
+
+async def test_a_user_who_owns_calls_cannot_be_deleted(
+    client: httpx.AsyncClient, tenant: Tenant, make_user: UserFactory
+) -> None:
+    owner_id, _ = await tenant.contractor(client)
+    call = await tenant.dispatch(client, owner_id)
+    admin = await make_user(roles=[Role.ADMIN], company="platform_ops")
+    headers = bearer(await login(client, admin))
+    username = next(iter(tenant.contractors))
+    refused = await client.delete(f"/admin/users/{username}", headers=headers)
+    assert refused.status_code == 409, refused.text
+    kept = await client.get(f"/call/{call['id']}", headers=tenant.erp)
+    assert kept.status_code == 200 and kept.json()["userId"] == owner_id
+    # a contractor without calls can be deleted, with its sign-in material
+    other, _ = await tenant.register(client)
+    assert (await client.delete(f"/admin/users/{other}", headers=headers)).status_code == 204
+    gone = await client.post("/user/signin", json=signin_body(other))
+    assert (gone.status_code, gone.json()) == (401, {"errorCode": 1})

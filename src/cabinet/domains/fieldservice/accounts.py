@@ -3,9 +3,12 @@ password changes, lock and unlock. Each public method is one unit of work (slow 
 
 The sign-in protocol (seed 004) sends ``SHA256(SHA256(utf8 password) || salt)``, so the server must hold
 ``SHA256(password)``: it is kept only sealed with AES-GCM under a key derived from the server secret and bound to
-the user id (core/security/sealing.py), never in clear and never in a response. Every salt is accepted once per
-user, forever: the SHA-256 of each used salt is stored with a primary key on (user, digest), so a replayed pair
-is refused (code 2) even across processes and under races.
+the user id and the user's current argon2 password hash (core/security/sealing.py), never in clear and never in
+a response. A password changed anywhere else (the Account API, an operator) changes that hash, so the old
+verifier no longer opens and the old password stops working here too (until the ERP sets one again).
+
+Every salt is accepted once per user, forever: the SHA-256 of each used salt is stored with a primary key on
+(user, digest), so a replayed pair is refused (code 2) even across processes and under races.
 
 Service tokens buy a new pair at ``POST /user/token`` and are spent by that use; presenting a spent or revoked
 one (a stolen copy, or the thief's) revokes its whole family and bumps the user's token version, which kills
@@ -128,7 +131,7 @@ class ContractorAccountService:
                 session.add(user)
         except IntegrityError as exc:  # a concurrent registration of the same name won
             raise ContractorUserExists(resource=username) from exc
-        session.add(ContractorVerifier(user_id=user.id, sealed=self._seal(user.id, verifier), edited_at=now))
+        session.add(ContractorVerifier(user_id=user.id, sealed=self._seal(user, verifier), edited_at=now))
         return user
 
     # --- sign-in -----------------------------------------------------------------------------------------
@@ -147,7 +150,7 @@ class ContractorAccountService:
         ok = False
         if candidate is not None and candidate.sealed is not None:
             try:
-                verifier = self._sealer.open(candidate.sealed, bound_to=_bound(candidate.user.id))
+                verifier = self._sealer.open(candidate.sealed, bound_to=_bound(candidate.user))
                 ok = hmac.compare_digest(hashlib.sha256(verifier + salt).digest(), hashed)
             except SealBroken:
                 ok = False
@@ -299,7 +302,7 @@ class ContractorAccountService:
         user.password_hash = password_hash
         user.token_version += 1
         user.edited_at = now
-        sealed = self._seal(user.id, verifier)
+        sealed = self._seal(user, verifier)
         row = await current_session().get(ContractorVerifier, user.id)
         if row is None:
             current_session().add(ContractorVerifier(user_id=user.id, sealed=sealed, edited_at=now))
@@ -318,16 +321,17 @@ class ContractorAccountService:
         user.token_version += 1
         user.edited_at = self.clock.now()
 
-    def _seal(self, user_id: int, verifier: bytes) -> bytes:
-        return self._sealer.seal(verifier, bound_to=_bound(user_id))
+    def _seal(self, user: User, verifier: bytes) -> bytes:
+        return self._sealer.seal(verifier, bound_to=_bound(user))
 
 
 def _verifier(password: str) -> bytes:
     return hashlib.sha256(password.encode("utf-8")).digest()
 
 
-def _bound(user_id: int) -> bytes:
-    return f"user:{user_id}".encode()
+def _bound(user: User) -> bytes:
+    """What a sealed verifier belongs to: this user, with this password (its argon2 hash)."""
+    return f"user:{user.id}:".encode() + hashlib.sha256((user.password_hash or "").encode()).digest()
 
 
 def _b64(value: str, name: str) -> bytes:
