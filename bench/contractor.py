@@ -9,8 +9,9 @@ before the server starts (through the API it would take an hour; the bench measu
 2. Full sync: the external system pulls ``GET /call/modifications/{n}`` from change number 0, page after page
    (``--page``), each next page from the last item's ``timestamp``, until an empty page. Time, calls/s, pages/s,
    and a check that it saw every call exactly once in ascending order.
-3. ``GET /call?limit=50`` (the contractor's default list: critical first, nearest ttf, X-Total-Count) under load,
-   and ``GET /call/{id}``, next to the baseline.
+3. ``GET /call?limit=50`` (the default list: critical first, nearest ttf, X-Total-Count) under load, for the
+   contractor (``--own`` of the calls are its own) and for the external system (every call of the company), and
+   ``GET /call/{id}``, next to the baseline.
 
 Prints a table and writes every figure to ``bench/results/contractor-<timestamp>.json``. Exit status 0, or 2 when
 the run itself failed (a wrong answer included).
@@ -39,12 +40,16 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COMPANY = "bench_company"
 ERP = "bench_erp"
 CONTRACTOR = "bench_contractor"
+OTHERS = "bench_others"  # owns every call the measured contractor does not
 PASSWORD = "bench-password-1234"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=100_000, help="calls to seed and sync (default 100000)")
+    parser.add_argument(
+        "--own", type=int, default=1000, help="calls of the measured contractor; the rest belong to another (1000)"
+    )
     parser.add_argument("--page", type=int, default=1000, help="feed page size (default 1000, the API default)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured duration of each load phase")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured warm-up before each load phase")
@@ -61,12 +66,15 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def seed(database: Path, calls: int) -> None:
-    """``calls`` calls (2 tasks and 1 expenditure item each) for the contractor, change numbers 1..3*calls."""
+def seed(database: Path, calls: int, own: int) -> None:
+    """``calls`` calls (2 tasks and 1 expenditure item each), change numbers 1..3*calls; every
+    ``calls // own``-th belongs to the measured contractor, the others to a second one."""
     db = sqlite3.connect(database)
     try:
         company_id = db.execute("SELECT id FROM company WHERE key = ?", (COMPANY,)).fetchone()[0]
         owner_id = db.execute("SELECT id FROM user_account WHERE username = ?", (CONTRACTOR,)).fetchone()[0]
+        others_id = db.execute("SELECT id FROM user_account WHERE username = ?", (OTHERS,)).fetchone()[0]
+        every = max(1, calls // max(1, own))
         now = datetime.now(UTC)
         created = _stamp(now)
         rows = []
@@ -76,7 +84,7 @@ def seed(database: Path, calls: int) -> None:
                 (
                     n,
                     company_id,
-                    owner_id,
+                    owner_id if n % every == 0 else others_id,
                     f"{n:08d}",
                     "New",
                     f"Client {n}",
@@ -166,18 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"started": started.isoformat(), "machine": info, "source": source_revision()}
     with Server() as server, LoadProcess() as loader:
         server.cli("migrate")
-        for username, role in ((ERP, "BOT"), (CONTRACTOR, "USER")):
+        for username, role in ((ERP, "BOT"), (CONTRACTOR, "USER"), (OTHERS, "USER")):
             server.cli(
                 "users", "create", "--username", username, "--password", PASSWORD, "--company", COMPANY, "--role", role
             )
         key = server.cli("keys", "create", "--username", ERP).split()[-1]
         began = time.perf_counter()
-        seed(server.data_dir / "cabinet.sqlite3", args.calls)
+        seed(server.data_dir / "cabinet.sqlite3", args.calls, args.own)
         report["seed_seconds"] = round(time.perf_counter() - began, 1)
         print(f"seeded {args.calls} calls in {report['seed_seconds']} s", flush=True)
         server.start()
         erp = {"Authorization": f"Bearer {key}"}
-        contractor_id = server.get_json("/call/1", erp)["userId"]
+        contractor_id = server.get_json(f"/call/{max(1, args.calls // max(1, args.own))}", erp)["userId"]
         with httpx.Client(base_url=server.base, timeout=30) as client:
             changed = client.post(f"/user/{contractor_id}/changePassword", json={"newPassword": PASSWORD}, headers=erp)
             if changed.status_code != 204:
@@ -204,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             "list": Stream(
                 "list", http_request("GET", "/call?limit=50", headers=contractor, port=port), args.connections
             ),
+            "list_all": Stream(
+                "list_all", http_request("GET", "/call?limit=50", headers=erp, port=port), args.connections
+            ),
             "one": Stream(
                 "one", http_request("GET", f"/call/{args.calls // 2}", headers=erp, port=port), args.connections
             ),
@@ -228,15 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     sync = report["full_sync"]
     print(f"\nfull sync of {sync['calls']} calls from change number 0, pages of {sync['page']}:")
     print(f"  {sync['seconds']} s, {sync['calls_per_s']} calls/s, {sync['ms_per_page']} ms/page, {sync['mb']} MB")
-    print(f"\n{'phase':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs /health':>12}")
+    print(f"\n{'phase':<36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs /health':>12}")
+    own = min(args.own, args.calls)
     for name, title in (
         ("health", "GET /health (baseline)"),
-        ("list", "GET /call?limit=50 (100k)"),
+        ("list", f"GET /call?limit=50 ({own} own)"),
+        ("list_all", f"GET /call?limit=50 (ERP, {args.calls})"),
         ("one", "GET /call/{id}"),
     ):
         figures = report["load"][name]
         ratio = figures["rps"] / health if health else 0.0
-        print(f"{title:<28}{figures['rps']:>10.1f}{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{ratio:>11.0%}")
+        print(f"{title:<36}{figures['rps']:>10.1f}{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{ratio:>11.0%}")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"contractor-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
