@@ -63,3 +63,24 @@ class ExpenditureItem(Base):
     call_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("contractor_call.id", ondelete="CASCADE"), index=True)
     company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(2000))
+
+
+# The default call list order (critical first, then the nearest fix deadline, calls without one last, newest
+# first): expression indexes both backends use for ORDER BY ... LIMIT, company-wide and per owner.
+Index(
+    "ix_contractor_call_company_order",
+    Call.company_id,
+    Call.critical.desc(),
+    Call.ttf.is_(None),
+    Call.ttf,
+    Call.id.desc(),
+)
+Index(
+    "ix_contractor_call_owner_order",
+    Call.company_id,
+    Call.owner_id,
+    Call.critical.desc(),
+    Call.ttf.is_(None),
+    Call.ttf,
+    Call.id.desc(),
+)

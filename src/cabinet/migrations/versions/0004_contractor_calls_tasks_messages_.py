@@ -86,6 +86,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_contractor_call_company_change", ["company_id", "change_no"], unique=False)
         batch_op.create_index("ix_contractor_call_company_owner", ["company_id", "owner_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_contractor_call_owner_id"), ["owner_id"], unique=False)
+    # the default list order (models/call.py): expression indexes, company-wide and per owner
+    order = [sa.text("critical DESC"), sa.text("(ttf IS NULL)"), sa.text("ttf"), sa.text("id DESC")]
+    op.create_index("ix_contractor_call_company_order", "contractor_call", [sa.text("company_id"), *order])
+    op.create_index(
+        "ix_contractor_call_owner_order", "contractor_call", [sa.text("company_id"), sa.text("owner_id"), *order]
+    )
 
     op.create_table(
         "contractor_service_token",
@@ -319,6 +325,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contractor_service_token_family"))
 
     op.drop_table("contractor_service_token")
+    op.drop_index("ix_contractor_call_owner_order", table_name="contractor_call")
+    op.drop_index("ix_contractor_call_company_order", table_name="contractor_call")
     with op.batch_alter_table("contractor_call", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contractor_call_owner_id"))
         batch_op.drop_index("ix_contractor_call_company_owner")
