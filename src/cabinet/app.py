@@ -58,10 +58,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
     for prefix, api in apis.items():
         app.mount(prefix, api)
-    # The contractor area lives at the root (/call, /user, ...): mounted last, it answers every other path too.
-    contractor = build_contractor_app(runtime)
-    app.mount("", contractor)
-
     @app.exception_handler(StarletteHTTPException)
     async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:
         """A path the mounts do not match (e.g. one with an encoded newline) still answers in its API's format."""
@@ -77,4 +73,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         runtime=runtime,
         max_stored_payload_bytes=settings.max_stored_payload_bytes,
     )
+    # The contractor area lives at the root (/call, /user, ...). Mounted at "" it matches every path, so it must
+    # stay the last route: whatever is declared above (/health, /account, /admin) is matched first, and any other
+    # path answers a 404 in the contractor's format.
+    app.mount("", build_contractor_app(runtime))
     return app
