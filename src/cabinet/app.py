@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
 from cabinet.apis.admin.app import build_app as build_admin_app
+from cabinet.apis.contractor.app import build_app as build_contractor_app
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -96,4 +97,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         runtime=runtime,
         max_stored_payload_bytes=settings.max_stored_payload_bytes,
     )
+    # The contractor area lives at the root (/call, /user, ...). Mounted at "" it matches every path, so it must
+    # stay the last route: whatever is declared above (/health, /account, /admin) is matched first, and any other
+    # path answers a 404 in the contractor's format.
+    app.mount("", build_contractor_app(runtime))
     return app

@@ -274,6 +274,7 @@ def demo(
     base = f"http://{host}:{port}"
     typer.echo(f"cabinet demo listening on {base}  (database: {settings.database_url or settings.async_database_url})")
     typer.echo(f"  Account API docs: {base}/account/docs   health: {base}/health")
+    typer.echo(f"  Contractor API docs: {base}/contractor/docs  (ERP: a token of demo_erp, or `cabinet keys create`)")
     typer.echo(f"  demo company: {DEMO_COMPANY}")
     for user in users:
         typer.echo(f"  user {user.username:<12} password {user.password:<22} roles {','.join(user.roles)}")

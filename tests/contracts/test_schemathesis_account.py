@@ -20,34 +20,15 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from cabinet.app import create_app
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserCreate
 from cabinet.settings import Settings
-from tests.conftest import _clean_sync_copy
+from tests.contracts.fuzzing import CHECKS, fuzzed_app
 
 USERNAME = "fuzz_user"
 PASSWORD = "correct_horse_battery"
-
-# No 5xx; every status, content type, header and body as documented. (``negative_data_rejection`` is left out:
-# it counts an unknown query parameter, which this API ignores as the published client expects, as invalid
-# data; the explicit refusals are pinned field by field in tests/apis/account/test_adversarial.py.)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 
 
 async def _create_user(settings: Settings) -> None:
@@ -69,29 +50,16 @@ async def _create_user(settings: Settings) -> None:
 def fuzz_env(settings: Settings) -> Iterator[dict[str, Any]]:
     """The conftest ``settings`` (same backend, schema and Redis prefix as every other test), a user, a token."""
     asyncio.run(_create_user(settings))
-    application = create_app(settings)
-    try:
-        with asgi.get_client(application) as client:  # starts the lifespan on schemathesis' loop
-            response = client.post("/account/token/generation", json={"username": USERNAME, "password": PASSWORD})
-            assert response.status_code == 200, response.text
-            token = response.json()
+    with fuzzed_app(settings) as (application, client):
+        response = client.post("/account/token/generation", json={"username": USERNAME, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        token = response.json()
         yield {"app": application, "token": token}
-    finally:
-        asgi.shutdown_lifespans()
-        asyncio.run(_clean_sync_copy(settings))
 
 
 @pytest.fixture
 def account_schema(fuzz_env: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_asgi("/account/openapi.json", fuzz_env["app"])
-
-
-@pytest.fixture(autouse=True)
-def _pytest9_node_id(request: pytest.FixtureRequest) -> None:
-    """schemathesis 4.32's lazy loader reads and rewrites ``node._nodeid`` (renamed in pytest 9) to label
-    each operation; give it the attribute. Reports still name the operation through the subtest label."""
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
 
 
 def test_document_lists_every_account_operation(account_schema: Any) -> None:

@@ -11,8 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.apis.contractor.support import bearer, signin_body
 from tests.conftest import free_port
 
 
@@ -152,11 +154,17 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert isinstance(json.loads(response.read()), str)
+        # the demo contractor signs in with the salted hash and finds its three calls
+        body = signin_body("demo_contractor", "demo_contractor_password")
+        tokens = httpx.post(f"http://127.0.0.1:{port}/user/signin", json=body, timeout=10).json()
+        calls = httpx.get(f"http://127.0.0.1:{port}/call", headers=bearer(tokens["access"]["token"]), timeout=10)
+        assert [c["critical"] for c in calls.json()] == [True, False, False]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}" in output
     assert "demo_user" in output and "demo_user_password" in output
+    assert "demo_contractor" in output and "/contractor/docs" in output
     # idempotent: a second start over the same data dir loads the demo again without failing
     again = run_cli("migrate", data_dir=tmp_path)
     assert again.returncode == 0

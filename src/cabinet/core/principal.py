@@ -32,3 +32,21 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return has_permission(self.roles, permission)
+
+
+def principal_of(
+    account: Any, credential: CredentialKind, credential_id: str | None, *, keep: bool = False
+) -> Principal:
+    """The principal of a loaded user row (duck-typed: id, username, company_id, company.key, roles, timezone);
+    ``keep`` hangs the row on it for the request (saves reading the same account twice)."""
+    return Principal(
+        user_id=account.id,
+        username=account.username,
+        company_id=account.company_id,
+        company_key=account.company.key,
+        roles=tuple(Role(r) for r in account.roles),
+        timezone=account.timezone,
+        credential=credential,
+        credential_id=credential_id,
+        account=account if keep else None,
+    )

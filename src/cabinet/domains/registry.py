@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
+from cabinet.domains.fieldservice.accounts import ContractorAccountService
+from cabinet.domains.fieldservice.calls import CallService
+from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.quotas.service import QuotaService
@@ -22,6 +25,9 @@ class Services:
     audit: AuditService
     usage: UsageService
     credentials: CredentialService
+    contractors: ContractorAccountService
+    calls: CallService
+    notifications: NotificationService
 
 
 def build_services(resources: Resources) -> Services:
@@ -56,4 +62,16 @@ def build_services(resources: Resources) -> Services:
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
         credentials=CredentialService(resources.db, clock=resources.clock, secret=settings.resolved_secret()),
+        contractors=ContractorAccountService(
+            resources.db,
+            clock=resources.clock,
+            hasher=resources.hasher,
+            tokens=resources.tokens,
+            secret=settings.resolved_secret(),
+            throttle=AttemptThrottle(
+                resources.limit_storage, settings.login_failures_per_username, "contractor-sign-in"
+            ),
+        ),
+        calls=CallService(resources.db, clock=resources.clock),
+        notifications=NotificationService(resources.db, clock=resources.clock),
     )

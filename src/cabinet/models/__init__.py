@@ -1,9 +1,34 @@
 """Every SQLAlchemy model, importable from one place (keeps mappers registered for Alembic and tests)."""
 
 from cabinet.models.audit import AuditAction
+from cabinet.models.call import Call, ExpenditureItem
 from cabinet.models.company import Company
+from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
 from cabinet.models.credential import ApiKey, CompanyNetwork
+from cabinet.models.jeopardy import CallJeopardy
+from cabinet.models.message import CallMessage
+from cabinet.models.notification import Notification
 from cabinet.models.quota import CompanyQuota, Quota
+from cabinet.models.task import CallTask
 from cabinet.models.user import User
 
-__all__ = ["ApiKey", "AuditAction", "Company", "CompanyNetwork", "CompanyQuota", "Quota", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditAction",
+    "Call",
+    "CallJeopardy",
+    "CallMessage",
+    "CallTask",
+    "ChangeSequence",
+    "Company",
+    "CompanyNetwork",
+    "CompanyQuota",
+    "ContractorSettings",
+    "ContractorVerifier",
+    "ExpenditureItem",
+    "Notification",
+    "Quota",
+    "ServiceToken",
+    "UsedSalt",
+    "User",
+]

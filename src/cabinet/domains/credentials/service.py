@@ -28,7 +28,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.logging import get_logger
-from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.credentials.errors import (
     ApiKeyBlocked,
@@ -168,16 +168,7 @@ class CredentialService:
         if not owner.enabled:
             raise ApiKeyOwnerInactive()
         await self._note_use(key, now)
-        return Principal(
-            user_id=owner.id,
-            username=owner.username,
-            company_id=owner.company_id,
-            company_key=owner.company.key,
-            roles=tuple(Role(r) for r in owner.roles),
-            timezone=owner.timezone,
-            credential=CredentialKind.API_KEY,
-            credential_id=str(key.id),
-        )
+        return principal_of(owner, CredentialKind.API_KEY, str(key.id))
 
     @read_only
     async def _by_prefix(self, prefix: str) -> tuple[ApiKey, User] | None:

@@ -21,6 +21,7 @@ from cabinet.domains.identity.errors import (
     CompanyNotFound,
     RoleNotGrantable,
     SelfLockout,
+    UserInUse,
     UserInvalid,
     UserNotFound,
 )
@@ -193,7 +194,10 @@ class DirectoryService:
             raise SelfLockout()
         if policies.grantable(principal, [Role(r) for r in user.roles]):
             raise RoleNotGrantable("you may not delete a user holding a platform role")
-        await self.directory.delete(user)
+        try:
+            await self.directory.delete(user)
+        except IntegrityError as exc:  # calls it owns keep their owner (history): refused, not a 500
+            raise UserInUse(resource=username) from exc
 
     @read_only
     async def find_user(self, principal: Principal, username: str, *, write: bool) -> User:

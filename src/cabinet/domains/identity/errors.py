@@ -103,3 +103,9 @@ class SelfLockout(CabinetError):
     mnemonic = "self_lockout"
     kind = ErrorKind.CONFLICT
     default_message = "You cannot delete or disable your own account"
+
+
+class UserInUse(CabinetError):
+    mnemonic = "user_in_use"
+    kind = ErrorKind.CONFLICT
+    default_message = "The user still owns records that must outlive it (contractor calls): disable it instead"

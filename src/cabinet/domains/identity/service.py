@@ -13,7 +13,7 @@ from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
 from cabinet.core.observability import LOGIN_FAILURES
-from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import MAX_ROLES_PER_USER, Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.core.security.tokens import TokenCodec, TokenInvalid
@@ -143,17 +143,7 @@ class IdentityService:
             raise AccessTokenRevoked()
         if not user.enabled:
             raise AccountInactive()
-        return Principal(
-            user_id=user.id,
-            username=user.username,
-            company_id=user.company_id,
-            company_key=user.company.key,
-            roles=tuple(Role(r) for r in user.roles),
-            timezone=user.timezone,
-            credential=CredentialKind.ACCESS,
-            credential_id=claims.jti,
-            account=user,
-        )
+        return principal_of(user, CredentialKind.ACCESS, claims.jti, keep=True)
 
     async def validate_token(self, token: str) -> tuple[bool, tuple[Role, ...]]:
         """(valid, roles): a dead token of any kind is simply not valid."""

@@ -1,0 +1,267 @@
+"""Contractor API benchmark against the real server: ``./dev bench bench/contractor.py [--calls 100000]``.
+
+Starts ``cabinet serve`` (1 worker, fresh embedded SQLite data dir) on a free loopback port with a tenant whose
+external system (a BOT with an API key) owns ``--calls`` calls, each with two tasks, one expenditure item and
+consecutive change numbers, all dispatched to one contractor. The calls are seeded straight into the database
+before the server starts (through the API it would take an hour; the bench measures reading, not seeding).
+
+1. ``GET /health``: the baseline of the same stack (requests/s, load-generator process, keep-alive).
+2. Full sync: the external system pulls ``GET /call/modifications/{n}`` from change number 0, page after page
+   (``--page``), each next page from the last item's ``timestamp``, until an empty page. Time, calls/s, pages/s,
+   and a check that it saw every call exactly once in ascending order.
+3. ``GET /call?limit=50`` (the default list: critical first, nearest ttf, X-Total-Count) under load, for the
+   contractor (``--own`` of the calls are its own) and for the external system (every call of the company), and
+   ``GET /call/{id}``, next to the baseline.
+
+Prints a table and writes every figure to ``bench/results/contractor-<timestamp>.json``. Exit status 0, or 2 when
+the run itself failed (a wrong answer included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from _load import LoadProcess, Server, Stream, http_request, machine
+from account import run_phase, source_revision, wait_for_quiet
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+COMPANY = "bench_company"
+ERP = "bench_erp"
+CONTRACTOR = "bench_contractor"
+OTHERS = "bench_others"  # owns every call the measured contractor does not
+PASSWORD = "bench-password-1234"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--calls", type=int, default=100_000, help="calls to seed and sync (default 100000)")
+    parser.add_argument(
+        "--own", type=int, default=1000, help="calls of the measured contractor; the rest belong to another (1000)"
+    )
+    parser.add_argument("--page", type=int, default=1000, help="feed page size (default 1000, the API default)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured duration of each load phase")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured warm-up before each load phase")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load phase")
+    parser.add_argument("--quiet-wait", type=float, default=20.0, help="wait up to this long for an idle machine")
+    args = parser.parse_args(argv)
+    if args.calls < 1 or not 1 <= args.page <= 10_000 or args.seconds <= 0 or args.connections < 1:
+        parser.error("--calls >= 1, --page 1..10000, --seconds > 0, --connections >= 1")
+    return args
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC moment as SQLAlchemy stores DateTime on SQLite."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def seed(database: Path, calls: int, own: int) -> None:
+    """``calls`` calls (2 tasks and 1 expenditure item each), change numbers 1..3*calls; every
+    ``calls // own``-th belongs to the measured contractor, the others to a second one."""
+    db = sqlite3.connect(database)
+    try:
+        company_id = db.execute("SELECT id FROM company WHERE key = ?", (COMPANY,)).fetchone()[0]
+        owner_id = db.execute("SELECT id FROM user_account WHERE username = ?", (CONTRACTOR,)).fetchone()[0]
+        others_id = db.execute("SELECT id FROM user_account WHERE username = ?", (OTHERS,)).fetchone()[0]
+        every = max(1, calls // max(1, own))
+        now = datetime.now(UTC)
+        created = _stamp(now)
+        rows = []
+        for n in range(1, calls + 1):
+            ttf = _stamp(now + timedelta(hours=1 + n % 500)) if n % 3 else None
+            rows.append(
+                (
+                    n,
+                    company_id,
+                    owner_id if n % every == 0 else others_id,
+                    f"{n:08d}",
+                    "New",
+                    f"Client {n}",
+                    created,
+                    n % 10 == 0,
+                    f"<p>Call {n}: the ATM does not dispense cash</p>",
+                    f"Call {n}",
+                    f"Main street {n}",
+                    55.75,
+                    37.62,
+                    f"ATM {n}",
+                    ttf,
+                    False,
+                    3 * n - 2,
+                    created,
+                    created,
+                )
+            )
+        db.executemany(
+            "INSERT INTO contractor_call (id, company_id, owner_id, number, status, client_name, created, critical,"
+            " description_html, description_for_field_employee, service_object_address, service_object_latitude,"
+            " service_object_longitude, service_object_name, ttf, jeopardy_open, change_no, created_at, edited_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.executemany(
+            "INSERT INTO contractor_task (call_id, company_id, title, status, change_no, created_at, edited_at)"
+            " VALUES (?, ?, ?, 'New', ?, ?, ?)",
+            [
+                (n, company_id, title, 3 * n - k, created, created)
+                for n in range(1, calls + 1)
+                for k, title in ((1, "Diagnose"), (0, "Repair"))
+            ],
+        )
+        db.executemany(
+            "INSERT INTO contractor_expenditure_item (call_id, company_id, name) VALUES (?, ?, 'Fuel')",
+            [(n, company_id) for n in range(1, calls + 1)],
+        )
+        db.execute(
+            "INSERT INTO contractor_sequence (company_id, last_change, last_call_number) VALUES (?, ?, ?)",
+            (company_id, 3 * calls, calls),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[str, Any]:
+    """Pull the whole call feed from change number 0; checks every call arrives once, in ascending order."""
+    cursor, pages, seen, payload_bytes = 0, 0, 0, 0
+    last_id = 0
+    began = time.perf_counter()
+    with httpx.Client(base_url=base, headers=erp, timeout=120) as client:
+        while True:
+            answer = client.get(f"/call/modifications/{cursor}", params={"limit": page})
+            if answer.status_code != 200:
+                raise RuntimeError(f"feed answered {answer.status_code}: {answer.text[:200]}")
+            items = answer.json()
+            pages += 1
+            payload_bytes += len(answer.content)
+            if not items:
+                break
+            for item in items:
+                if item["timestamp"] <= cursor or item["id"] != last_id + 1:
+                    raise RuntimeError(f"feed out of order at {item['id']} / {item['timestamp']}")
+                cursor, last_id = item["timestamp"], item["id"]
+            seen += len(items)
+    seconds = time.perf_counter() - began
+    if seen != expected:
+        raise RuntimeError(f"full sync saw {seen} calls, expected {expected}")
+    return {
+        "calls": seen,
+        "page": page,
+        "pages": pages,
+        "seconds": round(seconds, 2),
+        "calls_per_s": round(seen / seconds, 1),
+        "ms_per_page": round(1000 * seconds / pages, 1),
+        "mb": round(payload_bytes / 1e6, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    info = machine()
+    print(f"cabinet contractor benchmark: {os.cpu_count()} CPUs, {args.calls} calls, feed page {args.page}", flush=True)
+    report: dict[str, Any] = {"started": started.isoformat(), "machine": info, "source": source_revision()}
+    with Server() as server, LoadProcess() as loader:
+        server.cli("migrate")
+        for username, role in ((ERP, "BOT"), (CONTRACTOR, "USER"), (OTHERS, "USER")):
+            server.cli(
+                "users", "create", "--username", username, "--password", PASSWORD, "--company", COMPANY, "--role", role
+            )
+        key = server.cli("keys", "create", "--username", ERP).split()[-1]
+        began = time.perf_counter()
+        seed(server.data_dir / "cabinet.sqlite3", args.calls, args.own)
+        report["seed_seconds"] = round(time.perf_counter() - began, 1)
+        print(f"seeded {args.calls} calls in {report['seed_seconds']} s", flush=True)
+        server.start()
+        erp = {"Authorization": f"Bearer {key}"}
+        contractor_id = server.get_json(f"/call/{max(1, args.calls // max(1, args.own))}", erp)["userId"]
+        with httpx.Client(base_url=server.base, timeout=30) as client:
+            changed = client.post(f"/user/{contractor_id}/changePassword", json={"newPassword": PASSWORD}, headers=erp)
+            if changed.status_code != 204:
+                raise RuntimeError(f"changePassword answered {changed.status_code}")
+            salt = os.urandom(16)
+            hashed = hashlib.sha256(hashlib.sha256(PASSWORD.encode()).digest() + salt).digest()
+            tokens = client.post(
+                "/user/signin",
+                json={
+                    "userName": CONTRACTOR,
+                    "salt": base64.b64encode(salt).decode(),
+                    "hashedPassword": base64.b64encode(hashed).decode(),
+                },
+            ).json()
+        contractor = {"Authorization": f"Bearer {tokens['access']['token']}"}
+
+        print("  full sync ...", flush=True)
+        wait_for_quiet(args.quiet_wait)
+        report["full_sync"] = full_sync(server.base, erp, args.page, args.calls)
+
+        port = server.port
+        streams = {
+            "health": Stream("health", http_request("GET", "/health", port=port), args.connections),
+            "list": Stream(
+                "list", http_request("GET", "/call?limit=50", headers=contractor, port=port), args.connections
+            ),
+            "list_all": Stream(
+                "list_all", http_request("GET", "/call?limit=50", headers=erp, port=port), args.connections
+            ),
+            "one": Stream(
+                "one", http_request("GET", f"/call/{args.calls // 2}", headers=erp, port=port), args.connections
+            ),
+        }
+        report["load"] = {}
+        for name, stream in streams.items():
+            busy = wait_for_quiet(args.quiet_wait)
+            print(f"  load: {name} (other load before: {busy:.2f} cores) ...", flush=True)
+            result = run_phase(loader, server, [stream], seconds=args.seconds, warmup=args.warmup)
+            figures = result["streams"][name]
+            if figures["errors"]:
+                raise RuntimeError(f"{name}: {figures['errors']} errors, first: {figures['first_error']}")
+            report["load"][name] = {
+                "rps": round(figures["rps"], 1),
+                "p50_ms": round(figures["p50_ms"], 1),
+                "p99_ms": round(figures["p99_ms"], 1),
+                "server_cpu_pct": round(result["server_cpu_pct"]),
+                "other_cpu_pct": round(result["other_cpu_pct"]),
+            }
+
+    health = report["load"]["health"]["rps"]
+    sync = report["full_sync"]
+    print(f"\nfull sync of {sync['calls']} calls from change number 0, pages of {sync['page']}:")
+    print(f"  {sync['seconds']} s, {sync['calls_per_s']} calls/s, {sync['ms_per_page']} ms/page, {sync['mb']} MB")
+    print(f"\n{'phase':<36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs /health':>12}")
+    own = min(args.own, args.calls)
+    for name, title in (
+        ("health", "GET /health (baseline)"),
+        ("list", f"GET /call?limit=50 ({own} own)"),
+        ("list_all", f"GET /call?limit=50 (ERP, {args.calls})"),
+        ("one", "GET /call/{id}"),
+    ):
+        figures = report["load"][name]
+        ratio = figures["rps"] / health if health else 0.0
+        print(f"{title:<36}{figures['rps']:>10.1f}{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{ratio:>11.0%}")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"contractor-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nfigures written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,283 @@
+"""Calls: dispatch, read, list, deadlines, status, close; messages both ways; jeopardies; the change feeds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
+from cabinet.apis.contractor.mappers import call_out, jeopardy_out, json_list, message_out
+from cabinet.apis.contractor.schemas import (
+    INT64_MAX,
+    CallDTO,
+    CallInputDTO,
+    CallJeopardyDTO,
+    CallMessageDTO,
+    CallStatusInputDTO,
+    ErrorDTO,
+    PatchCallInputDTO,
+    PostCallJeopardyInputDTO,
+    PostCallJeopardyOutputDTO,
+    PostCallMessageInputDTO,
+    PostCallOutputDTO,
+    PostCallStatusOutputDTO,
+    PostCallTaskOutputDTO,
+    PostExternalCallJeopardyInputDTO,
+    PostExternalCallJeopardyOutputDTO,
+    PostExternalCallMessageInputDTO,
+    PostExternalCallMessageOutputDTO,
+)
+from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.domains.fieldservice.schemas import (
+    CALL_SORTS,
+    FEED_LIMIT_DEFAULT,
+    FEED_LIMIT_MAX,
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    CallCreate,
+    CallListQuery,
+)
+from cabinet.domains.fieldservice.states import CallStatus
+
+router = APIRouter(prefix="/call", tags=["Call"])
+
+CallId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Call id")]
+Cursor = Annotated[
+    int,
+    Path(ge=0, le=INT64_MAX, description="The last change number the caller has seen (0 = from the beginning)"),
+]
+FeedLimit = Annotated[int, Query(ge=1, le=FEED_LIMIT_MAX, description="Page size; continue from the last timestamp")]
+E = {"model": ErrorDTO}
+NOT_FOUND = {404: {**E, "description": "errorCode 1: call not found"}}
+FEED_DESCRIPTION = (
+    "Items whose change number (`timestamp`) is greater than the one given, in ascending order, at most `limit`. "
+    "Pass the last item's `timestamp` to get the next page; an empty page means up to date. Change numbers come "
+    "from one per-company sequence and are given in commit order, so no change is ever skipped; an item changed "
+    "again reappears once with its newer number."
+)
+
+
+@router.post(
+    "",
+    **contractor_operation("createCall", ProcessType.TRACE),
+    summary="Dispatch a call to a contractor user, with its tasks and expenditure items (external system).",
+    response_model=PostCallOutputDTO,
+    responses={404: {**E, "description": "errorCode 3: the owner (user) was not found"}},
+)
+async def create_call(body: CallInputDTO, principal: Caller, svc: ServicesDep) -> PostCallOutputDTO:
+    created = await svc.calls.create_call(
+        principal,
+        CallCreate(
+            owner_id=body.ownerId,
+            client_name=body.clientName,
+            created=body.created,
+            description_html=body.descriptionHtmlText,
+            description_for_field_employee=body.descriptionTextForFieldEmployee,
+            service_object_address=body.serviceObjectAddress,
+            service_object_latitude=body.serviceObjectLatitude,
+            service_object_longitude=body.serviceObjectLongitude,
+            service_object_name=body.serviceObjectName,
+            service_object_type=body.serviceObjectType,
+            tasks=[t.title for t in body.tasks],
+            expenditure_items=[i.name for i in body.availableExpenditureItems],
+            contact_person_email=body.contactPersonEmail,
+            contact_person_name=body.contactPersonName,
+            contact_person_phone=body.contactPersonPhone,
+            critical=body.critical,
+            ttf=body.ttf,
+            tto=body.tto,
+        ),
+    )
+    return PostCallOutputDTO(
+        created=created.call.created,
+        id=created.call.id,
+        number=created.call.number,
+        tasks=[PostCallTaskOutputDTO(id=t.id) for t in created.tasks],
+    )
+
+
+@router.get(
+    "",
+    **contractor_operation("listCalls", ProcessType.NOTRACE),
+    summary="The caller's calls (not in the seed): filter, sort, page. The total is in X-Total-Count.",
+    description="Default order: critical first, then the nearest fix deadline (ttf), then newest. A contractor "
+    "sees the calls it owns; a CREWMANAGER, COMPANYOWNER or the external system every call of the company.",
+    response_model=list[CallDTO],
+)
+async def list_calls(
+    principal: Caller,
+    svc: ServicesDep,
+    status: Annotated[list[CallStatus] | None, Query(description="Any of these statuses")] = None,
+    critical: bool | None = None,
+    expired: bool | None = None,
+    jeopardy: bool | None = None,
+    sort: Annotated[str, Query(pattern="^(" + "|".join(CALL_SORTS) + ")$")] = "default",
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    query = CallListQuery(
+        statuses=tuple(status or ()),
+        critical=critical,
+        expired=expired,
+        jeopardy=jeopardy,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    views, total = await svc.calls.list_calls(principal, query)
+    set_result_elements(len(views))
+    return json_list(CallDTO, views, call_out, **{"X-Total-Count": str(total)})
+
+
+@router.get(
+    "/modifications/{timestamp}",
+    **contractor_operation("getCallModifications", ProcessType.NOTRACE),
+    summary="Calls changed after a change number (incremental sync).",
+    description=FEED_DESCRIPTION,
+    response_model=list[CallDTO],
+)
+async def call_modifications(
+    timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
+) -> Response:
+    views = await svc.calls.calls_changed(principal, timestamp, limit)
+    set_result_elements(len(views))
+    return json_list(CallDTO, views, call_out)
+
+
+@router.get(
+    "/messages/modifications/{timestamp}",
+    **contractor_operation("getCallMessageModifications", ProcessType.NOTRACE),
+    summary="Messages written after a change number (incremental sync).",
+    description=FEED_DESCRIPTION,
+    response_model=list[CallMessageDTO],
+)
+async def message_modifications(
+    timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
+) -> Response:
+    messages = await svc.calls.messages_changed(principal, timestamp, limit)
+    set_result_elements(len(messages))
+    return json_list(CallMessageDTO, messages, message_out)
+
+
+@router.get(
+    "/jeopardies/modifications/{timestamp}",
+    **contractor_operation("getCallJeopardyModifications", ProcessType.NOTRACE),
+    summary="Jeopardies raised or answered after a change number (incremental sync).",
+    description=FEED_DESCRIPTION,
+    response_model=list[CallJeopardyDTO],
+)
+async def jeopardy_modifications(
+    timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
+) -> Response:
+    jeopardies = await svc.calls.jeopardies_changed(principal, timestamp, limit)
+    set_result_elements(len(jeopardies))
+    return json_list(CallJeopardyDTO, jeopardies, jeopardy_out)
+
+
+@router.get(
+    "/{id}",
+    **contractor_operation("getCall", ProcessType.NOTRACE),
+    summary="One call.",
+    response_model=CallDTO,
+    responses=NOT_FOUND,
+)
+async def get_call(id: CallId, principal: Caller, svc: ServicesDep) -> CallDTO:
+    return call_out(await svc.calls.get_call(principal, id))
+
+
+@router.patch(
+    "/{id}",
+    **contractor_operation("patchCall", ProcessType.TRACE),
+    summary="Change the deadlines ttf / tto (external system); only the fields sent. Returns the call id.",
+    response_model=int,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 7: the call is Done or Closed"}},
+)
+async def patch_call(id: CallId, body: PatchCallInputDTO, principal: Caller, svc: ServicesDep) -> int:
+    return await svc.calls.patch_call(principal, id, ttf=body.ttf, tto=body.tto, fields=set(body.model_fields_set))
+
+
+@router.post(
+    "/{id}/status",
+    **contractor_operation("setCallStatus", ProcessType.TRACE),
+    summary="The contractor moves its call: New->Committed, Committed->Done, Committed->New (needs comments).",
+    response_model=PostCallStatusOutputDTO,
+    responses={
+        400: {**E, "description": "errorCode 6: this change needs a comment"},
+        **NOT_FOUND,
+        409: {**E, "description": "errorCode 7: the call cannot change to that status"},
+    },
+)
+async def set_call_status(
+    id: CallId, body: CallStatusInputDTO, principal: Caller, svc: ServicesDep
+) -> PostCallStatusOutputDTO:
+    call = await svc.calls.change_status(principal, id, body.status, body.comments)
+    return PostCallStatusOutputDTO(commited=call.commited_at, finished=call.finished_at)
+
+
+@router.post(
+    "/{id}/close",
+    **contractor_operation("closeCall", ProcessType.TRACE),
+    summary="Close a Done call (external system).",
+    status_code=204,
+    response_class=Response,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 7: only a Done call can be closed"}},
+)
+async def close_call(id: CallId, principal: Caller, svc: ServicesDep) -> Response:
+    await svc.calls.close_call(principal, id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{id}/message",
+    **contractor_operation("postCallMessage", ProcessType.TRACE),
+    summary="The contractor writes on its call.",
+    response_model=CallMessageDTO,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 7: the call is Closed"}},
+)
+async def post_message(
+    id: CallId, body: PostCallMessageInputDTO, principal: Caller, svc: ServicesDep
+) -> CallMessageDTO:
+    return message_out(await svc.calls.post_message(principal, id, body.message))
+
+
+@router.post(
+    "/{id}/dispatcher/message",
+    **contractor_operation("postDispatcherMessage", ProcessType.TRACE),
+    summary="The external system (dispatcher) writes on a call.",
+    response_model=PostExternalCallMessageOutputDTO,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 7: the call is Closed"}},
+)
+async def post_dispatcher_message(
+    id: CallId, body: PostExternalCallMessageInputDTO, principal: Caller, svc: ServicesDep
+) -> PostExternalCallMessageOutputDTO:
+    message = await svc.calls.post_dispatcher_message(principal, id, body.message, body.date)
+    return PostExternalCallMessageOutputDTO(id=message.id)
+
+
+@router.post(
+    "/{id}/jeopardy",
+    **contractor_operation("raiseCallJeopardy", ProcessType.TRACE),
+    summary="The contractor raises a risk of not meeting the call (New or Committed, none open).",
+    response_model=PostCallJeopardyOutputDTO,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 8: a jeopardy cannot be raised now"}},
+)
+async def raise_jeopardy(
+    id: CallId, body: PostCallJeopardyInputDTO, principal: Caller, svc: ServicesDep
+) -> PostCallJeopardyOutputDTO:
+    jeopardy = await svc.calls.raise_jeopardy(principal, id, body.comment)
+    return PostCallJeopardyOutputDTO(date=jeopardy.date, id=jeopardy.id)
+
+
+@router.post(
+    "/{id}/unjeopardy",
+    **contractor_operation("answerCallJeopardy", ProcessType.TRACE),
+    summary="The external system answers the open jeopardy (the history is kept).",
+    response_model=PostExternalCallJeopardyOutputDTO,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 9: no open jeopardy"}},
+)
+async def answer_jeopardy(
+    id: CallId, body: PostExternalCallJeopardyInputDTO, principal: Caller, svc: ServicesDep
+) -> PostExternalCallJeopardyOutputDTO:
+    jeopardy = await svc.calls.answer_jeopardy(principal, id, body.answerComment)
+    return PostExternalCallJeopardyOutputDTO(answerDate=jeopardy.answer_date)

@@ -1,0 +1,22 @@
+"""Per-company settings of the contractor area (external system)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
+from cabinet.apis.contractor.schemas import PatchSystemSettingsInputDTO
+from cabinet.core.metering import ProcessType
+
+router = APIRouter(prefix="/systemSettings", tags=["SystemSettings"])
+
+
+@router.patch(
+    "",
+    **contractor_operation("patchSystemSettings", ProcessType.TRACE),
+    summary="Set the day (1..28) of the month after completion until which cost estimates may be sent; per "
+    "company. Returns the day set.",
+    response_model=int,
+)
+async def patch_settings(body: PatchSystemSettingsInputDTO, principal: Caller, svc: ServicesDep) -> int:
+    return await svc.calls.set_cost_deadline_day(principal, body.callCostDeadlineDayOfMonth)

@@ -1,0 +1,95 @@
+"""Tasks of calls: list, one, status (New -> Done | Canceled), result, and the task feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
+from cabinet.apis.contractor.mappers import json_list, task_feed_out, task_out
+from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
+from cabinet.apis.contractor.schemas import (
+    INT64_MAX,
+    CallTaskFeedDTO,
+    CallTaskResultDTO,
+    CallTaskStatusInputDTO,
+    CallTasktOutputDTO,
+    ErrorDTO,
+)
+from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.domains.fieldservice.schemas import FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX
+
+router = APIRouter(prefix="/calltask", tags=["CallTask"])
+
+TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id")]
+E = {"model": ErrorDTO}
+NOT_FOUND = {404: {**E, "description": "errorCode 1: task not found"}}
+
+
+@router.get(
+    "",
+    **contractor_operation("listCallTasks", ProcessType.NOTRACE),
+    summary="Tasks the caller may see, by id; page with afterId (the seed's version had no paging).",
+    response_model=list[CallTasktOutputDTO],
+)
+async def list_tasks(
+    principal: Caller,
+    svc: ServicesDep,
+    afterId: Annotated[int, Query(ge=0, le=INT64_MAX, description="Only tasks with a greater id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=FEED_LIMIT_MAX)] = FEED_LIMIT_DEFAULT,
+) -> Response:
+    tasks = await svc.calls.list_tasks(principal, afterId, limit)
+    set_result_elements(len(tasks))
+    return json_list(CallTasktOutputDTO, tasks, task_out)
+
+
+@router.get(
+    "/modifications/{timestamp}",
+    **contractor_operation("getCallTaskModifications", ProcessType.NOTRACE),
+    summary="Tasks changed after a change number (incremental sync; not in the seed).",
+    description=FEED_DESCRIPTION,
+    response_model=list[CallTaskFeedDTO],
+)
+async def task_modifications(
+    timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
+) -> Response:
+    tasks = await svc.calls.tasks_changed(principal, timestamp, limit)
+    set_result_elements(len(tasks))
+    return json_list(CallTaskFeedDTO, tasks, task_feed_out)
+
+
+@router.get(
+    "/{id}",
+    **contractor_operation("getCallTask", ProcessType.NOTRACE),
+    summary="One task.",
+    response_model=CallTasktOutputDTO,
+    responses=NOT_FOUND,
+)
+async def get_task(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTasktOutputDTO:
+    return task_out(await svc.calls.get_task(principal, id))
+
+
+@router.post(
+    "/{id}/status",
+    **contractor_operation("setCallTaskStatus", ProcessType.TRACE),
+    summary="The contractor completes (Done: the result appears) or cancels a New task of a Committed call.",
+    status_code=204,
+    response_class=Response,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 3: the task cannot change to that status"}},
+)
+async def set_task_status(id: TaskId, body: CallTaskStatusInputDTO, principal: Caller, svc: ServicesDep) -> Response:
+    await svc.calls.change_task_status(principal, id, body.status)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{id}/result",
+    **contractor_operation("getCallTaskResult", ProcessType.NOTRACE),
+    summary="The result of a Done task (its attachments).",
+    response_model=CallTaskResultDTO,
+    responses={404: {**E, "description": "errorCode 1: task not found; 2: the task has no result (not Done)"}},
+)
+async def get_task_result(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTaskResultDTO:
+    await svc.calls.task_result(principal, id)
+    return CallTaskResultDTO(attachments=[])

@@ -1,0 +1,285 @@
+"""Wire DTOs of the contractor API, named and cased as seed 004 has them (contracts/contractor.md §a.2).
+
+Date-times without an offset are read as UTC. Texts are bounded (2000 characters where the seed says so,
+else as stored); int64 fields are bounded to int64.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+
+from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
+
+INT64_MAX = 2**63 - 1
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+DateTime = Annotated[datetime, AfterValidator(_utc)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+
+
+def Text(max_length: int, *, min_length: int = 0) -> type[str]:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]  # type: ignore[return-value]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- errors --------------------------------------------------------------------------------------------------
+class ErrorDTO(_Out):
+    """Error details. ``errorCode`` says which of an endpoint's documented failures happened (see the
+    operation's description); 0 = a failure the seed gives no code for (validation, permission)."""
+
+    errorCode: int = Field(description="Error code")
+
+
+# --- users ---------------------------------------------------------------------------------------------------
+class RegisterUserDTO(_In):
+    userName: Text(256, min_length=2) = Field(description="User name: 2..256 letters, digits or _")  # type: ignore[valid-type]
+    password: Text(256, min_length=5) = Field(description="Password (5..256 characters)")  # type: ignore[valid-type]
+
+
+class RegisterUserOutputDTO(_Out):
+    id: int
+
+
+class SignInInputDTO(_In):
+    userName: Text(256, min_length=1)  # type: ignore[valid-type]
+    salt: str = Field(
+        min_length=24, max_length=44, pattern=BASE64_PATTERN, description="16..32 random bytes, base64, never reused"
+    )
+    hashedPassword: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=BASE64_PATTERN,
+        description="base64 of SHA-256( SHA-256(UTF-8 password) || salt bytes )",
+    )
+
+
+class TokenDTO(_Out):
+    token: str
+    expiresIn: int | None = Field(description="Lifetime in milliseconds (null = never expires; ours always do)")
+
+
+class AccessServiceTokensDTO(_Out):
+    access: TokenDTO
+    service: TokenDTO
+
+
+class ChangePasswordDTO(_In):
+    newPassword: Text(256, min_length=5)  # type: ignore[valid-type]
+
+
+class UserDTO(_Out):
+    id: int
+    name: str | None = None
+
+
+# --- calls ---------------------------------------------------------------------------------------------------
+class PostExpenditureItemInputDTO(_In):
+    name: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class PostCallTaskInputDTO(_In):
+    title: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class CallInputDTO(_In):
+    availableExpenditureItems: list[PostExpenditureItemInputDTO] = Field(max_length=500)
+    clientName: Text(2000)  # type: ignore[valid-type]
+    contactPersonEmail: Text(256) | None = None  # type: ignore[valid-type]
+    contactPersonName: Text(2000) | None = None  # type: ignore[valid-type]
+    contactPersonPhone: Text(64) | None = None  # type: ignore[valid-type]
+    created: DateTime
+    critical: StrictBool = False
+    descriptionHtmlText: Text(100_000)  # type: ignore[valid-type]
+    descriptionTextForFieldEmployee: Text(100_000)  # type: ignore[valid-type]
+    ownerId: Int64
+    serviceObjectAddress: Text(2000)  # type: ignore[valid-type]
+    serviceObjectLatitude: float = Field(ge=-90, le=90)
+    serviceObjectLongitude: float = Field(ge=-180, le=180)
+    serviceObjectName: Text(2000)  # type: ignore[valid-type]
+    serviceObjectType: Text(2000) | None = None  # type: ignore[valid-type]
+    tasks: list[PostCallTaskInputDTO] = Field(max_length=500)
+    ttf: DateTime | None = None
+    tto: DateTime | None = None
+
+
+class PostCallTaskOutputDTO(_Out):
+    id: int
+
+
+class PostCallOutputDTO(_Out):
+    created: datetime
+    id: int
+    number: str
+    tasks: list[PostCallTaskOutputDTO]
+
+
+class PatchCallInputDTO(_In):
+    ttf: DateTime | None = None
+    tto: DateTime | None = None
+
+
+class CallStatusInputDTO(_In):
+    comments: Text(2000) | None = None  # type: ignore[valid-type]
+    status: CallStatus
+
+
+class PostCallStatusOutputDTO(_Out):
+    commited: datetime | None = None
+    finished: datetime | None = None
+
+
+class ExpenditureItemDTO(_Out):
+    id: int
+    name: str
+
+
+class CallTaskAttachmentDTO(_Out):
+    blobServiceFileName: str | None = None
+    downloaded: datetime | None = None
+    id: int
+    name: str | None = None
+    type: str | None = None
+
+
+class CallTaskResultDTO(_Out):
+    attachments: list[CallTaskAttachmentDTO] = Field(default_factory=list)
+
+
+class CallTasktOutputDTO(_Out):
+    """A task (the seed's own spelling of the name is kept)."""
+
+    id: int
+    result: CallTaskResultDTO | None = None
+    status: TaskStatus
+    title: str
+
+
+class CallTaskFeedDTO(CallTasktOutputDTO):
+    """A task in the task feed: which call, and its change number."""
+
+    callId: int
+    timestamp: int
+
+
+class CallJeopardyDTO(_Out):
+    answerComment: str | None = None
+    answerDate: datetime | None = None
+    callId: int
+    comment: str
+    date: datetime
+    id: int
+    timestamp: int
+
+
+class CallDTO(_Out):
+    availableExpenditureItems: list[ExpenditureItemDTO]
+    clientName: str
+    comments: str | None = None
+    commited: datetime | None = None
+    contactPersonEmail: str | None = None
+    contactPersonName: str | None = None
+    contactPersonPhone: str | None = None
+    created: datetime
+    critical: bool
+    descriptionHtmlText: str
+    descriptionTextForFieldEmployee: str
+    finished: datetime | None = None
+    id: int
+    isExpired: bool = Field(description="A deadline (tto before acceptance, ttf before completion) has passed")
+    isJeopardy: bool = Field(description="An unanswered jeopardy is open")
+    jeopardies: list[CallJeopardyDTO]
+    number: str
+    serviceObjectAddress: str
+    serviceObjectLatitude: float
+    serviceObjectLongitude: float
+    serviceObjectName: str
+    serviceObjectType: str | None = None
+    status: CallStatus
+    tasks: list[CallTasktOutputDTO]
+    timestamp: int = Field(description="The call's change number (the cursor of GET /call/modifications)")
+    ttf: datetime | None = None
+    tto: datetime | None = None
+    userId: int
+
+
+# --- messages and jeopardies ---------------------------------------------------------------------------------
+class PostCallMessageInputDTO(_In):
+    message: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class PostExternalCallMessageInputDTO(_In):
+    date: DateTime
+    message: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class PostExternalCallMessageOutputDTO(_Out):
+    id: int
+
+
+class CallMessageDTO(_Out):
+    callId: int
+    date: datetime
+    id: int
+    message: str
+    owner: UserDTO | None = Field(description="The contractor user who wrote it; null = the external system")
+    timestamp: int
+
+
+class PostCallJeopardyInputDTO(_In):
+    comment: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class PostCallJeopardyOutputDTO(_Out):
+    date: datetime
+    id: int
+
+
+class PostExternalCallJeopardyInputDTO(_In):
+    answerComment: Text(2000, min_length=1)  # type: ignore[valid-type]
+
+
+class PostExternalCallJeopardyOutputDTO(_Out):
+    answerDate: datetime
+
+
+# --- tasks, notifications, settings --------------------------------------------------------------------------
+class CallTaskStatusInputDTO(_In):
+    status: TaskStatus
+
+
+class NotificationDTO(_Out):
+    id: int
+    callId: int | None = None
+    kind: str = Field(description="call_assigned | dispatcher_message | jeopardy_answered | call_closed")
+    text: str
+    created: datetime
+    isRead: bool
+    readAt: datetime | None = None
+
+
+class PatchSystemSettingsInputDTO(_In):
+    callCostDeadlineDayOfMonth: int = Field(ge=1, le=28)

@@ -1,0 +1,143 @@
+"""Errors of the contractor domain. The contractor API maps each mnemonic to the seed's ErrorDTO code."""
+
+from __future__ import annotations
+
+from cabinet.core.errors import CabinetError, ErrorKind
+
+
+class ContractorUserExists(CabinetError):
+    mnemonic = "contractor_user_exists"
+    kind = ErrorKind.CONFLICT
+    default_message = "A user with this userName already exists"
+
+
+class ContractorUserInvalid(CabinetError):
+    mnemonic = "contractor_user_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid user data"
+
+
+class ContractorUserNotFound(CabinetError):
+    mnemonic = "contractor_user_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "User not found"
+
+
+class SignInFailed(CabinetError):
+    mnemonic = "contractor_sign_in_failed"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Wrong user name or password"
+
+
+class SaltReused(CabinetError):
+    mnemonic = "contractor_salt_reused"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "This salt was already used: every sign-in needs a new one"
+
+
+class SignInLocked(CabinetError):
+    mnemonic = "contractor_sign_in_locked"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The user is locked"
+
+
+class SignInThrottled(CabinetError):
+    mnemonic = "contractor_sign_in_throttled"
+    kind = ErrorKind.THROTTLED
+    default_message = "Too many failed sign-ins: try again later"
+
+
+class TargetUserLocked(CabinetError):
+    mnemonic = "contractor_target_user_locked"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The user is locked"
+
+
+class ServiceTokenInvalid(CabinetError):
+    mnemonic = "contractor_service_token_invalid"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "The service token is invalid, expired, spent or revoked"
+
+
+class CallerNotAllowed(CabinetError):
+    mnemonic = "contractor_caller_not_allowed"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "This operation is not for this kind of caller"
+
+
+class CallNotFound(CabinetError):
+    mnemonic = "call_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Call not found"
+
+
+class CallOwnerNotFound(CabinetError):
+    mnemonic = "call_owner_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The owner (contractor user) was not found"
+
+
+class CallInvalid(CabinetError):
+    mnemonic = "call_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid call data"
+
+
+class CommentRequired(CabinetError):
+    mnemonic = "call_comment_required"
+    kind = ErrorKind.INVALID
+    default_message = "This status change needs a comment"
+
+
+class CallStatusChangeRefused(CabinetError):
+    mnemonic = "call_status_change_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The call cannot change to that status"
+
+
+class CallStateConflict(CabinetError):
+    mnemonic = "call_state_conflict"
+    kind = ErrorKind.CONFLICT
+    default_message = "The call's status does not allow this"
+
+
+class JeopardyRefused(CabinetError):
+    mnemonic = "call_jeopardy_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "A jeopardy cannot be raised on this call now"
+
+
+class UnjeopardyRefused(CabinetError):
+    mnemonic = "call_unjeopardy_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The call has no open jeopardy"
+
+
+class CallTaskNotFound(CabinetError):
+    mnemonic = "call_task_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Call task not found"
+
+
+class TaskResultNotFound(CabinetError):
+    mnemonic = "call_task_result_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The task has no result (it is not Done)"
+
+
+class TaskStatusChangeRefused(CabinetError):
+    mnemonic = "call_task_status_change_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The task cannot change to that status"
+
+
+class NotificationNotFound(CabinetError):
+    mnemonic = "notification_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Notification not found"
+
+
+class SettingsInvalid(CabinetError):
+    mnemonic = "contractor_settings_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "callCostDeadlineDayOfMonth must be 1..28"

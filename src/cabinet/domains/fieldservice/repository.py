@@ -1,0 +1,180 @@
+"""Contractor-area queries, always scoped by the viewer (company, and owner for a confined contractor).
+Never commits; always reached from a unit of work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+
+from cabinet.core.db.types import UTCDateTime
+from cabinet.core.db.uow import current_session
+from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
+from cabinet.models import Call, CallJeopardy, CallMessage, CallTask, ExpenditureItem, Notification, User
+
+
+def _call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [Call.company_id == viewer.company_id]
+    if viewer.owner_scope is not None:
+        clauses.append(Call.owner_id == viewer.owner_scope)
+    return clauses
+
+
+def expired_clause(now: datetime) -> ColumnElement[bool]:
+    """isExpired: the arrival deadline passed before acceptance, or the fix deadline before completion."""
+    at = literal(now, UTCDateTime())
+    return or_(
+        and_(Call.tto.is_not(None), func.coalesce(Call.commited_at, at) > Call.tto),
+        and_(Call.ttf.is_not(None), func.coalesce(Call.finished_at, at) > Call.ttf),
+    )
+
+
+def is_expired(call: Call, now: datetime) -> bool:
+    tto_missed = call.tto is not None and (call.commited_at or now) > call.tto
+    ttf_missed = call.ttf is not None and (call.finished_at or now) > call.ttf
+    return tto_missed or ttf_missed
+
+
+class CallRepository:
+    async def get(self, viewer: Viewer, call_id: int, *, for_update: bool = False) -> Call | None:
+        stmt = select(Call).where(Call.id == call_id, *_call_scope(viewer))
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await current_session().scalar(stmt)
+
+    async def owner_in_company(self, company_id: int, user_id: int) -> User | None:
+        return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
+
+    async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
+        """The calls (ORM objects or plain rows) with their tasks, jeopardies and expenditure items: three
+        queries for the whole page."""
+        if not calls:
+            return []
+        ids = [c.id for c in calls]
+        session = current_session()
+        tasks: dict[int, list[Any]] = defaultdict(list)
+        for task in await session.execute(_rows(CallTask).where(CallTask.call_id.in_(ids)).order_by(CallTask.id)):
+            tasks[task.call_id].append(task)
+        jeopardies: dict[int, list[Any]] = defaultdict(list)
+        for j in await session.execute(
+            _rows(CallJeopardy).where(CallJeopardy.call_id.in_(ids)).order_by(CallJeopardy.id)
+        ):
+            jeopardies[j.call_id].append(j)
+        items: dict[int, list[Any]] = defaultdict(list)
+        for item in await session.execute(
+            _rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
+        ):
+            items[item.call_id].append(item)
+        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now)) for c in calls]
+
+    async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
+        clauses = _call_scope(viewer)
+        if query.statuses:
+            clauses.append(Call.status.in_([s.value for s in query.statuses]))
+        if query.critical is not None:
+            clauses.append(Call.critical.is_(query.critical))
+        if query.jeopardy is not None:
+            clauses.append(Call.jeopardy_open.is_(query.jeopardy))
+        if query.expired is not None:
+            expired = expired_clause(now)
+            clauses.append(expired if query.expired else ~expired)
+        session = current_session()
+        total = int(await session.scalar(select(func.count()).select_from(Call).where(*clauses)) or 0)
+        stmt = _rows(Call).where(*clauses).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
+        return list(await session.execute(stmt)), total
+
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
+        stmt = _rows(Call).where(*_call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
+        return list(await current_session().execute(stmt))
+
+
+def _rows(model: Any) -> Select[Any]:
+    """Plain rows of a model's table (attribute names = column names): lists and feeds read thousands of rows
+    that nobody changes, and skipping the ORM's identity map makes them several times cheaper."""
+    return select(*model.__table__.c)
+
+
+def _order(sort: str) -> list[Any]:
+    if sort == "default":  # what a contractor wants on top: critical, then the nearest fix deadline
+        return [Call.critical.desc(), Call.ttf.is_(None), Call.ttf.asc(), Call.id.desc()]
+    descending = sort.startswith("-")
+    column = {"created": Call.created, "ttf": Call.ttf, "tto": Call.tto, "number": Call.number, "id": Call.id}[
+        sort.lstrip("-")
+    ]
+    direction = [column.desc() if descending else column.asc(), Call.id.desc() if descending else Call.id.asc()]
+    if not column.nullable:
+        return direction
+    # NULL last ascending, first descending, on every backend
+    return [column.is_(None) if not descending else column.is_not(None), *direction]
+
+
+class TaskRepository:
+    def _scoped(self, viewer: Viewer, *, rows: bool = False) -> Select[Any]:
+        stmt = (_rows(CallTask) if rows else select(CallTask)).where(CallTask.company_id == viewer.company_id)
+        if viewer.owner_scope is not None:
+            stmt = stmt.join(Call, Call.id == CallTask.call_id).where(Call.owner_id == viewer.owner_scope)
+        return stmt
+
+    async def get(self, viewer: Viewer, task_id: int) -> CallTask | None:
+        return await current_session().scalar(self._scoped(viewer).where(CallTask.id == task_id))
+
+    async def page(self, viewer: Viewer, after_id: int, limit: int) -> list[Any]:
+        stmt = self._scoped(viewer, rows=True).where(CallTask.id > after_id).order_by(CallTask.id).limit(limit)
+        return list(await current_session().execute(stmt))
+
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
+        stmt = self._scoped(viewer, rows=True).where(CallTask.change_no > cursor)
+        return list(await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
+
+
+class MessageRepository:
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
+        stmt = _rows(CallMessage).where(CallMessage.company_id == viewer.company_id, CallMessage.change_no > cursor)
+        if viewer.owner_scope is not None:
+            stmt = stmt.join(Call, Call.id == CallMessage.call_id).where(Call.owner_id == viewer.owner_scope)
+        return list(await current_session().execute(stmt.order_by(CallMessage.change_no).limit(limit)))
+
+
+class JeopardyRepository:
+    async def open_for(self, call_id: int) -> CallJeopardy | None:
+        stmt = select(CallJeopardy).where(CallJeopardy.call_id == call_id, CallJeopardy.answer_date.is_(None))
+        return await current_session().scalar(stmt.order_by(CallJeopardy.id.desc()).limit(1))
+
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
+        stmt = _rows(CallJeopardy).where(CallJeopardy.company_id == viewer.company_id, CallJeopardy.change_no > cursor)
+        if viewer.owner_scope is not None:
+            stmt = stmt.join(Call, Call.id == CallJeopardy.call_id).where(Call.owner_id == viewer.owner_scope)
+        return list(await current_session().execute(stmt.order_by(CallJeopardy.change_no).limit(limit)))
+
+
+class NotificationRepository:
+    def add(self, notification: Notification) -> None:
+        current_session().add(notification)
+
+    async def page(self, user_id: int, limit: int, offset: int, unread_only: bool) -> list[Notification]:
+        stmt = select(Notification).where(Notification.user_id == user_id)
+        if unread_only:
+            stmt = stmt.where(Notification.read_at.is_(None))
+        stmt = stmt.order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit).offset(offset)
+        return list(await current_session().scalars(stmt))
+
+    async def unread_count(self, user_id: int) -> int:
+        stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        return int(await current_session().scalar(stmt) or 0)
+
+    async def get(self, user_id: int, notification_id: int) -> Notification | None:
+        stmt = select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+        return await current_session().scalar(stmt)
+
+    async def read_all(self, user_id: int, now: datetime) -> int:
+        result = await current_session().execute(
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,82 @@
+"""The call and task state machines of contracts/contractor.md §a.4, written once.
+
+Call: ``New -> Committed -> Done -> Closed``. The contractor accepts (New -> Committed), finishes
+(Committed -> Done) and may hand an accepted call back (Committed -> New) only with a comment. Only the
+external system closes, and only a Done call. Everything else is refused (409).
+
+What each call status permits is the second table: messages until Closed, a jeopardy while the work is ahead
+(New, Committed), deadline changes until the work is done, task changes only on an accepted call.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class CallStatus(enum.StrEnum):
+    NEW = "New"
+    COMMITTED = "Committed"
+    DONE = "Done"
+    CLOSED = "Closed"
+
+
+class TaskStatus(enum.StrEnum):
+    NEW = "New"
+    DONE = "Done"
+    CANCELED = "Canceled"
+
+
+class Actor(enum.StrEnum):
+    CONTRACTOR = "contractor"  # POST /call/{id}/status
+    EXTERNAL = "external"  # POST /call/{id}/close
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    actor: Actor
+    needs_comment: bool = False
+
+
+S = CallStatus
+CALL_TRANSITIONS: dict[tuple[CallStatus, CallStatus], Transition] = {
+    (S.NEW, S.COMMITTED): Transition(Actor.CONTRACTOR),
+    (S.COMMITTED, S.DONE): Transition(Actor.CONTRACTOR),
+    (S.COMMITTED, S.NEW): Transition(Actor.CONTRACTOR, needs_comment=True),
+    (S.DONE, S.CLOSED): Transition(Actor.EXTERNAL),
+}
+
+
+class CallAction(enum.StrEnum):
+    MESSAGE = "message"  # contractor and dispatcher messages
+    RAISE_JEOPARDY = "raise_jeopardy"
+    PATCH_DEADLINES = "patch_deadlines"
+    CHANGE_TASK = "change_task"
+
+
+CALL_PERMITS: dict[CallAction, frozenset[CallStatus]] = {
+    CallAction.MESSAGE: frozenset({S.NEW, S.COMMITTED, S.DONE}),
+    CallAction.RAISE_JEOPARDY: frozenset({S.NEW, S.COMMITTED}),
+    CallAction.PATCH_DEADLINES: frozenset({S.NEW, S.COMMITTED}),
+    CallAction.CHANGE_TASK: frozenset({S.COMMITTED}),
+}
+
+TASK_TRANSITIONS: frozenset[tuple[TaskStatus, TaskStatus]] = frozenset(
+    {(TaskStatus.NEW, TaskStatus.DONE), (TaskStatus.NEW, TaskStatus.CANCELED)}
+)
+
+
+def call_transition(current: CallStatus, target: CallStatus, actor: Actor) -> Transition | None:
+    """The allowed transition, or None when this actor may not move the call from ``current`` to ``target``."""
+    transition = CALL_TRANSITIONS.get((current, target))
+    if transition is None or transition.actor is not actor:
+        return None
+    return transition
+
+
+def call_permits(status: CallStatus, action: CallAction) -> bool:
+    return status in CALL_PERMITS[action]
+
+
+def task_transition_allowed(current: TaskStatus, target: TaskStatus) -> bool:
+    return (current, target) in TASK_TRANSITIONS
