@@ -8,10 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
 from cabinet.apis.admin.app import build_app as build_admin_app
+from cabinet.apis.data.app import build_app as build_data_app
+from cabinet.apis.data.protocol import CURRENT, DEPRECATED
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -54,9 +58,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             {"status": "ok" if db_ok else "unavailable", "database": db_ok}, status_code=200 if db_ok else 503
         )
 
-    apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
+    apis = {
+        "/account": build_account_app(runtime),
+        "/admin": build_admin_app(runtime),
+        f"/v{CURRENT.number}": build_data_app(runtime, CURRENT),
+        f"/v{DEPRECATED.number}": build_data_app(runtime, DEPRECATED),
+    }
     for prefix, api in apis.items():
         app.mount(prefix, api)
+    for version in (CURRENT, DEPRECATED):  # clients POST to /v2.0 without the slash: serve it, no redirect
+        app.router.routes.insert(
+            0, Route(f"/v{version.number}", _Exact(apis[f"/v{version.number}"], f"/v{version.number}"))
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:
@@ -74,3 +87,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         max_stored_payload_bytes=settings.max_stored_payload_bytes,
     )
     return app
+
+
+class _Exact:
+    """The mounted API answering its bare prefix (``/v2.0``) as if it were ``/v2.0/`` (an ASGI endpoint)."""
+
+    def __init__(self, api: ASGIApp, prefix: str) -> None:
+        self.api = api
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = {**scope, "root_path": scope.get("root_path", "") + self.prefix, "path": scope["path"] + "/"}
+        await self.api(scope, receive, send)

@@ -9,6 +9,7 @@ from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
+from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
 from cabinet.resources import Resources, token_ttl_cap
@@ -22,6 +23,7 @@ class Services:
     audit: AuditService
     usage: UsageService
     credentials: CredentialService
+    sessions: SessionService
 
 
 def build_services(resources: Resources) -> Services:
@@ -56,4 +58,5 @@ def build_services(resources: Resources) -> Services:
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
         credentials=CredentialService(resources.db, clock=resources.clock, secret=settings.resolved_secret()),
+        sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

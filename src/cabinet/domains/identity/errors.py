@@ -103,3 +103,26 @@ class SelfLockout(CabinetError):
     mnemonic = "self_lockout"
     kind = ErrorKind.CONFLICT
     default_message = "You cannot delete or disable your own account"
+
+
+class DataSessionInvalid(CabinetError):
+    """A Data API session key never issued, logged out, or whose user changed password, company or state."""
+
+    mnemonic = "data_session_invalid"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Access token is invalid"
+
+
+class DataSessionExpired(CabinetError):
+    mnemonic = "data_session_expired"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Access token has been expired"
+
+
+class ClientAccessDenied(CabinetError):
+    """``user_id`` names no user of a client company linked to the caller's (agent) company, or the caller
+    may not act for clients at all."""
+
+    mnemonic = "client_access_denied"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Permission denied"

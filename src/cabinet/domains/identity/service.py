@@ -75,6 +75,11 @@ class IdentityService:
         """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify.
 
         The verify runs outside any transaction, so a storm of sign-ins holds no database connection."""
+        user = await self.authenticate(username, password, client_ip=client_ip)
+        return self._issue(user, ttl)
+
+    async def authenticate(self, username: str, password: str, *, client_ip: str | None) -> User:
+        """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive."""
         ip_key = client_ip or "unknown"
         throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
         user = await self._find_user(username)
@@ -90,7 +95,7 @@ class IdentityService:
         await self.user_throttle.reset(username)
         if self.hasher.needs_rehash(user.password_hash or ""):
             await self._store_password_hash(user.id, user.token_version, await self.hasher.hash(password), bump=False)
-        return self._issue(user, ttl)
+        return user
 
     @read_only
     async def _find_user(self, username: str) -> User | None:
@@ -138,17 +143,7 @@ class IdentityService:
             raise AccessTokenRevoked()
         if not user.enabled:
             raise AccountInactive()
-        return Principal(
-            user_id=user.id,
-            username=user.username,
-            company_id=user.company_id,
-            company_key=user.company.key,
-            roles=tuple(Role(r) for r in user.roles),
-            timezone=user.timezone,
-            credential=CredentialKind.ACCESS,
-            credential_id=claims.jti,
-            account=user,
-        )
+        return principal_of(user, CredentialKind.ACCESS, claims.jti)
 
     async def validate_token(self, token: str) -> tuple[bool, tuple[Role, ...]]:
         """(valid, roles): a dead token of any kind is simply not valid."""
@@ -315,3 +310,18 @@ def _checked_attributes(attributes: list[dict[str, object]]) -> list[dict[str, o
             "attribute keys must be unique", issues=[FieldIssue("attributes", "attribute keys must be unique")]
         )
     return [dict(a) for a in attributes]
+
+
+def principal_of(user: User, credential: CredentialKind, credential_id: str | None) -> Principal:
+    """The principal of a user resolved through ``credential`` (the row travels along for reuse)."""
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        company_id=user.company_id,
+        company_key=user.company.key,
+        roles=tuple(Role(r) for r in user.roles),
+        timezone=user.timezone,
+        credential=credential,
+        credential_id=credential_id,
+        account=user,
+    )
