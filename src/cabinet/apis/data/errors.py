@@ -112,6 +112,7 @@ BY_DOMAIN: dict[str, str] = {
     "user_already_exists": "duplicate_entity",
     "company_already_exists": "duplicate_entity",
     "company_not_empty": "dependency_error",
+    "self_lockout": "forbidden",
     "query_value_invalid": "invalid_parameter_value",
 }
 BY_KIND: dict[ErrorKind, str] = {

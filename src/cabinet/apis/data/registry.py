@@ -12,7 +12,7 @@ catalog is the domain's field->column map, and every filterable or sortable fiel
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from cabinet.apis.data.params import ACCESS_TOKEN, GET_PARAMS, REPORT_PARAMS, USER_ID, Param, parse_query
 from cabinet.core.metering import Operation, ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
-from cabinet.core.query import Catalog, FieldType, Query
+from cabinet.core.query import FieldType, Query
 from cabinet.core.query.model import format_local
 from cabinet.core.roles import Permission
 from cabinet.domains.registry import Services
@@ -146,13 +146,14 @@ def get_method(
     summary: str,
     *,
     rights: Rights,
-    catalog: Catalog,
+    catalog: Collection[str],
     search: Callable[[Services], Search],
     fields: Sequence[FieldSpec],
     report: bool = False,
     who: str = "client, agent",
 ) -> Method:
-    """A ``get`` method: filter/sort/paging/fields over a domain search that compiles to SQL."""
+    """A ``get`` method: filter/sort/paging/fields over a domain search that compiles to SQL; ``catalog``
+    names what the domain can filter and sort on (its Catalog, or just the names)."""
     for spec in fields:
         if (spec.filterable or spec.sortable) and (spec.column or spec.name) not in catalog:
             raise RuntimeError(f"{name}: field {spec.name} is filterable or sortable but not in the catalog")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, exists, func, literal, not_, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from cabinet.core.db.uow import current_session
@@ -65,7 +65,7 @@ def _condition(c: Condition, catalog: Catalog, tz_hours: int, dialect: str) -> C
     if op in ("overlap", "not_overlap"):
         wanted = _strings(c)
         hit = or_(*(_array_has(col, v, dialect) for v in wanted))
-        return hit if op == "overlap" else and_(col.is_not(None), not_(hit))
+        return hit if op == "overlap" else and_(_is_array(col, dialect), not_(hit))
     if op == "regexp":
         return col.regexp_match(checked_regexp(c))
     if op in ("like", "ilike", "not_like", "not_ilike"):
@@ -109,15 +109,23 @@ def _strings(c: Condition) -> list[str]:
 
 
 def _empty(col: Any, kind: FieldType, dialect: str) -> ColumnElement[bool]:
+    """NULL, or for an array (a JSON document) also JSON null and ``[]``."""
     if kind is not FieldType.STRING_ARRAY:
         return col.is_(None)  # type: ignore[no-any-return]
-    length = func.jsonb_array_length(col) if dialect == "postgresql" else func.json_array_length(col)
-    return or_(col.is_(None), length == 0)
+    if dialect == "postgresql":
+        length = case((func.jsonb_typeof(col) == "array", func.jsonb_array_length(col)), else_=0)
+    else:
+        length = func.coalesce(func.json_array_length(col), 0)
+    return length == 0
+
+
+def _is_array(col: Any, dialect: str) -> ColumnElement[bool]:
+    return (func.jsonb_typeof(col) if dialect == "postgresql" else func.json_type(col)) == "array"
 
 
 def _array_has(col: Any, value: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return col.op("@>")(func.jsonb_build_array(cast(literal(value), Text)))  # type: ignore[no-any-return]
+        return col.op("@>", is_comparison=True)(func.jsonb_build_array(cast(literal(value), Text)))  # type: ignore[no-any-return]
     items = func.json_each(col).table_valued("value")
     return exists().select_from(items).where(items.c.value == value)
 
@@ -141,7 +149,7 @@ def like_tokens(pattern: str) -> list[object]:
 def _like(col: Any, tokens: list[object], *, insensitive: bool, dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite" and not insensitive:
         glob = "".join("*" if t is ANY else "?" if t is ONE else f"[{t}]" if t in "*?[" else str(t) for t in tokens)
-        return col.op("GLOB")(glob)  # type: ignore[no-any-return]
+        return col.op("GLOB", is_comparison=True)(glob)  # type: ignore[no-any-return]
     pattern = "".join("%" if t is ANY else "_" if t is ONE else f"\\{t}" if t in "\\%_" else str(t) for t in tokens)
     if insensitive:
         return col.ilike(pattern, escape="\\") if dialect != "postgresql" else col.ilike(pattern)  # type: ignore

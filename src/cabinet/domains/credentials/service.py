@@ -29,6 +29,7 @@ from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.logging import get_logger
 from cabinet.core.principal import CredentialKind, Principal
+from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.credentials.errors import (
     ApiKeyBlocked,
@@ -121,6 +122,12 @@ class CredentialService:
         """The user's keys (metadata only: the secrets are not kept)."""
         owner = await self._owner(caller, username, write=False)
         return await self.keys.for_user(owner.id)
+
+    @read_only
+    async def search_keys(self, caller: Caller, query: Query) -> tuple[list[OwnedKey], int]:
+        """Keys (metadata only) in the caller's read scope matching a Data API query, filtered in SQL."""
+        rows, total = await self.keys.search(query, _scope(caller, write=False))
+        return [OwnedKey(key, username) for key, username in rows], total
 
     @read_only
     async def get_key(self, caller: Caller, key_id: int) -> OwnedKey:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("auth", "account")
+MODULES = ("auth", "account", "directory", "credentials", "audit", "usage")
 
 
 def load() -> None:
