@@ -208,22 +208,26 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
     """Migrate, load idempotent demo data, and serve."""
-    from cabinet.demo import DEMO_COMPANY, load_demo_data
+    from cabinet.demo import DEMO_AGENCY, DEMO_COMPANY, DEMO_KEY_OWNER, DemoData, load_demo_data
 
     settings = _settings()
     _migrate(settings)
 
-    async def load() -> list:  # type: ignore[type-arg]
+    async def load() -> DemoData:
         async with _services(settings) as services:
             return await load_demo_data(services)
 
-    users = asyncio.run(load())
+    data = asyncio.run(load())
     base = f"http://{host}:{port}"
     typer.echo(f"cabinet demo listening on {base}  (database: {settings.database_url or settings.async_database_url})")
     typer.echo(f"  Account API docs: {base}/account/docs   health: {base}/health")
-    typer.echo(f"  demo company: {DEMO_COMPANY}")
-    for user in users:
-        typer.echo(f"  user {user.username:<12} password {user.password:<22} roles {','.join(user.roles)}")
+    typer.echo(f"  Data API (JSON-RPC): POST {base}/v2.0   docs: {base}/v2.0/docs   allowed from loopback only")
+    typer.echo(f"  demo company: {DEMO_COMPANY}   agent company: {DEMO_AGENCY} (linked)")
+    for user in data.users:
+        typer.echo(
+            f"  user {user.username:<12} password {user.password:<22} roles {','.join(user.roles)} ({user.company})"
+        )
+    typer.echo(f"  Data API key of {DEMO_KEY_OWNER} (params.access_token): {data.data_api_key}")
     _serve(settings, host, port, 1)
 
 

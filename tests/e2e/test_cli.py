@@ -132,10 +132,19 @@ def _wait(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None
     raise AssertionError("server did not come up")
 
 
+def _rpc(port: int, method: str, params: dict[str, object]) -> dict[str, object]:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v2.0", data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer: dict[str, object] = json.loads(response.read())
+    assert "result" in answer, answer
+    return answer
+
+
 def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
-    environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING"})
+    environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
     process = subprocess.Popen(
         [sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -143,6 +152,7 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         text=True,
         env=environment,
     )
+    printed = ""
     try:
         _wait(f"http://127.0.0.1:{port}/health", process)
         request = urllib.request.Request(
@@ -152,9 +162,21 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert isinstance(json.loads(response.read()), str)
+        # the Data API works from loopback with the printed key, and for the agent acting in the demo company
+        assert process.stdout is not None
+        while "Data API key" not in printed:
+            printed += process.stdout.readline()
+        key = printed.rsplit(" ", 1)[1].strip()
+        [account] = _rpc(port, "get.account", {"access_token": key})["result"]["data"]
+        assert account["name"] == "demo_company" and account["login"] == "demo_owner"
+        session = _rpc(port, "login.user", {"login": "demo_agent", "password": "demo_agent_password"})
+        token = session["result"]["data"]["access_token"]
+        [client] = _rpc(port, "get.account", {"access_token": token, "user_id": account["user_id"]})["result"]["data"]
+        assert client["name"] == "demo_company"
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+    output = printed + output
     assert f"http://127.0.0.1:{port}" in output
     assert "demo_user" in output and "demo_user_password" in output
     # idempotent: a second start over the same data dir loads the demo again without failing
