@@ -230,6 +230,13 @@ GET_ERRORS: list[tuple[str, str, dict[str, Any], str, str | None]] = [
         "date_till",
     ),
     (
+        "report ends before it starts",
+        "get.audit_actions",
+        {"date_from": "2026-01-02 00:00:00", "date_till": "2026-01-01 00:00:00"},
+        "invalid_parameters_combination",
+        "date_till",
+    ),
+    (
         "report bad date",
         "get.usage_statistics",
         {"date_from": "2026-01-01", "date_till": "2026-01-02 00:00:00"},
@@ -314,8 +321,9 @@ async def test_user_lifecycle(
     }
     assert ok(await rpc(client, "update.users", owner.params(id=uid, roles=None))) == {"id": uid}
     assert ok(await rpc(client, "get.users", one(fields=["roles"]))) == [{"roles": []}]
-    bad = await rpc(client, "update.users", owner.params(id=uid, timezone=13))
-    assert mnemonic(bad) == "invalid_parameter_value"
+    for bad in ({"timezone": 13}, {"timezone": None}, {"company_id": None}, {"password": None}, {"roles": ["KING"]}):
+        assert mnemonic(await rpc(client, "update.users", owner.params(id=uid, **bad))) == "invalid_parameter_value"
+    assert mnemonic(await rpc(client, "update.users", owner.params(id=uid, is_active="yes"))) == "data_type_error"
     assert ok(await rpc(client, "disable.users", owner.params(id=uid))) == {"id": uid}
     assert ok(await rpc(client, "get.users", one(fields=["is_active"]))) == [{"is_active": False}]
     assert ok(await rpc(client, "enable.users", owner.params(id=uid))) == {"id": uid}

@@ -346,3 +346,39 @@ async def test_failed_calls_are_audited_as_failed(
         ("get.account", "DATA", "FAILED", 0),
         ("get.account", "DATA", "FINISHED_IN_TIME", 1),
     ]
+
+
+async def test_unexpected_failure_is_an_internal_error_and_not_charged(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caller = await make_caller(services, make_user)
+    before = ok_limits(await rpc(client, "getobj.account", caller.params()))
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services.identity, "get_account", broken)
+    body = await rpc(client, "getobj.account", caller.params())
+    assert (body["error"]["code"], mnemonic(body)) == (-32603, "internal_error")
+    assert body["error"]["message"] == "Internal error, contact the support service"
+    assert "disk on fire" not in str(body)
+    assert body["error"]["data"]["metadata"]["limits"]["day_remaining"] == before["day_remaining"]
+
+
+def ok_limits(body: dict[str, Any]) -> dict[str, int]:
+    return body["result"]["metadata"]["limits"]  # type: ignore[no-any-return]
+
+
+async def test_docs_page_lists_every_method_with_its_fields(client: httpx.AsyncClient) -> None:
+    from cabinet.apis.data.registry import REGISTRY
+
+    page = (await client.get("/v2.0/docs")).text
+    for method in REGISTRY.values():
+        assert f'id="{method.name}"' in page
+        assert method.rights is None or method.rights.text.replace("'", "&#x27;") in page
+        for name in method.params:
+            assert f"<code>{name}</code>" in page
+        for spec in method.fields:
+            flags = f"<td>{'yes' if spec.filterable else 'no'}</td><td>{'yes' if spec.sortable else 'no'}</td>"
+            assert f"<td><code>{spec.name}</code></td><td>{spec.type.value}</td>{flags}" in page
+    assert "batch_opreations_not_supported" in page

@@ -125,6 +125,8 @@ async def update_user(call: Call) -> Result:
         change.roles = _roles(p["roles"])
     change.timezone = _timezone(p)
     if "company_id" in p:
+        if p["company_id"] is None:  # every user belongs to a company: it cannot be cleared
+            raise RpcError("invalid_parameter_value", field="company_id", value="null")
         change.company_key = await _company_key(call)
     if "is_active" in p:
         if not isinstance(p["is_active"], bool):
