@@ -276,6 +276,11 @@ async def _minute_limit(client: httpx.AsyncClient, services: Services, make_user
     return body
 
 
+async def _disabled_elsewhere(client: httpx.AsyncClient, services: Services, make_user: UserFactory, clock: Any) -> Any:
+    caller = await make_caller(services, make_user, enabled=False, network="10.0.0.0/8")
+    return await rpc(client, "get.account", caller.params())
+
+
 AUTH_CASES: list[tuple[str, Scenario, int, str]] = [
     ("A3 unknown key", _unknown_key, -32001, "access_token_invalid"),
     ("A3 unknown session", _unknown_session, -32001, "access_token_invalid"),
@@ -284,6 +289,7 @@ AUTH_CASES: list[tuple[str, Scenario, int, str]] = [
     ("A6 wrong password", _bad_password, -32001, "auth_error"),
     ("A7 disabled account", _disabled, -32009, "account_inactive"),
     ("A8 IP not on the list", _not_whitelisted, -32003, "ip_not_whitelisted"),
+    ("IP checked before the account state", _disabled_elsewhere, -32003, "ip_not_whitelisted"),
     ("A8 no list: default deny", _no_networks, -32003, "ip_not_whitelisted"),
     ("A8 login from a foreign IP", _login_not_whitelisted, -32003, "ip_not_whitelisted"),
     ("A10 no right to the API", _no_right, -32003, "forbidden"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cabinet.apis.data.errors import RpcError
+from cabinet.core.errors import CabinetError
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.domains.credentials.schemas import KEY_RE
@@ -19,10 +20,15 @@ async def caller(services: Services, params: dict[str, Any], client_ip: str | No
         raise RpcError("required_parameter_missed", field="access_token")
     if not isinstance(token, str):
         raise RpcError("data_type_error", field="access_token", value=token)
-    if KEY_RE.fullmatch(token):
-        principal = await services.credentials.authenticate_key(token)
-    else:
-        principal = await services.sessions.resolve(token)
+    try:
+        if KEY_RE.fullmatch(token):
+            principal = await services.credentials.authenticate_key(token)
+        else:
+            principal = await services.sessions.resolve(token)
+    except CabinetError as exc:  # a disabled account: the IP check comes first (contracts §1.11 check order)
+        if "company_id" in exc.extra:
+            await whitelisted(services, exc.extra["company_id"], client_ip)
+        raise
     await whitelisted(services, principal.company_id, client_ip)
     user_id = params.get("user_id")
     if user_id is None:

@@ -173,7 +173,7 @@ class CredentialService:
         if key.expires_at is not None and key.expires_at <= now:
             raise ApiKeyExpired()
         if not owner.enabled:
-            raise ApiKeyOwnerInactive()
+            raise ApiKeyOwnerInactive(extra={"company_id": owner.company_id})
         await self._note_use(key, now)
         return Principal(
             user_id=owner.id,

@@ -87,7 +87,7 @@ class SessionService:
         if row.expires_at <= self.clock.now():
             raise DataSessionExpired()
         if not user.enabled:
-            raise AccountInactive()
+            raise AccountInactive(extra={"company_id": user.company_id})
         return principal_of(user, CredentialKind.SESSION, str(row.id))
 
     @transactional
