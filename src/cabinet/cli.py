@@ -1,4 +1,4 @@
-"""The one entry point: ``cabinet migrate | users create | keys | networks | serve | demo`` (also
+"""The one entry point: ``cabinet migrate | users create | keys | networks | partners | serve | demo`` (also
 ``python -m cabinet``)."""
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ keys_app = typer.Typer(help="Manage API keys (shown once; only a keyed hash is k
 app.add_typer(keys_app, name="keys")
 networks_app = typer.Typer(help="Manage the networks a company may call the Data API from.", no_args_is_help=True)
 app.add_typer(networks_app, name="networks")
+partners_app = typer.Typer(help="Link agent (PARTNER) companies to their client companies.", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
 
 T = TypeVar("T")
 
@@ -176,6 +178,17 @@ def networks_deny(
     settings = _settings()
     networks = _as_operator(settings, lambda s: s.credentials.deny_network(PLATFORM_OPERATOR, company, cidr))
     _print_networks(company, networks)
+
+
+@partners_app.command("link")
+def partners_link(
+    agent: Annotated[str, typer.Option(help="The agent company's key (its PARTNER users act for clients).")],
+    client: Annotated[str, typer.Option(help="The client company's key.")],
+) -> None:
+    """Let an agent company's PARTNER users act in a client company (Data API ``params.user_id``)."""
+    settings = _settings()
+    _as_operator(settings, lambda s: s.sessions.link_client(agent, client))
+    typer.echo(f"{agent} -> {client}")
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:

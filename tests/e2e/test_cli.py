@@ -182,3 +182,28 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     # idempotent: a second start over the same data dir loads the demo again without failing
     again = run_cli("migrate", data_dir=tmp_path)
     assert again.returncode == 0
+
+
+def test_partners_link(tmp_path: Path) -> None:
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    for username, company in (("agent_a", "agency_co"), ("client_c", "client_co")):
+        made = run_cli(
+            "users",
+            "create",
+            "--username",
+            username,
+            "--password",
+            "long_enough_pw",
+            "--company",
+            company,
+            "--role",
+            "PARTNER",
+            data_dir=tmp_path,
+        )
+        assert made.returncode == 0, made.stderr
+    linked = run_cli("partners", "link", "--agent", "agency_co", "--client", "client_co", data_dir=tmp_path)
+    assert (linked.returncode, linked.stdout.strip()) == (0, "agency_co -> client_co")
+    again = run_cli("partners", "link", "--agent", "agency_co", "--client", "client_co", data_dir=tmp_path)
+    assert again.returncode == 0  # already linked: no change
+    missing = run_cli("partners", "link", "--agent", "agency_co", "--client", "nowhere_co", data_dir=tmp_path)
+    assert missing.returncode == 2 and "nowhere_co" in missing.stderr
