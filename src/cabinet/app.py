@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,8 @@ from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
 from cabinet.wiring import DomainMeter, background_jobs
+
+DATA_VERSION_PATH = re.compile(r"^/v\d+\.\d+(/|$)")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -74,10 +77,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:
         """A path the mounts do not match (e.g. one with an encoded newline) still answers in its API's format."""
+        path = request.url.path
         for prefix, api in apis.items():
-            if request.url.path == prefix or request.url.path.startswith(prefix + "/"):
+            if path == prefix or path.startswith(prefix + "/"):
                 handler = api.exception_handlers[StarletteHTTPException]
                 return await handler(request, exc)  # type: ignore[no-any-return,operator]
+        if DATA_VERSION_PATH.match(path):  # a Data API version not served: a JSON-RPC answer all the same
+            handler = apis[f"/v{CURRENT.number}"].exception_handlers[StarletteHTTPException]
+            return await handler(request, exc)  # type: ignore[no-any-return,operator]
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     app.add_middleware(

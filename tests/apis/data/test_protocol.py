@@ -116,6 +116,9 @@ async def test_paths_ids_and_versions(client: httpx.AsyncClient, services: Servi
     # D1: other verbs and paths answer in JSON-RPC too
     response = await client.get("/v2.0")
     assert response.status_code == 405 and response.json()["error"]["data"]["mnemonic"] == "invalid_request"
+    for path in ("/v9.9", "/v2.0/tags"):
+        response = await client.post(path, json={"jsonrpc": "2.0", "id": 1, "method": "get.account", "params": {}})
+        assert response.status_code == 404 and response.json()["error"]["data"]["mnemonic"] == "method_not_found"
     docs = await client.get("/v2.0/docs")
     assert docs.status_code == 200 and "get.account" in docs.text and "login.user" in docs.text
 
