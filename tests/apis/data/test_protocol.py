@@ -391,3 +391,26 @@ async def test_docs_page_lists_every_method_with_its_fields(client: httpx.AsyncC
             flags = f"<td>{'yes' if spec.filterable else 'no'}</td><td>{'yes' if spec.sortable else 'no'}</td>"
             assert f"<td><code>{spec.name}</code></td><td>{spec.type.value}</td>{flags}" in page
     assert "batch_opreations_not_supported" in page
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "field"),
+    [
+        ("login.user", {"login": "a\x00b", "password": "x"}, "login"),
+        ("get.account", {"access_token": "k\x00"}, "access_token"),
+        ("get.account", {"access_token": "k", "user_id": 2**63}, "user_id"),
+    ],
+)
+async def test_values_no_database_stores(
+    client: httpx.AsyncClient, method: str, params: dict[str, Any], field: str
+) -> None:
+    body = await rpc(client, method, params)
+    assert (mnemonic(body), body["error"]["data"].get("field")) == ("invalid_parameter_value", field), body
+
+
+async def test_values_no_database_stores_in_methods(client: httpx.AsyncClient, owner: Caller) -> None:
+    for params in ({"id": 2**63}, {"id": 1, "name": "nul\x00"}):
+        body = await rpc(client, "update.users", owner.params(**params))
+        assert mnemonic(body) == "invalid_parameter_value", params
+    huge = await client.post("/v2.0", content=b'{"jsonrpc":"2.0","id":1,"method":"get.account","params":{"a":1e999}}')
+    assert huge.json()["error"]["data"]["mnemonic"] == "parse_error"  # numbers beyond a double: not accepted

@@ -33,6 +33,7 @@ FILTER_DEPTH_MAX = 10
 FILTER_CONDITIONS_MAX = 100
 SORT_KEYS_MAX = 10
 REPORT_INTERVAL_MONTHS = 3
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Kind(enum.StrEnum):
@@ -100,6 +101,23 @@ def check_params(params: Mapping[str, Any], declared: Mapping[str, Param]) -> No
             continue
         if not _is(spec.kind, value):
             raise RpcError("data_type_error", field=name, value=value)
+        if not storable(value):
+            raise RpcError("invalid_parameter_value", field=name, value=value)
+
+
+def storable(value: Any) -> bool:
+    """Integers fit int64 and strings hold no NUL (no database stores either), at any depth."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    return True
 
 
 def parse_query(params: Mapping[str, Any], fields: Sequence[FieldSpec], *, tz_hours: int) -> tuple[Query, list[str]]:

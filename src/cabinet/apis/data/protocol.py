@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from cabinet.apis.data.auth import caller
 from cabinet.apis.data.errors import RpcError, from_cabinet
-from cabinet.apis.data.params import check_params
+from cabinet.apis.data.params import check_params, storable
 from cabinet.apis.data.registry import REGISTRY, Call, Method, prepare_get
 from cabinet.core.errors import CabinetError
 from cabinet.core.http.runtime import Runtime
@@ -99,6 +99,9 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
             raise RpcError("invalid_request", field="method")
         if not isinstance(envelope.params, dict):
             raise RpcError("invalid_request", field="params")
+        for name in ("access_token", "user_id"):  # read before the declared parameters are checked
+            if name in envelope.params and not storable(envelope.params[name]):
+                raise RpcError("invalid_parameter_value", field=name, value=envelope.params[name])
         method = REGISTRY.get(envelope.method)
         if method is None:
             raise RpcError("method_not_found", value=envelope.method[:256])

@@ -133,7 +133,12 @@ def scalar(condition: Condition, kind: FieldType, value: Any, tz_hours: int) -> 
     if kind is _T.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             raise invalid(condition, "a number is expected")
-        return float(value)  # one type in a list (asyncpg binds an IN list with the first value's type)
+        try:
+            return float(value)
+        except OverflowError as exc:
+            raise invalid(
+                condition, "out of range"
+            ) from exc  # one type in a list (asyncpg binds an IN list with the first value's type)
     if kind is _T.BOOLEAN:
         if not isinstance(value, bool):
             raise invalid(condition, "true or false is expected")
