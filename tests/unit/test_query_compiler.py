@@ -274,3 +274,20 @@ def test_values_breaking_the_operator_table(probe: Probe, condition: Condition) 
     with pytest.raises(QueryValueInvalid) as refused:
         probe.run(probe.ids(condition))
     assert refused.value.extra["field"] == "filter.value"
+
+
+def test_regexp_is_linear_time() -> None:
+    import time
+
+    from cabinet.core.regexp import regexp
+
+    started = time.perf_counter()
+    assert regexp("(a+)+$", "a" * 20_000 + "!") is False  # catastrophic for a backtracking engine
+    assert time.perf_counter() - started < 1.0
+    assert regexp("^a.c$", "abc") is True and regexp("x", None) is None
+
+
+def test_patterns_both_backends_refuse(probe: Probe) -> None:
+    for pattern in (r"(a)\1", "(?=a)b", "(["):  # back-references and look-arounds: not RE2
+        with pytest.raises(QueryValueInvalid):
+            probe.run(probe.ids(Condition("name", "regexp", pattern)))

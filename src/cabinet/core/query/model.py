@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from cabinet.core.errors import CabinetError, ErrorKind
+from cabinet.core.regexp import PatternInvalid, compiled
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
@@ -176,8 +176,8 @@ def checked_regexp(condition: Condition) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT_VALUE or "\x00" in value:
         raise invalid(condition, "a regular expression is expected")
     try:
-        re.compile(value)
-    except re.error as exc:
+        compiled(value)
+    except PatternInvalid as exc:
         raise invalid(condition, f"not a valid regular expression ({exc})") from exc
     return value
 
