@@ -75,7 +75,7 @@ nested), <code>sort</code>, <code>fields</code>, <code>offset</code> (0..{OFFSET
 Date-times are <code>YYYY-MM-DD hh:mm:ss</code> in your user's timezone, in answers and in filters. Report methods
 take <code>date_from</code>/<code>date_till</code>, at most 3 months apart. <code>jsquery</code> is not supported
 (<code>invalid_parameter_value</code>); <code>like</code> is case-sensitive, <code>ilike</code> is not;
-<code>regexp</code> is a POSIX-style regular expression.</p>
+<code>regexp</code> is a regular expression in RE2 syntax (linear time; no back-references or look-arounds).</p>
 <h2>Methods</h2><ul>{index}</ul>{"".join(_method(m) for m in methods)}
 <h2>Errors</h2><table><tr><th>mnemonic</th><th>code</th><th>message</th></tr>{errors}</table>
 </body></html>"""
