@@ -18,6 +18,9 @@ def _err(body: dict[str, Any]) -> tuple[str, Any]:
     return mnemonic(body), body["error"]["data"].get("field")
 
 
+STAFF = ("anna_b", "boris_c", "carl_d")
+
+
 @pytest.fixture
 async def staff(services: Services, make_user: UserFactory, owner: Caller) -> list[int]:
     """Three more users in the owner's company, one in another company."""
@@ -91,6 +94,8 @@ async def test_get_users_filters_sort_paging_fields(client: httpx.AsyncClient, o
         ({"field": "id", "operator": "not_in", "value": staff[:2]}, {owner.user.username, "carl_d"}),
         ({"field": "is_active", "operator": "=", "value": True}, {owner.user.username, "anna_b", "boris_c", "carl_d"}),
         ({"field": "login", "operator": "like", "value": "ANNA%"}, set()),  # like is case-sensitive
+        ({"field": "company_name", "operator": "=", "value": "acme_corp"}, {owner.user.username, *STAFF}),
+        ({"field": "company_name", "operator": "!=", "value": "acme_corp"}, set()),
     ]
     for condition, expected in cases:
         rows = ok(await rpc(client, "get.users", owner.params(filter=condition, fields=["login"])))
