@@ -235,6 +235,13 @@ async def _no_right(client: httpx.AsyncClient, services: Services, make_user: Us
     return await rpc(client, "get.account", caller.params())
 
 
+async def _login_without_right(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, clock: Any
+) -> Any:
+    caller = await make_caller(services, make_user, roles=[Role.CREW])
+    return await rpc(client, "login.user", {"login": caller.user.username, "password": caller.user.password})
+
+
 async def _foreign_user_id(client: httpx.AsyncClient, services: Services, make_user: UserFactory, clock: Any) -> Any:
     agent = await make_caller(services, make_user, roles=[Role.PARTNER], company="agency")
     stranger = await make_caller(services, make_user, company="not_a_client")
@@ -296,6 +303,7 @@ AUTH_CASES: list[tuple[str, Scenario, int, str]] = [
     ("A8 no list: default deny", _no_networks, -32003, "ip_not_whitelisted"),
     ("A8 login from a foreign IP", _login_not_whitelisted, -32003, "ip_not_whitelisted"),
     ("A10 no right to the API", _no_right, -32003, "forbidden"),
+    ("A10 login without the right", _login_without_right, -32003, "forbidden"),
     ("D8 user_id of no client", _foreign_user_id, -32003, "forbidden"),
     ("required param missed", _missing_password, -32602, "required_parameter_missed"),
     ("wrong JSON type", _login_type, -32602, "data_type_error"),

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from cabinet.apis.data.auth import whitelisted
+from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import ACCESS_TOKEN, Kind, Param
-from cabinet.apis.data.registry import Call, Method, Result, Rights, register
+from cabinet.apis.data.registry import DATA_USER, Call, Method, Result, Rights, register
 from cabinet.core.metering import ProcessType
+from cabinet.core.principal import CredentialKind
+from cabinet.domains.identity.service import principal_of
 
 
 async def login(call: Call) -> Result:
     services = call.services
     user = await services.identity.authenticate(call.params["login"], call.params["password"], client_ip=call.client_ip)
     await whitelisted(services, user.company_id, call.client_ip)
+    if not DATA_USER.check(principal_of(user, CredentialKind.SESSION, None)):
+        raise RpcError("forbidden", detail=f"login.user: {DATA_USER.text}")
     opened = await services.sessions.start(user.id)
     call.principal = opened.principal
     return Result(
