@@ -422,3 +422,18 @@ async def test_values_no_database_stores_in_methods(client: httpx.AsyncClient, o
         assert mnemonic(body) == "invalid_parameter_value", params
     huge = await client.post("/v2.0", content=b'{"jsonrpc":"2.0","id":1,"method":"get.account","params":{"a":1e999}}')
     assert huge.json()["error"]["data"]["mnemonic"] == "parse_error"  # numbers beyond a double: not accepted
+
+
+async def test_limits_store_down_never_turns_done_work_into_an_error(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await make_caller(services, make_user, roles=[Role.COMPANYOWNER])
+
+    async def down(*_: Any) -> Any:
+        raise ConnectionError("limiter store unreachable")
+
+    monkeypatch.setattr(services.quotas, "budget_status", down)
+    created = await rpc(client, "create.users", owner.params(login="made_anyway", password="s3cret-pass"))
+    assert "limits" not in created["result"]["metadata"] and isinstance(created["result"]["data"]["id"], int)
+    failed = await rpc(client, "create.users", owner.params(login="made_anyway", password="s3cret-pass"))
+    assert mnemonic(failed) == "duplicate_entity" and "limits" not in failed["error"]["data"]["metadata"]

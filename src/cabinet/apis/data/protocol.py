@@ -126,16 +126,20 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
                 prepare_get(method, call)
             result = await method.handler(call)
         if _counted(method):
-            metadata["limits"] = await _limits(runtime, trace)
+            await _add_limits(metadata, runtime, trace)
         if result.total_items is not None:
             metadata["total_items"] = result.total_items
         return respond({"jsonrpc": "2.0", "id": ident, "result": {"data": result.data, "metadata": metadata}})
     except Exception as exc:
         error = _as_rpc(exc)
         mark_failed(f"{error.mnemonic}: {error.detail or error.message}"[:2048])
+        metadata.pop("total_items", None)
         if method is not None and _counted(method):
-            await runtime.meter.refund(trace)
-            metadata["limits"] = await _limits(runtime, trace)
+            try:
+                await runtime.meter.refund(trace)
+            except Exception as refund_failure:  # the limiter store is down: the finish hook retries the release
+                log.error("data api refund failed", error=repr(refund_failure))
+            await _add_limits(metadata, runtime, trace)
         return respond({"jsonrpc": "2.0", "id": ident, "error": error.body(metadata)})
 
 
@@ -143,9 +147,16 @@ def _counted(method: Method) -> bool:
     return method.operation.charges_company_budget and current_trace().metered is not None
 
 
-async def _limits(runtime: Runtime, trace: Any) -> dict[str, int]:
-    status = await runtime.services.quotas.budget_status(trace.metered.principal.company_id)
-    return {
+async def _add_limits(metadata: dict[str, Any], runtime: Runtime, trace: Any) -> None:
+    """``metadata.limits`` of the caller's company; left out (and logged) when the limiter store is down, so a
+    call that did its work is never reported as failed for it."""
+    try:
+        status = await runtime.services.quotas.budget_status(trace.metered.principal.company_id)
+    except Exception as exc:
+        log.error("data api limits unavailable", error=repr(exc))
+        metadata.pop("limits", None)
+        return
+    metadata["limits"] = {
         "day_limit": status.day_limit,
         "day_remaining": status.day_remaining,
         "day_reset": status.day_reset,
