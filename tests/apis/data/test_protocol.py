@@ -335,6 +335,21 @@ async def test_agent_acts_for_linked_client(
     await services.sessions.link_client("agency", "client_co")
     [account] = ok(await rpc(client, "get.account", agent.params(user_id=client_user.user.id)))
     assert (account["name"], account["user_id"], account["timezone"]) == ("client_co", client_user.user.id, "Etc/GMT-5")
+    # the agent lists its clients' users: their ids are its user_id values
+    customers = ok(await rpc(client, "get.customer_users", agent.params()))
+    assert customers == [
+        {
+            "id": client_user.user.id,
+            "login": client_user.user.username,
+            "name": None,
+            "is_active": True,
+            "customer_id": account["app_id"],
+            "customer_name": "client_co",
+        }
+    ]
+    only = {"field": "customer_name", "operator": "=", "value": "nobody"}
+    assert ok(await rpc(client, "get.customer_users", agent.params(filter=only))) == []
+    assert mnemonic(await rpc(client, "get.customer_users", client_user.params())) == "forbidden"
     # the agent's own call without user_id is its own account
     [own] = ok(await rpc(client, "get.account", agent.params()))
     assert own["name"] == "agency"

@@ -35,6 +35,7 @@ class Rights:
 
 
 DATA_USER = Rights("Every Data API user (all roles but CREW).", lambda p: p.can(Permission.DATA_API))
+AGENT = Rights("PARTNER (agents).", lambda p: p.can(Permission.DATA_API) and p.can(Permission.DATA_ACT_FOR_CLIENT))
 DIRECTORY_READER = Rights(
     "ADMIN, OVERLORD and SUPPORT (every company), COMPANYOWNER (its own company), as the Admin API.",
     lambda p: p.can(Permission.DATA_API) and (p.can(Permission.ADMIN_READ_ALL) or p.can(Permission.ADMIN_READ_COMPANY)),

@@ -12,10 +12,11 @@ from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
-from cabinet.core.roles import Role
+from cabinet.core.roles import Permission, Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.domains.identity import policies
 from cabinet.domains.identity.errors import (
+    ClientAccessDenied,
     CompanyAlreadyExists,
     CompanyManagementDenied,
     CompanyNotEmpty,
@@ -212,6 +213,13 @@ class DirectoryService:
     async def search_users(self, principal: Principal, query: Query) -> tuple[list[User], int]:
         """Users in the caller's read scope matching a Data API query (filtered and paged in SQL)."""
         return await self.directory.search_users(query, policies.read_scope(principal))
+
+    @read_only
+    async def search_customer_users(self, principal: Principal, query: Query) -> tuple[list[User], int]:
+        """An agent's client users (their ids are the Data API's ``user_id``), or ClientAccessDenied."""
+        if not principal.can(Permission.DATA_ACT_FOR_CLIENT):
+            raise ClientAccessDenied()
+        return await self.directory.search_client_users(query, principal.company_id)
 
     @read_only
     async def user_by_id(self, principal: Principal, user_id: int, *, write: bool) -> User:

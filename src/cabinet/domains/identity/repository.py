@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
-from cabinet.models import Company, User
+from cabinet.models import Company, PartnerLink, User
 
 
 class CompanyRepository:
@@ -167,6 +167,11 @@ class DirectoryRepository:
     async def search_users(self, query: Query, scope: int | None) -> tuple[list[User], int]:
         stmt = select(User).where(*([User.company_id == scope] if scope is not None else []))
         return await run_query(stmt, USER_CATALOG, query, [User.id])
+
+    async def search_client_users(self, query: Query, partner_company_id: int) -> tuple[list[User], int]:
+        """Users of the client companies linked to an agent company."""
+        clients = select(PartnerLink.client_company_id).where(PartnerLink.partner_company_id == partner_company_id)
+        return await run_query(select(User).where(User.company_id.in_(clients)), USER_CATALOG, query, [User.id])
 
     async def users_in_company(self, company_id: int) -> int:
         return int(

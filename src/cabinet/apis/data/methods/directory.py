@@ -9,6 +9,7 @@ from typing import Any
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import Kind, Param
 from cabinet.apis.data.registry import (
+    AGENT,
     DIRECTORY_READER,
     DIRECTORY_WRITER,
     Call,
@@ -187,6 +188,28 @@ register(
             ),
             ("users", "the users", USER_CATALOG, lambda s: s.directory.search_users, USER_FIELDS),
         )
+    ),
+    get_method(
+        "get.customer_users",
+        "Agents (PARTNER): the users of the client companies linked to yours; their id is the user_id of calls "
+        "made on their behalf.",
+        rights=AGENT,
+        catalog=USER_CATALOG,
+        search=lambda s: s.directory.search_customer_users,
+        fields=(
+            *(f for f in USER_FIELDS if f.name in ("id", "login", "name", "is_active")),
+            FieldSpec(
+                "customer_id", T.INTEGER, "The client company's id.", column="company_id", read=lambda u: u.company_id
+            ),
+            FieldSpec(
+                "customer_name",
+                T.STRING,
+                "The client company's key.",
+                column="company_name",
+                read=lambda u: u.company.key,
+            ),
+        ),
+        who="agent",
     ),
     _write(
         "create.users",
