@@ -379,6 +379,11 @@ async def test_api_keys_audit_and_usage(
             "points": 1,
         }
     ]
+    # date_from and date_till name whole seconds, both inclusive: an action within that one second is found
+    only = {"field": "operation", "operator": "=", "value": "get.api_keys"}
+    [shown] = ok(await rpc(client, "get.audit_actions", owner.params(**window, filter=only, fields=["start_date"])))
+    second = {"date_from": shown["start_date"], "date_till": shown["start_date"]}
+    assert len(ok(await rpc(client, "get.audit_actions", owner.params(**second, filter=only)))) == 1
     await services.audit.flush()
     stats = ok(
         await rpc(

@@ -3,6 +3,7 @@ at most 3 months), with the Admin API's rights and scope."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from cabinet.apis.data.registry import DIRECTORY_READER, FieldSpec, Search, get_method, register
@@ -13,6 +14,7 @@ from cabinet.domains.audit.repository import AUDIT_CATALOG
 from cabinet.domains.identity.policies import read_scope
 from cabinet.domains.registry import Services
 
+END_OF_SECOND = timedelta(microseconds=999_999)
 FIELDS = (
     FieldSpec("id", T.INTEGER, "Action id."),
     FieldSpec(
@@ -41,8 +43,9 @@ FIELDS = (
 
 def _search(services: Services) -> Search:
     async def search(principal: Principal, query: Query) -> tuple[Any, int]:
+        until = query.extra["date_till"] + END_OF_SECOND  # date_till names a whole second, inclusive
         return await services.audit.query_actions(
-            query, company_id=read_scope(principal), since=query.extra["date_from"], until=query.extra["date_till"]
+            query, company_id=read_scope(principal), since=query.extra["date_from"], until=until
         )
 
     return search
