@@ -452,3 +452,22 @@ async def test_limits_store_down_never_turns_done_work_into_an_error(
     assert "limits" not in created["result"]["metadata"] and isinstance(created["result"]["data"]["id"], int)
     failed = await rpc(client, "create.users", owner.params(login="made_anyway", password="s3cret-pass"))
     assert mnemonic(failed) == "duplicate_entity" and "limits" not in failed["error"]["data"]["metadata"]
+
+
+async def test_a_users_own_quota_answers_limit_exceeded_in_the_seeds_words(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory
+) -> None:
+    from cabinet.core.metering import ProcessType, Service
+    from cabinet.domains.quotas.schemas import QuotaSpec
+
+    caller = await make_caller(services, make_user)
+    user = await services.identity.get_account_by_id(caller.user.id)
+    spec = QuotaSpec(
+        Service.DATA, ProcessType.NOTRACE, points_per_request=1, points_per_day=1, max_concurrent_execution=5
+    )
+    await services.quotas.replace_for_user(user.id, user.company_id, [spec])
+    assert "result" in await rpc(client, "get.account", caller.params())
+    body = await rpc(client, "get.account", caller.params())
+    assert (body["error"]["code"], mnemonic(body)) == (-32029, "limit_exceeded")
+    assert body["error"]["message"] == "Limit per day has been exceeded. Value of current limit per day is 1"
+    assert body["error"]["data"]["params"] == {"limit_type": "day", "limit_max_value": 1}
