@@ -353,7 +353,12 @@ async def test_agent_acts_for_linked_client(
     # the agent's own call without user_id is its own account
     [own] = ok(await rpc(client, "get.account", agent.params()))
     assert own["name"] == "agency"
-    # the agent's IP must be on the client's list
+    # for an agent's call the client's list decides (seed: "его IP адрес должен быть добавлен в белый список
+    # клиентского аккаунта"), not the agent's own
+    await services.credentials.replace_networks(PLATFORM_OPERATOR, "agency", ["10.0.0.0/8"])
+    assert "result" in await rpc(client, "get.account", agent.params(user_id=client_user.user.id))
+    assert mnemonic(await rpc(client, "get.account", agent.params())) == "ip_not_whitelisted"
+    await services.credentials.replace_networks(PLATFORM_OPERATOR, "agency", ["127.0.0.1/32"])
     await services.credentials.replace_networks(PLATFORM_OPERATOR, "client_co", ["10.0.0.0/8"])
     refused = await rpc(client, "get.account", agent.params(user_id=client_user.user.id))
     assert mnemonic(refused) == "ip_not_whitelisted"

@@ -29,18 +29,17 @@ async def caller(services: Services, params: dict[str, Any], client_ip: str | No
         if "company_id" in exc.extra:
             await whitelisted(services, exc.extra["company_id"], client_ip)
         raise
-    await whitelisted(services, principal.company_id, client_ip)
     user_id = params.get("user_id")
-    if user_id is None:
+    if user_id is None or (user_id == principal.user_id and not isinstance(user_id, bool)):
+        await whitelisted(services, principal.company_id, client_ip)
         return principal
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise RpcError("data_type_error", field="user_id", value=user_id)
     if not principal.can(Permission.DATA_ACT_FOR_CLIENT):
-        if user_id == principal.user_id:
-            return principal
+        await whitelisted(services, principal.company_id, client_ip)
         raise RpcError("unexpected_parameters", field="user_id", value=user_id)
     client = await services.sessions.act_for_client(principal, user_id)
-    await whitelisted(services, client.company_id, client_ip)  # an agent's IP must be on the client's list
+    await whitelisted(services, client.company_id, client_ip)  # an agent's call: the client's list decides
     return client
 
 
