@@ -212,6 +212,12 @@ class LiveServer:
     def services(self) -> Services:
         return self.app.state.runtime.services  # type: ignore[no-any-return]
 
+    def run(self, coro: Any) -> Any:
+        """Run a domain coroutine on the server's event loop (the one its DB pool and limiter belong to)."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.server.servers[0].get_loop()).result(timeout=60)
+
 
 @pytest.fixture
 def live_server(settings: Settings, clock: OffsetClock) -> Iterator[LiveServer]:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cabinet import __version__
 from cabinet.apis.account.app import build_app as build_account_app
 from cabinet.apis.admin.app import build_app as build_admin_app
 from cabinet.apis.contractor.app import build_app as build_contractor_app
+from cabinet.apis.data.app import build_app as build_data_app
+from cabinet.apis.data.protocol import CURRENT, DEPRECATED
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -23,6 +28,8 @@ from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
 from cabinet.wiring import DomainMeter, background_jobs
+
+DATA_VERSION_PATH = re.compile(r"^/v\d+\.\d+(/|$)")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -78,18 +85,42 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 
-    apis = {"/account": build_account_app(runtime), "/admin": build_admin_app(runtime)}
+    apis = {
+        "/account": build_account_app(runtime),
+        "/admin": build_admin_app(runtime),
+        f"/v{CURRENT.number}": build_data_app(runtime, CURRENT),
+        f"/v{DEPRECATED.number}": build_data_app(runtime, DEPRECATED),
+    }
     for prefix, api in apis.items():
         app.mount(prefix, api)
+    for version in (CURRENT, DEPRECATED):  # clients POST to /v2.0 without the slash: serve it, no redirect
+        app.router.routes.insert(
+            0, Route(f"/v{version.number}", _Exact(apis[f"/v{version.number}"], f"/v{version.number}"))
+        )
+
+    contractor = build_contractor_app(runtime)
+
+    @app.api_route(
+        "/v{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False
+    )
+    async def _unserved_version(rest: str) -> None:
+        """/v9.9 and the like: answered by _unrouted below in the Data API's format (the contractor area,
+        mounted at the root, would answer them otherwise; none of its paths starts with /v)."""
+        raise StarletteHTTPException(404)
 
     @app.exception_handler(StarletteHTTPException)
     async def _unrouted(request: Request, exc: StarletteHTTPException) -> Response:
         """A path the mounts do not match (e.g. one with an encoded newline) still answers in its API's format."""
+        path = request.url.path
         for prefix, api in apis.items():
-            if request.url.path == prefix or request.url.path.startswith(prefix + "/"):
+            if path == prefix or path.startswith(prefix + "/"):
                 handler = api.exception_handlers[StarletteHTTPException]
                 return await handler(request, exc)  # type: ignore[no-any-return,operator]
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if DATA_VERSION_PATH.match(path):  # a Data API version not served: a JSON-RPC answer all the same
+            handler = apis[f"/v{CURRENT.number}"].exception_handlers[StarletteHTTPException]
+            return await handler(request, exc)  # type: ignore[no-any-return,operator]
+        handler = contractor.exception_handlers[StarletteHTTPException]  # the root's other paths are its own
+        return await handler(request, exc)  # type: ignore[no-any-return,operator]
 
     app.add_middleware(
         TraceAndLimitMiddleware,
@@ -100,5 +131,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # The contractor area lives at the root (/call, /user, ...). Mounted at "" it matches every path, so it must
     # stay the last route: whatever is declared above (/health, /account, /admin) is matched first, and any other
     # path answers a 404 in the contractor's format.
-    app.mount("", build_contractor_app(runtime))
+    app.mount("", contractor)
     return app
+
+
+class _Exact:
+    """The mounted API answering its bare prefix (``/v2.0``) as if it were ``/v2.0/`` (an ASGI endpoint)."""
+
+    def __init__(self, api: ASGIApp, prefix: str) -> None:
+        self.api = api
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = {**scope, "root_path": scope.get("root_path", "") + self.prefix, "path": scope["path"] + "/"}
+        await self.api(scope, receive, send)

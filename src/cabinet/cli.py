@@ -1,4 +1,4 @@
-"""The one entry point: ``cabinet migrate | users create | keys | networks | serve | demo`` (also
+"""The one entry point: ``cabinet migrate | users create | keys | networks | partners | serve | demo`` (also
 ``python -m cabinet``)."""
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ keys_app = typer.Typer(help="Manage API keys (shown once; only a keyed hash is k
 app.add_typer(keys_app, name="keys")
 networks_app = typer.Typer(help="Manage the networks a company may call the Data API from.", no_args_is_help=True)
 app.add_typer(networks_app, name="networks")
+partners_app = typer.Typer(help="Link agent (PARTNER) companies to their client companies.", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
 
 T = TypeVar("T")
 
@@ -219,6 +221,17 @@ def networks_deny(
     _print_networks(company, networks)
 
 
+@partners_app.command("link")
+def partners_link(
+    agent: Annotated[str, typer.Option(help="The agent company's key (its PARTNER users act for clients).")],
+    client: Annotated[str, typer.Option(help="The client company's key.")],
+) -> None:
+    """Let an agent company's PARTNER users act in a client company (Data API ``params.user_id``)."""
+    settings = _settings()
+    _as_operator(settings, lambda s: s.sessions.link_client(agent, client))
+    typer.echo(f"{agent} -> {client}")
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if workers > 1 and settings.redis_url is None:
         _fail(
@@ -261,23 +274,27 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
     """Migrate, load idempotent demo data, and serve."""
-    from cabinet.demo import DEMO_COMPANY, load_demo_data
+    from cabinet.demo import DEMO_AGENCY, DEMO_COMPANY, DEMO_KEY_OWNER, DemoData, load_demo_data
 
     settings = _settings()
     _migrate(settings)
 
-    async def load() -> list:  # type: ignore[type-arg]
+    async def load() -> DemoData:
         async with _services(settings) as services:
             return await load_demo_data(services)
 
-    users = asyncio.run(load())
+    data = asyncio.run(load())
     base = f"http://{host}:{port}"
     typer.echo(f"cabinet demo listening on {base}  (database: {settings.database_url or settings.async_database_url})")
     typer.echo(f"  Account API docs: {base}/account/docs   health: {base}/health")
     typer.echo(f"  Contractor API docs: {base}/contractor/docs  (ERP: a token of demo_erp, or `cabinet keys create`)")
-    typer.echo(f"  demo company: {DEMO_COMPANY}")
-    for user in users:
-        typer.echo(f"  user {user.username:<12} password {user.password:<22} roles {','.join(user.roles)}")
+    typer.echo(f"  Data API (JSON-RPC): POST {base}/v2.0   docs: {base}/v2.0/docs   allowed from loopback only")
+    typer.echo(f"  demo company: {DEMO_COMPANY}   agent company: {DEMO_AGENCY} (linked)")
+    for user in data.users:
+        typer.echo(
+            f"  user {user.username:<12} password {user.password:<22} roles {','.join(user.roles)} ({user.company})"
+        )
+    typer.echo(f"  Data API key of {DEMO_KEY_OWNER} (params.access_token): {data.data_api_key}")
     _serve(settings, host, port, 1)
 
 

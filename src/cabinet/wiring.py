@@ -19,7 +19,7 @@ from cabinet.core.principal import Principal
 from cabinet.core.tracing import TraceContext, current_trace
 from cabinet.domains.audit.schemas import AuditEntry, FlowType
 from cabinet.domains.audit.service import payload_key
-from cabinet.domains.quotas.errors import ConcurrencyLimitReached, QuotaExceeded
+from cabinet.domains.quotas.errors import CompanyBudgetExceeded, ConcurrencyLimitReached, QuotaExceeded
 from cabinet.domains.quotas.service import local_date
 from cabinet.domains.registry import Services
 from cabinet.resources import Resources
@@ -58,11 +58,21 @@ class DomainMeter:
             metered.reservation = await self.services.quotas.reserve(
                 principal, operation.service, operation.process_type, metered.points
             )
-        except (QuotaExceeded, ConcurrencyLimitReached) as exc:
+            if operation.charges_company_budget:
+                metered.extra["budget"] = await self.services.quotas.reserve_budget(
+                    principal.company_id, metered.points
+                )
+        except (QuotaExceeded, ConcurrencyLimitReached, CompanyBudgetExceeded) as exc:
             QUOTA_REFUSALS.labels(operation.service.value, exc.mnemonic).inc()
             metered.refused = True
             metered.error_message = exc.message
             raise
+
+    async def refund(self, trace: TraceContext) -> None:
+        """Give a failed request's company points back now (before its answer reports the limits)."""
+        metered: Metered | None = trace.metered
+        if metered is not None:
+            await self.services.quotas.release(metered.extra.get("budget"), charged=False)
 
     async def _audit_in_transaction(self, trace: TraceContext, _session: AsyncSession) -> None:
         metered: Metered = trace.metered
@@ -75,14 +85,15 @@ class DomainMeter:
         metered: Metered | None = trace.metered
         if metered is None:
             return
-        success = http_status < 400
+        success = http_status < 400 and not metered.failed
         # A write whose business transaction never committed (body refused, quota refused, service failed) still
         # has its in-transaction audit hook pending: drop it, or the failure record's own unit of work would
         # record the process twice (and the unique process code would lose both).
         trace.commit_hooks.clear()
         try:
             await self.services.quotas.release(metered.reservation, charged=success)
-        except Exception as exc:  # the limits store went away mid-request: its slot expires; the audit is kept
+            await self.services.quotas.release(metered.extra.get("budget"), charged=success)
+        except Exception as exc:  # the limits store went away mid-request: its slots expire; the audit is kept
             log.warning("quota release failed", error=repr(exc))
         if metered.audited:
             entry: AuditEntry = metered.extra["entry"]

@@ -134,10 +134,19 @@ def _wait(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None
     raise AssertionError("server did not come up")
 
 
+def _rpc(port: int, method: str, params: dict[str, object]) -> dict[str, object]:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v2.0", data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer: dict[str, object] = json.loads(response.read())
+    assert "result" in answer, answer
+    return answer
+
+
 def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
-    environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING"})
+    environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
     process = subprocess.Popen(
         [sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -145,6 +154,7 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         text=True,
         env=environment,
     )
+    printed = ""
     try:
         _wait(f"http://127.0.0.1:{port}/health", process)
         request = urllib.request.Request(
@@ -159,9 +169,21 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         tokens = httpx.post(f"http://127.0.0.1:{port}/user/signin", json=body, timeout=10).json()
         calls = httpx.get(f"http://127.0.0.1:{port}/call", headers=bearer(tokens["access"]["token"]), timeout=10)
         assert [c["critical"] for c in calls.json()] == [True, False, False]
+        # the Data API works from loopback with the printed key, and for the agent acting in the demo company
+        assert process.stdout is not None
+        while "Data API key" not in printed:
+            printed += process.stdout.readline()
+        key = printed.rsplit(" ", 1)[1].strip()
+        [account] = _rpc(port, "get.account", {"access_token": key})["result"]["data"]
+        assert account["name"] == "demo_company" and account["login"] == "demo_owner"
+        session = _rpc(port, "login.user", {"login": "demo_agent", "password": "demo_agent_password"})
+        token = session["result"]["data"]["access_token"]
+        [client] = _rpc(port, "get.account", {"access_token": token, "user_id": account["user_id"]})["result"]["data"]
+        assert client["name"] == "demo_company"
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+    output = printed + output
     assert f"http://127.0.0.1:{port}" in output
     assert "demo_user" in output and "demo_user_password" in output
     assert "demo_contractor" in output and "/contractor/docs" in output
@@ -192,3 +214,28 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
         "--company", "kept_co", "--role", "USER", data_dir=target,
     )  # fmt: skip
     assert again.returncode == 2  # the restored user is there: a duplicate
+
+
+def test_partners_link(tmp_path: Path) -> None:
+    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
+    for username, company in (("agent_a", "agency_co"), ("client_c", "client_co")):
+        made = run_cli(
+            "users",
+            "create",
+            "--username",
+            username,
+            "--password",
+            "long_enough_pw",
+            "--company",
+            company,
+            "--role",
+            "PARTNER",
+            data_dir=tmp_path,
+        )
+        assert made.returncode == 0, made.stderr
+    linked = run_cli("partners", "link", "--agent", "agency_co", "--client", "client_co", data_dir=tmp_path)
+    assert (linked.returncode, linked.stdout.strip()) == (0, "agency_co -> client_co")
+    again = run_cli("partners", "link", "--agent", "agency_co", "--client", "client_co", data_dir=tmp_path)
+    assert again.returncode == 0  # already linked: no change
+    missing = run_cli("partners", "link", "--agent", "agency_co", "--client", "nowhere_co", data_dir=tmp_path)
+    assert missing.returncode == 2 and "nowhere_co" in missing.stderr

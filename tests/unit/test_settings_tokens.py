@@ -62,11 +62,17 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
 def test_token_round_trip_and_expiry() -> None:
     codec = TokenCodec(b"k" * 48)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    token, claims = codec.issue(user_id=7, company="acme", roles=["USER"], typ="access", ver=3, now=now,
-                                ttl=timedelta(seconds=60))
+    token, claims = codec.issue(
+        user_id=7, company="acme", roles=["USER"], typ="access", ver=3, now=now, ttl=timedelta(seconds=60)
+    )
     decoded = codec.decode(token, now=now + timedelta(seconds=59))
     assert (decoded.user_id, decoded.company, decoded.roles, decoded.ver, decoded.jti) == (
-        7, "acme", ("USER",), 3, claims.jti)
+        7,
+        "acme",
+        ("USER",),
+        3,
+        claims.jti,
+    )
     with pytest.raises(TokenInvalid) as info:
         codec.decode(token, now=now + timedelta(seconds=60))
     assert info.value.expired

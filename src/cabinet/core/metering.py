@@ -72,6 +72,11 @@ class Operation:
     def audited_in_transaction(self) -> bool:
         return self.process_type is ProcessType.TRACE
 
+    @property
+    def charges_company_budget(self) -> bool:
+        """Data API calls also spend their company's day and minute points (seed 003 "Лимиты")."""
+        return self.service is Service.DATA and self.points > 0
+
 
 @dataclass(slots=True)
 class Metered:
@@ -84,6 +89,7 @@ class Metered:
     elements: int = 0  # result elements, set by the route when it knows them
     audited: bool = False  # the audit record was already written (in the business transaction)
     refused: bool = False  # refused by a quota: CANCELED_BY_QUOTA
+    failed: bool = False  # failed although its HTTP status is a success (JSON-RPC errors are HTTP 200)
     error_message: str | None = None
     input_body: bytes | None = None
     success_status: int = 200  # what the operation answers when it succeeds (201, 204...): a write's audit
@@ -99,6 +105,8 @@ class Meter(Protocol):
     ) -> None: ...
 
     async def finish(self, trace: Any, http_status: int, output: bytes | None) -> None: ...
+
+    async def refund(self, trace: Any) -> None: ...
 
 
 def set_result_elements(count: int) -> None:
@@ -117,3 +125,15 @@ def note_failure(message: str) -> None:
     metered = current_trace().metered
     if metered is not None and not metered.error_message:
         metered.error_message = message
+
+
+def mark_failed(message: str) -> None:
+    """The running metered request failed though its HTTP status will say 200 (the Data API): not charged,
+    audited as FAILED with ``message``."""
+    from cabinet.core.tracing import current_trace
+
+    metered = current_trace().metered
+    if metered is not None:
+        metered.failed = True
+        if not metered.error_message:
+            metered.error_message = message

@@ -12,6 +12,7 @@ from cabinet.domains.fieldservice.calls import CallService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
+from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
 from cabinet.resources import Resources, token_ttl_cap
@@ -28,6 +29,7 @@ class Services:
     contractors: ContractorAccountService
     calls: CallService
     notifications: NotificationService
+    sessions: SessionService
 
 
 def build_services(resources: Resources) -> Services:
@@ -74,4 +76,5 @@ def build_services(resources: Resources) -> Services:
         ),
         calls=CallService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
+        sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

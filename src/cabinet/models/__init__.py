@@ -2,13 +2,14 @@
 
 from cabinet.models.audit import AuditAction
 from cabinet.models.call import Call, ExpenditureItem
-from cabinet.models.company import Company
+from cabinet.models.company import Company, PartnerLink
 from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
 from cabinet.models.credential import ApiKey, CompanyNetwork
 from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
 from cabinet.models.notification import Notification
 from cabinet.models.quota import CompanyQuota, Quota
+from cabinet.models.session import DataSession
 from cabinet.models.task import CallTask
 from cabinet.models.user import User
 
@@ -25,8 +26,10 @@ __all__ = [
     "CompanyQuota",
     "ContractorSettings",
     "ContractorVerifier",
+    "DataSession",
     "ExpenditureItem",
     "Notification",
+    "PartnerLink",
     "Quota",
     "ServiceToken",
     "UsedSalt",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cabinet.core.db.base import Base
@@ -23,3 +23,15 @@ class Company(Base):
     timezone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PartnerLink(Base):
+    """An agent (PARTNER) company linked to a client company: its PARTNER users may act there (``user_id``)."""
+
+    __tablename__ = "partner_link"
+    __table_args__ = (UniqueConstraint("partner_company_id", "client_company_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partner_company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"))
+    client_company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

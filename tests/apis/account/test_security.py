@@ -160,8 +160,9 @@ async def test_unknown_user_costs_the_same_verify(client: httpx.AsyncClient, mak
 
 @pytest.fixture
 async def strict_client(settings: Settings, clock: OffsetClock) -> AsyncIterator[httpx.AsyncClient]:
-    strict = settings.model_copy(update={"login_failures_per_username": "3/15 minutes",
-                                         "login_failures_per_ip": "5/15 minutes"})
+    strict = settings.model_copy(
+        update={"login_failures_per_username": "3/15 minutes", "login_failures_per_ip": "5/15 minutes"}
+    )
     application = create_app(strict, clock=clock)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False, client=("10.9.8.7", 4000))

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from cabinet.core.regexp import regexp
+
 READ_ONLY_OPTION = "cabinet_read_only"
 
 
@@ -37,6 +39,8 @@ def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, sch
             cursor.close()
             # Let SQLAlchemy, not the driver, open transactions (so SAVEPOINTs work on SQLite).
             dbapi_connection.isolation_level = None
+            # filters' regexp: RE2 (linear time) instead of SQLAlchemy's default Python ``re`` (backtracking)
+            dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 
 from cabinet.core.db.uow import current_session
+from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.models import AuditAction, Company, User
 
@@ -22,6 +23,25 @@ SORT_COLUMNS: dict[str, Any] = {
     "username": AuditAction.username,
     "company_key": AuditAction.company_key,
     "duration": AuditAction.duration_seconds,
+}
+
+
+_T = FieldType
+AUDIT_CATALOG = {
+    "id": QueryField(AuditAction.id, _T.INTEGER),
+    "user_id": QueryField(AuditAction.user_id, _T.INTEGER),
+    "login": QueryField(AuditAction.username, _T.STRING),
+    "company_id": QueryField(AuditAction.company_id, _T.INTEGER),
+    "company_name": QueryField(AuditAction.company_key, _T.STRING),
+    "service": QueryField(AuditAction.service, _T.ENUM),
+    "process_type": QueryField(AuditAction.process_type, _T.ENUM),
+    "operation": QueryField(AuditAction.operation, _T.STRING),
+    "status": QueryField(AuditAction.status, _T.ENUM),
+    "message": QueryField(AuditAction.message, _T.STRING),
+    "start_date": QueryField(AuditAction.started_at, _T.DATETIME),
+    "duration": QueryField(AuditAction.duration_seconds, _T.NUMBER),
+    "points": QueryField(AuditAction.request_points, _T.INTEGER),
+    "elements": QueryField(AuditAction.result_elements, _T.INTEGER),
 }
 
 
@@ -89,6 +109,15 @@ class AuditRepository:
         overall = await session.scalar(select(func.count()).select_from(AuditAction).where(*scope)) or 0
         filtered = await session.scalar(select(func.count()).select_from(AuditAction).where(*where)) or 0
         return rows, int(overall), int(filtered)
+
+    async def query(
+        self, query: Query, *, company_id: int | None, since: datetime, until: datetime
+    ) -> tuple[list[AuditAction], int]:
+        """Actions started in [since, until] of one company (or all) matching a Data API query."""
+        stmt = select(AuditAction).where(AuditAction.started_at >= since, AuditAction.started_at <= until)
+        if company_id is not None:
+            stmt = stmt.where(AuditAction.company_id == company_id)
+        return await run_query(stmt, AUDIT_CATALOG, query, [AuditAction.started_at, AuditAction.id])
 
     async def get(self, process_code: uuid.UUID, *, company_id: int | None, user_id: int | None) -> AuditAction | None:
         conditions = [AuditAction.process_code == process_code]

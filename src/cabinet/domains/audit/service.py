@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.logging import get_logger
+from cabinet.core.query import Query
 from cabinet.core.storage import LocalBlobStore
 from cabinet.domains.audit import convert
 from cabinet.domains.audit.errors import PayloadNotFound, ProcessNotFound
@@ -144,6 +145,13 @@ class AuditService:
     @read_only
     async def search(self, query: AuditQuery) -> tuple[Sequence[AuditAction], int, int]:
         return await self.audits.search(query)
+
+    @read_only
+    async def query_actions(
+        self, query: Query, *, company_id: int | None, since: datetime, until: datetime
+    ) -> tuple[list[AuditAction], int]:
+        """Actions of one company (None: all) started in [since, until] matching a Data API query (in SQL)."""
+        return await self.audits.query(query, company_id=company_id, since=since, until=until)
 
     @read_only
     async def get_action(self, process_code: uuid.UUID, *, company_id: int | None, user_id: int | None) -> AuditAction:

@@ -9,10 +9,33 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.db.uow import current_session
+from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.models import ApiKey, Company, CompanyNetwork, User
+
+KEY_CATALOG = {
+    "id": QueryField(ApiKey.id, FieldType.INTEGER),
+    "user_id": QueryField(ApiKey.user_id, FieldType.INTEGER),
+    "login": QueryField(User.username, FieldType.STRING),
+    "company_id": QueryField(ApiKey.company_id, FieldType.INTEGER),
+    "name": QueryField(ApiKey.name, FieldType.STRING),
+    "prefix": QueryField(ApiKey.prefix, FieldType.STRING),
+    "is_permanent": QueryField(ApiKey.expires_at.is_(None), FieldType.BOOLEAN),
+    "expire_date": QueryField(ApiKey.expires_at, FieldType.DATETIME),
+    "is_blocked": QueryField(ApiKey.blocked, FieldType.BOOLEAN),
+    "creation_date": QueryField(ApiKey.created_at, FieldType.DATETIME),
+    "last_used_date": QueryField(ApiKey.last_used_at, FieldType.DATETIME),
+}
 
 
 class ApiKeyRepository:
+    async def search(self, query: Query, scope: int | None) -> tuple[list[tuple[ApiKey, str]], int]:
+        """Keys (with their owner's username) of ``scope``'s company, or of all, matching a Data API query."""
+        stmt = select(ApiKey, User.username).join(User, User.id == ApiKey.user_id)
+        if scope is not None:
+            stmt = stmt.where(ApiKey.company_id == scope)
+        rows, total = await run_query(stmt, KEY_CATALOG, query, [ApiKey.id], scalars=False)
+        return [(row[0], row[1]) for row in rows], total
+
     async def owner_by_username(self, username: str) -> User | None:
         return await current_session().scalar(select(User).where(User.username == username))
 

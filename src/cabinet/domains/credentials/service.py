@@ -29,6 +29,7 @@ from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.logging import get_logger
 from cabinet.core.principal import CredentialKind, Principal, principal_of
+from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.credentials.errors import (
     ApiKeyBlocked,
@@ -123,6 +124,12 @@ class CredentialService:
         return await self.keys.for_user(owner.id)
 
     @read_only
+    async def search_keys(self, caller: Caller, query: Query) -> tuple[list[OwnedKey], int]:
+        """Keys (metadata only) in the caller's read scope matching a Data API query, filtered in SQL."""
+        rows, total = await self.keys.search(query, _scope(caller, write=False))
+        return [OwnedKey(key, username) for key, username in rows], total
+
+    @read_only
     async def get_key(self, caller: Caller, key_id: int) -> OwnedKey:
         key, owner = await self._key(caller, key_id, write=False)
         return OwnedKey(key, owner.username)
@@ -166,7 +173,7 @@ class CredentialService:
         if key.expires_at is not None and key.expires_at <= now:
             raise ApiKeyExpired()
         if not owner.enabled:
-            raise ApiKeyOwnerInactive()
+            raise ApiKeyOwnerInactive(extra={"company_id": owner.company_id})
         await self._note_use(key, now)
         return principal_of(owner, CredentialKind.API_KEY, str(key.id))
 

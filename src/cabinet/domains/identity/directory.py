@@ -11,10 +11,12 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.principal import Principal
-from cabinet.core.roles import Role
+from cabinet.core.query import Query
+from cabinet.core.roles import Permission, Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.domains.identity import policies
 from cabinet.domains.identity.errors import (
+    ClientAccessDenied,
     CompanyAlreadyExists,
     CompanyManagementDenied,
     CompanyNotEmpty,
@@ -85,6 +87,19 @@ class DirectoryService:
         return await self.directory.companies(query, policies.read_scope(principal))
 
     @read_only
+    async def search_companies(self, principal: Principal, query: Query) -> tuple[list[Company], int]:
+        """Companies in the caller's read scope matching a Data API query (filtered and paged in SQL)."""
+        return await self.directory.search_companies(query, policies.read_scope(principal))
+
+    @read_only
+    async def company_by_id(self, principal: Principal, company_id: int, *, write: bool) -> Company:
+        """A company the caller may read (or change), else CompanyNotFound."""
+        company = await self.companies.get_by_id(company_id)
+        if company is None or not policies.in_scope(principal, company.id, write=write):
+            raise CompanyNotFound(resource=str(company_id))
+        return company
+
+    @read_only
     async def get_company(self, principal: Principal, key: str) -> Company:
         return await self._company(principal, key, write=False)
 
@@ -103,8 +118,7 @@ class DirectoryService:
 
     async def _company(self, principal: Principal, key: str, *, write: bool) -> Company:
         company = await self.companies.get_by_key(key)
-        scope = policies.write_scope(principal) if write else policies.read_scope(principal)
-        if company is None or (scope is not None and company.id != scope):
+        if company is None or not policies.in_scope(principal, company.id, write=write):
             raise CompanyNotFound(resource=key)
         return company
 
@@ -200,14 +214,33 @@ class DirectoryService:
             raise UserInUse(resource=username) from exc
 
     @read_only
+    async def search_users(self, principal: Principal, query: Query) -> tuple[list[User], int]:
+        """Users in the caller's read scope matching a Data API query (filtered and paged in SQL)."""
+        return await self.directory.search_users(query, policies.read_scope(principal))
+
+    @read_only
+    async def search_customer_users(self, principal: Principal, query: Query) -> tuple[list[User], int]:
+        """An agent's client users (their ids are the Data API's ``user_id``), or ClientAccessDenied."""
+        if not principal.can(Permission.DATA_ACT_FOR_CLIENT):
+            raise ClientAccessDenied()
+        return await self.directory.search_client_users(query, principal.company_id)
+
+    @read_only
+    async def user_by_id(self, principal: Principal, user_id: int, *, write: bool) -> User:
+        """A user the caller may read (or change), by id, else UserNotFound."""
+        user = await self.users.get_by_id(user_id)
+        if user is None or not policies.in_scope(principal, user.company_id, write=write):
+            raise UserNotFound(resource=str(user_id))
+        return user
+
+    @read_only
     async def find_user(self, principal: Principal, username: str, *, write: bool) -> User:
         """A user the caller may read (or change), else UserNotFound."""
         return await self._user(principal, username, write=write)
 
     async def _user(self, principal: Principal, username: str, *, write: bool) -> User:
         user = await self.users.get_by_username(username)
-        scope = policies.write_scope(principal) if write else policies.read_scope(principal)
-        if user is None or (scope is not None and user.company_id != scope):
+        if user is None or not policies.in_scope(principal, user.company_id, write=write):
             raise UserNotFound(resource=username)
         return user
 

@@ -109,3 +109,26 @@ class UserInUse(CabinetError):
     mnemonic = "user_in_use"
     kind = ErrorKind.CONFLICT
     default_message = "The user still owns records that must outlive it (contractor calls): disable it instead"
+
+
+class DataSessionInvalid(CabinetError):
+    """A Data API session key never issued, logged out, or whose user changed password, company or state."""
+
+    mnemonic = "data_session_invalid"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Access token is invalid"
+
+
+class DataSessionExpired(CabinetError):
+    mnemonic = "data_session_expired"
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Access token has been expired"
+
+
+class ClientAccessDenied(CabinetError):
+    """``user_id`` names no user of a client company linked to the caller's (agent) company, or the caller
+    may not act for clients at all."""
+
+    mnemonic = "client_access_denied"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Permission denied"

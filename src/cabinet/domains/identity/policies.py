@@ -24,6 +24,12 @@ def write_scope(principal: Principal) -> int | None:
     return None if principal.can(Permission.ADMIN_WRITE_ALL) else principal.company_id
 
 
+def in_scope(principal: Principal, company_id: int, *, write: bool) -> bool:
+    """Whether the caller may read (or, with ``write``, change) things of ``company_id``."""
+    scope = write_scope(principal) if write else read_scope(principal)
+    return scope is None or scope == company_id
+
+
 def may_manage_companies(principal: Principal) -> bool:
     """Create, rename or delete companies: platform operators only."""
     return principal.can(Permission.ADMIN_WRITE_ALL)

@@ -8,13 +8,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 
 from cabinet.core.db.uow import current_session
+from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
-from cabinet.models import Company, User
+from cabinet.models import Company, PartnerLink, User
 
 
 class CompanyRepository:
     async def get_by_key(self, key: str) -> Company | None:
         return await current_session().scalar(select(Company).where(Company.key == key))
+
+    async def get_by_id(self, company_id: int) -> Company | None:
+        return await current_session().get(Company, company_id)
 
     async def add(self, company: Company) -> Company:
         session = current_session()
@@ -62,6 +66,33 @@ USER_SORT = {
     "timezone": User.timezone,
     "creation_date": User.created_at,
     "edit_date": User.edited_at,
+}
+
+
+# Data API ``get`` queries: field -> column (compiled to SQL by core.query)
+_T = FieldType
+COMPANY_CATALOG = {
+    "id": QueryField(Company.id, _T.INTEGER),
+    "name": QueryField(Company.key, _T.STRING),
+    "description": QueryField(Company.detail, _T.STRING),
+    "creation_date": QueryField(Company.created_at, _T.DATETIME),
+    "edit_date": QueryField(Company.edited_at, _T.DATETIME),
+}
+USER_CATALOG = {
+    "id": QueryField(User.id, _T.INTEGER),
+    "login": QueryField(User.username, _T.STRING),
+    "name": QueryField(User.specification, _T.STRING),
+    "email": QueryField(User.email, _T.STRING),
+    "phone": QueryField(User.phone, _T.STRING),
+    "company_id": QueryField(User.company_id, _T.INTEGER),
+    "company_name": QueryField(
+        select(Company.key).where(Company.id == User.company_id).correlate(User).scalar_subquery(), _T.STRING
+    ),
+    "is_active": QueryField(User.enabled, _T.BOOLEAN),
+    "roles": QueryField(User.roles, _T.STRING_ARRAY),
+    "timezone": QueryField(User.timezone, _T.INTEGER),
+    "creation_date": QueryField(User.created_at, _T.DATETIME),
+    "edit_date": QueryField(User.edited_at, _T.DATETIME),
 }
 
 
@@ -128,6 +159,19 @@ class DirectoryRepository:
             )
         ).one()
         return UserCounters(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    async def search_companies(self, query: Query, scope: int | None) -> tuple[list[Company], int]:
+        stmt = select(Company).where(*([Company.id == scope] if scope is not None else []))
+        return await run_query(stmt, COMPANY_CATALOG, query, [Company.id])
+
+    async def search_users(self, query: Query, scope: int | None) -> tuple[list[User], int]:
+        stmt = select(User).where(*([User.company_id == scope] if scope is not None else []))
+        return await run_query(stmt, USER_CATALOG, query, [User.id])
+
+    async def search_client_users(self, query: Query, partner_company_id: int) -> tuple[list[User], int]:
+        """Users of the client companies linked to an agent company."""
+        clients = select(PartnerLink.client_company_id).where(PartnerLink.partner_company_id == partner_company_id)
+        return await run_query(select(User).where(User.company_id.in_(clients)), USER_CATALOG, query, [User.id])
 
     async def users_in_company(self, company_id: int) -> int:
         return int(

@@ -77,6 +77,11 @@ class IdentityService:
         """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify.
 
         The verify runs outside any transaction, so a storm of sign-ins holds no database connection."""
+        user = await self.authenticate(username, password, client_ip=client_ip)
+        return self._issue(user, ttl)
+
+    async def authenticate(self, username: str, password: str, *, client_ip: str | None) -> User:
+        """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive."""
         ip_key = client_ip or "unknown"
         throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
         user = await self._find_user(username)
@@ -95,7 +100,7 @@ class IdentityService:
         await self.user_throttle.reset(username)
         if self.hasher.needs_rehash(user.password_hash or ""):
             await self._store_password_hash(user.id, user.token_version, await self.hasher.hash(password), bump=False)
-        return self._issue(user, ttl)
+        return user
 
     @read_only
     async def _find_user(self, username: str) -> User | None:

@@ -216,7 +216,8 @@ class QuotaService:
         if points > spec.points_per_request:
             raise QuotaExceeded(
                 f"{points} points exceed the limit of {spec.points_per_request} points per request "
-                f"for {service.value}/{process_type.value}"
+                f"for {service.value}/{process_type.value}",
+                extra={"limit_type": "request", "limit_max_value": spec.points_per_request},
             )
         ident = (str(principal.user_id), service.value, process_type.value)
         slot = ":".join(("slot", *ident))
@@ -228,6 +229,7 @@ class QuotaService:
                     f"at most {spec.max_concurrent_execution} concurrent requests "
                     f"for {service.value}/{process_type.value}",
                     retry_after=1,
+                    extra={"limit_type": "concurrent requests", "limit_max_value": spec.max_concurrent_execution},
                 )
             today = local_date(self.clock.now(), principal.timezone)
             day = RateLimitItemPerDay(spec.points_per_day, multiples=2, namespace="quota-day")
@@ -319,7 +321,10 @@ class QuotaService:
         admitted = await self.counter.hit(item, *ident, cost=points)
         if not admitted:
             await self.storage.incr(key, item.get_expiry(), amount=-points)
-            raise QuotaExceeded(f"the quota of {item.amount} points {label} is exhausted")
+            raise QuotaExceeded(
+                f"the quota of {item.amount} points {label} is exhausted",
+                extra={"limit_type": label.removeprefix("per "), "limit_max_value": item.amount},
+            )
         reservation.keys.append((key, points))
 
     async def release(self, reservation: Reservation | None, *, charged: bool) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.metering import CalculationStatus
+from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
 from cabinet.models import AuditAction
 
@@ -32,46 +33,70 @@ def _where(query: UsageQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _grouped(query: UsageQuery) -> Select[Any]:
+    """Usage per (username, billing day, service, process type); unique points: identical inputs on one day
+    count once (a process without input is its own key)."""
+    key = func.coalesce(AuditAction.input_digest, cast(AuditAction.process_code, String))
+    per_input = (
+        select(
+            AuditAction.username.label("username"),
+            AuditAction.billing_date.label("day"),
+            AuditAction.service.label("service"),
+            AuditAction.process_type.label("process_type"),
+            func.max(AuditAction.request_points).label("unique_points"),
+            func.sum(AuditAction.request_points).label("points"),
+            func.sum(AuditAction.result_elements).label("elements"),
+            func.count().label("processes"),
+        )
+        .where(*_where(query))
+        .group_by(AuditAction.username, AuditAction.billing_date, AuditAction.service, AuditAction.process_type, key)
+        .subquery()
+    )
+    return select(
+        per_input.c.username,
+        per_input.c.day,
+        per_input.c.service,
+        per_input.c.process_type,
+        func.sum(per_input.c.points).label("points"),
+        func.sum(per_input.c.unique_points).label("unique_points"),
+        func.sum(per_input.c.elements).label("elements"),
+        func.sum(per_input.c.processes).label("processes"),
+    ).group_by(per_input.c.username, per_input.c.day, per_input.c.service, per_input.c.process_type)
+
+
+def _row(r: Any) -> UsageRow:
+    return UsageRow(r[0], r[1], r[2], r[3], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0), int(r[7] or 0))
+
+
+USAGE_QUERYABLE = ("login", "date", "service", "process_type", "points", "unique_points", "elements", "processes")
+
+
 class UsageRepository:
     async def daily(self, query: UsageQuery) -> list[UsageRow]:
-        # unique points: identical inputs on one day count once (a process without input is its own key)
-        key = func.coalesce(AuditAction.input_digest, cast(AuditAction.process_code, String))
-        per_input = (
-            select(
-                AuditAction.username.label("username"),
-                AuditAction.billing_date.label("day"),
-                AuditAction.service.label("service"),
-                AuditAction.process_type.label("process_type"),
-                func.max(AuditAction.request_points).label("unique_points"),
-                func.sum(AuditAction.request_points).label("points"),
-                func.sum(AuditAction.result_elements).label("elements"),
-                func.count().label("processes"),
-            )
-            .where(*_where(query))
-            .group_by(
-                AuditAction.username, AuditAction.billing_date, AuditAction.service, AuditAction.process_type, key
-            )
-            .subquery()
+        grouped = _grouped(query)
+        c = grouped.selected_columns
+        rows = (await current_session().execute(grouped.order_by(c.username, c.day, c.service, c.process_type))).all()
+        return [_row(r) for r in rows]
+
+    async def query_daily(self, usage: UsageQuery, query: Query) -> tuple[list[UsageRow], int]:
+        """The daily rows as a table a Data API query filters, sorts and pages (in SQL)."""
+        table = _grouped(usage).subquery()
+        c = table.c
+        catalog = {
+            "login": QueryField(c.username, FieldType.STRING),
+            "date": QueryField(c.day, FieldType.DATE),
+            "service": QueryField(c.service, FieldType.ENUM),
+            "process_type": QueryField(c.process_type, FieldType.ENUM),
+            "points": QueryField(c.points, FieldType.INTEGER),
+            "unique_points": QueryField(c.unique_points, FieldType.INTEGER),
+            "elements": QueryField(c.elements, FieldType.INTEGER),
+            "processes": QueryField(c.processes, FieldType.INTEGER),
+        }
+        assert tuple(catalog) == USAGE_QUERYABLE
+        rows, total = await run_query(
+            select(table), catalog, query, [c.username, c.day, c.service, c.process_type], scalars=False
         )
-        grouped = (
-            select(
-                per_input.c.username,
-                per_input.c.day,
-                per_input.c.service,
-                per_input.c.process_type,
-                func.sum(per_input.c.points),
-                func.sum(per_input.c.unique_points),
-                func.sum(per_input.c.elements),
-                func.sum(per_input.c.processes),
-            )
-            .group_by(per_input.c.username, per_input.c.day, per_input.c.service, per_input.c.process_type)
-            .order_by(per_input.c.username, per_input.c.day, per_input.c.service, per_input.c.process_type)
-        )
-        rows = (await current_session().execute(grouped)).all()
-        return [
-            UsageRow(r[0], r[1], r[2], r[3], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0), int(r[7] or 0))
-            for r in rows
-        ]
+        return [_row(r) for r in rows], total
 
     async def stream_actions(self, query: UsageQuery, *, batch: int = 2000) -> AsyncIterator[Any]:
         """Every audit action of the period, in time order, fetched in batches (constant memory)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only
+from cabinet.core.query import Query
 from cabinet.domains.usage.errors import UsagePeriodInvalid
 from cabinet.domains.usage.report import ReportWriter
 from cabinet.domains.usage.repository import UsageRepository
@@ -37,6 +38,12 @@ class UsageService:
     async def daily(self, query: UsageQuery) -> list[UsageRow]:
         self.check_period(query.date_from, query.date_to)
         return await self.usage.daily(query)
+
+    @read_only
+    async def query_daily(self, usage: UsageQuery, query: Query) -> tuple[list[UsageRow], int]:
+        """Daily usage in ``usage``'s period and scope as a Data API query filters, sorts and pages it."""
+        self.check_period(usage.date_from, usage.date_to)
+        return await self.usage.query_daily(usage, query)
 
     async def build_report(self, query: UsageQuery, *, title: str) -> Path:
         """Write the XLSX report to a temporary file and return its path (the caller streams and deletes it)."""

@@ -1,0 +1,40 @@
+"""get.account / getobj.account: the caller's account (company) and user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cabinet.apis.data.registry import DATA_USER, Call, Method, Result, common_params, register
+
+
+def iana_zone(hours: int) -> str:
+    """An IANA name for a whole-hour offset (POSIX sign: UTC+3 is Etc/GMT-3)."""
+    return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
+
+
+async def _account(call: Call) -> dict[str, Any]:
+    user = await call.services.identity.get_account(call.principal)
+    return {
+        "app_id": user.company_id,
+        "name": user.company.key,
+        "timezone": iana_zone(user.timezone),
+        "user_id": user.id,
+        "login": user.username,
+    }
+
+
+async def get_account(call: Call) -> Result:
+    return Result([await _account(call)])
+
+
+async def getobj_account(call: Call) -> Result:
+    return Result(await _account(call))
+
+
+FIELDS_DOC = "app_id (the account = company id), name (company key), timezone (IANA), user_id, login"
+register(
+    Method(
+        "get.account", f"Your account as a one-element list: {FIELDS_DOC}.", DATA_USER, get_account, common_params()
+    ),
+    Method("getobj.account", f"Your account as one object: {FIELDS_DOC}.", DATA_USER, getobj_account, common_params()),
+)

@@ -1,0 +1,178 @@
+"""The method registry: every Data API method declared once (its operation, rights, parameters, fields).
+
+A ``get`` method over a domain search is a few declarative lines:
+
+    register(get_method(
+        "get.calls", "Calls of your company.", rights=CONTRACTOR_CALLS, catalog=CALL_CATALOG,
+        search=lambda s: s.calls.search, fields=(FieldSpec("id", T.INTEGER, "Call id."), ...)))
+
+``search`` picks the domain method ``(principal, Query) -> (rows, total)`` that compiles the query to SQL; the
+catalog is the domain's field->column map, and every filterable or sortable field must be in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from cabinet.apis.data.params import ACCESS_TOKEN, GET_PARAMS, REPORT_PARAMS, USER_ID, Param, parse_query
+from cabinet.core.metering import Operation, ProcessType, Service, set_result_elements
+from cabinet.core.principal import Principal
+from cabinet.core.query import FieldType, Query
+from cabinet.core.query.model import format_local
+from cabinet.core.roles import Permission
+from cabinet.domains.registry import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Rights:
+    """Who may call a method: a readable rule for the docs and the check itself."""
+
+    text: str
+    check: Callable[[Principal], bool]
+
+
+DATA_USER = Rights("Every Data API user (all roles but CREW).", lambda p: p.can(Permission.DATA_API))
+AGENT = Rights("PARTNER (agents).", lambda p: p.can(Permission.DATA_API) and p.can(Permission.DATA_ACT_FOR_CLIENT))
+DIRECTORY_READER = Rights(
+    "ADMIN, OVERLORD and SUPPORT (every company), COMPANYOWNER (its own company), as the Admin API.",
+    lambda p: p.can(Permission.DATA_API) and (p.can(Permission.ADMIN_READ_ALL) or p.can(Permission.ADMIN_READ_COMPANY)),
+)
+DIRECTORY_WRITER = Rights(
+    "ADMIN and OVERLORD (every company), COMPANYOWNER (its own company; no platform roles), as the Admin API.",
+    lambda p: (
+        p.can(Permission.DATA_API) and (p.can(Permission.ADMIN_WRITE_ALL) or p.can(Permission.ADMIN_WRITE_COMPANY))
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A field of a ``get`` method's rows: wire name, type, docs, whitelists, how to read it from a row."""
+
+    name: str
+    type: FieldType
+    description: str
+    filterable: bool = True
+    sortable: bool = True
+    default: bool = True  # returned when ``fields`` is not given
+    column: str | None = None  # the domain catalog's name for it, when it differs from ``name``
+    read: Callable[[Any], Any] | None = None  # row -> value (default: the attribute ``column or name``)
+
+    def value(self, row: Any, tz_hours: int) -> Any:
+        raw = self.read(row) if self.read is not None else getattr(row, self.column or self.name)
+        if self.type is FieldType.DATETIME:
+            return format_local(raw, tz_hours)
+        if self.type is FieldType.DATE:
+            return raw.isoformat() if isinstance(raw, date | datetime) else raw
+        if self.type is FieldType.STRING_ARRAY:
+            return list(raw) if raw else []
+        return raw
+
+
+@dataclass(slots=True)
+class Call:
+    """One admitted call as a method handler sees it."""
+
+    services: Services
+    principal: Principal
+    params: dict[str, Any]
+    client_ip: str | None
+    query: Query | None = None
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Result:
+    data: Any
+    total_items: int | None = None
+
+
+Handler = Callable[[Call], Awaitable[Result]]
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    name: str
+    summary: str
+    rights: Rights | None  # None: no caller yet (login.user)
+    handler: Handler
+    params: Mapping[str, Param]
+    process_type: ProcessType = ProcessType.NOTRACE
+    points: int = 1
+    fields: tuple[FieldSpec, ...] = ()
+    who: str = "client, agent"
+    store_payloads: bool = True
+
+    @property
+    def operation(self) -> Operation:
+        return Operation(
+            name=self.name,
+            service=Service.DATA,
+            process_type=self.process_type,
+            points=self.points,
+            store_payloads=self.store_payloads,
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        return self.rights is not None
+
+    @property
+    def is_get(self) -> bool:
+        return bool(self.fields)
+
+
+REGISTRY: dict[str, Method] = {}
+
+
+def register(*methods: Method) -> None:
+    for method in methods:
+        if method.name in REGISTRY:
+            raise RuntimeError(f"Data API method {method.name} is declared twice")
+        REGISTRY[method.name] = method
+
+
+def common_params(extra: Mapping[str, Param] | None = None) -> dict[str, Param]:
+    return {"access_token": ACCESS_TOKEN, "user_id": USER_ID, **(extra or {})}
+
+
+Search = Callable[[Principal, Query], Awaitable[tuple[Sequence[Any], int]]]
+
+
+def get_method(
+    name: str,
+    summary: str,
+    *,
+    rights: Rights,
+    catalog: Collection[str],
+    search: Callable[[Services], Search],
+    fields: Sequence[FieldSpec],
+    report: bool = False,
+    who: str = "client, agent",
+) -> Method:
+    """A ``get`` method: filter/sort/paging/fields over a domain search that compiles to SQL; ``catalog``
+    names what the domain can filter and sort on (its Catalog, or just the names)."""
+    for spec in fields:
+        if (spec.filterable or spec.sortable) and (spec.column or spec.name) not in catalog:
+            raise RuntimeError(f"{name}: field {spec.name} is filterable or sortable but not in the catalog")
+    declared = tuple(fields)
+
+    async def handler(call: Call) -> Result:
+        assert call.query is not None
+        rows, total = await search(call.services)(call.principal, call.query)
+        chosen = [spec for spec in declared if spec.name in call.fields]
+        tz = call.principal.timezone
+        data = [{spec.name: spec.value(row, tz) for spec in chosen} for row in rows]
+        set_result_elements(len(data))
+        return Result(data=data, total_items=total)
+
+    params = common_params({**GET_PARAMS, **(REPORT_PARAMS if report else {})})
+    return Method(name, summary, rights, handler, params, fields=declared, who=who)
+
+
+def prepare_get(method: Method, call: Call) -> None:
+    """Parse the ``get`` parameters of a call (after its rights and limits were checked)."""
+    call.query, call.fields = parse_query(call.params, method.fields, tz_hours=call.principal.timezone)
