@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         runtime.services = services
         runtime.meter = DomainMeter(resources, services)
         try:
-            async with background_jobs(services):
+            async with background_jobs(services, resources):
                 yield
         finally:
             runtime.services = None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cabinet.core.limits import JobLease
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import CalculationStatus, Metered, Operation
 from cabinet.core.observability import QUOTA_REFUSALS
@@ -150,12 +151,22 @@ class DomainMeter:
 
 
 @asynccontextmanager
-async def background_jobs(services: Services) -> AsyncIterator[None]:
-    """Run the process's background jobs for the app's lifetime; flush batched audit on the way out."""
+async def background_jobs(services: Services, resources: Resources) -> AsyncIterator[None]:
+    """Run the process's background jobs for the app's lifetime; flush batched audit on the way out.
+
+    The audit flusher is per process (it writes that process's buffer); shared jobs such as payload retention
+    run once per period across every process (a lease on the limits store)."""
+    retention = JobLease(
+        resources.limit_storage,
+        "payload-retention",
+        RETENTION_INTERVAL_SECONDS,
+        lambda: resources.clock.now().timestamp(),
+    )
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
         asyncio.create_task(
-            _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads), name="payload-retention"
+            _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads, retention),
+            name="payload-retention",
         ),
     ]
     try:
@@ -172,10 +183,11 @@ async def background_jobs(services: Services) -> AsyncIterator[None]:
             log.error("final audit flush failed", error=repr(exc), pending=services.audit.pending)
 
 
-async def _every(seconds: float, job: Any) -> None:
+async def _every(seconds: float, job: Any, lease: JobLease) -> None:
     while True:
         try:
-            await job()
+            if await lease.claim():
+                await job()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

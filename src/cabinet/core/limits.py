@@ -6,6 +6,8 @@ makes them exact across processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -40,3 +42,20 @@ class AttemptThrottle:
 
     async def reset(self, key: str) -> None:
         await self._limiter.clear(self._item, self._namespace, key)
+
+
+class JobLease:
+    """Runs of a periodic job shared by every process on the same store: the first process to ask in a period
+    gets the run, the others skip it (one atomic increment per period on the limits store: Redis in scale-out,
+    in-process memory in the embedded profile's single process)."""
+
+    def __init__(self, storage: Storage, name: str, period_seconds: float, clock: Callable[[], float]) -> None:
+        self._storage = storage
+        self._name = name
+        self._period = max(1, int(period_seconds))
+        self._clock = clock
+
+    async def claim(self) -> bool:
+        period = int(self._clock()) // self._period
+        count = await self._storage.incr(f"job:{self._name}:{period}", self._period * 2, amount=1)
+        return count == 1
