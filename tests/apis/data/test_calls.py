@@ -235,3 +235,26 @@ async def test_create_call_messages(client: httpx.AsyncClient, world: World) -> 
 
 async def test_get_call_costs_is_not_offered(client: httpx.AsyncClient, world: World) -> None:
     assert mnemonic(await rpc(client, "get.call_costs", world.erp.params())) == "method_not_found"
+
+
+async def test_an_agent_acting_for_a_contractor_has_its_rights(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, world: World
+) -> None:
+    w = world.calls
+    agent = await make_caller(services, make_user, roles=[Role.PARTNER], company="agency")
+    await services.sessions.link_client("agency", world.x.company)
+    rows, _ = await _get(client, agent, "get.calls", user_id=world.a.user.id)
+    assert {r["id"] for r in rows} == {w["a1"], w["a2"], w["a3"]}
+    rows, _ = await _get(client, agent, "get.notifications", user_id=world.b.user.id)
+    assert {r["kind"] for r in rows} == {"call_assigned", "call_closed"}
+    created = ok(
+        await rpc(
+            client, "create.call_messages", agent.params(user_id=world.a.user.id, call_id=w["a2"], message="via agent")
+        )
+    )
+    rows, _ = await _get(
+        client, world.a, "get.call_messages", filter={"field": "id", "operator": "=", "value": created["id"]}
+    )
+    assert rows[0]["author_id"] == world.a.user.id
+    # a company the agent is not linked to: refused before any data
+    assert mnemonic(await rpc(client, "get.calls", agent.params(user_id=world.c.user.id))) == "forbidden"
