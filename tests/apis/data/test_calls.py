@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR
@@ -258,3 +260,69 @@ async def test_an_agent_acting_for_a_contractor_has_its_rights(
     assert rows[0]["author_id"] == world.a.user.id
     # a company the agent is not linked to: refused before any data
     assert mnemonic(await rpc(client, "get.calls", agent.params(user_id=world.c.user.id))) == "forbidden"
+
+
+# random filter trees over get.calls against a plain Python evaluation of the same rows (both backends)
+DATES = ["2026-11-20 09:00:00", "2026-11-21 09:00:00", "2026-11-22 12:00:00", "2026-11-23 09:00:00"]
+conditions = st.one_of(
+    st.builds(lambda v: ("critical", "=", v), st.booleans()),
+    st.builds(lambda v: ("is_expired", "=", v), st.booleans()),
+    st.builds(lambda v: ("has_jeopardy", "!=", v), st.booleans()),
+    st.builds(lambda v: ("status", "=", v), st.sampled_from(["New", "Closed", "Done"])),
+    st.builds(
+        lambda v: ("status", "in", v), st.lists(st.sampled_from(["New", "Committed", "Closed"]), min_size=1, max_size=3)
+    ),
+    st.builds(lambda op, v: ("creation_date", op, v), st.sampled_from(["<", ">=", "!="]), st.sampled_from(DATES)),
+    st.builds(lambda v: ("client_name", "ilike", v), st.sampled_from(["%cafe%", "bank%", "%TESTS", "%q%"])),
+    st.builds(lambda v: ("ttf", "is_null", v), st.none()),
+    st.builds(lambda op, n: ("owner", op, n), st.sampled_from(["=", "!="]), st.sampled_from(["a", "b"])),
+)
+trees = st.recursive(
+    conditions,
+    lambda inner: st.tuples(st.sampled_from(["and", "or"]), st.lists(inner, min_size=1, max_size=3)),
+    max_leaves=6,
+)
+
+
+def _wire(tree: Any, owners: dict[str, int]) -> dict[str, Any]:
+    if len(tree) == 2:
+        return {"condition": tree[0], "filters": [_wire(t, owners) for t in tree[1]]}
+    field, op, value = tree
+    if field == "owner":
+        field, value = "owner_id", owners[value]
+    return {"field": field, "operator": op} | ({} if value is None else {"value": value})
+
+
+def _holds(tree: Any, row: dict[str, Any], owners: dict[str, int]) -> bool:
+    if len(tree) == 2:
+        results = [_holds(t, row, owners) for t in tree[1]]
+        return all(results) if tree[0] == "and" else any(results)
+    field, op, value = tree
+    if field == "owner":
+        field, value = "owner_id", owners[value]
+    have = row[field]
+    if op == "ilike":
+        text, pattern = have.lower(), value.lower()
+        core = pattern.strip("%")
+        starts, ends = not pattern.startswith("%"), not pattern.endswith("%")
+        return (text.startswith(core) if starts else True) and (text.endswith(core) if ends else True) and core in text
+    return {
+        "=": lambda: have == value,
+        "!=": lambda: have != value,
+        "in": lambda: have in value,
+        "<": lambda: have < value,
+        ">=": lambda: have >= value,
+        "is_null": lambda: have is None,
+    }[op]()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(tree=trees)
+async def test_random_filter_trees_match_a_python_reference(
+    client: httpx.AsyncClient, world: World, roomy: None, tree: Any
+) -> None:
+    owners = {"a": world.a.user.id, "b": world.b.user.id}
+    everything, _ = await _get(client, world.erp, "get.calls")
+    expected = sorted(r["id"] for r in everything if _holds(tree, r, owners))
+    rows, total = await _get(client, world.erp, "get.calls", filter=_wire(tree, owners), fields=["id"])
+    assert sorted(r["id"] for r in rows) == expected and total == len(expected), (tree, rows)
