@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cabinet.apis.data.methods.directory import USER_FIELDS
 from cabinet.core.query import OPERATORS
-from cabinet.domains.registry import Services
 from tests.apis.data.conftest import Caller, rpc
 
 scalars = (
@@ -60,13 +58,6 @@ update_params = st.fixed_dictionaries(
     {"id": st.just("self") | st.integers(-(2**64), 2**64) | json_values},
     optional={k: json_values for k in ("name", "email", "phone", "roles", "timezone", "company_id", "is_active")},
 )
-
-
-@pytest.fixture
-def roomy(services: Services) -> None:
-    """No minute budget in the way: every example reaches the parameter checks."""
-    services.quotas.default_minute_points = 100_000
-    services.quotas._budget_cache.clear()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

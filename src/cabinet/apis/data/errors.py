@@ -114,6 +114,7 @@ BY_DOMAIN: dict[str, str] = {
     "company_not_empty": "dependency_error",
     "self_lockout": "forbidden",
     "query_value_invalid": "invalid_parameter_value",
+    "call_state_conflict": "error",  # the contractor API's 409 (e.g. a message on a Closed call): its text shown
 }
 BY_KIND: dict[ErrorKind, str] = {
     ErrorKind.INVALID: "invalid_parameter_value",
@@ -142,4 +143,6 @@ def from_cabinet(exc: CabinetError) -> RpcError:
             "limit_type": exc.extra.get("limit_type", "request"),
             "limit_max_value": exc.extra.get("limit_max_value", 0),
         }
+    elif mnemonic == "error":
+        params = {"error_message": exc.message}
     return RpcError(mnemonic, field=field_name, value=exc.extra.get("value"), params=params, detail=exc.message)

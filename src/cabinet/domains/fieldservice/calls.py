@@ -14,6 +14,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.principal import Principal
+from cabinet.core.query import Query
 from cabinet.core.roles import Permission, has_permission
 from cabinet.domains.fieldservice import feed
 from cabinet.domains.fieldservice.errors import (
@@ -46,6 +47,7 @@ from cabinet.domains.fieldservice.schemas import (
     CallView,
     CreatedCall,
 )
+from cabinet.domains.fieldservice.search import CallHit, FieldServiceSearch
 from cabinet.domains.fieldservice.states import (
     Actor,
     CallAction,
@@ -78,6 +80,24 @@ class CallService:
         self.messages = MessageRepository()
         self.jeopardies = JeopardyRepository()
         self.notifications = NotificationRepository()
+        self.search = FieldServiceSearch()
+
+    # --- Data API queries (filtered, sorted and paged in SQL, scoped like the lists above) ------------------
+    @read_only
+    async def search_calls(self, principal: Principal, query: Query) -> tuple[list[CallHit], int]:
+        return await self.search.calls(viewer_of(principal), query, self.clock.now())
+
+    @read_only
+    async def search_tasks(self, principal: Principal, query: Query) -> tuple[list[CallTask], int]:
+        return await self.search.tasks(viewer_of(principal), query)
+
+    @read_only
+    async def search_messages(self, principal: Principal, query: Query) -> tuple[list[CallMessage], int]:
+        return await self.search.messages(viewer_of(principal), query)
+
+    @read_only
+    async def search_jeopardies(self, principal: Principal, query: Query) -> tuple[list[CallJeopardy], int]:
+        return await self.search.jeopardies(viewer_of(principal), query)
 
     # --- calls -------------------------------------------------------------------------------------------
     @transactional

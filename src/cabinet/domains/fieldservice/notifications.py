@@ -6,10 +6,13 @@ from __future__ import annotations
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.principal import Principal
+from cabinet.core.query import Query
 from cabinet.domains.fieldservice.errors import NotificationNotFound
 from cabinet.domains.fieldservice.policies import require_contractor
 from cabinet.domains.fieldservice.repository import NotificationRepository
 from cabinet.domains.fieldservice.schemas import NotificationPage
+from cabinet.domains.fieldservice.search import FieldServiceSearch
+from cabinet.models import Notification
 
 
 class NotificationService:
@@ -17,12 +20,19 @@ class NotificationService:
         self.db = db
         self.clock = clock
         self.notifications = NotificationRepository()
+        self.search_repo = FieldServiceSearch()
 
     @read_only
     async def list(self, principal: Principal, *, limit: int, offset: int, unread_only: bool) -> NotificationPage:
         require_contractor(principal)
         items = await self.notifications.page(principal.user_id, limit, offset, unread_only)
         return NotificationPage(items, await self.notifications.unread_count(principal.user_id))
+
+    @read_only
+    async def search(self, principal: Principal, query: Query) -> tuple[list[Notification], int]:
+        """The caller's own notifications matching a Data API query (filtered and paged in SQL)."""
+        require_contractor(principal)
+        return await self.search_repo.notifications(principal.user_id, query)
 
     @transactional
     async def read(self, principal: Principal, notification_id: int) -> int:

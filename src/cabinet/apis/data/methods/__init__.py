@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("auth", "account", "directory", "credentials", "audit", "usage")
+MODULES = ("auth", "account", "directory", "credentials", "audit", "usage", "calls")
 
 
 def load() -> None:

@@ -1,0 +1,137 @@
+"""Data API ``get`` queries over the contractor objects: each field's column (compiled to SQL by core.query),
+always confined to the viewer's calls (the company; the owner for a confined contractor) or to the caller's own
+notifications. Never commits; always reached from a unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+
+from cabinet.core.query import FieldType, Query, QueryField, run_query
+from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository import expired_clause
+from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
+from cabinet.models import Call, CallJeopardy, CallMessage, CallTask, Notification
+
+_T = FieldType
+CALL_STATUSES = tuple(s.value for s in CallStatus)
+TASK_STATUSES = tuple(s.value for s in TaskStatus)
+
+
+def call_catalog(now: datetime) -> dict[str, QueryField]:
+    """The calls' queryable fields; ``is_expired`` is computed in SQL against ``now``."""
+    return {
+        "id": QueryField(Call.id, _T.INTEGER),
+        "number": QueryField(Call.number, _T.STRING),
+        "status": QueryField(Call.status, _T.ENUM, CALL_STATUSES),
+        "critical": QueryField(Call.critical, _T.BOOLEAN),
+        "is_expired": QueryField(expired_clause(now), _T.BOOLEAN),
+        "has_jeopardy": QueryField(Call.jeopardy_open, _T.BOOLEAN),
+        "owner_id": QueryField(Call.owner_id, _T.INTEGER),
+        "client_name": QueryField(Call.client_name, _T.STRING),
+        "service_object_name": QueryField(Call.service_object_name, _T.STRING),
+        "service_object_type": QueryField(Call.service_object_type, _T.STRING),
+        "service_object_address": QueryField(Call.service_object_address, _T.STRING),
+        "creation_date": QueryField(Call.created, _T.DATETIME),
+        "ttf": QueryField(Call.ttf, _T.DATETIME),
+        "tto": QueryField(Call.tto, _T.DATETIME),
+        "commit_date": QueryField(Call.commited_at, _T.DATETIME),
+        "finish_date": QueryField(Call.finished_at, _T.DATETIME),
+        "edit_date": QueryField(Call.edited_at, _T.DATETIME),
+    }
+
+
+CALL_FIELDS = frozenset(call_catalog(datetime(2000, 1, 1)))
+TASK_CATALOG = {
+    "id": QueryField(CallTask.id, _T.INTEGER),
+    "call_id": QueryField(CallTask.call_id, _T.INTEGER),
+    "title": QueryField(CallTask.title, _T.STRING),
+    "status": QueryField(CallTask.status, _T.ENUM, TASK_STATUSES),
+    "result_date": QueryField(CallTask.result_at, _T.DATETIME),
+    "creation_date": QueryField(CallTask.created_at, _T.DATETIME),
+    "edit_date": QueryField(CallTask.edited_at, _T.DATETIME),
+}
+MESSAGE_CATALOG = {
+    "id": QueryField(CallMessage.id, _T.INTEGER),
+    "call_id": QueryField(CallMessage.call_id, _T.INTEGER),
+    "author_id": QueryField(CallMessage.owner_id, _T.INTEGER),
+    "author_name": QueryField(CallMessage.owner_name, _T.STRING),
+    "is_dispatcher": QueryField(CallMessage.owner_id.is_(None), _T.BOOLEAN),
+    "message": QueryField(CallMessage.message, _T.STRING),
+    "date": QueryField(CallMessage.date, _T.DATETIME),
+}
+JEOPARDY_CATALOG = {
+    "id": QueryField(CallJeopardy.id, _T.INTEGER),
+    "call_id": QueryField(CallJeopardy.call_id, _T.INTEGER),
+    "author_id": QueryField(CallJeopardy.raised_by, _T.INTEGER),
+    "comment": QueryField(CallJeopardy.comment, _T.STRING),
+    "date": QueryField(CallJeopardy.date, _T.DATETIME),
+    "is_answered": QueryField(CallJeopardy.answer_date.is_not(None), _T.BOOLEAN),
+    "answer_comment": QueryField(CallJeopardy.answer_comment, _T.STRING),
+    "answer_date": QueryField(CallJeopardy.answer_date, _T.DATETIME),
+}
+NOTIFICATION_CATALOG = {
+    "id": QueryField(Notification.id, _T.INTEGER),
+    "call_id": QueryField(Notification.call_id, _T.INTEGER),
+    "kind": QueryField(
+        Notification.kind, _T.ENUM, ("call_assigned", "call_closed", "dispatcher_message", "jeopardy_answered")
+    ),
+    "text": QueryField(Notification.text, _T.STRING),
+    "is_read": QueryField(Notification.read_at.is_not(None), _T.BOOLEAN),
+    "creation_date": QueryField(Notification.created_at, _T.DATETIME),
+    "read_date": QueryField(Notification.read_at, _T.DATETIME),
+}
+
+
+def _visible_calls(viewer: Viewer) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [Call.company_id == viewer.company_id]
+    if viewer.owner_scope is not None:
+        clauses.append(Call.owner_id == viewer.owner_scope)
+    return clauses
+
+
+def _of_visible_calls(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
+    """A call's child rows (tasks, messages, jeopardies) the viewer may see: of its company, and of the calls
+    it owns for a confined contractor."""
+    clauses: list[ColumnElement[bool]] = [model.company_id == viewer.company_id]
+    if viewer.owner_scope is not None:
+        owned = select(Call.id).where(Call.company_id == viewer.company_id, Call.owner_id == viewer.owner_scope)
+        clauses.append(model.call_id.in_(owned))
+    return clauses
+
+
+@dataclass(frozen=True, slots=True)
+class CallHit:
+    """A call and whether it is expired, as SQL computed it for the filter."""
+
+    call: Call
+    is_expired: bool
+
+
+class FieldServiceSearch:
+    """One page of a Data API query and the count of every match, per contractor object."""
+
+    async def calls(self, viewer: Viewer, query: Query, now: datetime) -> tuple[list[CallHit], int]:
+        catalog = call_catalog(now)
+        stmt = select(Call, catalog["is_expired"].column).where(*_visible_calls(viewer))
+        rows, total = await run_query(stmt, catalog, query, [Call.id], scalars=False)
+        return [CallHit(call, bool(expired)) for call, expired in rows], total
+
+    async def tasks(self, viewer: Viewer, query: Query) -> tuple[list[CallTask], int]:
+        stmt = select(CallTask).where(*_of_visible_calls(CallTask, viewer))
+        return await run_query(stmt, TASK_CATALOG, query, [CallTask.id])
+
+    async def messages(self, viewer: Viewer, query: Query) -> tuple[list[CallMessage], int]:
+        stmt = select(CallMessage).where(*_of_visible_calls(CallMessage, viewer))
+        return await run_query(stmt, MESSAGE_CATALOG, query, [CallMessage.id])
+
+    async def jeopardies(self, viewer: Viewer, query: Query) -> tuple[list[CallJeopardy], int]:
+        stmt = select(CallJeopardy).where(*_of_visible_calls(CallJeopardy, viewer))
+        return await run_query(stmt, JEOPARDY_CATALOG, query, [CallJeopardy.id])
+
+    async def notifications(self, user_id: int, query: Query) -> tuple[list[Notification], int]:
+        stmt = select(Notification).where(Notification.user_id == user_id)
+        return await run_query(stmt, NOTIFICATION_CATALOG, query, [Notification.id])
