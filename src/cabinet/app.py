@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,15 +22,17 @@ from cabinet.apis.data.protocol import CURRENT, DEPRECATED
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
-from cabinet.core.logging import configure_logging
+from cabinet.core.logging import configure_logging, get_logger
 from cabinet.core.observability import exposition
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.settings import Settings
-from cabinet.wiring import DomainMeter, background_jobs
+from cabinet.wiring import SHUTDOWN_STEP_SECONDS, DomainMeter, background_jobs
 
 DATA_VERSION_PATH = re.compile(r"^/v\d+\.\d+(/|$)")
+
+log = get_logger("cabinet.app")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -49,7 +52,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             runtime.services = None
             runtime.meter = None
-            await resources.close()
+            try:
+                await asyncio.wait_for(resources.close(), timeout=SHUTDOWN_STEP_SECONDS)
+            except TimeoutError:
+                log.error("closing the database pool timed out; stopping anyway")
 
     app = FastAPI(
         title="cabinet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None

@@ -28,6 +28,7 @@ from cabinet.resources import Resources
 log = get_logger("cabinet.wiring")
 
 RETENTION_INTERVAL_SECONDS = 3600
+SHUTDOWN_STEP_SECONDS = 20  # each step of a shutdown (final audit flush, closing pools) waits at most this long
 
 
 class DomainMeter:
@@ -175,10 +176,10 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        try:
-            await services.audit.flush()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=SHUTDOWN_STEP_SECONDS)
+        try:  # bounded: a database that does not answer must not keep the process from stopping
+            await asyncio.wait_for(services.audit.flush(), timeout=SHUTDOWN_STEP_SECONDS)
         except Exception as exc:
             log.error("final audit flush failed", error=repr(exc), pending=services.audit.pending)
 
