@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,10 @@ def call(url: str, *, body: object = None, headers: dict[str, str] | None = None
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def read_info_count(text: str) -> float:
+    return sample(text, "cabinet_http_requests_total", api="account", operation="read_info", status="200")
 
 
 def test_several_workers_need_a_shared_limits_store(tmp_path: Path) -> None:
@@ -72,11 +77,12 @@ def test_workers_share_metrics_and_believe_only_the_configured_proxy(tmp_path: P
             with ThreadPoolExecutor(10) as pool:  # concurrent new connections, accepted by either worker
                 answers = list(pool.map(lambda _: call(f"{base}/account/info", headers=auth)[0], range(30)))
             assert answers == [200] * 30
+            # a request is counted just after its last byte left: give the last few a moment to be counted
+            deadline = time.monotonic() + 10
+            while read_info_count(call(f"{base}/metrics")[1].decode()) < 30 and time.monotonic() < deadline:
+                time.sleep(0.05)
             scrapes = [call(f"{base}/metrics")[1].decode() for _ in range(6)]
-            counts = {
-                sample(text, "cabinet_http_requests_total", api="account", operation="read_info", status="200")
-                for text in scrapes
-            }
+            counts = {read_info_count(text) for text in scrapes}
             assert counts == {30.0}, counts  # whichever worker answers the scrape, it sums every worker's
         finally:
             process.send_signal(signal.SIGINT)
