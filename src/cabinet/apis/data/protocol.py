@@ -16,6 +16,7 @@ from cabinet.apis.data.errors import RpcError, from_cabinet
 from cabinet.apis.data.params import check_params, storable
 from cabinet.apis.data.registry import REGISTRY, Call, Method, prepare_get
 from cabinet.core.errors import CabinetError
+from cabinet.core.http.errors import unavailable_cause
 from cabinet.core.http.runtime import Runtime
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import mark_failed
@@ -171,5 +172,9 @@ def _as_rpc(exc: Exception) -> RpcError:
         return exc
     if isinstance(exc, CabinetError):
         return from_cabinet(exc)
+    unavailable = unavailable_cause(exc)  # Redis or the database away: say so, as every API does
+    if unavailable is not None:
+        log.warning("backing service unavailable", error=repr(exc))
+        return from_cabinet(unavailable)
     log.exception("data api call failed", error=repr(exc))
     return RpcError("internal_error", detail=repr(exc)[:512])
