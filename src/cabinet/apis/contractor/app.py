@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
-from cabinet import __version__
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
 from cabinet.apis.contractor.routes import calls, notifications, settings, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
-from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
+from cabinet.core.http.subapp import build_rest_app
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorDTO, "description": "Invalid input (errorCode 0 unless the operation says otherwise)"},
@@ -34,22 +33,14 @@ DESCRIPTION = (
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
+    return build_rest_app(
+        runtime,
         title="cabinet Contractor API",
-        version=__version__,
         description=DESCRIPTION,
-        dependencies=[Depends(bind_operation)],
-        responses=ERROR_RESPONSES,
+        bind_operation=bind_operation,
+        error_responses=ERROR_RESPONSES,
+        install_error_handlers=install_error_handlers,
+        routers=[users.router, calls.router, tasks.router, notifications.router, settings.router],
         docs_url="/contractor/docs",
-        redoc_url=None,
         openapi_url="/contractor/openapi.json",
     )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    without_fastapi_422(app)
-    app.include_router(users.router)
-    app.include_router(calls.router)
-    app.include_router(tasks.router)
-    app.include_router(notifications.router)
-    app.include_router(settings.router)
-    return app
