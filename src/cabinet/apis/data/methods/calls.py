@@ -245,19 +245,19 @@ register(
                 lambda s: s.calls.search_jeopardies,
                 JEOPARDY_FIELDS,
             ),
+            (
+                "get.call_costs",
+                "Cost estimates (with their expense and material lines) of the calls you may see (as get.calls).",
+                COST_CATALOG,
+                lambda s: s.costs.search,
+                COST_FIELDS,
+            ),
         )
     ),
     get_method(
-        "get.call_costs",
-        "Cost estimates (with their expense and material lines) of the calls you may see (as get.calls).",
-        rights=CALL_READER,
-        catalog=COST_CATALOG,
-        search=lambda s: s.costs.search,
-        fields=COST_FIELDS,
-    ),
-    get_method(
         "get.notifications",
-        "Your own notifications (a contractor user's): call assigned, closed, dispatcher messages, answers.",
+        "Your own notifications (a contractor user's): call assigned, closed, dispatcher messages, answers, cost "
+        "estimates processed.",
         rights=CONTRACTOR,
         catalog=NOTIFICATION_CATALOG,
         search=lambda s: s.notifications.search,
