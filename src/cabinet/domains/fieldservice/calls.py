@@ -37,7 +37,6 @@ from cabinet.domains.fieldservice.repository import (
     CallRepository,
     JeopardyRepository,
     MessageRepository,
-    NotificationRepository,
     TaskRepository,
 )
 from cabinet.domains.fieldservice.schemas import (
@@ -80,7 +79,6 @@ class CallService:
         self.tasks = TaskRepository()
         self.messages = MessageRepository()
         self.jeopardies = JeopardyRepository()
-        self.notifications = NotificationRepository()
         self.search = FieldServiceSearch()
 
     # --- Data API queries (filtered, sorted and paged in SQL, scoped like the lists above) ------------------
