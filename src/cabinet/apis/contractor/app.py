@@ -1,5 +1,5 @@
 """The contractor personal area sub-app (seed 004), mounted at the root: /call, /calltask, /notification,
-/systemSettings, /user (issue 6 adds /callCost and /shared). OpenAPI at /contractor/openapi.json."""
+/systemSettings, /user, /callCost (issue 6 adds /shared). OpenAPI at /contractor/openapi.json."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
-from cabinet.apis.contractor.routes import calls, notifications, settings, tasks, users
+from cabinet.apis.contractor.routes import calls, costs, notifications, settings, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
 from cabinet.core.http.runtime import Runtime
 from cabinet.core.http.subapp import build_rest_app
@@ -27,8 +27,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 DESCRIPTION = (
     "The contractor personal area (seed 004): the external system (ERP; a BOT user of the tenant with an API key) "
     "dispatches calls with tasks to contractor users, who sign in with a salted hash, accept, work and finish "
-    "them, write messages and raise jeopardies; the external system answers, closes and pulls every change "
-    "through the incremental feeds. Errors are ErrorDTO {errorCode}."
+    "them, write messages and raise jeopardies, and submit a cost estimate per call; the external system answers, "
+    "decides the estimate's lines, closes and pulls every change through the incremental feeds. Errors are "
+    "ErrorDTO {errorCode}. Money and quantities are exact decimals: JSON numbers bounded so that their decimal "
+    "text is exact, totals as decimal strings; see the /callCost operations."
 )
 
 
@@ -40,7 +42,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         bind_operation=bind_operation,
         error_responses=ERROR_RESPONSES,
         install_error_handlers=install_error_handlers,
-        routers=[users.router, calls.router, tasks.router, notifications.router, settings.router],
+        routers=[users.router, calls.router, tasks.router, costs.router, notifications.router, settings.router],
         docs_url="/contractor/docs",
         openapi_url="/contractor/openapi.json",
     )
