@@ -3,7 +3,10 @@
 The seed's codes are per endpoint, not global (contracts/contractor.md §a.3); each domain error maps to the
 code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
 nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be
-raised now, 9 = no open jeopardy to answer.
+raised now, 9 = no open jeopardy to answer; field links and attachments: 20 (404) = the link expired or was
+replaced by a newer one, 21..25 (422) = the file is none of the nine types or a polyglot (21), damaged or does not
+decode (22), too large (23), an image with too many pixels (24), a file name that is a path or holds control
+characters (25); 26 (503, with Retry-After) = the file store is full or read-only.
 """
 
 from __future__ import annotations
@@ -42,6 +45,17 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "call_jeopardy_refused": 8,
     "call_unjeopardy_refused": 9,
     "contractor_service_token_invalid": 1,
+    # field links (/shared) and attachments
+    "call_task_state_conflict": 3,
+    "field_link_not_found": 1,
+    "field_link_expired": 20,
+    "attachment_not_found": 2,
+    "attachment_type_refused": 21,
+    "attachment_unreadable": 22,
+    "attachment_too_large": 23,
+    "attachment_image_too_large": 24,
+    "attachment_name_invalid": 25,
+    "blob_store_unavailable": 26,
     "account_inactive": 3,
     "api_key_owner_inactive": 3,
 }

@@ -7,10 +7,11 @@ else as stored); int64 fields are bounded to int64.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
 
 INT64_MAX = 2**63 - 1
@@ -158,11 +159,18 @@ class ExpenditureItemDTO(_Out):
 
 
 class CallTaskAttachmentDTO(_Out):
-    blobServiceFileName: str | None = None
-    downloaded: datetime | None = None
+    """A file of a task's result. The type is decided by the content, never by the name."""
+
+    blobServiceFileName: str | None = Field(default=None, description="The file's name in the file store")
+    downloaded: datetime | None = Field(
+        default=None, description="When the external system first fetched the file (null = not yet)"
+    )
     id: int
-    name: str | None = None
-    type: str | None = None
+    name: str | None = Field(default=None, description="The name the uploader gave the file")
+    type: AttachmentType | None = None
+    uploaded: datetime | None = Field(default=None, description="When the file was attached (not in the seed)")
+    size: int | None = Field(default=None, description="Bytes (not in the seed)")
+    sha256: str | None = Field(default=None, description="SHA-256 of the bytes, hex (not in the seed)")
 
 
 class CallTaskResultDTO(_Out):
@@ -266,6 +274,21 @@ class PostExternalCallJeopardyOutputDTO(_Out):
     answerDate: datetime
 
 
+# --- the field employee (/shared) ----------------------------------------------------------------------------
+class PostCallTaskItemDTO(_In):
+    newStatus: TaskStatus = Field(description="Done or Canceled (a New task only)")
+    taskId: Id
+
+
+class PostCallResultDTO(_In):
+    """The field employee's report: the call becomes Done with the comment, each listed task its new status."""
+
+    callTaskResults: list[PostCallTaskItemDTO] = Field(default_factory=list, max_length=500)
+    comments: Text(2000, min_length=1)  # type: ignore[valid-type]
+    expenses: list[Any] = Field(default_factory=list, max_length=500, description="Not accepted yet (400 if sent)")
+    materials: list[Any] = Field(default_factory=list, max_length=500, description="Not accepted yet (400 if sent)")
+
+
 # --- tasks, notifications, settings --------------------------------------------------------------------------
 class CallTaskStatusInputDTO(_In):
     status: TaskStatus
@@ -274,7 +297,7 @@ class CallTaskStatusInputDTO(_In):
 class NotificationDTO(_Out):
     id: int
     callId: int | None = None
-    kind: str = Field(description="call_assigned | dispatcher_message | jeopardy_answered | call_closed")
+    kind: str = Field(description="call_assigned | dispatcher_message | jeopardy_answered | call_closed | field_report")
     text: str
     created: datetime
     isRead: bool

@@ -14,7 +14,16 @@ from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
-from cabinet.models import Call, CallJeopardy, CallMessage, CallTask, ExpenditureItem, Notification, User
+from cabinet.models import (
+    Call,
+    CallJeopardy,
+    CallMessage,
+    CallTask,
+    CallTaskAttachment,
+    ExpenditureItem,
+    Notification,
+    User,
+)
 
 
 def _call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -50,8 +59,8 @@ class CallRepository:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
-        """The calls (ORM objects or plain rows) with their tasks, jeopardies and expenditure items: three
-        queries for the whole page."""
+        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies
+        and expenditure items: four queries for the whole page."""
         if not calls:
             return []
         ids = [c.id for c in calls]
@@ -69,7 +78,8 @@ class CallRepository:
             _rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
         ):
             items[item.call_id].append(item)
-        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now)) for c in calls]
+        attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
+        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now), attachments) for c in calls]
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
         clauses = _call_scope(viewer)
@@ -131,6 +141,24 @@ class TaskRepository:
         return list(await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
 
 
+class AttachmentRepository:
+    async def of(self, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Attachments (plain rows, oldest first) by task id, of the given calls or tasks (``column``)."""
+        found: dict[int, list[Any]] = defaultdict(list)
+        if not ids:
+            return found
+        stmt = _rows(CallTaskAttachment).where(column.in_(list(ids))).order_by(CallTaskAttachment.id)
+        for row in await current_session().execute(stmt):
+            found[row.task_id].append(row)
+        return found
+
+    async def get(self, task_id: int, attachment_id: int) -> CallTaskAttachment | None:
+        stmt = select(CallTaskAttachment).where(
+            CallTaskAttachment.id == attachment_id, CallTaskAttachment.task_id == task_id
+        )
+        return await current_session().scalar(stmt)
+
+
 class MessageRepository:
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = _rows(CallMessage).where(CallMessage.company_id == viewer.company_id, CallMessage.change_no > cursor)
@@ -154,6 +182,20 @@ class JeopardyRepository:
 class NotificationRepository:
     def add(self, notification: Notification) -> None:
         current_session().add(notification)
+
+    def notify_owner(self, call: Call, kind: str, text: str, now: datetime) -> Notification:
+        """A notification to the call's owner (the contractor user), added to the unit of work."""
+        notification = Notification(
+            company_id=call.company_id,
+            user_id=call.owner_id,
+            call_id=call.id,
+            kind=kind,
+            text=text[:2000],
+            created_at=now,
+            read_at=None,
+        )
+        self.add(notification)
+        return notification
 
     async def page(self, user_id: int, limit: int, offset: int, unread_only: bool) -> list[Notification]:
         stmt = select(Notification).where(Notification.user_id == user_id)

@@ -5,7 +5,10 @@ Call: ``New -> Committed -> Done -> Closed``. The contractor accepts (New -> Com
 external system closes, and only a Done call. Everything else is refused (409).
 
 What each call status permits is the second table: messages until Closed, a jeopardy while the work is ahead
-(New, Committed), deadline changes until the work is done, task changes only on an accepted call.
+(New, Committed), deadline changes until the work is done, task changes only on an accepted call. A field
+employee's link is given only for an accepted call (the field employee then reports it Done through the link,
+the same Committed -> Done move); the contractor attaches files to a Done task of a Committed or Done call, the
+field employee only once its report made the call Done.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class CallAction(enum.StrEnum):
     RAISE_JEOPARDY = "raise_jeopardy"
     PATCH_DEADLINES = "patch_deadlines"
     CHANGE_TASK = "change_task"
+    ISSUE_FIELD_LINK = "issue_field_link"  # POST /call/{id}/templink
+    ATTACH = "attach"  # the contractor: POST /calltask/{id}/attachment
+    FIELD_ATTACH = "field_attach"  # the field employee: POST /shared/callTask/{id}/attachment
 
 
 CALL_PERMITS: dict[CallAction, frozenset[CallStatus]] = {
@@ -59,6 +65,9 @@ CALL_PERMITS: dict[CallAction, frozenset[CallStatus]] = {
     CallAction.RAISE_JEOPARDY: frozenset({S.NEW, S.COMMITTED}),
     CallAction.PATCH_DEADLINES: frozenset({S.NEW, S.COMMITTED}),
     CallAction.CHANGE_TASK: frozenset({S.COMMITTED}),
+    CallAction.ISSUE_FIELD_LINK: frozenset({S.COMMITTED}),
+    CallAction.ATTACH: frozenset({S.COMMITTED, S.DONE}),
+    CallAction.FIELD_ATTACH: frozenset({S.DONE}),
 }
 
 TASK_TRANSITIONS: frozenset[tuple[TaskStatus, TaskStatus]] = frozenset(
