@@ -1,8 +1,8 @@
 """A field employee's work through real HTTP (uvicorn on a loopback port): the contractor accepts a call and gives
-a field employee a link; the field employee, with no account, opens the call, reports it done and attaches
-photos and a scan; the contractor downloads them; the external system sees them in its feed, fetches them (which
-marks them downloaded) and closes the call, which ends the link. Every step through the link is metered as the
-call's owner."""
+a field employee a link; the field employee, with no account, opens the call, reports it done with the expenses
+and materials used (they land in the call's cost estimate) and attaches photos and a scan; the contractor
+downloads them; the external system sees them in its feed, fetches them (which marks them downloaded) and closes
+the call, which ends the link. Every step through the link is metered as the call's owner."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def test_a_field_employee_reports_and_attaches_through_a_link(live_server: LiveS
         cid, (diagnose, repair) = call["id"], [t["id"] for t in call["tasks"]]
         me = bearer(http.post("/user/signin", json=signin_body("ivan", "ivan_pw_1")).json()["access"]["token"])
         assert http.post(f"/call/{cid}/status", json={"status": "Committed"}, headers=me).status_code == 200
-        cursor = http.get("/call/modifications/0", headers=erp).json()[-1]["timestamp"]
+        cursor = http.get("/call/modifications/0", headers=erp).json()[-1]
+        call_items = [item["id"] for item in cursor["availableExpenditureItems"]]
+        cursor = cursor["timestamp"]
 
         # the contractor gives the field employee a link (a JSON string)
         issued = http.post(f"/call/{cid}/templink", headers=me)
@@ -58,6 +60,11 @@ def test_a_field_employee_reports_and_attaches_through_a_link(live_server: LiveS
                 "callTaskResults": [
                     {"taskId": diagnose, "newStatus": "Done"},
                     {"taskId": repair, "newStatus": "Done"},
+                ],
+                "expenses": [{"count": 12, "expenditureItemId": call_items[0]}],
+                "materials": [
+                    {"count": 2, "name": "Fuse 5A", "ownerType": "ContractHolders", "price": 0.35, "serialNumber": ""},
+                    {"count": 1, "name": "Reader", "ownerType": "Contractor", "price": 99.99, "serialNumber": "X"},
                 ],
             }
             done = phone.post("/shared/call/done", params=link, json=report)
@@ -99,6 +106,12 @@ def test_a_field_employee_reports_and_attaches_through_a_link(live_server: LiveS
             assert got.status_code == 200 and got.content == photos[item["name"]]
             assert got.headers["content-type"] == "image/jpeg"
             assert got.headers["content-disposition"].startswith("attachment;")
+
+        # the reported costs are in the call's estimate, a Draft the contractor may still edit and send
+        cost = http.get(f"/callCost/call/{cid}", headers=erp).json()
+        assert cost["status"] == "Draft" and cost["materialsTotal"] == "100.69"
+        assert [(e["expenditureItemId"], e["count"]) for e in cost["expenses"]] == [(call_items[0], 12)]
+        assert [m["name"] for m in cost["materials"]] == ["Fuse 5A", "Reader"]
 
         # the external system sees them in its feed, fetches them (first fetch: downloaded), closes the call
         feed = http.get(f"/call/modifications/{cursor}", headers=erp).json()

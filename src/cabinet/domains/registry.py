@@ -11,6 +11,7 @@ from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.fieldservice.accounts import ContractorAccountService
 from cabinet.domains.fieldservice.attachments import AttachmentService
 from cabinet.domains.fieldservice.calls import CallService
+from cabinet.domains.fieldservice.costs import CostService
 from cabinet.domains.fieldservice.field_links import FieldLinkService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.identity.directory import DirectoryService
@@ -33,6 +34,7 @@ class Services:
     calls: CallService
     field_links: FieldLinkService
     attachments: AttachmentService
+    costs: CostService
     notifications: NotificationService
     sessions: SessionService
 
@@ -93,6 +95,7 @@ def build_services(resources: Resources) -> Services:
             max_bytes=settings.attachment_max_bytes,
             max_pixels=settings.attachment_max_pixels,
         ),
+        costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

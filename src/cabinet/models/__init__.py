@@ -5,6 +5,7 @@ from cabinet.models.audit import AuditAction
 from cabinet.models.call import Call, ExpenditureItem
 from cabinet.models.company import Company, PartnerLink
 from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
+from cabinet.models.cost import CallCost, CostExpense, CostMaterial
 from cabinet.models.credential import ApiKey, CompanyNetwork
 from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
@@ -18,6 +19,7 @@ __all__ = [
     "ApiKey",
     "AuditAction",
     "Call",
+    "CallCost",
     "CallJeopardy",
     "CallMessage",
     "CallTask",
@@ -26,6 +28,8 @@ __all__ = [
     "Company",
     "CompanyNetwork",
     "CompanyQuota",
+    "CostExpense",
+    "CostMaterial",
     "ContractorSettings",
     "ContractorVerifier",
     "DataSession",

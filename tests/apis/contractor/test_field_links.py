@@ -195,11 +195,29 @@ async def test_the_report_is_all_or_nothing(field: Field, client: httpx.AsyncCli
         ({"comments": "ok", "callTaskResults": [{"taskId": first, "newStatus": "Finished"}]}, (400, {"errorCode": 0})),
         ({"comments": "ok", "callTaskResults": [{"taskId": 0, "newStatus": "Done"}]}, (400, {"errorCode": 0})),
         ({"comments": "x" * 2001}, (400, {"errorCode": 0})),
-        ({"comments": "ok", "expenses": [{"count": 1, "expenditureItemId": 1}]}, (400, {"errorCode": 0})),
+        (  # the tasks are fine, an expense is not one of the call's items: nothing changes, no estimate appears
+            {
+                "comments": "ok",
+                "callTaskResults": [{"taskId": first, "newStatus": "Done"}],
+                "expenses": [{"count": 1, "expenditureItemId": 10**12}],
+            },
+            (400, {"errorCode": 15}),
+        ),
+        ({"comments": "ok", "materials": [{"count": 1, "name": "Fuse"}]}, (400, {"errorCode": 0})),
+        ({"comments": "ok", "expenses": [{"count": -1, "expenditureItemId": 1}]}, (400, {"errorCode": 0})),
     ):
         assert error(await field.done(token, body)) == expected, body
         assert await field.erp_call() == before, body
-    report = {"comments": "Replaced the card reader", "callTaskResults": [{"taskId": first, "newStatus": "Done"}]}
+    fuel = before["availableExpenditureItems"][0]["id"]
+    assert (await client.get(f"/callCost/call/{field.call_id}", headers=field.tenant.erp)).status_code == 404
+    report = {
+        "comments": "Replaced the card reader",
+        "callTaskResults": [{"taskId": first, "newStatus": "Done"}],
+        "expenses": [{"count": 2.5, "expenditureItemId": fuel}],
+        "materials": [
+            {"count": 1, "name": "Card reader", "ownerType": "Contractor", "price": 1234.5, "serialNumber": "CR-77"}
+        ],
+    }
     answer = await field.done(token, report)
     assert answer.status_code == 200, answer.text
     done = answer.json()
@@ -207,6 +225,12 @@ async def test_the_report_is_all_or_nothing(field: Field, client: httpx.AsyncCli
     assert [(t["id"], t["status"]) for t in done["tasks"]] == [(first, "Done"), (second, "Canceled")]
     assert done == await field.erp_call()
     assert error(await field.done(token, report)) == (409, {"errorCode": 7})  # already Done
+    cost = (await client.get(f"/callCost/call/{field.call_id}", headers=field.tenant.erp)).json()
+    assert cost["status"] == "Draft" and cost["editableUntil"]
+    assert [(e["expenditureItemId"], e["count"], e["status"]) for e in cost["expenses"]] == [(fuel, 2.5, "New")]
+    assert [(m["name"], m["serialNumber"], m["price"], m["total"]) for m in cost["materials"]] == [
+        ("Card reader", "CR-77", 1234.5, "1234.50")
+    ]
     feed = (await client.get(f"/call/modifications/{before['timestamp']}", headers=field.tenant.erp)).json()
     assert [c["status"] for c in feed] == ["Done"]
     notes = (await client.get("/notification", headers=field.me)).json()

@@ -31,6 +31,7 @@ from cabinet.domains.fieldservice.errors import (
     TaskStatusChangeRefused,
     UnjeopardyRefused,
 )
+from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import (
     AttachmentRepository,
@@ -398,7 +399,7 @@ class CallService:
         return task
 
     def _notify(self, call: Call, kind: str, text: str) -> Notification:
-        return self.notifications.notify_owner(call, kind, text, self.clock.now())
+        return notify_owner(call, kind, text, self.clock.now())
 
 
 def _check_text(text: str, name: str) -> None:

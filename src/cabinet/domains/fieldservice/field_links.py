@@ -32,6 +32,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.domains.fieldservice import feed
+from cabinet.domains.fieldservice.costs import record_field_report
 from cabinet.domains.fieldservice.errors import (
     CallNotFound,
     CallStateConflict,
@@ -44,8 +45,9 @@ from cabinet.domains.fieldservice.errors import (
     TaskResultNotFound,
     TaskStatusChangeRefused,
 )
+from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor
-from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository, NotificationRepository
+from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallView, FieldReport, TaskView
 from cabinet.domains.fieldservice.states import (
     Actor,
@@ -115,7 +117,6 @@ class FieldLinkService:
         self.codec = LinkCodec(secret)
         self.calls = CallRepository()
         self.attachments = AttachmentRepository()
-        self.notifications = NotificationRepository()
 
     # --- the contractor ----------------------------------------------------------------------------------
     @transactional
@@ -177,8 +178,10 @@ class FieldLinkService:
 
     @transactional
     async def submit_report(self, access: FieldLinkAccess, report: FieldReport) -> CallView:
-        """The field employee's report, all or nothing: the call Committed -> Done with the comment, each listed
-        task to its new status (409 code 7 / code 3 when a move is not allowed)."""
+        """The field employee's report, all or nothing (one unit of work): the call Committed -> Done with the
+        comment, each listed task to its new status (409 code 7 / code 3 when a move is not allowed), and the
+        reported expenses and materials added to the call's cost estimate (opened as a Draft when it has none;
+        refused as the estimate's own rules say: an unknown expenditure item, an estimate already sent...)."""
         _check_report(report)
         call = await self.linked_call(access, for_update=True)
         if call_transition(CallStatus(call.status), CallStatus.DONE, Actor.CONTRACTOR) is None:
@@ -200,8 +203,9 @@ class FieldLinkService:
         call.finished_at = now
         call.comments = report.comments
         call.edited_at = now
+        await record_field_report(call, expenses=report.expenses, materials=report.materials, now=now)
         text = f"The field employee reported call {call.number} done: {report.comments}"
-        self.notifications.notify_owner(call, "field_report", text, now)
+        notify_owner(call, "field_report", text, now)
         await feed.stamp(call.company_id, [*changed, call])
         return (await self.calls.views([call], now))[0]
 
@@ -232,8 +236,3 @@ def _check_report(report: FieldReport) -> None:
     ids = [item.task_id for item in report.tasks]
     if len(ids) != len(set(ids)):
         raise FieldReportInvalid("callTaskResults: each task at most once")
-    if report.expenses or report.materials:
-        raise FieldReportInvalid(
-            "expenses and materials cannot be reported through a link yet: send the report without them and let "
-            "the contractor enter them in the cost estimate"
-        )
