@@ -1,5 +1,5 @@
 """The contractor personal area sub-app (seed 004), mounted at the root: /call, /calltask, /notification,
-/systemSettings, /user, /callCost (issue 6 adds /shared). OpenAPI at /contractor/openapi.json."""
+/shared (the field employee's link), /systemSettings, /user, /callCost. OpenAPI at /contractor/openapi.json."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
-from cabinet.apis.contractor.routes import calls, costs, notifications, settings, tasks, users
+from cabinet.apis.contractor.routes import calls, costs, notifications, settings, shared, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
 from cabinet.core.http.runtime import Runtime
 from cabinet.core.http.subapp import build_rest_app
@@ -20,6 +20,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     402: {"model": ErrorDTO, "description": "A points quota is exhausted"},
     403: {"model": ErrorDTO, "description": "This kind of caller may not do this"},
     413: {"model": ErrorDTO, "description": "Request body too large"},
+    503: {"model": ErrorDTO, "description": "A backing service (database, limits or file store) is unavailable"},
     429: {"model": ErrorDTO, "description": "Too many requests or failed sign-ins"},
     500: {"model": ErrorDTO, "description": "Internal error"},
 }
@@ -42,7 +43,15 @@ def build_app(runtime: Runtime) -> FastAPI:
         bind_operation=bind_operation,
         error_responses=ERROR_RESPONSES,
         install_error_handlers=install_error_handlers,
-        routers=[users.router, calls.router, tasks.router, costs.router, notifications.router, settings.router],
+        routers=[
+            users.router,
+            calls.router,
+            tasks.router,
+            costs.router,
+            notifications.router,
+            settings.router,
+            shared.router,
+        ],
         docs_url="/contractor/docs",
         openapi_url="/contractor/openapi.json",
     )
