@@ -9,6 +9,7 @@ from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.fieldservice.accounts import ContractorAccountService
 from cabinet.domains.fieldservice.calls import CallService
+from cabinet.domains.fieldservice.costs import CostService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
@@ -28,6 +29,7 @@ class Services:
     credentials: CredentialService
     contractors: ContractorAccountService
     calls: CallService
+    costs: CostService
     notifications: NotificationService
     sessions: SessionService
 
@@ -75,6 +77,7 @@ def build_services(resources: Resources) -> Services:
             ),
         ),
         calls=CallService(resources.db, clock=resources.clock),
+        costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

@@ -4,6 +4,7 @@ from cabinet.models.audit import AuditAction
 from cabinet.models.call import Call, ExpenditureItem
 from cabinet.models.company import Company, PartnerLink
 from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
+from cabinet.models.cost import CallCost, CostExpense, CostMaterial
 from cabinet.models.credential import ApiKey, CompanyNetwork
 from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
@@ -17,6 +18,7 @@ __all__ = [
     "ApiKey",
     "AuditAction",
     "Call",
+    "CallCost",
     "CallJeopardy",
     "CallMessage",
     "CallTask",
@@ -24,6 +26,8 @@ __all__ = [
     "Company",
     "CompanyNetwork",
     "CompanyQuota",
+    "CostExpense",
+    "CostMaterial",
     "ContractorSettings",
     "ContractorVerifier",
     "DataSession",

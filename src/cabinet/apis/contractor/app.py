@@ -1,5 +1,5 @@
 """The contractor personal area sub-app (seed 004), mounted at the root: /call, /calltask, /notification,
-/systemSettings, /user (issue 6 adds /callCost and /shared). OpenAPI at /contractor/openapi.json."""
+/systemSettings, /user, /callCost (issue 6 adds /shared). OpenAPI at /contractor/openapi.json."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from cabinet import __version__
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
-from cabinet.apis.contractor.routes import calls, notifications, settings, tasks, users
+from cabinet.apis.contractor.routes import calls, costs, notifications, settings, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
 from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
@@ -28,8 +28,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 DESCRIPTION = (
     "The contractor personal area (seed 004): the external system (ERP; a BOT user of the tenant with an API key) "
     "dispatches calls with tasks to contractor users, who sign in with a salted hash, accept, work and finish "
-    "them, write messages and raise jeopardies; the external system answers, closes and pulls every change "
-    "through the incremental feeds. Errors are ErrorDTO {errorCode}."
+    "them, write messages and raise jeopardies, and submit a cost estimate per call; the external system answers, "
+    "decides the estimate's lines, closes and pulls every change through the incremental feeds. Errors are "
+    "ErrorDTO {errorCode}. Money and quantities are exact decimals: JSON numbers bounded so that their decimal "
+    "text is exact, totals as decimal strings; see the /callCost operations."
 )
 
 
@@ -50,6 +52,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(users.router)
     app.include_router(calls.router)
     app.include_router(tasks.router)
+    app.include_router(costs.router)
     app.include_router(notifications.router)
     app.include_router(settings.router)
     return app

@@ -3,7 +3,10 @@
 The seed's codes are per endpoint, not global (contracts/contractor.md §a.3); each domain error maps to the
 code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
 nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be
-raised now, 9 = no open jeopardy to answer.
+raised now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft
+any more, 12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the
+estimate cannot change now (call New again, no lines to send, line limit), 15 (400) = expenditureItemId is not
+one of the call's items.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "call_jeopardy_refused": 8,
     "call_unjeopardy_refused": 9,
     "contractor_service_token_invalid": 1,
+    # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
+    "call_cost_not_found": 2,
+    "call_cost_expense_not_found": 3,
+    "call_cost_material_not_found": 4,
+    "call_cost_create_refused": 10,
+    "call_cost_not_draft": 11,
+    "call_cost_deadline_passed": 12,
+    "call_cost_approval_refused": 13,
+    "call_cost_change_refused": 14,
+    "call_cost_item_unknown": 15,
     "account_inactive": 3,
     "api_key_owner_inactive": 3,
 }

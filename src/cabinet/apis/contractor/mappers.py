@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from cabinet.apis.contractor.schemas import (
     AccessServiceTokensDTO,
+    CallCostDTO,
     CallDTO,
     CallJeopardyDTO,
     CallMessageDTO,
@@ -17,11 +18,13 @@ from cabinet.apis.contractor.schemas import (
     CallTaskResultDTO,
     CallTasktOutputDTO,
     ExpenditureItemDTO,
+    ExpenseDTO,
+    MaterialDTO,
     NotificationDTO,
     TokenDTO,
     UserDTO,
 )
-from cabinet.domains.fieldservice.schemas import CallView, IssuedPair
+from cabinet.domains.fieldservice.schemas import CallView, CostView, IssuedPair, line_total
 from cabinet.domains.fieldservice.states import TaskStatus
 from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
 
@@ -117,4 +120,34 @@ def notification_out(n: Notification) -> NotificationDTO:
         created=n.created_at,
         isRead=n.read_at is not None,
         readAt=n.read_at,
+    )
+
+
+def cost_out(view: CostView) -> CallCostDTO:
+    c = view.cost
+    return CallCostDTO(
+        callId=c.call_id,
+        editableUntil=view.editable_until,
+        expenses=[
+            ExpenseDTO(count=e.count, expenditureItemId=e.expenditure_item_id, id=e.id, status=e.status)
+            for e in view.expenses
+        ],
+        materials=[
+            MaterialDTO(
+                count=m.count,
+                id=m.id,
+                name=m.name,
+                ownerType=m.owner_type,
+                price=m.price,
+                serialNumber=m.serial_number,
+                status=m.status,
+                total=str(line_total(m)),
+            )
+            for m in view.materials
+        ],
+        materialsTotal=str(view.materials_total),
+        processed=c.processed_at,
+        sent=c.sent_at,
+        status=c.status,
+        timestamp=c.change_no,
     )

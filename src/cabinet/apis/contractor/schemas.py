@@ -6,12 +6,32 @@ else as stored); int64 fields are bounded to int64.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    WithJsonSchema,
+)
 
-from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
+from cabinet.domains.fieldservice.schemas import (
+    COUNT_MAX,
+    LINES_PER_ESTIMATE_MAX,
+    MATERIAL_NAME_MAX,
+    NOTIFICATION_KINDS,
+    PRICE_MAX,
+    SERIAL_NUMBER_MAX,
+)
+from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
+from cabinet.models.cost import COUNT_SCALE, PRICE_SCALE
 
 INT64_MAX = 2**63 - 1
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -274,7 +294,7 @@ class CallTaskStatusInputDTO(_In):
 class NotificationDTO(_Out):
     id: int
     callId: int | None = None
-    kind: str = Field(description="call_assigned | dispatcher_message | jeopardy_answered | call_closed")
+    kind: str = Field(description=" | ".join(NOTIFICATION_KINDS))
     text: str
     created: datetime
     isRead: bool
@@ -283,3 +303,130 @@ class NotificationDTO(_Out):
 
 class PatchSystemSettingsInputDTO(_In):
     callCostDeadlineDayOfMonth: int = Field(ge=1, le=28)
+
+
+# --- cost estimates ------------------------------------------------------------------------------------------
+def _json_number(value: Any) -> Any:
+    """A JSON number only (no strings, no booleans, no NaN or infinity), read as its exact decimal text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("a number is expected")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a finite number is expected")
+        return Decimal(repr(value))
+    return value
+
+
+def _decimal(description: str, *, places: int, high: Decimal, positive: bool) -> Any:
+    low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    return Annotated[
+        Decimal,
+        BeforeValidator(_json_number),
+        Field(gt=0, le=high, decimal_places=places) if positive else Field(ge=0, le=high, decimal_places=places),
+        PlainSerializer(float, return_type=float),
+        WithJsonSchema({"type": "number", **low, "maximum": int(high), "description": description}),
+    ]
+
+
+Count = _decimal(
+    f"Quantity: over 0, at most {int(COUNT_MAX)}, at most {COUNT_SCALE} decimal places (more are refused, not "
+    "rounded). Stored as an exact decimal.",
+    places=COUNT_SCALE,
+    high=COUNT_MAX,
+    positive=True,
+)
+Price = _decimal(
+    f"Price of ONE unit (not of the line): 0..{int(PRICE_MAX)}, at most {PRICE_SCALE} decimal places (more are "
+    "refused, not rounded), in the contract's currency (the seed names none). Stored as an exact decimal.",
+    places=PRICE_SCALE,
+    high=PRICE_MAX,
+    positive=False,
+)
+MONEY_TEXT = (
+    'An exact decimal as a string with exactly 2 decimal places (e.g. "0.30"), so no client loses a cent to '
+    "binary floating point."
+)
+
+
+class PostExpenseInputDTO(_In):
+    count: Count
+    expenditureItemId: Id = Field(description="One of the call's availableExpenditureItems (else 400, errorCode 15)")
+
+
+class PatchExpenseInputDTO(_In):
+    count: Count | None = Field(default=None, description="Only the fields sent change; null is refused")
+    expenditureItemId: Id | None = None
+
+
+class PostMaterialInputDTO(_In):
+    count: Count
+    name: Text(MATERIAL_NAME_MAX, min_length=1) = Field(description="Name, not blank")  # type: ignore[valid-type]
+    ownerType: MaterialOwner
+    price: Price
+    serialNumber: Text(SERIAL_NUMBER_MAX) = Field(description="Serial number (empty for consumables)")  # type: ignore[valid-type]
+
+
+class PatchMaterialInputDTO(_In):
+    count: Count | None = Field(default=None, description="Only the fields sent change; null is refused")
+    name: Text(MATERIAL_NAME_MAX, min_length=1) | None = None  # type: ignore[valid-type]
+    ownerType: MaterialOwner | None = None
+    price: Price | None = None
+    serialNumber: Text(SERIAL_NUMBER_MAX) | None = None  # type: ignore[valid-type]
+
+
+class PostMaterialOutputDTO(_Out):
+    """The id of the line created (the seed answers expenses with this DTO too)."""
+
+    id: int
+
+
+class ExpenseDTO(_Out):
+    count: Count
+    expenditureItemId: int
+    id: int
+    status: LineStatus
+
+
+class MaterialDTO(_Out):
+    count: Count
+    id: int
+    name: str
+    ownerType: MaterialOwner
+    price: Price
+    serialNumber: str
+    status: LineStatus
+    total: str = Field(description="count x price, rounded half-up to the cent. " + MONEY_TEXT)
+
+
+class CallCostDTO(_Out):
+    """A call's cost estimate: Draft (the contractor edits it) -> InProgress (sent) -> Processed (the external
+    system decided every line)."""
+
+    callId: int
+    editableUntil: datetime | None = Field(
+        description="The Draft can be edited and sent before this instant: the end of day callCostDeadlineDayOfMonth "
+        "of the month after the call was finished, in the company's timezone; null while the call is not finished"
+    )
+    expenses: list[ExpenseDTO]
+    materials: list[MaterialDTO]
+    materialsTotal: str = Field(description="The exact sum of the materials' totals. " + MONEY_TEXT)
+    processed: datetime | None = Field(description="When the last line was decided")
+    sent: datetime | None = Field(description="When the contractor sent it")
+    status: CostStatus
+    timestamp: int = Field(description="The estimate's change number (the cursor of GET /callCost/modifications)")
+
+
+LineDecision = Annotated[
+    LineStatus,
+    Field(description="Approved, ApprovedWithCorrection or Rejected (New is refused: it is not a decision)"),
+]
+LineKey = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$", description="Line id")]
+
+
+class PatchCallCostApprovalStatusInputDTO(_In):
+    expenses: dict[LineKey, LineDecision] = Field(
+        default_factory=dict, max_length=LINES_PER_ESTIMATE_MAX, description="Expense id -> decision"
+    )
+    materials: dict[LineKey, LineDecision] = Field(
+        default_factory=dict, max_length=LINES_PER_ESTIMATE_MAX, description="Material id -> decision"
+    )

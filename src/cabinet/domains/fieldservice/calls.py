@@ -31,6 +31,7 @@ from cabinet.domains.fieldservice.errors import (
     TaskStatusChangeRefused,
     UnjeopardyRefused,
 )
+from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import (
     CallRepository,
@@ -388,17 +389,7 @@ class CallService:
         return task
 
     def _notify(self, call: Call, kind: str, text: str) -> Notification:
-        notification = Notification(
-            company_id=call.company_id,
-            user_id=call.owner_id,
-            call_id=call.id,
-            kind=kind,
-            text=text,
-            created_at=self.clock.now(),
-            read_at=None,
-        )
-        self.notifications.add(notification)
-        return notification
+        return notify_owner(call, kind, text, self.clock.now())
 
 
 def _check_text(text: str, name: str) -> None:
