@@ -1,5 +1,6 @@
 """Every SQLAlchemy model, importable from one place (keeps mappers registered for Alembic and tests)."""
 
+from cabinet.models.attachment import CallTaskAttachment
 from cabinet.models.audit import AuditAction
 from cabinet.models.call import Call, ExpenditureItem
 from cabinet.models.company import Company, PartnerLink
@@ -22,6 +23,7 @@ __all__ = [
     "CallJeopardy",
     "CallMessage",
     "CallTask",
+    "CallTaskAttachment",
     "ChangeSequence",
     "Company",
     "CompanyNetwork",

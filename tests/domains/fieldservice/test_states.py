@@ -42,6 +42,9 @@ def test_what_each_status_permits() -> None:
         CallAction.CHANGE_TASK: {S.COMMITTED},
         CallAction.CREATE_COST: {S.COMMITTED, S.DONE},
         CallAction.EDIT_COST: {S.COMMITTED, S.DONE, S.CLOSED},
+        CallAction.ISSUE_FIELD_LINK: {S.COMMITTED},
+        CallAction.ATTACH: {S.COMMITTED, S.DONE},
+        CallAction.FIELD_ATTACH: {S.DONE},
     }
     for action, status in itertools.product(CallAction, S):
         assert call_permits(status, action) is (status in table[action]), (action, status)

@@ -1,5 +1,5 @@
 """The contractor personal area sub-app (seed 004), mounted at the root: /call, /calltask, /notification,
-/systemSettings, /user, /callCost (issue 6 adds /shared). OpenAPI at /contractor/openapi.json."""
+/systemSettings, /user, /callCost, /shared (the field employee's link). OpenAPI at /contractor/openapi.json."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from cabinet import __version__
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
-from cabinet.apis.contractor.routes import calls, costs, notifications, settings, tasks, users
+from cabinet.apis.contractor.routes import calls, costs, notifications, settings, shared, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
 from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
@@ -21,6 +21,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     402: {"model": ErrorDTO, "description": "A points quota is exhausted"},
     403: {"model": ErrorDTO, "description": "This kind of caller may not do this"},
     413: {"model": ErrorDTO, "description": "Request body too large"},
+    503: {"model": ErrorDTO, "description": "A backing service (database, limits or file store) is unavailable"},
     429: {"model": ErrorDTO, "description": "Too many requests or failed sign-ins"},
     500: {"model": ErrorDTO, "description": "Internal error"},
 }
@@ -55,4 +56,5 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(costs.router)
     app.include_router(notifications.router)
     app.include_router(settings.router)
+    app.include_router(shared.router)
     return app

@@ -6,7 +6,10 @@ nearest documented meaning (1 = not found / bad credentials). Ours beyond the se
 raised now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft
 any more, 12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the
 estimate cannot change now (call New again, no lines to send, line limit), 15 (400) = expenditureItemId is not
-one of the call's items.
+one of the call's items; field links and attachments: 20 (404) = the link expired or was replaced by a newer one,
+21..25 (422) = the file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large
+(23), an image with too many pixels (24), a file name that is a path or holds control characters (25); 26 (503,
+with Retry-After) = the file store is full or read-only.
 """
 
 from __future__ import annotations
@@ -55,6 +58,17 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "call_cost_approval_refused": 13,
     "call_cost_change_refused": 14,
     "call_cost_item_unknown": 15,
+    # field links (/shared) and attachments
+    "call_task_state_conflict": 3,
+    "field_link_not_found": 1,
+    "field_link_expired": 20,
+    "attachment_not_found": 2,
+    "attachment_type_refused": 21,
+    "attachment_unreadable": 22,
+    "attachment_too_large": 23,
+    "attachment_image_too_large": 24,
+    "attachment_name_invalid": 25,
+    "blob_store_unavailable": 26,
     "account_inactive": 3,
     "api_key_owner_inactive": 3,
 }

@@ -14,6 +14,7 @@ from cabinet.apis.contractor.schemas import (
     CallDTO,
     CallJeopardyDTO,
     CallMessageDTO,
+    CallTaskAttachmentDTO,
     CallTaskFeedDTO,
     CallTaskResultDTO,
     CallTasktOutputDTO,
@@ -24,7 +25,7 @@ from cabinet.apis.contractor.schemas import (
     TokenDTO,
     UserDTO,
 )
-from cabinet.domains.fieldservice.schemas import CallView, CostView, IssuedPair, line_total
+from cabinet.domains.fieldservice.schemas import CallView, CostView, IssuedPair, TaskView, line_total
 from cabinet.domains.fieldservice.states import TaskStatus
 from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
 
@@ -50,14 +51,36 @@ def tokens_out(pair: IssuedPair) -> AccessServiceTokensDTO:
     )
 
 
-def task_out(task: CallTask) -> CallTasktOutputDTO:
-    result = CallTaskResultDTO(attachments=[]) if task.status == TaskStatus.DONE.value else None
+def attachment_out(a: Any) -> CallTaskAttachmentDTO:
+    return CallTaskAttachmentDTO(
+        blobServiceFileName=a.blob_name,
+        downloaded=a.downloaded_at,
+        id=a.id,
+        name=a.name,
+        type=a.type,
+        uploaded=a.uploaded_at,
+        size=a.size,
+        sha256=a.sha256,
+    )
+
+
+def result_out(attachments: Iterable[Any]) -> CallTaskResultDTO:
+    return CallTaskResultDTO(attachments=[attachment_out(a) for a in attachments])
+
+
+def task_out(task: CallTask | Any, attachments: Iterable[Any] = ()) -> CallTasktOutputDTO:
+    """A task; a Done one carries its result (the result's attachments)."""
+    result = result_out(attachments) if task.status == TaskStatus.DONE.value else None
     return CallTasktOutputDTO(id=task.id, result=result, status=TaskStatus(task.status), title=task.title)
 
 
-def task_feed_out(task: CallTask) -> CallTaskFeedDTO:
-    base = task_out(task)
-    return CallTaskFeedDTO(**base.model_dump(), callId=task.call_id, timestamp=task.change_no)
+def task_view_out(view: TaskView) -> CallTasktOutputDTO:
+    return task_out(view.task, view.attachments)
+
+
+def task_feed_out(view: TaskView) -> CallTaskFeedDTO:
+    base = task_view_out(view)
+    return CallTaskFeedDTO(**base.model_dump(), callId=view.task.call_id, timestamp=view.task.change_no)
 
 
 def jeopardy_out(j: CallJeopardy) -> CallJeopardyDTO:
@@ -103,7 +126,7 @@ def call_out(view: CallView) -> CallDTO:
         serviceObjectName=c.service_object_name,
         serviceObjectType=c.service_object_type,
         status=c.status,
-        tasks=[task_out(t) for t in view.tasks],
+        tasks=[task_out(t, view.attachments.get(t.id, ())) for t in view.tasks],
         timestamp=c.change_no,
         ttf=c.ttf,
         tto=c.tto,

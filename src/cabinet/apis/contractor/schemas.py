@@ -22,6 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.schemas import (
     COUNT_MAX,
     LINES_PER_ESTIMATE_MAX,
@@ -178,11 +179,18 @@ class ExpenditureItemDTO(_Out):
 
 
 class CallTaskAttachmentDTO(_Out):
-    blobServiceFileName: str | None = None
-    downloaded: datetime | None = None
+    """A file of a task's result. The type is decided by the content, never by the name."""
+
+    blobServiceFileName: str | None = Field(default=None, description="The file's name in the file store")
+    downloaded: datetime | None = Field(
+        default=None, description="When the external system first fetched the file (null = not yet)"
+    )
     id: int
-    name: str | None = None
-    type: str | None = None
+    name: str | None = Field(default=None, description="The name the uploader gave the file")
+    type: AttachmentType | None = None
+    uploaded: datetime | None = Field(default=None, description="When the file was attached (not in the seed)")
+    size: int | None = Field(default=None, description="Bytes (not in the seed)")
+    sha256: str | None = Field(default=None, description="SHA-256 of the bytes, hex (not in the seed)")
 
 
 class CallTaskResultDTO(_Out):
@@ -284,6 +292,25 @@ class PostExternalCallJeopardyInputDTO(_In):
 
 class PostExternalCallJeopardyOutputDTO(_Out):
     answerDate: datetime
+
+
+# --- the field employee (/shared) ----------------------------------------------------------------------------
+class PostCallTaskItemDTO(_In):
+    newStatus: TaskStatus = Field(description="Done or Canceled (a New task only)")
+    taskId: Id
+
+
+class PostCallResultDTO(_In):
+    """The field employee's report: the call becomes Done with the comment, each listed task its new status."""
+
+    callTaskResults: list[PostCallTaskItemDTO] = Field(default_factory=list, max_length=500)
+    comments: Text(2000, min_length=1)  # type: ignore[valid-type]
+    expenses: list[PostExpenseInputDTO] = Field(
+        default_factory=list, max_length=500, description="Added to the call's cost estimate (a Draft is opened)"
+    )
+    materials: list[PostMaterialInputDTO] = Field(
+        default_factory=list, max_length=500, description="Added to the call's cost estimate (a Draft is opened)"
+    )
 
 
 # --- tasks, notifications, settings --------------------------------------------------------------------------

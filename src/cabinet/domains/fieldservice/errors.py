@@ -202,3 +202,71 @@ class CostChangeRefused(CabinetError):
     mnemonic = "call_cost_change_refused"
     kind = ErrorKind.CONFLICT
     default_message = "The cost estimate cannot change now"
+
+
+class TaskStateConflict(CabinetError):
+    mnemonic = "call_task_state_conflict"
+    kind = ErrorKind.CONFLICT
+    default_message = "The task's status does not allow this"
+
+
+# --- field links (templink, /shared) ------------------------------------------------------------------------
+class FieldLinkNotFound(CabinetError):
+    mnemonic = "field_link_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "No call is reachable with this link"
+
+
+class FieldLinkExpired(CabinetError):
+    mnemonic = "field_link_expired"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The link has expired or was replaced by a newer one: ask the contractor for a new link"
+
+
+class FieldLinkOtherCall(CabinetError):
+    mnemonic = "field_link_other_call"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "The link belongs to another call"
+
+
+class FieldReportInvalid(CabinetError):
+    mnemonic = "field_report_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid field report"
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+class AttachmentNotFound(CabinetError):
+    mnemonic = "attachment_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Attachment not found"
+
+
+class AttachmentTypeRefused(CabinetError):
+    mnemonic = "attachment_type_refused"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is none of the accepted types"
+
+
+class AttachmentUnreadable(CabinetError):
+    mnemonic = "attachment_unreadable"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is damaged or does not decode"
+
+
+class AttachmentTooLarge(CabinetError):
+    mnemonic = "attachment_too_large"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is larger than accepted"
+
+
+class AttachmentImageTooLarge(CabinetError):
+    mnemonic = "attachment_image_too_large"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The image has more pixels than accepted"
+
+
+class AttachmentNameInvalid(CabinetError):
+    mnemonic = "attachment_name_invalid"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file name is not acceptable"

@@ -20,6 +20,7 @@ from cabinet.models import (
     CallJeopardy,
     CallMessage,
     CallTask,
+    CallTaskAttachment,
     Company,
     ContractorSettings,
     CostExpense,
@@ -63,8 +64,8 @@ class CallRepository:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
-        """The calls (ORM objects or plain rows) with their tasks, jeopardies and expenditure items: three
-        queries for the whole page."""
+        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies
+        and expenditure items: four queries for the whole page."""
         if not calls:
             return []
         ids = [c.id for c in calls]
@@ -82,7 +83,8 @@ class CallRepository:
             _rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
         ):
             items[item.call_id].append(item)
-        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now)) for c in calls]
+        attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
+        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now), attachments) for c in calls]
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
         clauses = _call_scope(viewer)
@@ -142,6 +144,24 @@ class TaskRepository:
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = self._scoped(viewer, rows=True).where(CallTask.change_no > cursor)
         return list(await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
+
+
+class AttachmentRepository:
+    async def of(self, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Attachments (plain rows, oldest first) by task id, of the given calls or tasks (``column``)."""
+        found: dict[int, list[Any]] = defaultdict(list)
+        if not ids:
+            return found
+        stmt = _rows(CallTaskAttachment).where(column.in_(list(ids))).order_by(CallTaskAttachment.id)
+        for row in await current_session().execute(stmt):
+            found[row.task_id].append(row)
+        return found
+
+    async def get(self, task_id: int, attachment_id: int) -> CallTaskAttachment | None:
+        stmt = select(CallTaskAttachment).where(
+            CallTaskAttachment.id == attachment_id, CallTaskAttachment.task_id == task_id
+        )
+        return await current_session().scalar(stmt)
 
 
 class MessageRepository:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from cabinet.domains.fieldservice.states import CallStatus, LineStatus, MaterialOwner
+from cabinet.domains.fieldservice.states import CallStatus, LineStatus, MaterialOwner, TaskStatus
 from cabinet.models import (
     Call,
     CallCost,
@@ -35,7 +35,14 @@ LIST_LIMIT_MAX = 1000
 ACCESS_TOKEN_TTL_SECONDS = 3600
 SERVICE_TOKEN_TTL_SECONDS = 30 * 86_400
 DEFAULT_COST_DEADLINE_DAY = 5
-NOTIFICATION_KINDS = ("call_assigned", "call_closed", "call_cost_processed", "dispatcher_message", "jeopardy_answered")
+NOTIFICATION_KINDS = (
+    "call_assigned",
+    "call_closed",
+    "call_cost_processed",
+    "dispatcher_message",
+    "field_report",
+    "jeopardy_answered",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,15 @@ class CallView:
     jeopardies: list[CallJeopardy | Any] = field(default_factory=list)
     items: list[ExpenditureItem | Any] = field(default_factory=list)
     is_expired: bool = False
+    attachments: dict[int, list[Any]] = field(default_factory=dict)  # task id -> its result's attachments
+
+
+@dataclass(slots=True)
+class TaskView:
+    """A task with its result's attachments (plain rows when read in pages)."""
+
+    task: CallTask | Any
+    attachments: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +186,42 @@ class CostView:
     @property
     def materials_total(self) -> Decimal:
         return sum((line_total(m) for m in self.materials), Decimal(0)).quantize(CENT)
+
+
+# --- field links and attachments ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldTaskResult:
+    task_id: int
+    status: TaskStatus
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReport:
+    """What the field employee sends with ``POST /shared/call/done``: the call becomes Done with ``comments``,
+    each listed task moves to its new status; expenses and materials go to the call's cost estimate."""
+
+    comments: str
+    tasks: list[FieldTaskResult] = field(default_factory=list)
+    expenses: list[ExpenseLine] = field(default_factory=list)
+    materials: list[MaterialLine] = field(default_factory=list)
+
+
+class UploadSource(Protocol):
+    """An upload being received: its bytes (read once, as they arrive), then its file name and whether the
+    file field was there at all."""
+
+    filename: str | None
+    found: bool
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
+@dataclass(slots=True)
+class AttachmentFile:
+    """A stored attachment ready to be sent: what it is and its bytes, chunk by chunk."""
+
+    name: str
+    type: str
+    size: int
+    sha256: str
+    chunks: AsyncIterator[bytes]
