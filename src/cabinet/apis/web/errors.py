@@ -28,6 +28,7 @@ TITLES = {
     409: "Not possible now",
     413: "Too large",
     415: "Unsupported file",
+    422: "This file cannot be taken",
     429: "Too many attempts",
     500: "Something went wrong",
     503: "Temporarily unavailable",

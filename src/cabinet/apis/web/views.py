@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import anyio
@@ -58,3 +59,14 @@ async def usage_report_file(usage: UsageService, query: UsageQuery, label: str) 
 
 async def _remove(path: Path) -> None:
     await anyio.Path(path).unlink(missing_ok=True)
+
+
+def decimal_of(value: str, name: str) -> Decimal:
+    """A number typed in a form (a decimal comma is taken as a point), exact; else a 400 naming the field."""
+    try:
+        number = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{name} is not a number", issues=[FieldIssue(name, "a number")]) from exc
+    if not number.is_finite():
+        raise InvalidInput(f"{name} is not a number", issues=[FieldIssue(name, "a number")])
+    return number

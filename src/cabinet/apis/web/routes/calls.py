@@ -3,16 +3,21 @@ Every action is the contractor API's domain operation, with its rules (who sees 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import segno
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
+from cabinet.apis.shared.files import file_response, receive_upload
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, is_htmx, page, redirect
+from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.query import Condition, SortKey
 from cabinet.core.query import Query as DataQuery
+from cabinet.domains.fieldservice.attachments import contractor_reach
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallListQuery
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, TaskStatus, call_permits
 from cabinet.domains.registry import Services
@@ -22,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 INT64_MAX = 2**63 - 1
 PAGE_SIZE = 25
 THREAD_MAX = 500
+FILE_FIELD = "file"
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 Text = Annotated[str, Form(max_length=TEXT_MAX)]
 Tristate = Annotated[str, Query(pattern="^(|yes|no)$")]
@@ -78,8 +84,7 @@ async def _thread(svc: Services, principal: Principal, call_id: int) -> list:  #
     return messages
 
 
-@router.get("/calls/{id}", **contractor_op("getCall", ProcessType.NOTRACE))
-async def call_page(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+async def _call_page(request: Request, principal: Principal, svc: Services, id: int, **extra: Any) -> Response:
     view = await svc.calls.get_call(principal, id)
     messages = await _thread(svc, principal, id)
     status = CallStatus(view.call.status)
@@ -92,7 +97,51 @@ async def call_page(request: Request, id: CallId, principal: Viewer, svc: Servic
         can_message=call_permits(status, CallAction.MESSAGE),
         can_jeopardy=call_permits(status, CallAction.RAISE_JEOPARDY) and not view.call.jeopardy_open,
         can_tasks=call_permits(status, CallAction.CHANGE_TASK),
+        can_link=call_permits(status, CallAction.ISSUE_FIELD_LINK),
+        can_attach=call_permits(status, CallAction.ATTACH),
+        is_image=is_image,
+        **extra,
     )
+
+
+@router.get("/calls/{id}", **contractor_op("getCall", ProcessType.NOTRACE))
+async def call_page(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+    return await _call_page(request, principal, svc, id)
+
+
+@router.post("/calls/{id}/link", **contractor_op("createTempLink", ProcessType.TRACE))
+async def issue_link(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+    """A new field link (the call's previous one stops working), shown once with its QR code: only its id is kept."""
+    token = await svc.field_links.issue(principal, id)
+    url = f"{request.url.scheme}://{request.url.netloc}/ui/link/{token}"
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR code of the field link", border=2))
+    return await _call_page(request, principal, svc, id, new_link=url, qr=qr)
+
+
+# --- attachments of task results ---------------------------------------------------------------------------
+TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+
+@router.post("/tasks/{task_id}/attachments", **contractor_op("attachCallTaskFile", ProcessType.TRACE))
+async def upload(request: Request, task_id: TaskId, principal: Viewer, svc: ServicesDep) -> Response:
+    received = receive_upload(request, svc.attachments.max_bytes, field=FILE_FIELD)
+    row = await svc.attachments.upload(contractor_reach(principal), task_id, received)
+    return redirect(request, f"/ui/calls/{row.call_id}#result-{task_id}", f"{row.name} attached.")
+
+
+@router.get(
+    "/tasks/{task_id}/attachments/{attachment_id}", **contractor_op("downloadCallTaskFile", ProcessType.NOTRACE)
+)
+async def download(task_id: TaskId, attachment_id: AttachmentId, principal: Viewer, svc: ServicesDep) -> Response:
+    return file_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
+
+
+@router.get(
+    "/tasks/{task_id}/attachments/{attachment_id}/thumb", **contractor_op("thumbCallTaskFile", ProcessType.NOTRACE)
+)
+async def thumbnail(task_id: TaskId, attachment_id: AttachmentId, principal: Viewer, svc: ServicesDep) -> Response:
+    return await thumbnail_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
 
 
 @router.post("/calls/{id}/status", **contractor_op("setCallStatus", ProcessType.TRACE))
