@@ -334,7 +334,7 @@ async def audit(
     date_to: Annotated[str, Query(max_length=32)] = "",
     username: Annotated[str, Query(max_length=256, pattern=r"^\w*$")] = "",
     company_key: Annotated[str, Query(max_length=256, pattern=r"^\w*$")] = "",
-    service: Annotated[Service | None, Query()] = None,
+    service: Annotated[str, Query(pattern="^(|" + "|".join(Service) + ")$")] = "",
     operation: Annotated[str, Query(max_length=256)] = "",
     offset: Offset = 0,
 ) -> Response:
@@ -351,7 +351,7 @@ async def audit(
             company_id=read_scope(principal),
             company_key=company_key or None,
             username=username or None,
-            services=(service,) if service else None,
+            services=(Service(service),) if service else None,
             operation=_text(operation, "operation"),
             descending=True,
             offset=offset,
@@ -364,7 +364,7 @@ async def audit(
         "date_to": (end + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
         "username": username,
         "company_key": company_key,
-        "service": service.value if service else "",
+        "service": service,
         "operation": operation,
     }
     return page(

@@ -42,14 +42,14 @@ async def queue(
     request: Request,
     principal: Viewer,
     svc: ServicesDep,
-    status: Annotated[CallStatus | None, Query()] = None,
+    status: Annotated[str, Query(pattern="^(|" + "|".join(CallStatus) + ")$")] = "",
     critical: Tristate = "",
     expired: Tristate = "",
     jeopardy: Tristate = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     query = CallListQuery(
-        statuses=(status,) if status else (),
+        statuses=(CallStatus(status),) if status else (),
         critical=_flag(critical),
         expired=_flag(expired),
         jeopardy=_flag(jeopardy),
@@ -58,7 +58,7 @@ async def queue(
     )
     views, total = await svc.calls.list_calls(principal, query)
     set_result_elements(len(views))
-    filters = {"status": status.value if status else "", "critical": critical, "expired": expired, "jeopardy": jeopardy}
+    filters = {"status": status, "critical": critical, "expired": expired, "jeopardy": jeopardy}
     return page(
         request,
         "calls.html",
