@@ -306,3 +306,27 @@ async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: 
     async with web_client(browser_a._transport.app) as other:  # type: ignore[attr-defined]
         await sign_in(other, support_only.username, support_only.password)
         assert (await other.get("/ui/admin/usage")).status_code == 403
+
+
+async def test_audit_search_downloads_a_payload(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    from tests.conftest import login
+
+    admin = await make_user(roles=[Role.ADMIN], company="audit_co")
+    token = await login(client, admin)
+    changed = await client.put(
+        "/account/info", json={"email": "ops@example.com"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert changed.status_code == 200
+    await services.audit.flush()
+    await sign_in(browser_a, admin.username, admin.password)
+    found = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&operation=update_info")
+    assert found.status_code == 200 and "update_info" in found.text
+    link = re.search(r'href="(/ui/admin/audit/[0-9a-f-]{36}/input)"', found.text)
+    assert link
+    payload = await browser_a.get(link.group(1))
+    assert payload.status_code == 200 and b"ops@example.com" in payload.content
+    assert (await browser_a.get("/ui/admin/audit?service=NOPE")).status_code == 400
+    missing = await browser_a.get("/ui/admin/audit/00000000-0000-4000-8000-000000000000/input")
+    assert missing.status_code == 404

@@ -29,7 +29,6 @@ from cabinet.apis.web.session import (
 )
 from cabinet.core.errors import NotAuthenticated
 from cabinet.core.http.metering import metered_operation
-from cabinet.core.http.runtime import runtime_of
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
@@ -205,7 +204,3 @@ def anon_cookie(request: Request) -> tuple[str, bool]:
     if value and len(value) <= 64:
         return value, False
     return new_anon_value(), True
-
-
-def runtime_settings(request: Request) -> Any:
-    return runtime_of(request).settings

@@ -109,7 +109,7 @@ async def call_page(request: Request, id: CallId, principal: Viewer, svc: Servic
     return await _call_page(request, principal, svc, id)
 
 
-@router.post("/calls/{id}/link", **contractor_op("createTempLink", ProcessType.TRACE))
+@router.post("/calls/{id}/link", **contractor_op("createCallTempLink", ProcessType.TRACE))
 async def issue_link(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
     """A new field link (the call's previous one stops working), shown once with its QR code: only its id is kept."""
     token = await svc.field_links.issue(principal, id)
