@@ -167,3 +167,34 @@ async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
     download = await browser_a.get(link.group(1))
     assert download.status_code == 200 and download.content == pdf()
     assert download.headers["content-type"] == "application/pdf"
+
+
+async def test_files_and_estimates_of_another_tenant_are_not_found(
+    app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, browser_b: httpx.AsyncClient, services: Any
+) -> None:
+    _, call_a = await _accepted_call(client, browser_a, services)
+    _, call_b = await _accepted_call(client, browser_b, services)
+    task_a = call_a["tasks"][0]["id"]
+    token_a = await page_token(browser_a, f"/ui/calls/{call_a['id']}")
+    await browser_a.post(f"/ui/tasks/{task_a}/status", data={"status": "Done", "csrf_token": token_a})
+    attached = await browser_a.post(
+        f"/ui/tasks/{task_a}/attachments?csrf_token={token_a}", files={"file": ("a.jpg", jpeg(), "image/jpeg")}
+    )
+    assert attached.status_code == 303
+    page = await browser_a.get(f"/ui/calls/{call_a['id']}")
+    thumb = re.search(rf'src="(/ui/tasks/{task_a}/attachments/(\d+)/thumb)"', page.text)
+    assert thumb and (await browser_a.get(thumb.group(1))).status_code == 200
+    # the other tenant's contractor, and the other call's field link, reach none of it
+    assert (await browser_b.get(thumb.group(1))).status_code == 404
+    assert (await browser_b.get(f"/ui/tasks/{task_a}/attachments/{thumb.group(2)}")).status_code == 404
+    assert (await browser_b.get(f"/ui/calls/{call_a['id']}/cost")).status_code == 404
+    token_b = await page_token(browser_b, f"/ui/calls/{call_b['id']}")
+    upload = await browser_b.post(
+        f"/ui/tasks/{task_a}/attachments?csrf_token={token_b}", files={"file": ("b.jpg", jpeg(), "image/jpeg")}
+    )
+    assert upload.status_code == 404
+    link_b = await _issue_link(browser_b, call_b["id"])
+    async with web_client(app) as phone:
+        foreign = await phone.get(f"{link_b}/tasks/{task_a}/attachments/{thumb.group(2)}/thumb")
+        assert foreign.status_code in (403, 404)
+        assert b"\xff\xd8" not in foreign.content  # no image bytes
