@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,7 @@ CHUNK = 64 * 1024
 STAGING_DIR = ".staging"
 STAGE_BUFFER = 256 * 1024  # bytes gathered before one write to the staging file
 RETRY_AFTER_SECONDS = 60  # a full or read-only disk does not heal in a second
+STAGING_MAX_AGE_SECONDS = 86_400  # a staged upload older than this was abandoned by a process that died
 
 
 class BlobStoreUnavailable(CabinetError):
@@ -127,7 +129,7 @@ class LocalBlobStore:
     def _open_staging(self) -> tuple[int, Path]:
         directory = self.root / STAGING_DIR
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".tmp-up-")  # .tmp-: never in a backup
         return fd, Path(name)
 
     def _write_chunk(self, fd: int, data: bytes) -> None:
@@ -206,6 +208,24 @@ class LocalBlobStore:
         async with await anyio.open_file(self._path(key), "rb") as fh:
             while chunk := await fh.read(CHUNK):
                 yield chunk
+
+    def _purge_staging_sync(self, max_age_seconds: float) -> int:
+        directory = self.root / STAGING_DIR
+        if not directory.is_dir():
+            return 0
+        horizon = time.time() - max_age_seconds
+        removed = 0
+        for path in directory.iterdir():
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime < horizon:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+    async def purge_staging(self, max_age_seconds: float = STAGING_MAX_AGE_SECONDS) -> int:
+        """Remove staged files older than ``max_age_seconds`` (left by a process that died mid-upload); returns
+        how many."""
+        return await anyio.to_thread.run_sync(self._purge_staging_sync, max_age_seconds)
 
     async def open_stream(self, key: str) -> AsyncIterator[bytes] | None:
         """The blob's bytes, chunk by chunk, from a file opened now (None when it is missing): a download can

@@ -32,9 +32,9 @@ class Services:
     credentials: CredentialService
     contractors: ContractorAccountService
     calls: CallService
-    costs: CostService
     field_links: FieldLinkService
     attachments: AttachmentService
+    costs: CostService
     notifications: NotificationService
     sessions: SessionService
 
@@ -82,7 +82,6 @@ def build_services(resources: Resources) -> Services:
             ),
         ),
         calls=CallService(resources.db, clock=resources.clock),
-        costs=CostService(resources.db, clock=resources.clock),
         field_links=FieldLinkService(
             resources.db,
             clock=resources.clock,
@@ -96,6 +95,7 @@ def build_services(resources: Resources) -> Services:
             max_bytes=settings.attachment_max_bytes,
             max_pixels=settings.attachment_max_pixels,
         ),
+        costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

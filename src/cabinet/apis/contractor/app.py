@@ -1,5 +1,5 @@
 """The contractor personal area sub-app (seed 004), mounted at the root: /call, /calltask, /notification,
-/systemSettings, /user, /callCost, /shared (the field employee's link). OpenAPI at /contractor/openapi.json."""
+/shared (the field employee's link), /systemSettings, /user, /callCost. OpenAPI at /contractor/openapi.json."""
 
 from __future__ import annotations
 

@@ -48,16 +48,6 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "call_jeopardy_refused": 8,
     "call_unjeopardy_refused": 9,
     "contractor_service_token_invalid": 1,
-    # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
-    "call_cost_not_found": 2,
-    "call_cost_expense_not_found": 3,
-    "call_cost_material_not_found": 4,
-    "call_cost_create_refused": 10,
-    "call_cost_not_draft": 11,
-    "call_cost_deadline_passed": 12,
-    "call_cost_approval_refused": 13,
-    "call_cost_change_refused": 14,
-    "call_cost_item_unknown": 15,
     # field links (/shared) and attachments
     "call_task_state_conflict": 3,
     "field_link_not_found": 1,
@@ -69,6 +59,16 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "attachment_image_too_large": 24,
     "attachment_name_invalid": 25,
     "blob_store_unavailable": 26,
+    # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
+    "call_cost_not_found": 2,
+    "call_cost_expense_not_found": 3,
+    "call_cost_material_not_found": 4,
+    "call_cost_create_refused": 10,
+    "call_cost_not_draft": 11,
+    "call_cost_deadline_passed": 12,
+    "call_cost_approval_refused": 13,
+    "call_cost_change_refused": 14,
+    "call_cost_item_unknown": 15,
     "account_inactive": 3,
     "api_key_owner_inactive": 3,
 }

@@ -22,10 +22,20 @@ from cabinet.apis.contractor.schemas import (
     ExpenseDTO,
     MaterialDTO,
     NotificationDTO,
+    PostExpenseInputDTO,
+    PostMaterialInputDTO,
     TokenDTO,
     UserDTO,
 )
-from cabinet.domains.fieldservice.schemas import CallView, CostView, IssuedPair, TaskView, line_total
+from cabinet.domains.fieldservice.schemas import (
+    CallView,
+    CostView,
+    ExpenseLine,
+    IssuedPair,
+    MaterialLine,
+    TaskView,
+    line_total,
+)
 from cabinet.domains.fieldservice.states import TaskStatus
 from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
 
@@ -173,4 +183,14 @@ def cost_out(view: CostView) -> CallCostDTO:
         sent=c.sent_at,
         status=c.status,
         timestamp=c.change_no,
+    )
+
+
+def expense_line(body: PostExpenseInputDTO) -> ExpenseLine:
+    return ExpenseLine(expenditure_item_id=body.expenditureItemId, count=body.count)
+
+
+def material_line(body: PostMaterialInputDTO) -> MaterialLine:
+    return MaterialLine(
+        name=body.name, serial_number=body.serialNumber, owner_type=body.ownerType, count=body.count, price=body.price
     )

@@ -294,25 +294,6 @@ class PostExternalCallJeopardyOutputDTO(_Out):
     answerDate: datetime
 
 
-# --- the field employee (/shared) ----------------------------------------------------------------------------
-class PostCallTaskItemDTO(_In):
-    newStatus: TaskStatus = Field(description="Done or Canceled (a New task only)")
-    taskId: Id
-
-
-class PostCallResultDTO(_In):
-    """The field employee's report: the call becomes Done with the comment, each listed task its new status."""
-
-    callTaskResults: list[PostCallTaskItemDTO] = Field(default_factory=list, max_length=500)
-    comments: Text(2000, min_length=1)  # type: ignore[valid-type]
-    expenses: list[PostExpenseInputDTO] = Field(
-        default_factory=list, max_length=500, description="Added to the call's cost estimate (a Draft is opened)"
-    )
-    materials: list[PostMaterialInputDTO] = Field(
-        default_factory=list, max_length=500, description="Added to the call's cost estimate (a Draft is opened)"
-    )
-
-
 # --- tasks, notifications, settings --------------------------------------------------------------------------
 class CallTaskStatusInputDTO(_In):
     status: TaskStatus
@@ -456,4 +437,23 @@ class PatchCallCostApprovalStatusInputDTO(_In):
     )
     materials: dict[LineKey, LineDecision] = Field(
         default_factory=dict, max_length=LINES_PER_ESTIMATE_MAX, description="Material id -> decision"
+    )
+
+
+# --- the field employee (/shared) ----------------------------------------------------------------------------
+class PostCallTaskItemDTO(_In):
+    newStatus: TaskStatus = Field(description="Done or Canceled (a New task only)")
+    taskId: Id
+
+
+class PostCallResultDTO(_In):
+    """The field employee's report: the call becomes Done with the comment, each listed task its new status."""
+
+    callTaskResults: list[PostCallTaskItemDTO] = Field(default_factory=list, max_length=500)
+    comments: Text(2000, min_length=1)  # type: ignore[valid-type]
+    expenses: list[PostExpenseInputDTO] = Field(
+        default_factory=list, max_length=500, description="Expenses incurred: added to the call's cost estimate"
+    )
+    materials: list[PostMaterialInputDTO] = Field(
+        default_factory=list, max_length=500, description="Materials (spare parts) used: added to the estimate"
     )

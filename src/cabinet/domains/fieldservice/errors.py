@@ -143,67 +143,6 @@ class SettingsInvalid(CabinetError):
     default_message = "callCostDeadlineDayOfMonth must be 1..28"
 
 
-# --- cost estimates (contractor API codes: 404 1 call, 2 estimate, 3 expense, 4 material; 400/409 ours) -------
-class CostNotFound(CabinetError):
-    mnemonic = "call_cost_not_found"
-    kind = ErrorKind.NOT_FOUND
-    default_message = "The call has no cost estimate"
-
-
-class CostExpenseNotFound(CabinetError):
-    mnemonic = "call_cost_expense_not_found"
-    kind = ErrorKind.NOT_FOUND
-    default_message = "Expense not found in the call's cost estimate"
-
-
-class CostMaterialNotFound(CabinetError):
-    mnemonic = "call_cost_material_not_found"
-    kind = ErrorKind.NOT_FOUND
-    default_message = "Material not found in the call's cost estimate"
-
-
-class CostInvalid(CabinetError):
-    mnemonic = "call_cost_invalid"
-    kind = ErrorKind.INVALID
-    default_message = "Invalid cost estimate data"
-
-
-class CostItemUnknown(CabinetError):
-    mnemonic = "call_cost_item_unknown"
-    kind = ErrorKind.INVALID
-    default_message = "expenditureItemId is not one of the call's availableExpenditureItems"
-
-
-class CostCreateRefused(CabinetError):
-    mnemonic = "call_cost_create_refused"
-    kind = ErrorKind.CONFLICT
-    default_message = "The cost estimate cannot be created (the call is not Committed or Done, or has one)"
-
-
-class CostNotDraft(CabinetError):
-    mnemonic = "call_cost_not_draft"
-    kind = ErrorKind.CONFLICT
-    default_message = "The cost estimate was sent: only a Draft can be edited or sent"
-
-
-class CostDeadlinePassed(CabinetError):
-    mnemonic = "call_cost_deadline_passed"
-    kind = ErrorKind.CONFLICT
-    default_message = "The deadline for editing and sending this cost estimate has passed"
-
-
-class CostApprovalRefused(CabinetError):
-    mnemonic = "call_cost_approval_refused"
-    kind = ErrorKind.CONFLICT
-    default_message = "Approval statuses can change only while the estimate is InProgress"
-
-
-class CostChangeRefused(CabinetError):
-    mnemonic = "call_cost_change_refused"
-    kind = ErrorKind.CONFLICT
-    default_message = "The cost estimate cannot change now"
-
-
 class TaskStateConflict(CabinetError):
     mnemonic = "call_task_state_conflict"
     kind = ErrorKind.CONFLICT
@@ -270,3 +209,64 @@ class AttachmentNameInvalid(CabinetError):
     mnemonic = "attachment_name_invalid"
     kind = ErrorKind.UNPROCESSABLE
     default_message = "The file name is not acceptable"
+
+
+# --- cost estimates (contractor API codes: 404 1 call, 2 estimate, 3 expense, 4 material; 400/409 ours) -------
+class CostNotFound(CabinetError):
+    mnemonic = "call_cost_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The call has no cost estimate"
+
+
+class CostExpenseNotFound(CabinetError):
+    mnemonic = "call_cost_expense_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Expense not found in the call's cost estimate"
+
+
+class CostMaterialNotFound(CabinetError):
+    mnemonic = "call_cost_material_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Material not found in the call's cost estimate"
+
+
+class CostInvalid(CabinetError):
+    mnemonic = "call_cost_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid cost estimate data"
+
+
+class CostItemUnknown(CabinetError):
+    mnemonic = "call_cost_item_unknown"
+    kind = ErrorKind.INVALID
+    default_message = "expenditureItemId is not one of the call's availableExpenditureItems"
+
+
+class CostCreateRefused(CabinetError):
+    mnemonic = "call_cost_create_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate cannot be created (the call is not Committed or Done, or has one)"
+
+
+class CostNotDraft(CabinetError):
+    mnemonic = "call_cost_not_draft"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate was sent: only a Draft can be edited or sent"
+
+
+class CostDeadlinePassed(CabinetError):
+    mnemonic = "call_cost_deadline_passed"
+    kind = ErrorKind.CONFLICT
+    default_message = "The deadline for editing and sending this cost estimate has passed"
+
+
+class CostApprovalRefused(CabinetError):
+    mnemonic = "call_cost_approval_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "Approval statuses can change only while the estimate is InProgress"
+
+
+class CostChangeRefused(CabinetError):
+    mnemonic = "call_cost_change_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate cannot change now"

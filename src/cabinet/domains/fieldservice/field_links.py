@@ -178,8 +178,10 @@ class FieldLinkService:
 
     @transactional
     async def submit_report(self, access: FieldLinkAccess, report: FieldReport) -> CallView:
-        """The field employee's report, all or nothing: the call Committed -> Done with the comment, each listed
-        task to its new status (409 code 7 / code 3 when a move is not allowed)."""
+        """The field employee's report, all or nothing (one unit of work): the call Committed -> Done with the
+        comment, each listed task to its new status (409 code 7 / code 3 when a move is not allowed), and the
+        reported expenses and materials added to the call's cost estimate (opened as a Draft when it has none;
+        refused as the estimate's own rules say: an unknown expenditure item, an estimate already sent...)."""
         _check_report(report)
         call = await self.linked_call(access, for_update=True)
         if call_transition(CallStatus(call.status), CallStatus.DONE, Actor.CONTRACTOR) is None:
@@ -201,7 +203,6 @@ class FieldLinkService:
         call.finished_at = now
         call.comments = report.comments
         call.edited_at = now
-        # the costs the field employee reports go into the call's estimate, in this same unit of work
         await record_field_report(call, expenses=report.expenses, materials=report.materials, now=now)
         text = f"The field employee reported call {call.number} done: {report.comments}"
         notify_owner(call, "field_report", text, now)

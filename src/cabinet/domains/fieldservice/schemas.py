@@ -122,6 +122,45 @@ class NotificationPage:
     unread: int
 
 
+# --- field links and attachments ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldTaskResult:
+    task_id: int
+    status: TaskStatus
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReport:
+    """What the field employee sends with ``POST /shared/call/done``: the call becomes Done with ``comments``,
+    each listed task moves to its new status; expenses and materials go to the call's cost estimate."""
+
+    comments: str
+    tasks: list[FieldTaskResult] = field(default_factory=list)
+    expenses: list[ExpenseLine] = field(default_factory=list)
+    materials: list[MaterialLine] = field(default_factory=list)
+
+
+class UploadSource(Protocol):
+    """An upload being received: its bytes (read once, as they arrive), then its file name and whether the
+    file field was there at all."""
+
+    filename: str | None
+    found: bool
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
+@dataclass(slots=True)
+class AttachmentFile:
+    """A stored attachment ready to be sent: what it is and its bytes, chunk by chunk."""
+
+    name: str
+    type: str
+    size: int
+    sha256: str
+    chunks: AsyncIterator[bytes]
+
+
 # --- cost estimates ------------------------------------------------------------------------------------------
 # Quantities: positive, at most COUNT_SCALE places; unit prices: zero or more, at most PRICE_SCALE places. The
 # bounds keep every value exact as a JSON number (at most 12 significant digits) and every total exact.
@@ -186,42 +225,3 @@ class CostView:
     @property
     def materials_total(self) -> Decimal:
         return sum((line_total(m) for m in self.materials), Decimal(0)).quantize(CENT)
-
-
-# --- field links and attachments ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FieldTaskResult:
-    task_id: int
-    status: TaskStatus
-
-
-@dataclass(frozen=True, slots=True)
-class FieldReport:
-    """What the field employee sends with ``POST /shared/call/done``: the call becomes Done with ``comments``,
-    each listed task moves to its new status; expenses and materials go to the call's cost estimate."""
-
-    comments: str
-    tasks: list[FieldTaskResult] = field(default_factory=list)
-    expenses: list[ExpenseLine] = field(default_factory=list)
-    materials: list[MaterialLine] = field(default_factory=list)
-
-
-class UploadSource(Protocol):
-    """An upload being received: its bytes (read once, as they arrive), then its file name and whether the
-    file field was there at all."""
-
-    filename: str | None
-    found: bool
-
-    def chunks(self) -> AsyncIterator[bytes]: ...
-
-
-@dataclass(slots=True)
-class AttachmentFile:
-    """A stored attachment ready to be sent: what it is and its bytes, chunk by chunk."""
-
-    name: str
-    type: str
-    size: int
-    sha256: str
-    chunks: AsyncIterator[bytes]

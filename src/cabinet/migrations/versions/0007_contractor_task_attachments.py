@@ -1,7 +1,7 @@
 """contractor: task attachments (issue 6)
 
 Revision ID: 0007
-Revises: 0005 (the cost estimates branch adds 0006 after 0005; the merge re-chains this one after it)
+Revises: 0006 (written after 0005; re-chained after the cost estimates' 0006 when that branch was merged in)
 Create Date: 2026-11-27
 """
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
-from cabinet.apis.contractor.mappers import cost_out, json_list
+from cabinet.apis.contractor.mappers import cost_out, expense_line, json_list, material_line
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -25,9 +25,7 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.schemas import (
     FEED_LIMIT_DEFAULT,
     Decisions,
-    ExpenseLine,
     LinePatch,
-    MaterialLine,
 )
 
 router = APIRouter(prefix="/callCost", tags=["CallCost"])
@@ -146,8 +144,7 @@ async def change_approval_status(
 async def add_expense(
     callId: CallId, body: PostExpenseInputDTO, principal: Caller, svc: ServicesDep
 ) -> PostMaterialOutputDTO:
-    line = ExpenseLine(expenditure_item_id=body.expenditureItemId, count=body.count)
-    return PostMaterialOutputDTO(id=(await svc.costs.add_expense(principal, callId, line)).id)
+    return PostMaterialOutputDTO(id=(await svc.costs.add_expense(principal, callId, expense_line(body))).id)
 
 
 @router.patch(
@@ -196,14 +193,7 @@ async def delete_expense(callId: CallId, expenseId: ExpenseId, principal: Caller
 async def add_material(
     callId: CallId, body: PostMaterialInputDTO, principal: Caller, svc: ServicesDep
 ) -> PostMaterialOutputDTO:
-    line = MaterialLine(
-        name=body.name,
-        serial_number=body.serialNumber,
-        owner_type=body.ownerType,
-        count=body.count,
-        price=body.price,
-    )
-    return PostMaterialOutputDTO(id=(await svc.costs.add_material(principal, callId, line)).id)
+    return PostMaterialOutputDTO(id=(await svc.costs.add_material(principal, callId, material_line(body))).id)
 
 
 @router.patch(

@@ -16,7 +16,7 @@ from cabinet.apis.contractor.files import (
     receive_upload,
     with_upload_body,
 )
-from cabinet.apis.contractor.mappers import attachment_out, call_out, result_out
+from cabinet.apis.contractor.mappers import attachment_out, call_out, expense_line, material_line, result_out
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     CallDTO,
@@ -27,7 +27,7 @@ from cabinet.apis.contractor.schemas import (
 )
 from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.attachments import link_reach
-from cabinet.domains.fieldservice.schemas import ExpenseLine, FieldReport, FieldTaskResult, MaterialLine
+from cabinet.domains.fieldservice.schemas import FieldReport, FieldTaskResult
 
 router = APIRouter(prefix="/shared", tags=["Shared"])
 
@@ -54,26 +54,36 @@ async def get_shared_call(link: FieldLink, svc: ServicesDep) -> CallDTO:
 @router.post(
     "/call/done",
     **field_link_operation("reportSharedCallDone", ProcessType.TRACE),
-    summary="The field employee reports the call done: comment, task results; all or nothing.",
+    summary="The field employee reports the call done: comment, task results, expenses and materials; all or nothing.",
     description="The call moves Committed -> Done with the comment; each listed task moves from New to its "
-    "newStatus (Done or Canceled). Nothing changes unless everything can.",
+    "newStatus (Done or Canceled); the expenses and materials are added to the call's cost estimate (opened as a "
+    "Draft when the call has none), under the estimate's rules (see /callCost). Nothing changes unless everything "
+    "can.",
     response_model=CallDTO,
     responses={
-        400: {**E, "description": "errorCode 0: invalid report (or no token); 6: the comment is blank"},
+        400: {
+            **E,
+            "description": "errorCode 0: invalid report (or no token); 6: the comment is blank; 15: an expense's "
+            "expenditureItemId is not one of the call's items",
+        },
         404: {
             **E,
             "description": "errorCode 1: no call for this token, or a task not of this call; 20: the link expired "
             "or was replaced",
         },
-        409: {**E, "description": "errorCode 7: the call is not Committed; 3: a task cannot move to its newStatus"},
+        409: {
+            **E,
+            "description": "errorCode 7: the call is not Committed; 3: a task cannot move to its newStatus; 11, 12, "
+            "14: the cost estimate takes no more lines (already sent, past its deadline, full)",
+        },
     },
 )
 async def report_done(body: PostCallResultDTO, link: FieldLink, svc: ServicesDep) -> CallDTO:
     report = FieldReport(
         comments=body.comments,
         tasks=[FieldTaskResult(item.taskId, item.newStatus) for item in body.callTaskResults],
-        expenses=[ExpenseLine(e.expenditureItemId, e.count) for e in body.expenses],
-        materials=[MaterialLine(m.name, m.serialNumber, m.ownerType, m.count, m.price) for m in body.materials],
+        expenses=[expense_line(e) for e in body.expenses],
+        materials=[material_line(m) for m in body.materials],
     )
     return call_out(await svc.field_links.submit_report(link, report))
 
