@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import update
 
 from cabinet.core.clock import OffsetClock
@@ -178,46 +177,53 @@ async def test_every_endpoint_answers_its_documented_codes(client: httpx.AsyncCl
     assert "1 approved, 1 approved with correction, 0 rejected" in notes[0]["text"]
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"count": "1"},
-        {"count": True},
-        {"count": None},
-        {"count": 0},
-        {"count": -1},
-        {"count": 0.0001},
-        {"count": 1_000_001},
-        {"count": 10**40},
-        {"count": 1e308},
-        {"price": -0.01},
-        {"price": 0.001},
-        {"price": 1_000_000_000.01},
-        {"price": "0.1"},
-        {"price": [1]},
-        {"name": ""},
-        {"name": "   "},
-        {"name": "x" * 2001},
-        {"name": "a\x00b"},
-        {"name": 5},
-        {"serialNumber": "s" * 257},
-        {"ownerType": "Nobody"},
-        {"ownerType": None},
-    ],
-)
-async def test_bad_material_lines_are_400(client: httpx.AsyncClient, tenant: Tenant, bad: dict[str, Any]) -> None:
+BAD_MATERIAL_VALUES: list[dict[str, Any]] = [
+    {"count": "1"},
+    {"count": True},
+    {"count": None},
+    {"count": 0},
+    {"count": -1},
+    {"count": 0.0001},
+    {"count": 1_000_001},
+    {"count": 10**40},
+    {"count": 1e308},
+    {"price": -0.01},
+    {"price": 0.001},
+    {"price": 1_000_000_000.01},
+    {"price": "0.1"},
+    {"price": [1]},
+    {"name": ""},
+    {"name": "   "},
+    {"name": "x" * 2001},
+    {"name": "a\x00b"},
+    {"name": 5},
+    {"serialNumber": "s" * 257},
+    {"ownerType": "Nobody"},
+    {"ownerType": None},
+]
+
+
+async def test_bad_lines_are_400(client: httpx.AsyncClient, tenant: Tenant) -> None:
     cid, me, _ = await committed_call(client, tenant)
     assert (await client.post(f"/callCost/call/{cid}", headers=me)).status_code == 200
-    answer = await client.post(f"/callCost/call/{cid}/material", json={**FUSE, **bad}, headers=me)
-    assert status(answer) == (400, 0), bad
     material = (await client.post(f"/callCost/call/{cid}/material", json=FUSE, headers=me)).json()["id"]
-    answer = await client.patch(f"/callCost/call/{cid}/material/{material}", json=bad, headers=me)
-    assert status(answer) == (400, 0), bad  # a PATCH refuses the same values (and null)
+    for bad in BAD_MATERIAL_VALUES:
+        answer = await client.post(f"/callCost/call/{cid}/material", json={**FUSE, **bad}, headers=me)
+        assert status(answer) == (400, 0), bad
+        answer = await client.patch(f"/callCost/call/{cid}/material/{material}", json=bad, headers=me)
+        assert status(answer) == (400, 0), bad  # a PATCH refuses the same values (and null)
     for missing in FUSE:
         body = {k: v for k, v in FUSE.items() if k != missing}
         assert status(await client.post(f"/callCost/call/{cid}/material", json=body, headers=me)) == (400, 0)
     for expense in ({"count": 1}, {"count": 1, "expenditureItemId": 0}, {"count": 1, "expenditureItemId": 2**63}):
         assert status(await client.post(f"/callCost/call/{cid}/expense", json=expense, headers=me)) == (400, 0)
+    for body in (b"", b"[]", b"{", b'{"count": NaN, "expenditureItemId": 1}', b'{"count": Infinity}'):
+        answer = await client.post(f"/callCost/call/{cid}/expense", content=body, headers=me)
+        assert status(answer) == (400, 0), body
+    # nothing of that reached the estimate
+    estimate = (await client.get(f"/callCost/call/{cid}", headers=me)).json()
+    assert [m["id"] for m in estimate["materials"]] == [material] and estimate["expenses"] == []
+    assert estimate["materials"][0] == {**estimate["materials"][0], "count": 1, "price": 0.1, "name": "Fuse"}
 
 
 async def test_decimals_are_exact(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -409,3 +415,29 @@ async def test_concurrent_sends_and_decisions_keep_one_outcome(client: httpx.Asy
     assert (final["status"], final["expenses"][0]["status"]) == ("Processed", winner)
     fed = [c for c in (await client.get("/callCost/modifications/0", headers=tenant.erp)).json() if c["callId"] == cid2]
     assert fed == [final]
+
+
+async def test_the_estimate_follows_the_call_status(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """Opened on a Committed or Done call (not New, not Closed); its Draft stays editable on a Closed call until
+    the deadline; a call handed back (New) freezes it."""
+    cid, me, (fuel, _) = await committed_call(client, tenant)
+    line = {"count": 1, "expenditureItemId": fuel}
+    assert (await client.post(f"/call/{cid}/status", json={"status": "Done"}, headers=me)).status_code == 200
+    assert status(await client.post(f"/callCost/call/{cid}", headers=me)) == (200, None)  # a Done call
+    assert (await client.post(f"/call/{cid}/close", headers=tenant.erp)).status_code == 204
+    assert status(await client.post(f"/callCost/call/{cid}/expense", json=line, headers=me)) == (200, None)
+    assert status(await client.post(f"/callCost/status/call/{cid}", headers=me)) == (204, None)
+
+    closed, me2, _ = await committed_call(client, tenant)
+    assert (await client.post(f"/call/{closed}/status", json={"status": "Done"}, headers=me2)).status_code == 200
+    assert (await client.post(f"/call/{closed}/close", headers=tenant.erp)).status_code == 204
+    assert status(await client.post(f"/callCost/call/{closed}", headers=me2)) == (409, 10)
+
+    back, me3, (fuel3, _) = await committed_call(client, tenant)
+    assert status(await client.post(f"/callCost/call/{back}", headers=me3)) == (200, None)
+    handed = await client.post(f"/call/{back}/status", json={"status": "New", "comments": "not ours"}, headers=me3)
+    assert handed.status_code == 200
+    line3 = {"count": 1, "expenditureItemId": fuel3}
+    assert status(await client.post(f"/callCost/call/{back}/expense", json=line3, headers=me3)) == (409, 14)
+    assert status(await client.post(f"/callCost/status/call/{back}", headers=me3)) == (409, 14)
+    assert (await client.get(f"/callCost/call/{back}", headers=tenant.erp)).json()["status"] == "Draft"

@@ -38,7 +38,6 @@ from cabinet.domains.fieldservice.repository import (
     CallRepository,
     JeopardyRepository,
     MessageRepository,
-    NotificationRepository,
     TaskRepository,
 )
 from cabinet.domains.fieldservice.schemas import (
@@ -83,7 +82,6 @@ class CallService:
         self.tasks = TaskRepository()
         self.messages = MessageRepository()
         self.jeopardies = JeopardyRepository()
-        self.notifications = NotificationRepository()
         self.attachments = AttachmentRepository()
         self.search = FieldServiceSearch()
 
