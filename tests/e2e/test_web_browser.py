@@ -217,6 +217,14 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         assert link and "/ui/link/" in link
         assert page.locator(".qr svg").count() == 1
         snap(page, "contractor-call")
+        page.set_viewport_size(PHONE["viewport"])  # the same pages on a phone: nothing runs off the side
+        no_sideways_scroll(page)
+        page.screenshot(path=str(artifacts() / "contractor-call-phone.png"), full_page=True)
+        page.goto(f"{live_server.url}/ui/calls")
+        no_sideways_scroll(page)
+        page.screenshot(path=str(artifacts() / "contractor-queue-phone.png"), full_page=True)
+        page.set_viewport_size(DESKTOP["viewport"])
+        page.goto(f"{live_server.url}/ui/calls/{call['id']}")
 
         page.get_by_role("link", name="Cost estimate").click()
         page.get_by_role("button", name="Open a cost estimate").click()
