@@ -173,6 +173,11 @@ def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServe
         page.goto(f"{live_server.url}/ui/admin/audit?username=ops_owner")
         assert page.get_by_role("cell", name="ui_create_user").count() >= 1
         snap(page, "admin-audit")
+        page.goto(f"{live_server.url}/ui/admin/companies/browser_co")
+        page.get_by_label("Network (CIDR or address)").fill("203.0.113.7/24")
+        page.get_by_role("button", name="Allow network").click()
+        page.wait_for_selector("text=203.0.113.0/24")  # stored in canonical form
+        snap(page, "admin-company")
         page.goto(f"{live_server.url}/ui/account")
         snap(page, "account")
     finally:
