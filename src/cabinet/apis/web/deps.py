@@ -22,6 +22,7 @@ from cabinet.apis.web.session import (
     CSRF_HEADER,
     FLASH_COOKIE,
     SAFE_METHODS,
+    SESSION_COOKIE,
     CookiePolicy,
     CsrfGuard,
     CsrfRejected,
@@ -47,7 +48,6 @@ class Web:
         self.runtime = runtime
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["local"] = local_time
-        self.templates.env.globals["Permission"] = Permission
         self._csrf: CsrfGuard | None = None
         settings = runtime.settings
         self.cookies = CookiePolicy(
@@ -76,7 +76,7 @@ def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d 
 # --- who is calling -----------------------------------------------------------------------------------------
 async def session_principal(request: Request) -> Principal:
     """The person behind the session cookie (NotAuthenticated sends them to the login page)."""
-    token = request.cookies.get("cabinet_session")
+    token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("Please sign in")
     principal = await services(request).identity.resolve_access_token(token)
