@@ -75,6 +75,24 @@ def live_server(settings: Settings, clock: Any) -> Iterator[LiveServer]:
         cleaner.join(timeout=60)
 
 
+def new_page(chromium: Any, options: dict[str, Any]) -> tuple[Any, Any, list[str]]:
+    """A fresh context and page; the list fills with the console's errors (a script or style the
+    Content-Security-Policy blocks would show there)."""
+    context = chromium.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")  # 4xx pages we visit
+            else None
+        ),
+    )
+    return context, page, errors
+
+
 def snap(page: Any, name: str) -> None:
     """Check the page's accessibility basics, then keep its screenshot."""
     check_page(page)
@@ -131,9 +149,7 @@ async def _dispatched_call(server: LiveServer, *, accept_and_link: bool = False)
 
 def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServer) -> None:
     _user(live_server, "ops_owner", "browser_co", [Role.COMPANYOWNER])
-    context = chromium.new_context(**DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    context, page, console_errors = new_page(chromium, DESKTOP)
     try:
         page.goto(f"{live_server.url}/ui/login")
         snap(page, "login")
@@ -180,6 +196,7 @@ def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServe
         snap(page, "admin-company")
         page.goto(f"{live_server.url}/ui/account")
         snap(page, "account")
+        assert console_errors == [], console_errors
     finally:
         context.close()
 
@@ -187,9 +204,7 @@ def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServe
 def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_server: LiveServer) -> None:
     seed = live_server.run(_dispatched_call(live_server))
     call = seed["call"]
-    context = chromium.new_context(**DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    context, page, console_errors = new_page(chromium, DESKTOP)
     try:
         sign_in(page, live_server.url, seed["name"], PASSWORD)
         assert page.url.endswith("/ui/calls")
@@ -254,6 +269,7 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         snap(page, "contractor-notifications")
         page.get_by_role("button", name="Mark all read").click()
         page.wait_for_selector("text=0 unread.")
+        assert console_errors == [], console_errors
     finally:
         context.close()
 
@@ -261,9 +277,7 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
 def test_field_employee_visit_on_a_phone(chromium: Any, live_server: LiveServer) -> None:
     seed = live_server.run(_dispatched_call(live_server, accept_and_link=True))
     call = seed["call"]
-    context = chromium.new_context(**PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    context, page, console_errors = new_page(chromium, PHONE)
     photo = artifacts() / "field-photo.jpg"
     photo.write_bytes(jpeg((1200, 900)))
     try:
@@ -301,6 +315,7 @@ def test_field_employee_visit_on_a_phone(chromium: Any, live_server: LiveServer)
         assert 0 < page.evaluate("img => img.naturalWidth", thumb.element_handle()) <= 320
         no_sideways_scroll(page)
         snap(page, "field-done")
+        assert console_errors == [], console_errors
     finally:
         context.close()
     state = live_server.run(_erp_view(live_server, seed))
