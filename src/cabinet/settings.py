@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # --- web pages (/ui) ----------------------------------------------------------------------------
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="The web session cookie is sent over HTTPS only; false only for plain-http loopback setups.",
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=720, description="Lifetime of a web session (its cookie and the token inside)."
+    )
+
     @field_validator("database_url", "redis_url", "database_schema", "forwarded_allow_ips", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
