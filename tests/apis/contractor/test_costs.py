@@ -130,7 +130,8 @@ async def test_every_endpoint_answers_its_documented_codes(client: httpx.AsyncCl
     assert [(m["id"], m["price"], m["total"]) for m in estimate["materials"]] == [(material, 2.5, "2.50")]
 
     # decisions only on a sent estimate; sending freezes the Draft
-    assert status(await client.patch(f"/callCost/call/{cid}/changeApprovalStatus", json=decided, headers=erp)) == (
+    on_draft = {"expenses": {str(expense): "Approved"}}  # a real line: the Draft itself is what refuses
+    assert status(await client.patch(f"/callCost/call/{cid}/changeApprovalStatus", json=on_draft, headers=erp)) == (
         409,
         13,
     )
