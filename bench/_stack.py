@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from _load import ROOT, LoadProcess, Stream, machine_cpu_ticks, process_cpu_seconds
 
@@ -127,3 +129,25 @@ def run_phase(
     result["cpu_pct"] = cpu
     result["machine_busy_cores"] = busy
     return result
+
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def save_report(name: str, started: datetime, report: dict[str, Any]) -> Path:
+    """``bench/results/<name>-<timestamp>.json``."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def run_script(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s status; 130 on ^C; 2 when the run itself failed (the stack is already stopped)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(2)

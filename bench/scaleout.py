@@ -24,18 +24,14 @@ failed or a request did not answer 200, 2 the run itself failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from _load import LoadProcess, Stream, http_request, machine
-from _stack import bearer_token, run_phase, start_stack
+from _stack import bearer_token, run_phase, run_script, save_report, start_stack
 from account import OTHER_CPU_WARNING_PCT, source_revision, wait_for_quiet
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RATIO_TARGET = 1.7
 WRITE_BODY = {"specification": "written by bench/scaleout.py"}
 
@@ -104,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = summarize(phases, args, info, started)
     print_report(report)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"scaleout-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nfigures written to {path}")
+    print(f"\nfigures written to {save_report('scaleout', started, report)}")
     return 0 if report["verdict"] == "PASS" else 1
 
 
@@ -209,10 +202,4 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # the stack and the loader are already stopped
-        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)
