@@ -33,8 +33,8 @@ from tests.conftest import TEST_SECRET, UserFactory, login
 from tests.e2e.private_services import ProductionStack
 from tests.system_packages import require_nginx, require_postgresql, require_redis_server
 
-# one worker runs them all (`--dist loadgroup`, pytest.ini): the stack starts once, not once per xdist worker
-pytestmark = [pytest.mark.production, pytest.mark.xdist_group("production")]
+# one xdist worker runs them all (tests/conftest.py: pytest_xdist_make_scheduler), so the stack starts once
+pytestmark = pytest.mark.production
 
 PROCESSES = 3
 CUT = -1  # a write whose connection nginx closed before a complete answer
