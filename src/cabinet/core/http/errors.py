@@ -68,6 +68,8 @@ def unavailable_cause(exc: BaseException) -> ServiceUnavailable | None:
             return ServiceUnavailable("The database is unreachable or busy", retry_after=1)
         if isinstance(seen, (ConnectionError, TimeoutError)) and _raised_by_database_driver(seen):
             # asyncpg's connect raises the socket's own error (ConnectionRefusedError ...), unwrapped by SQLAlchemy
+            if isinstance(seen, TimeoutError):
+                return ServiceUnavailable("The database did not answer in time", retry_after=1)
             return ServiceUnavailable("The database is unreachable", retry_after=1)
         for kind, message in _UNAVAILABLE:
             if isinstance(seen, kind):
