@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,6 +19,7 @@ from cabinet.apis.admin.app import build_app as build_admin_app
 from cabinet.apis.contractor.app import build_app as build_contractor_app
 from cabinet.apis.data.app import build_app as build_data_app
 from cabinet.apis.data.protocol import CURRENT, DEPRECATED
+from cabinet.apis.web.app import build_app as build_web_app
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
 from cabinet.core.http.runtime import Runtime
@@ -91,9 +92,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 
+    @app.get("/", include_in_schema=False)
+    @app.get("/ui", include_in_schema=False)
+    async def to_pages() -> RedirectResponse:
+        """People who open the server's address land on the web pages' login (it sends the signed-in on)."""
+        current_trace().operation = "ui_redirect"
+        return RedirectResponse("/ui/login", status_code=303)
+
     apis = {
         "/account": build_account_app(runtime),
         "/admin": build_admin_app(runtime),
+        "/ui": build_web_app(runtime),
         f"/v{CURRENT.number}": build_data_app(runtime, CURRENT),
         f"/v{DEPRECATED.number}": build_data_app(runtime, DEPRECATED),
     }

@@ -67,6 +67,17 @@ class Settings(BaseSettings):
     data_minute_points_limit: int = Field(default=300, ge=0, description="Default Data API points per company/minute.")
     max_stored_payload_bytes: int = Field(default=10_485_760, ge=0, description="Larger responses are not kept.")
 
+    # --- contractor area ---------------------------------------------------------------------------
+    field_link_ttl_seconds: int = Field(
+        default=7 * 86_400, ge=60, le=366 * 86_400, description="Lifetime of a field employee's link (templink)."
+    )
+    attachment_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, le=2**40, description="Largest task attachment (checked while it streams)."
+    )
+    attachment_max_pixels: int = Field(
+        default=40_000_000, ge=1, le=1_000_000_000, description="Largest image attachment, width x height."
+    )
+
     # --- HTTP ---------------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON request body accepted.")
     forwarded_allow_ips: str | None = Field(
@@ -76,6 +87,15 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    # --- web pages (/ui) ----------------------------------------------------------------------------
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="The web session cookie is sent over HTTPS only; false only for plain-http loopback setups.",
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=720, description="Lifetime of a web session (its cookie and the token inside)."
+    )
 
     @field_validator("database_url", "redis_url", "database_schema", "forwarded_allow_ips", mode="before")
     @classmethod

@@ -163,11 +163,21 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
         RETENTION_INTERVAL_SECONDS,
         lambda: resources.clock.now().timestamp(),
     )
+    staging = JobLease(
+        resources.limit_storage,
+        "staging-purge",
+        RETENTION_INTERVAL_SECONDS,
+        lambda: resources.clock.now().timestamp(),
+    )
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
         asyncio.create_task(
             _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads, retention),
             name="payload-retention",
+        ),
+        asyncio.create_task(  # uploads a dead process left half-received in the blob store's staging area
+            _every(RETENTION_INTERVAL_SECONDS, resources.blobs.purge_staging, staging),
+            name="staging-purge",
         ),
     ]
     try:

@@ -24,15 +24,23 @@ from tests.contracts.fuzzing import CHECKS, fuzzed_app
 
 
 async def _arrange(settings: Settings) -> dict[str, Any]:
-    """A tenant with its ERP key, a signed-in contractor and two calls, through a throw-away app."""
+    """A tenant with its ERP key, a signed-in contractor and two calls (the first accepted, with a cost estimate
+    holding an expense and a material line), through a throw-away app."""
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         tenant = await make_tenant(application.state.runtime.services)
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://fuzz") as client:
             owner_id, contractor = await tenant.contractor(client)
-            for _ in range(2):
-                await tenant.dispatch(client, owner_id)
+            calls = [(await tenant.dispatch(client, owner_id))["id"] for _ in range(2)]
+            first = calls[0]
+            await client.post(f"/call/{first}/status", json={"status": "Committed"}, headers=contractor)
+            await client.post(f"/callCost/call/{first}", headers=contractor)
+            item = (await client.get(f"/call/{first}", headers=contractor)).json()["availableExpenditureItems"][0]
+            line = {"count": 1.5, "expenditureItemId": item["id"]}
+            await client.post(f"/callCost/call/{first}/expense", json=line, headers=contractor)
+            part = {"count": 2, "name": "Fuse", "ownerType": "Contractor", "price": 0.1, "serialNumber": "SN-1"}
+            await client.post(f"/callCost/call/{first}/material", json=part, headers=contractor)
         return {"erp": tenant.erp, "contractor": contractor}
 
 
@@ -86,6 +94,26 @@ def test_document_lists_every_part_one_operation(contractor_schema: Any) -> None
         ("POST", "/notification/readAll"),
         ("POST", "/notification/{id}/read"),
         ("PATCH", "/systemSettings"),
+        ("POST", "/call/{callId}/templink"),
+        ("POST", "/calltask/{id}/attachment"),
+        ("GET", "/calltask/{id}/attachment/{attachmentId}"),
+        ("GET", "/calltask/{id}/attachment/{attachmentId}/download"),
+        ("GET", "/shared/call"),
+        ("POST", "/shared/call/done"),
+        ("POST", "/shared/callTask/{id}/attachment"),
+        ("GET", "/shared/callTask/{id}/attachment/{attachmentId}/download"),
+        ("GET", "/shared/callTask/{id}/result"),
+        ("POST", "/callCost/call/{callId}"),
+        ("GET", "/callCost/call/{callId}"),
+        ("GET", "/callCost/modifications/{timestamp}"),
+        ("PATCH", "/callCost/call/{callId}/changeApprovalStatus"),
+        ("POST", "/callCost/call/{callId}/expense"),
+        ("PATCH", "/callCost/call/{callId}/expense/{expenseId}"),
+        ("DELETE", "/callCost/call/{callId}/expense/{expenseId}"),
+        ("POST", "/callCost/call/{callId}/material"),
+        ("PATCH", "/callCost/call/{callId}/material/{materialId}"),
+        ("DELETE", "/callCost/call/{callId}/material/{materialId}"),
+        ("POST", "/callCost/status/call/{callId}"),
     }
     operations = [op for item in raw["paths"].values() for op in item.values() if isinstance(op, dict)]
     for op in operations:  # every one is metered as CONTRACTOR, but the anonymous sign-in

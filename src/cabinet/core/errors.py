@@ -22,6 +22,7 @@ class ErrorKind(enum.Enum):
     THROTTLED = "throttled"  # too many requests / attempts
     TOO_LARGE = "too_large"  # request body over the limit
     UNSUPPORTED_MEDIA = "unsupported_media"  # content type the endpoint does not take
+    UNPROCESSABLE = "unprocessable"  # a well-formed request whose content is refused (an unreadable file)
     UNAVAILABLE = "unavailable"  # a backing service is down
     INTERNAL = "internal"  # a bug
 

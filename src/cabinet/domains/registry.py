@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.fieldservice.accounts import ContractorAccountService
+from cabinet.domains.fieldservice.attachments import AttachmentService
 from cabinet.domains.fieldservice.calls import CallService
+from cabinet.domains.fieldservice.costs import CostService
+from cabinet.domains.fieldservice.field_links import FieldLinkService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
@@ -28,6 +32,9 @@ class Services:
     credentials: CredentialService
     contractors: ContractorAccountService
     calls: CallService
+    field_links: FieldLinkService
+    attachments: AttachmentService
+    costs: CostService
     notifications: NotificationService
     sessions: SessionService
 
@@ -75,6 +82,20 @@ def build_services(resources: Resources) -> Services:
             ),
         ),
         calls=CallService(resources.db, clock=resources.clock),
+        field_links=FieldLinkService(
+            resources.db,
+            clock=resources.clock,
+            secret=settings.resolved_secret(),
+            ttl=timedelta(seconds=settings.field_link_ttl_seconds),
+        ),
+        attachments=AttachmentService(
+            resources.db,
+            clock=resources.clock,
+            blobs=resources.blobs,
+            max_bytes=settings.attachment_max_bytes,
+            max_pixels=settings.attachment_max_pixels,
+        ),
+        costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
     )

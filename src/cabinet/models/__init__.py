@@ -1,9 +1,11 @@
 """Every SQLAlchemy model, importable from one place (keeps mappers registered for Alembic and tests)."""
 
+from cabinet.models.attachment import CallTaskAttachment
 from cabinet.models.audit import AuditAction
 from cabinet.models.call import Call, ExpenditureItem
 from cabinet.models.company import Company, PartnerLink
 from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
+from cabinet.models.cost import CallCost, CostExpense, CostMaterial
 from cabinet.models.credential import ApiKey, CompanyNetwork
 from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
@@ -17,13 +19,17 @@ __all__ = [
     "ApiKey",
     "AuditAction",
     "Call",
+    "CallCost",
     "CallJeopardy",
     "CallMessage",
     "CallTask",
+    "CallTaskAttachment",
     "ChangeSequence",
     "Company",
     "CompanyNetwork",
     "CompanyQuota",
+    "CostExpense",
+    "CostMaterial",
     "ContractorSettings",
     "ContractorVerifier",
     "DataSession",

@@ -84,3 +84,15 @@ Index(
     Call.ttf,
     Call.id.desc(),
 )
+# Lists filtered by status (the external system's "new critical calls", a contractor's tab): the status and the
+# columns the ``isExpired`` rule reads, so counting the matches and finding the first page read only the index.
+Index(
+    "ix_contractor_call_company_status",
+    Call.company_id,
+    Call.status,
+    Call.critical,
+    Call.ttf,
+    Call.tto,
+    Call.commited_at,
+    Call.finished_at,
+)

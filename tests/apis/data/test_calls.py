@@ -1,5 +1,6 @@
 """The contractor objects over the Data API (issue 7): get.calls, get.call_tasks, get.call_messages,
-get.call_jeopardies, get.notifications and create.call_messages, with the contractor API's rights and scope.
+get.call_jeopardies, get.call_costs, get.notifications and create.call_messages, with the contractor API's rights
+and scope.
 
 One world per test, built through the contractor REST API and the domain: tenant X with its ERP (BOT),
 contractors A and B (USER) and a crew manager M; tenant Y with its contractor C. A owns calls a1 (critical),
@@ -8,6 +9,7 @@ a2 (ttf passed: expired) and a3; B owns b1 (Closed); C owns c1."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -17,7 +19,8 @@ from hypothesis import strategies as st
 
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR
-from cabinet.domains.fieldservice.states import CallStatus
+from cabinet.domains.fieldservice.schemas import ExpenseLine, MaterialLine
+from cabinet.domains.fieldservice.states import CallStatus, MaterialOwner
 from cabinet.domains.registry import Services
 from tests.apis.contractor.support import Tenant, make_tenant
 from tests.apis.data.conftest import Caller, make_caller, mnemonic, ok, rpc
@@ -235,8 +238,80 @@ async def test_create_call_messages(client: httpx.AsyncClient, world: World) -> 
     assert (await _get(client, world.a, "get.call_messages"))[1] == 3
 
 
-async def test_get_call_costs_is_not_offered(client: httpx.AsyncClient, world: World) -> None:
-    assert mnemonic(await rpc(client, "get.call_costs", world.erp.params())) == "method_not_found"
+async def test_get_call_costs_scope_fields_filters_and_exact_money(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, world: World
+) -> None:
+    w = world.calls
+    as_a = await services.credentials.authenticate_key(world.a.key)
+    as_c = await services.credentials.authenticate_key(world.c.key)
+    for who, cid in ((as_a, w["a1"]), (as_a, w["a3"]), (as_c, w["c1"])):
+        await services.calls.change_status(who, cid, CallStatus.COMMITTED, None)
+        await services.costs.create(who, cid)
+    fuel = (await services.calls.get_call(as_a, w["a1"])).items[0].id
+    await services.costs.add_expense(as_a, w["a1"], ExpenseLine(fuel, Decimal("1.5")))
+    for price in ("0.1", "0.2"):
+        await services.costs.add_material(
+            as_a, w["a1"], MaterialLine("Fuse", "SN", MaterialOwner.CONTRACTOR, Decimal(1), Decimal(price))
+        )
+    await services.costs.send(as_a, w["a1"])
+    await services.costs.add_material(
+        as_c, w["c1"], MaterialLine("Belt", "", MaterialOwner.UNKNOWN, Decimal(2), Decimal("0.05"))
+    )
+    company = {w["a1"], w["a3"]}
+    for who, expected in (
+        (world.erp, company),
+        (world.m, company),
+        (world.a, company),
+        (world.b, set()),
+        (world.c, {w["c1"]}),
+        (world.erp_y, {w["c1"]}),
+    ):
+        rows, total = await _get(client, who, "get.call_costs")
+        assert {r["call_id"] for r in rows} == expected and total == len(expected)
+    rows, _ = await _get(client, world.erp, "get.call_costs", sort=[{"field": "material_count", "order": "desc"}])
+    a1, a3 = rows
+    assert (a1["call_id"], a1["status"], a1["expense_count"], a1["material_count"]) == (w["a1"], "InProgress", 1, 2)
+    assert a1["materials_total"] == "0.30" and a1["send_date"] is not None and a1["editable_until"] is None
+    assert a1["expenses"] == [
+        {"id": a1["expenses"][0]["id"], "expenditure_item_id": fuel, "count": 1.5, "status": "New"}
+    ]
+    assert [(m["price"], m["total"], m["owner_type"]) for m in a1["materials"]] == [
+        (0.1, "0.10", "Contractor"),
+        (0.2, "0.20", "Contractor"),
+    ]
+    assert (a3["status"], a3["materials_total"], a3["expenses"], a3["materials"]) == ("Draft", "0.00", [], [])
+    # filters and sorts compile to SQL (line counts are correlated sub-queries); fields and paging
+    for condition, expected_calls in (
+        ({"field": "status", "operator": "=", "value": "Draft"}, [w["a3"]]),
+        ({"field": "material_count", "operator": ">", "value": 1}, [w["a1"]]),
+        ({"field": "expense_count", "operator": "=", "value": 0}, [w["a3"]]),
+        ({"field": "send_date", "operator": "is_null"}, [w["a3"]]),
+        ({"field": "status", "operator": "in", "value": ["InProgress", "Processed"]}, [w["a1"]]),
+        (
+            {
+                "condition": "or",
+                "filters": [
+                    {"field": "call_id", "operator": "=", "value": w["a3"]},
+                    {"field": "expense_count", "operator": ">=", "value": 1},
+                ],
+            },
+            [w["a1"], w["a3"]],
+        ),
+    ):
+        rows, total = await _get(
+            client, world.erp, "get.call_costs", filter=condition, sort=[{"field": "call_id"}], fields=["call_id"]
+        )
+        assert [r["call_id"] for r in rows] == sorted(expected_calls) and total == len(expected_calls), condition
+        assert all(set(r) == {"call_id"} for r in rows)
+    rows, total = await _get(
+        client, world.erp, "get.call_costs", sort=[{"field": "edit_date", "order": "desc"}], limit=1, offset=1
+    )
+    assert total == 2 and len(rows) == 1
+    not_filterable = {"field": "materials_total", "operator": "=", "value": "0.30"}
+    body = await rpc(client, "get.call_costs", world.erp.params(filter=not_filterable))
+    assert mnemonic(body) == "filter_prohibited"
+    outsider = await make_caller(services, make_user, roles=[Role.SUPPORT], company="platform_co")
+    assert mnemonic(await rpc(client, "get.call_costs", outsider.params())) == "forbidden"
 
 
 async def test_an_agent_acting_for_a_contractor_has_its_rights(

@@ -40,6 +40,11 @@ def test_what_each_status_permits() -> None:
         CallAction.RAISE_JEOPARDY: {S.NEW, S.COMMITTED},
         CallAction.PATCH_DEADLINES: {S.NEW, S.COMMITTED},
         CallAction.CHANGE_TASK: {S.COMMITTED},
+        CallAction.ISSUE_FIELD_LINK: {S.COMMITTED},
+        CallAction.ATTACH: {S.COMMITTED, S.DONE},
+        CallAction.FIELD_ATTACH: {S.DONE},
+        CallAction.CREATE_COST: {S.COMMITTED, S.DONE},
+        CallAction.EDIT_COST: {S.COMMITTED, S.DONE, S.CLOSED},
     }
     for action, status in itertools.product(CallAction, S):
         assert call_permits(status, action) is (status in table[action]), (action, status)

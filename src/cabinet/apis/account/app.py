@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
-from cabinet import __version__
 from cabinet.apis.account.deps import bind_operation
 from cabinet.apis.account.errors import install_error_handlers
 from cabinet.apis.account.routes import audit, info, quota, system, token, usage
 from cabinet.apis.account.schemas import General400, General404, GeneralError
-from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
+from cabinet.core.http.subapp import build_rest_app
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": General400, "description": "Bad Request"},
@@ -27,23 +26,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
+    return build_rest_app(
+        runtime,
         title="cabinet Account API",
-        version=__version__,
         description="A user's own side: tokens, password, account information, quotas, usage, audit, data.",
-        dependencies=[Depends(bind_operation)],
-        responses=ERROR_RESPONSES,
-        docs_url="/docs",
-        redoc_url=None,
-        openapi_url="/openapi.json",
+        bind_operation=bind_operation,
+        error_responses=ERROR_RESPONSES,
+        install_error_handlers=install_error_handlers,
+        routers=[token.router, info.router, quota.router, usage.router, audit.router, system.router],
     )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    without_fastapi_422(app)
-    app.include_router(token.router)
-    app.include_router(info.router)
-    app.include_router(quota.router)
-    app.include_router(usage.router)
-    app.include_router(audit.router)
-    app.include_router(system.router)
-    return app

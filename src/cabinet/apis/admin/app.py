@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
-from cabinet import __version__
 from cabinet.apis.admin.errors import install_error_handlers
 from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
-from cabinet.core.http.docs import without_fastapi_422
 from cabinet.core.http.runtime import Runtime
+from cabinet.core.http.subapp import build_rest_app
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": GeneralError, "description": "Bad Request"},
@@ -28,26 +27,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
+    return build_rest_app(
+        runtime,
         title="cabinet Admin API",
-        version=__version__,
         description="The operators' side: companies, users, roles, quotas, audit of everyone, statistics, "
         "reports, stored data, API keys and allowed networks. ADMIN and OVERLORD manage everything, SUPPORT "
         "reads everything, a COMPANYOWNER manages its own company only.",
-        dependencies=[Depends(bind_operation("admin"))],
-        responses=ERROR_RESPONSES,
-        docs_url="/docs",
-        redoc_url=None,
-        openapi_url="/openapi.json",
+        bind_operation=bind_operation("admin"),
+        error_responses=ERROR_RESPONSES,
+        install_error_handlers=install_error_handlers,
+        routers=[
+            companies.router,
+            users.router,
+            credentials.router,
+            audit.router,
+            usage.router,
+            quota.router,
+            system.router,
+        ],
     )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    without_fastapi_422(app)
-    app.include_router(companies.router)
-    app.include_router(users.router)
-    app.include_router(credentials.router)
-    app.include_router(audit.router)
-    app.include_router(usage.router)
-    app.include_router(quota.router)
-    app.include_router(system.router)
-    return app

@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from cabinet.apis.shared.auth import access_token_principal, services
-from cabinet.core.errors import PermissionDenied
+from cabinet.apis.shared.auth import access_token_principal, require_operator, services
 from cabinet.core.http.metering import metered_operation
 from cabinet.core.metering import Service
 from cabinet.core.principal import Principal
-from cabinet.core.roles import Permission
 from cabinet.domains.registry import Services
 
 ServicesDep = Annotated[Services, Depends(services)]
@@ -19,16 +17,12 @@ ServicesDep = Annotated[Services, Depends(services)]
 
 async def admin_reader(principal: Annotated[Principal, Depends(access_token_principal)]) -> Principal:
     """Anyone who may read in the Admin API: ADMIN, OVERLORD, SUPPORT (all companies), COMPANYOWNER (its own)."""
-    if not (principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY)):
-        raise PermissionDenied("the Admin API needs the ADMIN, OVERLORD, SUPPORT or COMPANYOWNER role")
-    return principal
+    return require_operator(principal, write=False)
 
 
 async def admin_writer(principal: Annotated[Principal, Depends(admin_reader)]) -> Principal:
     """Anyone who may change something in the Admin API: ADMIN, OVERLORD (all), COMPANYOWNER (its own)."""
-    if not (principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY)):
-        raise PermissionDenied("this operation changes data: the SUPPORT role is read-only")
-    return principal
+    return require_operator(principal, write=True)
 
 
 Reader = Annotated[Principal, Depends(admin_reader)]

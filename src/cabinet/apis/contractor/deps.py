@@ -4,13 +4,15 @@ One ``Authorization`` header (``Bearer <value>`` or the bare value, as the seed'
 either the external system's API key (the seed's ExternalSystemAuth: a BOT user of the tenant) or a
 contractor's access token (UserAuth). ``POST /user/token`` takes the service token (ServiceUserAuth).
 The fine rules (which kind of caller, whose calls) are the domain's (fieldservice/policies.py).
+The field employee's ``/shared`` operations take no header: the link's token comes as ``?token=``
+(fieldservice/field_links.py) and acts for the call's owner, without roles.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader
 
 from cabinet.apis.shared.auth import bind_operation as _bind_operation
@@ -21,6 +23,7 @@ from cabinet.core.metering import Service
 from cabinet.core.principal import Principal
 from cabinet.core.tracing import current_trace
 from cabinet.domains.credentials.schemas import KEY_RE
+from cabinet.domains.fieldservice.field_links import TOKEN_MAX_CHARS, FieldLinkAccess
 from cabinet.domains.registry import Services
 
 bind_operation = _bind_operation("contractor")
@@ -69,9 +72,31 @@ async def service_caller(request: Request, header: Annotated[str | None, Depends
     return _bind(await services(request).contractors.service_principal(bearer_value(header)))
 
 
+async def field_link(
+    request: Request,
+    token: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=TOKEN_MAX_CHARS,
+            description="The field employee's link token (from POST /call/{callId}/templink)",
+        ),
+    ],
+) -> FieldLinkAccess:
+    access = await services(request).field_links.resolve(token)
+    _bind(access.principal)
+    return access
+
+
+async def field_link_principal(access: Annotated[FieldLinkAccess, Depends(field_link)]) -> Principal:
+    return access.principal
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 Caller = Annotated[Principal, Depends(caller)]
 ServiceCaller = Annotated[Principal, Depends(service_caller)]
+FieldLink = Annotated[FieldLinkAccess, Depends(field_link)]
 
 contractor_operation = metered_operation(Service.CONTRACTOR, caller)
 service_token_operation = metered_operation(Service.CONTRACTOR, service_caller)
+field_link_operation = metered_operation(Service.CONTRACTOR, field_link_principal)

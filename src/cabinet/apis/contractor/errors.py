@@ -3,7 +3,13 @@
 The seed's codes are per endpoint, not global (contracts/contractor.md §a.3); each domain error maps to the
 code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
 nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be
-raised now, 9 = no open jeopardy to answer.
+raised now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft
+any more, 12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the
+estimate cannot change now (call New again, no lines to send, line limit), 15 (400) = expenditureItemId is not
+one of the call's items; field links and attachments: 20 (404) = the link expired or was replaced by a newer one,
+21..25 (422) = the file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large
+(23), an image with too many pixels (24), a file name that is a path or holds control characters (25); 26 (503,
+with Retry-After) = the file store is full or read-only.
 """
 
 from __future__ import annotations
@@ -42,6 +48,27 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "call_jeopardy_refused": 8,
     "call_unjeopardy_refused": 9,
     "contractor_service_token_invalid": 1,
+    # field links (/shared) and attachments
+    "call_task_state_conflict": 3,
+    "field_link_not_found": 1,
+    "field_link_expired": 20,
+    "attachment_not_found": 2,
+    "attachment_type_refused": 21,
+    "attachment_unreadable": 22,
+    "attachment_too_large": 23,
+    "attachment_image_too_large": 24,
+    "attachment_name_invalid": 25,
+    "blob_store_unavailable": 26,
+    # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
+    "call_cost_not_found": 2,
+    "call_cost_expense_not_found": 3,
+    "call_cost_material_not_found": 4,
+    "call_cost_create_refused": 10,
+    "call_cost_not_draft": 11,
+    "call_cost_deadline_passed": 12,
+    "call_cost_approval_refused": 13,
+    "call_cost_change_refused": 14,
+    "call_cost_item_unknown": 15,
     "account_inactive": 3,
     "api_key_owner_inactive": 3,
 }

@@ -10,18 +10,32 @@ from pydantic import BaseModel, TypeAdapter
 
 from cabinet.apis.contractor.schemas import (
     AccessServiceTokensDTO,
+    CallCostDTO,
     CallDTO,
     CallJeopardyDTO,
     CallMessageDTO,
+    CallTaskAttachmentDTO,
     CallTaskFeedDTO,
     CallTaskResultDTO,
     CallTasktOutputDTO,
     ExpenditureItemDTO,
+    ExpenseDTO,
+    MaterialDTO,
     NotificationDTO,
+    PostExpenseInputDTO,
+    PostMaterialInputDTO,
     TokenDTO,
     UserDTO,
 )
-from cabinet.domains.fieldservice.schemas import CallView, IssuedPair
+from cabinet.domains.fieldservice.schemas import (
+    CallView,
+    CostView,
+    ExpenseLine,
+    IssuedPair,
+    MaterialLine,
+    TaskView,
+    line_total,
+)
 from cabinet.domains.fieldservice.states import TaskStatus
 from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
 
@@ -47,14 +61,36 @@ def tokens_out(pair: IssuedPair) -> AccessServiceTokensDTO:
     )
 
 
-def task_out(task: CallTask) -> CallTasktOutputDTO:
-    result = CallTaskResultDTO(attachments=[]) if task.status == TaskStatus.DONE.value else None
+def attachment_out(a: Any) -> CallTaskAttachmentDTO:
+    return CallTaskAttachmentDTO(
+        blobServiceFileName=a.blob_name,
+        downloaded=a.downloaded_at,
+        id=a.id,
+        name=a.name,
+        type=a.type,
+        uploaded=a.uploaded_at,
+        size=a.size,
+        sha256=a.sha256,
+    )
+
+
+def result_out(attachments: Iterable[Any]) -> CallTaskResultDTO:
+    return CallTaskResultDTO(attachments=[attachment_out(a) for a in attachments])
+
+
+def task_out(task: CallTask | Any, attachments: Iterable[Any] = ()) -> CallTasktOutputDTO:
+    """A task; a Done one carries its result (the result's attachments)."""
+    result = result_out(attachments) if task.status == TaskStatus.DONE.value else None
     return CallTasktOutputDTO(id=task.id, result=result, status=TaskStatus(task.status), title=task.title)
 
 
-def task_feed_out(task: CallTask) -> CallTaskFeedDTO:
-    base = task_out(task)
-    return CallTaskFeedDTO(**base.model_dump(), callId=task.call_id, timestamp=task.change_no)
+def task_view_out(view: TaskView) -> CallTasktOutputDTO:
+    return task_out(view.task, view.attachments)
+
+
+def task_feed_out(view: TaskView) -> CallTaskFeedDTO:
+    base = task_view_out(view)
+    return CallTaskFeedDTO(**base.model_dump(), callId=view.task.call_id, timestamp=view.task.change_no)
 
 
 def jeopardy_out(j: CallJeopardy) -> CallJeopardyDTO:
@@ -100,7 +136,7 @@ def call_out(view: CallView) -> CallDTO:
         serviceObjectName=c.service_object_name,
         serviceObjectType=c.service_object_type,
         status=c.status,
-        tasks=[task_out(t) for t in view.tasks],
+        tasks=[task_out(t, view.attachments.get(t.id, ())) for t in view.tasks],
         timestamp=c.change_no,
         ttf=c.ttf,
         tto=c.tto,
@@ -117,4 +153,44 @@ def notification_out(n: Notification) -> NotificationDTO:
         created=n.created_at,
         isRead=n.read_at is not None,
         readAt=n.read_at,
+    )
+
+
+def cost_out(view: CostView) -> CallCostDTO:
+    c = view.cost
+    return CallCostDTO(
+        callId=c.call_id,
+        editableUntil=view.editable_until,
+        expenses=[
+            ExpenseDTO(count=e.count, expenditureItemId=e.expenditure_item_id, id=e.id, status=e.status)
+            for e in view.expenses
+        ],
+        materials=[
+            MaterialDTO(
+                count=m.count,
+                id=m.id,
+                name=m.name,
+                ownerType=m.owner_type,
+                price=m.price,
+                serialNumber=m.serial_number,
+                status=m.status,
+                total=str(line_total(m)),
+            )
+            for m in view.materials
+        ],
+        materialsTotal=str(view.materials_total),
+        processed=c.processed_at,
+        sent=c.sent_at,
+        status=c.status,
+        timestamp=c.change_no,
+    )
+
+
+def expense_line(body: PostExpenseInputDTO) -> ExpenseLine:
+    return ExpenseLine(expenditure_item_id=body.expenditureItemId, count=body.count)
+
+
+def material_line(body: PostMaterialInputDTO) -> MaterialLine:
+    return MaterialLine(
+        name=body.name, serial_number=body.serialNumber, owner_type=body.ownerType, count=body.count, price=body.price
     )

@@ -6,12 +6,33 @@ else as stored); int64 fields are bounded to int64.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    WithJsonSchema,
+)
 
-from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
+from cabinet.domains.fieldservice.content import AttachmentType
+from cabinet.domains.fieldservice.schemas import (
+    COUNT_MAX,
+    LINES_PER_ESTIMATE_MAX,
+    MATERIAL_NAME_MAX,
+    NOTIFICATION_KINDS,
+    PRICE_MAX,
+    SERIAL_NUMBER_MAX,
+)
+from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
+from cabinet.models.cost import COUNT_SCALE, PRICE_SCALE
 
 INT64_MAX = 2**63 - 1
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -158,11 +179,18 @@ class ExpenditureItemDTO(_Out):
 
 
 class CallTaskAttachmentDTO(_Out):
-    blobServiceFileName: str | None = None
-    downloaded: datetime | None = None
+    """A file of a task's result. The type is decided by the content, never by the name."""
+
+    blobServiceFileName: str | None = Field(default=None, description="The file's name in the file store")
+    downloaded: datetime | None = Field(
+        default=None, description="When the external system first fetched the file (null = not yet)"
+    )
     id: int
-    name: str | None = None
-    type: str | None = None
+    name: str | None = Field(default=None, description="The name the uploader gave the file")
+    type: AttachmentType | None = None
+    uploaded: datetime | None = Field(default=None, description="When the file was attached (not in the seed)")
+    size: int | None = Field(default=None, description="Bytes (not in the seed)")
+    sha256: str | None = Field(default=None, description="SHA-256 of the bytes, hex (not in the seed)")
 
 
 class CallTaskResultDTO(_Out):
@@ -274,7 +302,7 @@ class CallTaskStatusInputDTO(_In):
 class NotificationDTO(_Out):
     id: int
     callId: int | None = None
-    kind: str = Field(description="call_assigned | dispatcher_message | jeopardy_answered | call_closed")
+    kind: str = Field(description=" | ".join(NOTIFICATION_KINDS))
     text: str
     created: datetime
     isRead: bool
@@ -283,3 +311,149 @@ class NotificationDTO(_Out):
 
 class PatchSystemSettingsInputDTO(_In):
     callCostDeadlineDayOfMonth: int = Field(ge=1, le=28)
+
+
+# --- cost estimates ------------------------------------------------------------------------------------------
+def _json_number(value: Any) -> Any:
+    """A JSON number only (no strings, no booleans, no NaN or infinity), read as its exact decimal text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("a number is expected")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a finite number is expected")
+        return Decimal(repr(value))
+    return value
+
+
+def _decimal(description: str, *, places: int, high: Decimal, positive: bool) -> Any:
+    low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    return Annotated[
+        Decimal,
+        BeforeValidator(_json_number),
+        Field(gt=0, le=high, decimal_places=places) if positive else Field(ge=0, le=high, decimal_places=places),
+        PlainSerializer(float, return_type=float),
+        WithJsonSchema({"type": "number", **low, "maximum": int(high), "description": description}),
+    ]
+
+
+Count = _decimal(
+    f"Quantity: over 0, at most {int(COUNT_MAX)}, at most {COUNT_SCALE} decimal places (more are refused, not "
+    "rounded). Stored as an exact decimal.",
+    places=COUNT_SCALE,
+    high=COUNT_MAX,
+    positive=True,
+)
+Price = _decimal(
+    f"Price of ONE unit (not of the line): 0..{int(PRICE_MAX)}, at most {PRICE_SCALE} decimal places (more are "
+    "refused, not rounded), in the contract's currency (the seed names none). Stored as an exact decimal.",
+    places=PRICE_SCALE,
+    high=PRICE_MAX,
+    positive=False,
+)
+MONEY_TEXT = (
+    'An exact decimal as a string with exactly 2 decimal places (e.g. "0.30"), so no client loses a cent to '
+    "binary floating point."
+)
+
+
+class PostExpenseInputDTO(_In):
+    count: Count
+    expenditureItemId: Id = Field(description="One of the call's availableExpenditureItems (else 400, errorCode 15)")
+
+
+class PatchExpenseInputDTO(_In):
+    count: Count | None = Field(default=None, description="Only the fields sent change; null is refused")
+    expenditureItemId: Id | None = None
+
+
+class PostMaterialInputDTO(_In):
+    count: Count
+    name: Text(MATERIAL_NAME_MAX, min_length=1) = Field(description="Name, not blank")  # type: ignore[valid-type]
+    ownerType: MaterialOwner
+    price: Price
+    serialNumber: Text(SERIAL_NUMBER_MAX) = Field(description="Serial number (empty for consumables)")  # type: ignore[valid-type]
+
+
+class PatchMaterialInputDTO(_In):
+    count: Count | None = Field(default=None, description="Only the fields sent change; null is refused")
+    name: Text(MATERIAL_NAME_MAX, min_length=1) | None = None  # type: ignore[valid-type]
+    ownerType: MaterialOwner | None = None
+    price: Price | None = None
+    serialNumber: Text(SERIAL_NUMBER_MAX) | None = None  # type: ignore[valid-type]
+
+
+class PostMaterialOutputDTO(_Out):
+    """The id of the line created (the seed answers expenses with this DTO too)."""
+
+    id: int
+
+
+class ExpenseDTO(_Out):
+    count: Count
+    expenditureItemId: int
+    id: int
+    status: LineStatus
+
+
+class MaterialDTO(_Out):
+    count: Count
+    id: int
+    name: str
+    ownerType: MaterialOwner
+    price: Price
+    serialNumber: str
+    status: LineStatus
+    total: str = Field(description="count x price, rounded half-up to the cent. " + MONEY_TEXT)
+
+
+class CallCostDTO(_Out):
+    """A call's cost estimate: Draft (the contractor edits it) -> InProgress (sent) -> Processed (the external
+    system decided every line)."""
+
+    callId: int
+    editableUntil: datetime | None = Field(
+        description="The Draft can be edited and sent before this instant: the end of day callCostDeadlineDayOfMonth "
+        "of the month after the call was finished, in the company's timezone; null while the call is not finished"
+    )
+    expenses: list[ExpenseDTO]
+    materials: list[MaterialDTO]
+    materialsTotal: str = Field(description="The exact sum of the materials' totals. " + MONEY_TEXT)
+    processed: datetime | None = Field(description="When the last line was decided")
+    sent: datetime | None = Field(description="When the contractor sent it")
+    status: CostStatus
+    timestamp: int = Field(description="The estimate's change number (the cursor of GET /callCost/modifications)")
+
+
+LineDecision = Annotated[
+    LineStatus,
+    Field(description="Approved, ApprovedWithCorrection or Rejected (New is refused: it is not a decision)"),
+]
+LineKey = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$", description="Line id")]
+
+
+class PatchCallCostApprovalStatusInputDTO(_In):
+    expenses: dict[LineKey, LineDecision] = Field(
+        default_factory=dict, max_length=LINES_PER_ESTIMATE_MAX, description="Expense id -> decision"
+    )
+    materials: dict[LineKey, LineDecision] = Field(
+        default_factory=dict, max_length=LINES_PER_ESTIMATE_MAX, description="Material id -> decision"
+    )
+
+
+# --- the field employee (/shared) ----------------------------------------------------------------------------
+class PostCallTaskItemDTO(_In):
+    newStatus: TaskStatus = Field(description="Done or Canceled (a New task only)")
+    taskId: Id
+
+
+class PostCallResultDTO(_In):
+    """The field employee's report: the call becomes Done with the comment, each listed task its new status."""
+
+    callTaskResults: list[PostCallTaskItemDTO] = Field(default_factory=list, max_length=500)
+    comments: Text(2000, min_length=1)  # type: ignore[valid-type]
+    expenses: list[PostExpenseInputDTO] = Field(
+        default_factory=list, max_length=500, description="Expenses incurred: added to the call's cost estimate"
+    )
+    materials: list[PostMaterialInputDTO] = Field(
+        default_factory=list, max_length=500, description="Materials (spare parts) used: added to the estimate"
+    )

@@ -126,6 +126,7 @@ BY_KIND: dict[ErrorKind, str] = {
     ErrorKind.THROTTLED: "limit_exceeded",
     ErrorKind.TOO_LARGE: "invalid_request",
     ErrorKind.UNSUPPORTED_MEDIA: "invalid_request",
+    ErrorKind.UNPROCESSABLE: "invalid_parameter_value",
     ErrorKind.UNAVAILABLE: "internal_error",
     ErrorKind.INTERNAL: "internal_error",
 }

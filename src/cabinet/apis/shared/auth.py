@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cabinet.core.errors import NotAuthenticated
+from cabinet.core.errors import NotAuthenticated, PermissionDenied
 from cabinet.core.http.runtime import runtime_of
 from cabinet.core.principal import Principal
+from cabinet.core.roles import Permission
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
 
@@ -42,4 +43,14 @@ async def access_token_principal(
     trace = current_trace()
     trace.username = principal.username
     trace.company = principal.company_key
+    return principal
+
+
+def require_operator(principal: Principal, *, write: bool) -> Principal:
+    """The operators' coarse check (Admin API, operator pages): ADMIN, OVERLORD, SUPPORT (all companies) and
+    COMPANYOWNER (its own) read; all but SUPPORT change. The fine rules are the domains'."""
+    if not (principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY)):
+        raise PermissionDenied("the Admin API needs the ADMIN, OVERLORD, SUPPORT or COMPANYOWNER role")
+    if write and not (principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY)):
+        raise PermissionDenied("this operation changes data: the SUPPORT role is read-only")
     return principal

@@ -59,8 +59,16 @@ def render_openapi_html(openapi: dict[str, Any], *, lang: str = "en") -> str:
     return "\n".join(parts)
 
 
+def _generic_422(responses: dict[str, Any]) -> bool:
+    content = responses.get("422", {}).get("content", {})
+    return any(
+        str(media.get("schema", {}).get("$ref", "")).endswith("/HTTPValidationError") for media in content.values()
+    ) or ("422" in responses and not content)
+
+
 def without_fastapi_422(app: Any) -> None:
-    """Our APIs answer validation errors with 400 in their own format; drop FastAPI's generic 422 from the docs."""
+    """Our APIs answer validation errors with 400 in their own format; drop FastAPI's generic 422 from the docs
+    (a 422 an operation documents itself, such as a refused upload, stays)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -68,8 +76,8 @@ def without_fastapi_422(app: Any) -> None:
             schema = original()
             for methods in schema.get("paths", {}).values():
                 for operation in methods.values():
-                    if isinstance(operation, dict):
-                        operation.get("responses", {}).pop("422", None)
+                    if isinstance(operation, dict) and _generic_422(operation.get("responses", {})):
+                        operation["responses"].pop("422")
             schemas = schema.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)

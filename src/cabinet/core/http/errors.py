@@ -25,6 +25,7 @@ HTTP_STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.TOO_LARGE: 413,
     ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.UNPROCESSABLE: 422,
     ErrorKind.THROTTLED: 429,
     ErrorKind.INTERNAL: 500,
     ErrorKind.UNAVAILABLE: 503,

@@ -3,6 +3,8 @@
 The body limit is enforced while the body streams in: a declared ``Content-Length`` over the limit fails
 on the first read, a chunked body fails as soon as it passes the limit, so a huge body is never read whole.
 The error is raised inside the route, where the API's own error handler renders it in that API's format.
+A route that takes large bodies (file uploads) raises the limit for its own request with ``allow_body_bytes``
+before it reads the body, and enforces its own cap while streaming.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from cabinet.core.tracing import end_trace, start_trace
 
 log = get_logger("cabinet.http")
 
+BODY_LIMIT_STATE = "max_body_bytes"
+
+
+def allow_body_bytes(scope: Scope | Any, limit: int) -> None:
+    """Let this request's body be up to ``limit`` bytes (instead of CABINET_MAX_BODY_BYTES); call it before the
+    body is read."""
+    scope.setdefault("state", {})[BODY_LIMIT_STATE] = limit
+
 
 class TraceAndLimitMiddleware:
     def __init__(
@@ -36,13 +46,14 @@ class TraceAndLimitMiddleware:
             return
         client = scope.get("client")
         trace, token = start_trace(client_ip=client[0] if client else None)
-        scope.setdefault("state", {})["trace"] = trace
-        limit = self.max_body_bytes
+        state = scope.setdefault("state", {})
+        state["trace"] = trace
         declared = _content_length(scope)
         received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
+            limit = state.get(BODY_LIMIT_STATE, self.max_body_bytes)
             if declared is not None and declared > limit:
                 raise RequestTooLarge(f"Request body is larger than {limit} bytes")
             message = await receive()

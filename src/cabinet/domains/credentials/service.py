@@ -124,6 +124,11 @@ class CredentialService:
         return await self.keys.for_user(owner.id)
 
     @read_only
+    async def own_keys(self, principal: Principal) -> Sequence[ApiKey]:
+        """The caller's own keys (metadata only): anyone may see what can act as them."""
+        return await self.keys.for_user(principal.user_id)
+
+    @read_only
     async def search_keys(self, caller: Caller, query: Query) -> tuple[list[OwnedKey], int]:
         """Keys (metadata only) in the caller's read scope matching a Data API query, filtered in SQL."""
         rows, total = await self.keys.search(query, _scope(caller, write=False))

@@ -31,12 +31,13 @@ from cabinet.domains.fieldservice.errors import (
     TaskStatusChangeRefused,
     UnjeopardyRefused,
 )
+from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import (
+    AttachmentRepository,
     CallRepository,
     JeopardyRepository,
     MessageRepository,
-    NotificationRepository,
     TaskRepository,
 )
 from cabinet.domains.fieldservice.schemas import (
@@ -46,6 +47,7 @@ from cabinet.domains.fieldservice.schemas import (
     CallListQuery,
     CallView,
     CreatedCall,
+    TaskView,
 )
 from cabinet.domains.fieldservice.search import CallHit, FieldServiceSearch
 from cabinet.domains.fieldservice.states import (
@@ -62,6 +64,7 @@ from cabinet.models import (
     CallJeopardy,
     CallMessage,
     CallTask,
+    CallTaskAttachment,
     ContractorSettings,
     ExpenditureItem,
     Notification,
@@ -79,7 +82,7 @@ class CallService:
         self.tasks = TaskRepository()
         self.messages = MessageRepository()
         self.jeopardies = JeopardyRepository()
-        self.notifications = NotificationRepository()
+        self.attachments = AttachmentRepository()
         self.search = FieldServiceSearch()
 
     # --- Data API queries (filtered, sorted and paged in SQL, scoped like the lists above) ------------------
@@ -197,6 +200,7 @@ class CallService:
             call.finished_at = now
         elif target is CallStatus.NEW:
             call.commited_at = None
+            call.temp_link_id = None  # handed back: the field employee's link dies with the acceptance
         if comments is not None and comments.strip():
             call.comments = comments
         call.status = target.value
@@ -211,6 +215,7 @@ class CallService:
         if call_transition(CallStatus(call.status), CallStatus.CLOSED, Actor.EXTERNAL) is None:
             raise CallStatusChangeRefused(f"a {call.status} call cannot be closed")
         call.status = CallStatus.CLOSED.value
+        call.temp_link_id = None  # the work is over: the field employee's link dies
         call.edited_at = self.clock.now()
         self._notify(call, "call_closed", f"Call {call.number} was closed")
         await feed.stamp(viewer.company_id, [call])
@@ -230,19 +235,19 @@ class CallService:
 
     # --- tasks -------------------------------------------------------------------------------------------
     @read_only
-    async def list_tasks(self, principal: Principal, after_id: int, limit: int) -> list[CallTask]:
-        return await self.tasks.page(viewer_of(principal), after_id, limit)
+    async def list_tasks(self, principal: Principal, after_id: int, limit: int) -> list[TaskView]:
+        return await self._task_views(await self.tasks.page(viewer_of(principal), after_id, limit))
 
     @read_only
-    async def get_task(self, principal: Principal, task_id: int) -> CallTask:
-        return await self._task(viewer_of(principal), task_id)
+    async def get_task(self, principal: Principal, task_id: int) -> TaskView:
+        return (await self._task_views([await self._task(viewer_of(principal), task_id)]))[0]
 
     @read_only
-    async def task_result(self, principal: Principal, task_id: int) -> CallTask:
+    async def task_result(self, principal: Principal, task_id: int) -> TaskView:
         task = await self._task(viewer_of(principal), task_id)
         if task.status != TaskStatus.DONE.value:
             raise TaskResultNotFound(resource=str(task_id))
-        return task
+        return (await self._task_views([task]))[0]
 
     @transactional
     async def change_task_status(self, principal: Principal, task_id: int, target: TaskStatus) -> CallTask:
@@ -264,8 +269,12 @@ class CallService:
         return task
 
     @read_only
-    async def tasks_changed(self, principal: Principal, cursor: int, limit: int) -> list[CallTask]:
-        return await self.tasks.changed_since(viewer_of(principal), cursor, limit)
+    async def tasks_changed(self, principal: Principal, cursor: int, limit: int) -> list[TaskView]:
+        return await self._task_views(await self.tasks.changed_since(viewer_of(principal), cursor, limit))
+
+    async def _task_views(self, tasks: list[Any]) -> list[TaskView]:
+        attachments = await self.attachments.of(CallTaskAttachment.task_id, [t.id for t in tasks])
+        return [TaskView(t, attachments.get(t.id, [])) for t in tasks]
 
     # --- messages ----------------------------------------------------------------------------------------
     @transactional
@@ -388,17 +397,7 @@ class CallService:
         return task
 
     def _notify(self, call: Call, kind: str, text: str) -> Notification:
-        notification = Notification(
-            company_id=call.company_id,
-            user_id=call.owner_id,
-            call_id=call.id,
-            kind=kind,
-            text=text,
-            created_at=self.clock.now(),
-            read_at=None,
-        )
-        self.notifications.add(notification)
-        return notification
+        return notify_owner(call, kind, text, self.clock.now())
 
 
 def _check_text(text: str, name: str) -> None:

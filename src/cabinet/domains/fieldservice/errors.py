@@ -141,3 +141,132 @@ class SettingsInvalid(CabinetError):
     mnemonic = "contractor_settings_invalid"
     kind = ErrorKind.INVALID
     default_message = "callCostDeadlineDayOfMonth must be 1..28"
+
+
+class TaskStateConflict(CabinetError):
+    mnemonic = "call_task_state_conflict"
+    kind = ErrorKind.CONFLICT
+    default_message = "The task's status does not allow this"
+
+
+# --- field links (templink, /shared) ------------------------------------------------------------------------
+class FieldLinkNotFound(CabinetError):
+    mnemonic = "field_link_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "No call is reachable with this link"
+
+
+class FieldLinkExpired(CabinetError):
+    mnemonic = "field_link_expired"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The link has expired or was replaced by a newer one: ask the contractor for a new link"
+
+
+class FieldLinkOtherCall(CabinetError):
+    mnemonic = "field_link_other_call"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "The link belongs to another call"
+
+
+class FieldReportInvalid(CabinetError):
+    mnemonic = "field_report_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid field report"
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+class AttachmentNotFound(CabinetError):
+    mnemonic = "attachment_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Attachment not found"
+
+
+class AttachmentTypeRefused(CabinetError):
+    mnemonic = "attachment_type_refused"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is none of the accepted types"
+
+
+class AttachmentUnreadable(CabinetError):
+    mnemonic = "attachment_unreadable"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is damaged or does not decode"
+
+
+class AttachmentTooLarge(CabinetError):
+    mnemonic = "attachment_too_large"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file is larger than accepted"
+
+
+class AttachmentImageTooLarge(CabinetError):
+    mnemonic = "attachment_image_too_large"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The image has more pixels than accepted"
+
+
+class AttachmentNameInvalid(CabinetError):
+    mnemonic = "attachment_name_invalid"
+    kind = ErrorKind.UNPROCESSABLE
+    default_message = "The file name is not acceptable"
+
+
+# --- cost estimates (contractor API codes: 404 1 call, 2 estimate, 3 expense, 4 material; 400/409 ours) -------
+class CostNotFound(CabinetError):
+    mnemonic = "call_cost_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "The call has no cost estimate"
+
+
+class CostExpenseNotFound(CabinetError):
+    mnemonic = "call_cost_expense_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Expense not found in the call's cost estimate"
+
+
+class CostMaterialNotFound(CabinetError):
+    mnemonic = "call_cost_material_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Material not found in the call's cost estimate"
+
+
+class CostInvalid(CabinetError):
+    mnemonic = "call_cost_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid cost estimate data"
+
+
+class CostItemUnknown(CabinetError):
+    mnemonic = "call_cost_item_unknown"
+    kind = ErrorKind.INVALID
+    default_message = "expenditureItemId is not one of the call's availableExpenditureItems"
+
+
+class CostCreateRefused(CabinetError):
+    mnemonic = "call_cost_create_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate cannot be created (the call is not Committed or Done, or has one)"
+
+
+class CostNotDraft(CabinetError):
+    mnemonic = "call_cost_not_draft"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate was sent: only a Draft can be edited or sent"
+
+
+class CostDeadlinePassed(CabinetError):
+    mnemonic = "call_cost_deadline_passed"
+    kind = ErrorKind.CONFLICT
+    default_message = "The deadline for editing and sending this cost estimate has passed"
+
+
+class CostApprovalRefused(CabinetError):
+    mnemonic = "call_cost_approval_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "Approval statuses can change only while the estimate is InProgress"
+
+
+class CostChangeRefused(CabinetError):
+    mnemonic = "call_cost_change_refused"
+    kind = ErrorKind.CONFLICT
+    default_message = "The cost estimate cannot change now"

@@ -1,7 +1,10 @@
 """A contractor's notifications: the list (unread first, newest first, paged), read one, read all.
-They are written by CallService in the same unit of work as the event they tell about."""
+They are written (notify_owner) by CallService and CostService in the same unit of work as the event they tell
+about."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
@@ -12,7 +15,22 @@ from cabinet.domains.fieldservice.policies import require_contractor
 from cabinet.domains.fieldservice.repository import NotificationRepository
 from cabinet.domains.fieldservice.schemas import NotificationPage
 from cabinet.domains.fieldservice.search import FieldServiceSearch
-from cabinet.models import Notification
+from cabinet.models import Call, Notification
+
+
+def notify_owner(call: Call, kind: str, text: str, now: datetime) -> Notification:
+    """A notification for the call's owner, written in the caller's unit of work (kind: NOTIFICATION_KINDS)."""
+    notification = Notification(
+        company_id=call.company_id,
+        user_id=call.owner_id,
+        call_id=call.id,
+        kind=kind,
+        text=text[:2000],
+        created_at=now,
+        read_at=None,
+    )
+    NotificationRepository().add(notification)
+    return notification
 
 
 class NotificationService:

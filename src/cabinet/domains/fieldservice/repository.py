@@ -14,7 +14,21 @@ from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
-from cabinet.models import Call, CallJeopardy, CallMessage, CallTask, ExpenditureItem, Notification, User
+from cabinet.models import (
+    Call,
+    CallCost,
+    CallJeopardy,
+    CallMessage,
+    CallTask,
+    CallTaskAttachment,
+    Company,
+    ContractorSettings,
+    CostExpense,
+    CostMaterial,
+    ExpenditureItem,
+    Notification,
+    User,
+)
 
 
 def _call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -50,8 +64,8 @@ class CallRepository:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
-        """The calls (ORM objects or plain rows) with their tasks, jeopardies and expenditure items: three
-        queries for the whole page."""
+        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies
+        and expenditure items: four queries for the whole page."""
         if not calls:
             return []
         ids = [c.id for c in calls]
@@ -69,7 +83,8 @@ class CallRepository:
             _rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
         ):
             items[item.call_id].append(item)
-        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now)) for c in calls]
+        attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
+        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now), attachments) for c in calls]
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
         clauses = _call_scope(viewer)
@@ -131,6 +146,24 @@ class TaskRepository:
         return list(await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
 
 
+class AttachmentRepository:
+    async def of(self, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Attachments (plain rows, oldest first) by task id, of the given calls or tasks (``column``)."""
+        found: dict[int, list[Any]] = defaultdict(list)
+        if not ids:
+            return found
+        stmt = _rows(CallTaskAttachment).where(column.in_(list(ids))).order_by(CallTaskAttachment.id)
+        for row in await current_session().execute(stmt):
+            found[row.task_id].append(row)
+        return found
+
+    async def get(self, task_id: int, attachment_id: int) -> CallTaskAttachment | None:
+        stmt = select(CallTaskAttachment).where(
+            CallTaskAttachment.id == attachment_id, CallTaskAttachment.task_id == task_id
+        )
+        return await current_session().scalar(stmt)
+
+
 class MessageRepository:
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = _rows(CallMessage).where(CallMessage.company_id == viewer.company_id, CallMessage.change_no > cursor)
@@ -178,3 +211,76 @@ class NotificationRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class CostRepository:
+    """Estimates and their lines. The service reaches an estimate through its call (already scoped to the viewer),
+    so lines are looked up within that estimate only."""
+
+    async def for_call(self, call_id: int) -> CallCost | None:
+        return await current_session().scalar(select(CallCost).where(CallCost.call_id == call_id))
+
+    async def expense(self, cost_id: int, expense_id: int) -> CostExpense | None:
+        stmt = select(CostExpense).where(CostExpense.id == expense_id, CostExpense.cost_id == cost_id)
+        return await current_session().scalar(stmt)
+
+    async def material(self, cost_id: int, material_id: int) -> CostMaterial | None:
+        stmt = select(CostMaterial).where(CostMaterial.id == material_id, CostMaterial.cost_id == cost_id)
+        return await current_session().scalar(stmt)
+
+    async def expenses_of(self, cost_id: int) -> list[CostExpense]:
+        stmt = select(CostExpense).where(CostExpense.cost_id == cost_id).order_by(CostExpense.id)
+        return list(await current_session().scalars(stmt))
+
+    async def materials_of(self, cost_id: int) -> list[CostMaterial]:
+        stmt = select(CostMaterial).where(CostMaterial.cost_id == cost_id).order_by(CostMaterial.id)
+        return list(await current_session().scalars(stmt))
+
+    async def line_count(self, cost_id: int) -> int:
+        session = current_session()
+        expenses = await session.scalar(select(func.count()).where(CostExpense.cost_id == cost_id))
+        materials = await session.scalar(select(func.count()).where(CostMaterial.cost_id == cost_id))
+        return int(expenses or 0) + int(materials or 0)
+
+    async def item_in_catalog(self, call_id: int, item_id: int) -> bool:
+        stmt = select(ExpenditureItem.id).where(ExpenditureItem.id == item_id, ExpenditureItem.call_id == call_id)
+        return await current_session().scalar(stmt) is not None
+
+    async def deadline_terms(self, company_id: int) -> tuple[int | None, int]:
+        """The company's deadline day (None: the default) and its timezone (hours from UTC)."""
+        session = current_session()
+        day = await session.scalar(
+            select(ContractorSettings.call_cost_deadline_day_of_month).where(
+                ContractorSettings.company_id == company_id
+            )
+        )
+        tz = await session.scalar(select(Company.timezone).where(Company.id == company_id))
+        return day, int(tz or 0)
+
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[CallCost]:
+        stmt = select(CallCost).where(CallCost.company_id == viewer.company_id, CallCost.change_no > cursor)
+        if viewer.owner_scope is not None:
+            stmt = stmt.join(Call, Call.id == CallCost.call_id).where(Call.owner_id == viewer.owner_scope)
+        return list(await current_session().scalars(stmt.order_by(CallCost.change_no).limit(limit)))
+
+    async def lines(
+        self, cost_ids: Sequence[int]
+    ) -> tuple[dict[int, list[CostExpense]], dict[int, list[CostMaterial]]]:
+        """The lines of many estimates: two queries for the whole page."""
+        expenses: dict[int, list[CostExpense]] = defaultdict(list)
+        materials: dict[int, list[CostMaterial]] = defaultdict(list)
+        if cost_ids:
+            session = current_session()
+            stmt = select(CostExpense).where(CostExpense.cost_id.in_(cost_ids)).order_by(CostExpense.id)
+            for expense in await session.scalars(stmt):
+                expenses[expense.cost_id].append(expense)
+            stmt2 = select(CostMaterial).where(CostMaterial.cost_id.in_(cost_ids)).order_by(CostMaterial.id)
+            for material in await session.scalars(stmt2):
+                materials[material.cost_id].append(material)
+        return expenses, materials
+
+    async def finished_at(self, call_ids: Sequence[int]) -> dict[int, datetime | None]:
+        if not call_ids:
+            return {}
+        stmt = select(Call.id, Call.finished_at).where(Call.id.in_(call_ids))
+        return {row.id: row.finished_at for row in await current_session().execute(stmt)}

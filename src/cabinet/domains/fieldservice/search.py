@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.repository import expired_clause
-from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
-from cabinet.models import Call, CallJeopardy, CallMessage, CallTask, Notification
+from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
+from cabinet.domains.fieldservice.states import CallStatus, CostStatus, TaskStatus
+from cabinet.models import Call, CallCost, CallJeopardy, CallMessage, CallTask, CostExpense, CostMaterial, Notification
 
 _T = FieldType
 CALL_STATUSES = tuple(s.value for s in CallStatus)
@@ -76,13 +77,28 @@ JEOPARDY_CATALOG = {
 NOTIFICATION_CATALOG = {
     "id": QueryField(Notification.id, _T.INTEGER),
     "call_id": QueryField(Notification.call_id, _T.INTEGER),
-    "kind": QueryField(
-        Notification.kind, _T.ENUM, ("call_assigned", "call_closed", "dispatcher_message", "jeopardy_answered")
-    ),
+    "kind": QueryField(Notification.kind, _T.ENUM, NOTIFICATION_KINDS),
     "text": QueryField(Notification.text, _T.STRING),
     "is_read": QueryField(Notification.read_at.is_not(None), _T.BOOLEAN),
     "creation_date": QueryField(Notification.created_at, _T.DATETIME),
     "read_date": QueryField(Notification.read_at, _T.DATETIME),
+}
+
+
+def _lines(model: Any) -> Any:
+    return select(func.count()).where(model.cost_id == CallCost.id).correlate(CallCost).scalar_subquery()
+
+
+COST_CATALOG = {
+    "id": QueryField(CallCost.id, _T.INTEGER),
+    "call_id": QueryField(CallCost.call_id, _T.INTEGER),
+    "status": QueryField(CallCost.status, _T.ENUM, tuple(s.value for s in CostStatus)),
+    "expense_count": QueryField(_lines(CostExpense), _T.INTEGER),
+    "material_count": QueryField(_lines(CostMaterial), _T.INTEGER),
+    "creation_date": QueryField(CallCost.created_at, _T.DATETIME),
+    "send_date": QueryField(CallCost.sent_at, _T.DATETIME),
+    "process_date": QueryField(CallCost.processed_at, _T.DATETIME),
+    "edit_date": QueryField(CallCost.edited_at, _T.DATETIME),
 }
 
 
@@ -131,6 +147,10 @@ class FieldServiceSearch:
     async def jeopardies(self, viewer: Viewer, query: Query) -> tuple[list[CallJeopardy], int]:
         stmt = select(CallJeopardy).where(*_of_visible_calls(CallJeopardy, viewer))
         return await run_query(stmt, JEOPARDY_CATALOG, query, [CallJeopardy.id])
+
+    async def costs(self, viewer: Viewer, query: Query) -> tuple[list[CallCost], int]:
+        stmt = select(CallCost).where(*_of_visible_calls(CallCost, viewer))
+        return await run_query(stmt, COST_CATALOG, query, [CallCost.id])
 
     async def notifications(self, user_id: int, query: Query) -> tuple[list[Notification], int]:
         stmt = select(Notification).where(Notification.user_id == user_id)

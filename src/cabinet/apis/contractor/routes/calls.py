@@ -1,4 +1,5 @@
-"""Calls: dispatch, read, list, deadlines, status, close; messages both ways; jeopardies; the change feeds."""
+"""Calls: dispatch, read, list, deadlines, status, close; messages both ways; jeopardies; the change feeds; the
+field employee's link."""
 
 from __future__ import annotations
 
@@ -281,3 +282,17 @@ async def answer_jeopardy(
 ) -> PostExternalCallJeopardyOutputDTO:
     jeopardy = await svc.calls.answer_jeopardy(principal, id, body.answerComment)
     return PostExternalCallJeopardyOutputDTO(answerDate=jeopardy.answer_date)
+
+
+@router.post(
+    "/{callId}/templink",
+    **contractor_operation("createCallTempLink", ProcessType.TRACE),
+    summary="The contractor gets a link token for a field employee (Committed calls only); the previous one dies.",
+    description="Returns the token as a JSON string. It opens the /shared operations for this call only, until it "
+    "expires (CABINET_FIELD_LINK_TTL_SECONDS, default 7 days), a new link is made, or the call is handed back "
+    "(Committed -> New) or closed.",
+    response_model=str,
+    responses={**NOT_FOUND, 409: {**E, "description": "errorCode 7: the call is not Committed"}},
+)
+async def create_temp_link(callId: CallId, principal: Caller, svc: ServicesDep) -> str:
+    return await svc.field_links.issue(principal, callId)

@@ -1,16 +1,25 @@
-"""Tasks of calls: list, one, status (New -> Done | Canceled), result, and the task feed."""
+"""Tasks of calls: list, one, status (New -> Done | Canceled), result and its attachments, and the task feed."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
-from cabinet.apis.contractor.mappers import json_list, task_feed_out, task_out
+from cabinet.apis.contractor.files import (
+    DOWNLOAD_OK,
+    UPLOAD_ERRORS,
+    file_response,
+    receive_upload,
+    with_upload_body,
+)
+from cabinet.apis.contractor.mappers import attachment_out, json_list, result_out, task_feed_out, task_view_out
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
+    CallTaskAttachmentDTO,
     CallTaskFeedDTO,
     CallTaskResultDTO,
     CallTaskStatusInputDTO,
@@ -18,13 +27,16 @@ from cabinet.apis.contractor.schemas import (
     ErrorDTO,
 )
 from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.domains.fieldservice.attachments import contractor_reach, external_reach
 from cabinet.domains.fieldservice.schemas import FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX
 
 router = APIRouter(prefix="/calltask", tags=["CallTask"])
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id")]
+AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]
 E = {"model": ErrorDTO}
 NOT_FOUND = {404: {**E, "description": "errorCode 1: task not found"}}
+FILE_NOT_FOUND = {404: {**E, "description": "errorCode 1: task not found; 2: attachment not found"}}
 
 
 @router.get(
@@ -41,7 +53,7 @@ async def list_tasks(
 ) -> Response:
     tasks = await svc.calls.list_tasks(principal, afterId, limit)
     set_result_elements(len(tasks))
-    return json_list(CallTasktOutputDTO, tasks, task_out)
+    return json_list(CallTasktOutputDTO, tasks, task_view_out)
 
 
 @router.get(
@@ -67,7 +79,7 @@ async def task_modifications(
     responses=NOT_FOUND,
 )
 async def get_task(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTasktOutputDTO:
-    return task_out(await svc.calls.get_task(principal, id))
+    return task_view_out(await svc.calls.get_task(principal, id))
 
 
 @router.post(
@@ -91,5 +103,45 @@ async def set_task_status(id: TaskId, body: CallTaskStatusInputDTO, principal: C
     responses={404: {**E, "description": "errorCode 1: task not found; 2: the task has no result (not Done)"}},
 )
 async def get_task_result(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTaskResultDTO:
-    await svc.calls.task_result(principal, id)
-    return CallTaskResultDTO(attachments=[])
+    return result_out((await svc.calls.task_result(principal, id)).attachments)
+
+
+@router.post(
+    "/{id}/attachment",
+    **with_upload_body(contractor_operation("attachCallTaskFile", ProcessType.TRACE, store_payloads=False)),
+    summary="The contractor attaches a file to a Done task of a Committed or Done call (multipart field Attachment).",
+    description="The file streams into the file store, capped at CABINET_ATTACHMENT_MAX_BYTES; its type is decided "
+    "by its content (JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, PDF, ZIP); images must decode within "
+    "CABINET_ATTACHMENT_MAX_PIXELS. The task and its call reappear in the change feeds with the new file.",
+    response_model=CallTaskAttachmentDTO,
+    responses={
+        **NOT_FOUND,
+        409: {**E, "description": "errorCode 7: the call is not Committed or Done; 3: the task is not Done"},
+        **UPLOAD_ERRORS,
+    },
+)
+async def attach_file(id: TaskId, request: Request, principal: Caller, svc: ServicesDep) -> CallTaskAttachmentDTO:
+    upload = receive_upload(request, svc.attachments.max_bytes)
+    return attachment_out(await svc.attachments.upload(contractor_reach(principal), id, upload))
+
+
+@router.get(
+    "/{id}/attachment/{attachmentId}",
+    **contractor_operation("getCallTaskFile", ProcessType.NOTRACE),
+    summary="The external system fetches a file of a task's result (the first fetch sets its `downloaded`).",
+    response_class=StreamingResponse,
+    responses={**DOWNLOAD_OK, **FILE_NOT_FOUND},
+)
+async def get_file(id: TaskId, attachmentId: AttachmentId, principal: Caller, svc: ServicesDep) -> Response:
+    return file_response(await svc.attachments.download(external_reach(principal), id, attachmentId))
+
+
+@router.get(
+    "/{id}/attachment/{attachmentId}/download",
+    **contractor_operation("downloadCallTaskFile", ProcessType.NOTRACE),
+    summary="The contractor downloads a file of a task's result.",
+    response_class=StreamingResponse,
+    responses={**DOWNLOAD_OK, **FILE_NOT_FOUND},
+)
+async def download_file(id: TaskId, attachmentId: AttachmentId, principal: Caller, svc: ServicesDep) -> Response:
+    return file_response(await svc.attachments.download(contractor_reach(principal), id, attachmentId))

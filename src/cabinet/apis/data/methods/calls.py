@@ -1,12 +1,13 @@
 """The contractor objects (issue 7): get.calls, get.call_tasks, get.call_messages, get.call_jeopardies,
-get.notifications and create.call_messages, with the contractor API's rights and scope.
+get.call_costs, get.notifications and create.call_messages, with the contractor API's rights and scope.
 
 The external system (BOT) and a COMPANYOWNER or CREWMANAGER see every call of their company; a USER only the
 calls it owns (with their tasks, messages and jeopardies); another company's never. OVERLORD holds both the
 external system's and a contractor's rights (as in the contractor API, its own company); ADMIN, SUPPORT and
 PARTNER (without user_id) have no contractor rights: ``forbidden``. A call the caller may not see is not found.
 
-``get.call_costs`` is not declared: cost estimates are not built yet, so it answers ``method_not_found``.
+``get.call_costs`` rows are estimates with their lines nested; quantities and prices are JSON numbers (bounded so
+that they are exact), money totals exact decimal strings.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Permission
 from cabinet.domains.fieldservice.errors import CallNotFound
+from cabinet.domains.fieldservice.schemas import CostView, line_total
 from cabinet.domains.fieldservice.search import (
     CALL_FIELDS,
+    COST_CATALOG,
     JEOPARDY_CATALOG,
     MESSAGE_CATALOG,
     NOTIFICATION_CATALOG,
@@ -112,11 +115,90 @@ JEOPARDY_FIELDS = (
 NOTIFICATION_FIELDS = (
     FieldSpec("id", T.INTEGER, "Notification id."),
     FieldSpec("call_id", T.INTEGER, "The call it is about."),
-    FieldSpec("kind", T.ENUM, "call_assigned, call_closed, dispatcher_message or jeopardy_answered."),
+    FieldSpec(
+        "kind", T.ENUM, "call_assigned, call_closed, call_cost_processed, dispatcher_message or jeopardy_answered."
+    ),
     FieldSpec("text", T.STRING, "Text."),
     FieldSpec("is_read", T.BOOLEAN, "Read.", read=lambda n: n.read_at is not None),
     FieldSpec("creation_date", T.DATETIME, "Created.", read=lambda n: n.created_at),
     FieldSpec("read_date", T.DATETIME, "Read at.", read=lambda n: n.read_at),
+)
+
+
+def _cost(name: str, kind: T, description: str, attr: str | None = None) -> FieldSpec:
+    """A filterable and sortable field of get.call_costs read from the estimate (``attr``: its model attribute)."""
+    return FieldSpec(name, kind, description, read=attrgetter(f"cost.{attr or name}"))
+
+
+def _expenses(view: CostView) -> list[dict[str, object]]:
+    return [
+        {"id": e.id, "expenditure_item_id": e.expenditure_item_id, "count": float(e.count), "status": e.status}
+        for e in view.expenses
+    ]
+
+
+def _materials(view: CostView) -> list[dict[str, object]]:
+    return [
+        {
+            "id": m.id,
+            "name": m.name,
+            "serial_number": m.serial_number,
+            "owner_type": m.owner_type,
+            "count": float(m.count),
+            "price": float(m.price),
+            "total": str(line_total(m)),
+            "status": m.status,
+        }
+        for m in view.materials
+    ]
+
+
+COST_FIELDS = (
+    _cost("id", T.INTEGER, "Estimate id."),
+    _cost("call_id", T.INTEGER, "Its call (one estimate per call)."),
+    _cost("status", T.ENUM, "Draft (the contractor edits it), InProgress (sent), Processed (every line decided)."),
+    FieldSpec("expense_count", T.INTEGER, "How many expense lines.", read=lambda v: len(v.expenses)),
+    FieldSpec("material_count", T.INTEGER, "How many material lines.", read=lambda v: len(v.materials)),
+    _cost("creation_date", T.DATETIME, "Opened.", "created_at"),
+    _cost("send_date", T.DATETIME, "Sent by the contractor.", "sent_at"),
+    _cost("process_date", T.DATETIME, "The last line decided.", "processed_at"),
+    _cost("edit_date", T.DATETIME, "Last changed.", "edited_at"),
+    FieldSpec(
+        "editable_until",
+        T.DATETIME,
+        "The Draft can be edited and sent before this moment (day callCostDeadlineDayOfMonth of the month after "
+        "the call was finished, company timezone); null while the call is not finished.",
+        filterable=False,
+        sortable=False,
+        read=attrgetter("editable_until"),
+    ),
+    FieldSpec(
+        "materials_total",
+        T.STRING,
+        "Sum of the materials' totals (count x unit price, each rounded half-up to the cent): an exact decimal "
+        'string with 2 places, e.g. "0.30".',
+        filterable=False,
+        sortable=False,
+        read=lambda v: str(v.materials_total),
+    ),
+    FieldSpec(
+        "expenses",
+        T.STRING_ARRAY,
+        "Expense lines: objects {id, expenditure_item_id, count, status}; count a number (at most 3 places); "
+        "status New, Approved, ApprovedWithCorrection or Rejected.",
+        filterable=False,
+        sortable=False,
+        read=_expenses,
+    ),
+    FieldSpec(
+        "materials",
+        T.STRING_ARRAY,
+        "Material lines: objects {id, name, serial_number, owner_type, count, price, total, status}; price is per "
+        "unit (at most 2 places), total the exact line total as a decimal string.",
+        filterable=False,
+        sortable=False,
+        read=_materials,
+    ),
 )
 
 
@@ -163,11 +245,19 @@ register(
                 lambda s: s.calls.search_jeopardies,
                 JEOPARDY_FIELDS,
             ),
+            (
+                "get.call_costs",
+                "Cost estimates (with their expense and material lines) of the calls you may see (as get.calls).",
+                COST_CATALOG,
+                lambda s: s.costs.search,
+                COST_FIELDS,
+            ),
         )
     ),
     get_method(
         "get.notifications",
-        "Your own notifications (a contractor user's): call assigned, closed, dispatcher messages, answers.",
+        "Your own notifications (a contractor user's): call assigned, closed, dispatcher messages, answers, cost "
+        "estimates processed.",
         rights=CONTRACTOR,
         catalog=NOTIFICATION_CATALOG,
         search=lambda s: s.notifications.search,

@@ -1,0 +1,206 @@
+"""Web dependencies: the signed-in person (session cookie), the operators' coarse check, metered operations,
+and the page/redirect helpers every route uses."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, unquote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from cabinet.apis.shared.auth import require_operator, services
+from cabinet.apis.web.session import (
+    ANON_COOKIE,
+    COOKIE_PATH,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    FLASH_COOKIE,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    CookiePolicy,
+    CsrfGuard,
+    CsrfRejected,
+    binding_of,
+)
+from cabinet.core.errors import NotAuthenticated
+from cabinet.core.http.metering import metered_operation
+from cabinet.core.metering import ProcessType, Service
+from cabinet.core.principal import Principal
+from cabinet.core.roles import Permission
+from cabinet.core.tracing import current_trace
+from cabinet.domains.registry import Services
+
+TEMPLATES = Path(__file__).parent / "templates"
+FLASH_MAX = 300
+
+
+class Web:
+    """What the pages share: templates, the CSRF guard and the cookie policy (built on first use: the secret
+    may be created by the lifespan)."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.templates.env.filters["local"] = local_time
+        self._csrf: CsrfGuard | None = None
+        settings = runtime.settings
+        self.cookies = CookiePolicy(
+            secure=settings.web_cookie_secure, session_seconds=settings.web_session_hours * 3600
+        )
+
+    @property
+    def csrf(self) -> CsrfGuard:
+        if self._csrf is None:
+            self._csrf = CsrfGuard(self.runtime.settings.resolved_secret())
+        return self._csrf
+
+
+def web_of(request: Request) -> Web:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment.astimezone(UTC) + timedelta(hours=tz_hours)).strftime(fmt)
+
+
+# --- who is calling -----------------------------------------------------------------------------------------
+async def session_principal(request: Request) -> Principal:
+    """The person behind the session cookie (NotAuthenticated sends them to the login page)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated("Please sign in")
+    principal = await services(request).identity.resolve_access_token(token)
+    trace = current_trace()
+    trace.username = principal.username
+    trace.company = principal.company_key
+    request.state.principal = principal
+    return principal
+
+
+async def operator_reader(principal: Annotated[Principal, Depends(session_principal)]) -> Principal:
+    return require_operator(principal, write=False)
+
+
+async def operator_writer(principal: Annotated[Principal, Depends(session_principal)]) -> Principal:
+    return require_operator(principal, write=True)
+
+
+async def check_csrf(request: Request) -> None:
+    """Every unsafe request carries the token of what authenticates it (session, field link, login form)."""
+    if request.method in SAFE_METHODS:
+        return
+    presented = request.headers.get(CSRF_HEADER)
+    if not presented and request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # a file upload streams its body into the blob store (never spooled here): its form names the token in its
+        # action's query instead (the token is no credential: it is useless without the session or link)
+        presented = request.query_params.get(CSRF_FIELD)
+    elif not presented:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        presented = value if isinstance(value, str) else None
+    if not web_of(request).csrf.valid(binding_of(request), presented):
+        raise CsrfRejected()
+
+
+def bind_operation(request: Request) -> None:
+    trace = current_trace()
+    trace.api = "web"
+    route = request.scope.get("route")
+    trace.operation = getattr(route, "operation_id", None) or trace.operation
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+Viewer = Annotated[Principal, Depends(session_principal)]
+OperatorReader = Annotated[Principal, Depends(operator_reader)]
+OperatorWriter = Annotated[Principal, Depends(operator_writer)]
+
+
+def _declare(service: Service, dependency: Callable[..., Any]) -> Callable[[str, ProcessType], dict[str, Any]]:
+    """Web operations are metered like the APIs' (quotas, audit, statistics) under the service whose work they
+    do, named ``ui_<name>``. They keep no payloads: the bodies are forms carrying the CSRF token, the answers
+    are pages."""
+    declare = metered_operation(service, dependency)
+
+    def operation(name: str, process_type: ProcessType) -> dict[str, Any]:
+        declared = declare(f"ui_{name}", process_type, store_payloads=False)
+        return {**declared, "include_in_schema": False}
+
+    return operation
+
+
+account_op = _declare(Service.ACCOUNT, session_principal)
+contractor_op = _declare(Service.CONTRACTOR, session_principal)
+admin_read_op = _declare(Service.ADMIN, operator_reader)
+admin_write_op = _declare(Service.ADMIN, operator_writer)
+
+
+# --- answers ------------------------------------------------------------------------------------------------
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page (or fragment) with what every template may use: the viewer, its CSRF token, the flash message."""
+    web = web_of(request)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    binding = binding_of(request)
+    flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:FLASH_MAX]
+    response = web.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "viewer": principal,
+            "tz": principal.timezone if principal else 0,
+            "csrf": web.csrf.token(binding) if binding else "",
+            "flash": flash,
+            "is_operator": bool(
+                principal and (principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY))
+            ),
+            "is_contractor": bool(principal and principal.can(Permission.CONTRACTOR_WORK)),
+            **context,
+        },
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+    if flash and not is_htmx(request):
+        response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+def redirect(request: Request, url: str, flash: str | None = None) -> Response:
+    """See-other to ``url`` (Post/Redirect/Get), with a message shown once on the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        web = web_of(request)
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(flash[:FLASH_MAX]),
+            max_age=60,
+            path=COOKIE_PATH,
+            secure=web.cookies.secure,
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+def new_anon_value() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def anon_cookie(request: Request) -> tuple[str, bool]:
+    """The login form's anonymous binding: (value, whether it must be set now)."""
+    value = request.cookies.get(ANON_COOKIE)
+    if value and len(value) <= 64:
+        return value, False
+    return new_anon_value(), True

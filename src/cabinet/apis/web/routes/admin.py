@@ -1,0 +1,443 @@
+"""The operator's pages (ADMIN, OVERLORD, SUPPORT read-only, COMPANYOWNER for its own company): companies,
+allowed networks, users (create, edit, lock, roles), API keys (shown once), quotas, audit with payload
+download, usage with its chart and XLSX report. The directory, credentials, quotas, audit and usage services
+apply the same scope rules as the Admin API: another company's objects are not found."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from cabinet.apis.shared.params import parse_datetime, plain_text
+from cabinet.apis.web.deps import (
+    OperatorReader,
+    OperatorWriter,
+    ServicesDep,
+    admin_read_op,
+    admin_write_op,
+    page,
+    redirect,
+)
+from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.core.errors import FieldIssue, InvalidInput
+from cabinet.core.metering import ProcessType, Service, set_result_elements
+from cabinet.core.principal import Principal
+from cabinet.core.roles import Permission, Role
+from cabinet.domains.audit.schemas import AuditQuery, FlowType
+from cabinet.domains.credentials.schemas import KeyRequest
+from cabinet.domains.identity.policies import read_scope
+from cabinet.domains.identity.schemas import UNSET, ListQuery, UserCreate, UserUpdate
+from cabinet.domains.quotas.schemas import QuotaSpec
+from cabinet.domains.usage.schemas import UsageQuery
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+INT64_MAX = 2**63 - 1
+PAGE_SIZE = 50
+AUDIT_PAGE = 100
+Key = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$")]
+Username = Annotated[str, Path(min_length=2, max_length=256, pattern=r"^\w+$")]
+KeyId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+SearchText = Annotated[str, Query(max_length=64)]
+Short = Annotated[str, Form(max_length=256)]
+ROLE_CHOICES = [r.value for r in Role]
+TIMEZONES = list(range(-12, 13))
+
+
+def _optional(value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def _text(value: str, name: str) -> str | None:
+    return plain_text(_optional(value), name=name)
+
+
+def _listing(
+    request: Request, template: str, found: tuple[Any, Any, Any], q: str, offset: int, **extra: Any
+) -> Response:
+    """A searchable, paged list page (companies, users) from the directory's (rows, overall, filtered)."""
+    rows, overall, filtered = found
+    set_result_elements(len(rows))
+    context = {"rows": rows, "overall": overall, "filtered": filtered, "q": q, "offset": offset, "size": PAGE_SIZE}
+    return page(request, template, **context, **extra)
+
+
+# --- companies -----------------------------------------------------------------------------------------------
+@router.get("/companies", **admin_read_op("read_companies", ProcessType.NOTRACE))
+async def companies(
+    request: Request, principal: OperatorReader, svc: ServicesDep, q: SearchText = "", offset: Offset = 0
+) -> Response:
+    found = await svc.directory.list_companies(principal, ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q")))
+    may_create = principal.can(Permission.ADMIN_WRITE_ALL)
+    return _listing(request, "admin_companies.html", found, q, offset, may_create=may_create)
+
+
+@router.post("/companies", **admin_write_op("create_company", ProcessType.TRACE))
+async def create_company(
+    request: Request,
+    principal: OperatorWriter,
+    svc: ServicesDep,
+    key: Short,
+    detail: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    company = await svc.directory.create_company(principal, key.strip(), _optional(detail))
+    return redirect(request, f"/ui/admin/companies/{company.key}", f"Company {company.key} created.")
+
+
+@router.get("/companies/{key}", **admin_read_op("read_company", ProcessType.NOTRACE))
+async def company_page(request: Request, key: Key, principal: OperatorReader, svc: ServicesDep) -> Response:
+    company = await svc.directory.get_company(principal, key)
+    networks = await svc.credentials.list_networks(principal, key)
+    ceiling = await svc.quotas.company_ceiling(company.id)
+    return page(request, "admin_company.html", company=company, networks=networks, ceiling=ceiling)
+
+
+@router.post("/companies/{key}", **admin_write_op("update_company", ProcessType.TRACE))
+async def update_company(
+    request: Request,
+    key: Key,
+    principal: OperatorWriter,
+    svc: ServicesDep,
+    detail: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    await svc.directory.update_company(principal, key, _optional(detail))
+    return redirect(request, f"/ui/admin/companies/{key}", "Company saved.")
+
+
+@router.post("/companies/{key}/networks", **admin_write_op("create_network", ProcessType.TRACE))
+async def allow_network(
+    request: Request, key: Key, principal: OperatorWriter, svc: ServicesDep, cidr: Annotated[str, Form(max_length=64)]
+) -> Response:
+    await svc.credentials.allow_network(principal, key, cidr)
+    return redirect(request, f"/ui/admin/companies/{key}#networks", "Network allowed.")
+
+
+@router.post("/companies/{key}/networks/remove", **admin_write_op("delete_network", ProcessType.TRACE))
+async def deny_network(
+    request: Request, key: Key, principal: OperatorWriter, svc: ServicesDep, cidr: Annotated[str, Form(max_length=64)]
+) -> Response:
+    await svc.credentials.deny_network(principal, key, cidr)
+    return redirect(request, f"/ui/admin/companies/{key}#networks", f"Network {cidr} removed.")
+
+
+# --- users ---------------------------------------------------------------------------------------------------
+@router.get("/users", **admin_read_op("read_users", ProcessType.NOTRACE))
+async def users(
+    request: Request, principal: OperatorReader, svc: ServicesDep, q: SearchText = "", offset: Offset = 0
+) -> Response:
+    found = await svc.directory.list_users(principal, ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q")))
+    return _listing(
+        request,
+        "admin_users.html",
+        found,
+        q,
+        offset,
+        roles=ROLE_CHOICES,
+        timezones=TIMEZONES,
+        confined=read_scope(principal) is not None,
+    )
+
+
+def _roles(values: list[str]) -> list[Role]:
+    try:
+        return [Role(v) for v in values]
+    except ValueError as exc:
+        raise InvalidInput("Unknown role", issues=[FieldIssue("roles", "unknown role")]) from exc
+
+
+@router.post("/users", **admin_write_op("create_user", ProcessType.TRACE))
+async def create_user(
+    request: Request,
+    principal: OperatorWriter,
+    svc: ServicesDep,
+    username: Short,
+    password: Short,
+    company_key: Short = "",
+    name: Short = "",
+    email: Short = "",
+    phone: Annotated[str, Form(max_length=32)] = "",
+    timezone: Annotated[int, Form(ge=-12, le=12)] = 0,
+    roles: Annotated[list[str] | None, Form(max_length=9)] = None,
+) -> Response:
+    user = await svc.directory.create_user(
+        principal,
+        UserCreate(
+            username=username.strip(),
+            password=password,
+            company_key=company_key.strip() or principal.company_key,
+            roles=_roles(roles or []),
+            specification=_optional(name),
+            email=_optional(email),
+            phone=_optional(phone),
+            timezone=timezone,
+        ),
+    )
+    return redirect(request, f"/ui/admin/users/{user.username}", f"User {user.username} created.")
+
+
+async def _user_page(
+    request: Request, principal: Principal, svc: ServicesDep, username: str, *, new_key: str | None = None
+) -> Response:
+    user = await svc.directory.get_user(principal, username)
+    keys = await svc.credentials.list_keys(principal, username)
+    quotas = await svc.quotas.list_for_user(user.id)
+    window = next(((q.window_from, q.window_to) for q in quotas if q.window_from or q.window_to), (None, None))
+    return page(
+        request,
+        "admin_user.html",
+        user=user,
+        keys=keys,
+        quotas=quotas,
+        window=window,
+        new_key=new_key,
+        roles=ROLE_CHOICES,
+        timezones=TIMEZONES,
+        services=[s.value for s in Service],
+        process_types=[p.value for p in ProcessType],
+        may_write=principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY),
+    )
+
+
+@router.get("/users/{username}", **admin_read_op("read_user", ProcessType.NOTRACE))
+async def user_page(request: Request, username: Username, principal: OperatorReader, svc: ServicesDep) -> Response:
+    return await _user_page(request, principal, svc, username)
+
+
+@router.post("/users/{username}", **admin_write_op("update_user", ProcessType.TRACE))
+async def update_user(
+    request: Request,
+    username: Username,
+    principal: OperatorWriter,
+    svc: ServicesDep,
+    name: Short = "",
+    email: Short = "",
+    phone: Annotated[str, Form(max_length=32)] = "",
+    timezone: Annotated[int, Form(ge=-12, le=12)] = 0,
+    roles: Annotated[list[str] | None, Form(max_length=9)] = None,
+    password: Short = "",
+) -> Response:
+    change = UserUpdate(username=username)
+    change.specification = _optional(name)
+    change.email = _optional(email)
+    change.phone = _optional(phone)
+    change.timezone = timezone
+    change.roles = _roles(roles or [])
+    change.password = password if password else UNSET
+    await svc.directory.update_user(principal, change)
+    return redirect(request, f"/ui/admin/users/{username}", "User saved.")
+
+
+@router.post("/users/{username}/lock", **admin_write_op("lock_user", ProcessType.TRACE))
+async def lock_user(request: Request, username: Username, principal: OperatorWriter, svc: ServicesDep) -> Response:
+    await svc.directory.update_user(principal, UserUpdate(username=username, enabled=False))
+    return redirect(request, f"/ui/admin/users/{username}", "User locked: its sessions and tokens have ended.")
+
+
+@router.post("/users/{username}/unlock", **admin_write_op("unlock_user", ProcessType.TRACE))
+async def unlock_user(request: Request, username: Username, principal: OperatorWriter, svc: ServicesDep) -> Response:
+    await svc.directory.update_user(principal, UserUpdate(username=username, enabled=True))
+    return redirect(request, f"/ui/admin/users/{username}", "User unlocked.")
+
+
+@router.post("/users/{username}/quota", **admin_write_op("update_quota", ProcessType.TRACE))
+async def update_quota(request: Request, username: Username, principal: OperatorWriter, svc: ServicesDep) -> Response:
+    form = await request.form()
+    window_from = _date(form.get("window_from"), "window_from")
+    window_to = _date(form.get("window_to"), "window_to")
+    columns = [form.getlist(n) for n in ("service", "process_type", "per_request", "per_day", "concurrent", "window")]
+    specs: list[QuotaSpec] = []
+    for index, (service, ptype, per_request, per_day, concurrent, window) in enumerate(zip(*columns, strict=False)):
+        if not service:
+            continue
+        try:
+            specs.append(
+                QuotaSpec(
+                    service=Service(service),
+                    process_type=ProcessType(ptype),
+                    points_per_request=int(per_request),
+                    points_per_day=int(per_day),
+                    max_concurrent_execution=int(concurrent),
+                    points_per_date_window=int(window) if window else None,
+                    window_from=window_from,
+                    window_to=window_to,
+                )
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                f"Row {index + 1} of the quota is not valid",
+                issues=[FieldIssue(f"row {index + 1}", "a known service and method group, and whole numbers")],
+            ) from exc
+    user = await svc.directory.find_user(principal, username, write=True)
+    await svc.quotas.set_for_user(principal, user.id, user.company_id, specs, username=user.username)
+    return redirect(request, f"/ui/admin/users/{username}#quota", "Quota saved.")
+
+
+def _date(value: object, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not a date", issues=[FieldIssue(name, "a date YYYY-MM-DD")]) from exc
+
+
+# --- API keys ------------------------------------------------------------------------------------------------
+@router.post("/users/{username}/keys", **admin_write_op("create_api_key", ProcessType.TRACE))
+async def issue_key(
+    request: Request,
+    username: Username,
+    principal: OperatorWriter,
+    svc: ServicesDep,
+    name: Short = "",
+    expires_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    expires = _date(expires_on, "expires_on")
+    expires_at = datetime.combine(expires, datetime.min.time(), UTC) if expires else None
+    issued = await svc.credentials.issue_key(
+        principal, username, KeyRequest(name=_optional(name), expires_at=expires_at)
+    )
+    # shown in this answer only (never in a URL, a cookie or the audit's stored data)
+    return await _user_page(request, principal, svc, username, new_key=issued.key)
+
+
+@router.post("/keys/{key_id}/{action}", **admin_write_op("change_api_key", ProcessType.TRACE))
+async def change_key(
+    request: Request,
+    key_id: KeyId,
+    action: Annotated[str, Path(pattern="^(block|unblock|delete)$")],
+    principal: OperatorWriter,
+    svc: ServicesDep,
+) -> Response:
+    if action == "delete":
+        owned = await svc.credentials.get_key(principal, key_id)
+        await svc.credentials.delete_key(principal, key_id)
+        said = "Key deleted."
+    else:
+        owned = await svc.credentials.set_blocked(principal, key_id, action == "block")
+        said = "Key blocked." if action == "block" else "Key unblocked."
+    return redirect(request, f"/ui/admin/users/{owned.username}#keys", said)
+
+
+# --- audit ---------------------------------------------------------------------------------------------------
+@router.get("/audit", **admin_read_op("read_audit", ProcessType.NOTRACE))
+async def audit(
+    request: Request,
+    principal: OperatorReader,
+    svc: ServicesDep,
+    date_from: Annotated[str, Query(max_length=32)] = "",
+    date_to: Annotated[str, Query(max_length=32)] = "",
+    username: Annotated[str, Query(max_length=256, pattern=r"^\w*$")] = "",
+    company_key: Annotated[str, Query(max_length=256, pattern=r"^\w*$")] = "",
+    service: Annotated[str, Query(pattern="^(|" + "|".join(Service) + ")$")] = "",
+    operation: Annotated[str, Query(max_length=256)] = "",
+    offset: Offset = 0,
+) -> Response:
+    tz = principal.timezone
+    now = svc.audit.clock.now()
+    start = parse_datetime(date_from or None, name="date_from", tz_hours=tz)
+    end = parse_datetime(date_to or None, name="date_to", tz_hours=tz) or now
+    if start is None:
+        start = end - timedelta(days=1)
+    rows, overall, filtered = await svc.audit.search(
+        AuditQuery(
+            date_from=start,
+            date_to=end,
+            company_id=read_scope(principal),
+            company_key=company_key or None,
+            username=username or None,
+            services=(Service(service),) if service else None,
+            operation=_text(operation, "operation"),
+            descending=True,
+            offset=offset,
+            limit=AUDIT_PAGE,
+        )
+    )
+    set_result_elements(len(rows))
+    form = {
+        "date_from": (start + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
+        "date_to": (end + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
+        "username": username,
+        "company_key": company_key,
+        "service": service,
+        "operation": operation,
+    }
+    return page(
+        request,
+        "admin_audit.html",
+        rows=rows,
+        overall=overall,
+        filtered=filtered,
+        form=form,
+        services=[s.value for s in Service],
+        offset=offset,
+        size=AUDIT_PAGE,
+    )
+
+
+@router.get("/audit/{code}/{flow}", **admin_read_op("read_data", ProcessType.NOTRACE))
+async def audit_payload(
+    code: uuid.UUID,
+    flow: Annotated[str, Path(pattern="^(input|output)$")],
+    principal: OperatorReader,
+    svc: ServicesDep,
+) -> Response:
+    data = await svc.audit.read_payload(code, FlowType(flow.upper()), company_id=read_scope(principal), user_id=None)
+    set_result_elements(1)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{code}.{flow}"', "Cache-Control": "no-store"},
+    )
+
+
+# --- usage ---------------------------------------------------------------------------------------------------
+async def _usage_query(
+    principal: Principal, svc: ServicesDep, username: str, date_from: str | None, date_to: str | None
+) -> UsageQuery:
+    user_id, tz = None, principal.timezone
+    if username:
+        user = await svc.directory.find_user(principal, username, write=False)
+        user_id, tz = user.id, user.timezone
+    today = (svc.usage.clock.now() + timedelta(hours=tz)).date()
+    period = period_of(today, date_from, date_to)
+    return UsageQuery(date_from=period.start, date_to=period.end, user_id=user_id, company_id=read_scope(principal))
+
+
+UsernameFilter = Annotated[str, Query(max_length=256, pattern=r"^\w*$")]
+DateParam = Annotated[str | None, Query(max_length=10)]
+
+
+@router.get("/usage", **admin_read_op("generate_statistics", ProcessType.NOTRACE))
+async def usage(
+    request: Request,
+    principal: OperatorReader,
+    svc: ServicesDep,
+    username: UsernameFilter = "",
+    date_from: DateParam = None,
+    date_to: DateParam = None,
+) -> Response:
+    query = await _usage_query(principal, svc, username, date_from, date_to)
+    rows = await svc.usage.daily(query)
+    who = username or (principal.company_key if query.company_id is not None else "all users")
+    chart = usage_chart(rows, query.date_from, query.date_to, f"Daily points per service: {who}")
+    set_result_elements(len(rows))
+    return page(request, "admin_usage.html", chart=chart, query=query, username=username, who=who)
+
+
+@router.get("/usage/report", **admin_read_op("generate_report", ProcessType.NOTRACE))
+async def usage_report(
+    principal: OperatorReader,
+    svc: ServicesDep,
+    username: UsernameFilter = "",
+    date_from: DateParam = None,
+    date_to: DateParam = None,
+) -> FileResponse:
+    query = await _usage_query(principal, svc, username, date_from, date_to)
+    label = username or (principal.company_key if query.company_id is not None else "all")
+    return await usage_report_file(svc.usage, query, label)

@@ -1,0 +1,132 @@
+"""The field employee's page (/ui/link/{token}): no account, only the link a contractor gave. The call's address
+and map, the description for field staff, the tasks to tick, comment, materials and expenses — sent as the same
+operation as ``POST /shared/call/done`` (FieldLinkService.submit_report) — then photos of the Done tasks.
+A link reaches its own call only; an expired, replaced or withdrawn link says so."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import Response
+
+from cabinet.apis.shared.auth import services
+from cabinet.apis.shared.files import receive_upload
+from cabinet.apis.web.deps import ServicesDep, page, redirect
+from cabinet.apis.web.thumbnails import is_image, thumbnail_response
+from cabinet.apis.web.views import decimal_of
+from cabinet.core.errors import FieldIssue, InvalidInput
+from cabinet.core.http.metering import metered_operation
+from cabinet.core.metering import ProcessType, Service
+from cabinet.core.principal import Principal
+from cabinet.core.tracing import current_trace
+from cabinet.domains.fieldservice.attachments import link_reach
+from cabinet.domains.fieldservice.field_links import TOKEN_MAX_CHARS, FieldLinkAccess
+from cabinet.domains.fieldservice.schemas import TEXT_MAX, ExpenseLine, FieldReport, FieldTaskResult, MaterialLine
+from cabinet.domains.fieldservice.states import MaterialOwner, TaskStatus
+
+router = APIRouter(prefix="/link/{token}", include_in_schema=False)
+
+INT64_MAX = 2**63 - 1
+MATERIAL_ROWS = 3
+PHOTO_FIELD = "photo"
+TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+
+async def link_access(request: Request, token: Annotated[str, Path(min_length=1, max_length=TOKEN_MAX_CHARS)]) -> Any:
+    access: FieldLinkAccess = await services(request).field_links.resolve(token)
+    trace = current_trace()
+    trace.username = access.principal.username
+    trace.company = access.principal.company_key
+    return access
+
+
+async def link_principal(access: Annotated[FieldLinkAccess, Depends(link_access)]) -> Principal:
+    return access.principal
+
+
+Link = Annotated[FieldLinkAccess, Depends(link_access)]
+_declare = metered_operation(Service.CONTRACTOR, link_principal)
+
+
+def link_op(name: str, process_type: ProcessType) -> dict[str, Any]:
+    """Metered and audited as the call's owner with the credential kind field_link (like /shared), no payloads."""
+    return {**_declare(f"ui_{name}", process_type, store_payloads=False), "include_in_schema": False}
+
+
+@router.get("", **link_op("getSharedCall", ProcessType.NOTRACE))
+async def field_page(request: Request, token: str, access: Link, svc: ServicesDep) -> Response:
+    view = await svc.field_links.call(access)
+    return page(
+        request,
+        "field.html",
+        token=token,
+        view=view,
+        call=view.call,
+        tz=access.principal.timezone,
+        owners=[o.value for o in MaterialOwner],
+        material_rows=range(1, MATERIAL_ROWS + 1),
+        is_image=is_image,
+    )
+
+
+def report_of(form: Any, comments: str, task_ids: list[int], item_ids: list[int]) -> FieldReport:
+    """The report a submitted form describes: task_<id> = Done | Canceled (anything else: left as it is),
+    expense_<item id> = a count (empty: none), and the filled material rows."""
+    tasks = [
+        FieldTaskResult(task_id, TaskStatus(form.get(f"task_{task_id}")))
+        for task_id in task_ids
+        if form.get(f"task_{task_id}") in (TaskStatus.DONE.value, TaskStatus.CANCELED.value)
+    ]
+    expenses = [
+        ExpenseLine(item_id, decimal_of(str(form.get(f"expense_{item_id}")), f"expense_{item_id}"))
+        for item_id in item_ids
+        if str(form.get(f"expense_{item_id}") or "").strip()
+    ]
+    materials: list[MaterialLine] = []
+    for row in range(1, MATERIAL_ROWS + 1):
+        name = str(form.get(f"material_{row}_name") or "").strip()
+        if not name:
+            continue
+        owner = str(form.get(f"material_{row}_owner") or MaterialOwner.UNKNOWN.value)
+        if owner not in {o.value for o in MaterialOwner}:
+            raise InvalidInput("Unknown owner of a material", issues=[FieldIssue(f"material_{row}_owner", "unknown")])
+        materials.append(
+            MaterialLine(
+                name=name,
+                serial_number=str(form.get(f"material_{row}_serial") or "").strip(),
+                owner_type=MaterialOwner(owner),
+                count=decimal_of(str(form.get(f"material_{row}_count") or "1"), f"material_{row}_count"),
+                price=decimal_of(str(form.get(f"material_{row}_price") or "0"), f"material_{row}_price"),
+            )
+        )
+    return FieldReport(comments=comments, tasks=tasks, expenses=expenses, materials=materials)
+
+
+@router.post("/done", **link_op("reportSharedCallDone", ProcessType.TRACE))
+async def report_done(
+    request: Request,
+    token: str,
+    access: Link,
+    svc: ServicesDep,
+    comments: Annotated[str, Form(max_length=TEXT_MAX)] = "",
+) -> Response:
+    view = await svc.field_links.call(access)
+    form = await request.form()
+    report = report_of(form, comments, [t.id for t in view.tasks], [i.id for i in view.items])
+    await svc.field_links.submit_report(access, report)
+    return redirect(request, f"/ui/link/{token}", "Thank you: the visit is reported. You can add photos below.")
+
+
+@router.post("/tasks/{task_id}/photo", **link_op("attachSharedCallTaskFile", ProcessType.TRACE))
+async def upload_photo(request: Request, token: str, task_id: TaskId, access: Link, svc: ServicesDep) -> Response:
+    upload = receive_upload(request, svc.attachments.max_bytes, field=PHOTO_FIELD)
+    await svc.attachments.upload(link_reach(access), task_id, upload)
+    return redirect(request, f"/ui/link/{token}#task-{task_id}", "Photo added.")
+
+
+@router.get("/tasks/{task_id}/attachments/{attachment_id}/thumb", **link_op("thumbSharedFile", ProcessType.NOTRACE))
+async def thumbnail(
+    token: str, task_id: TaskId, attachment_id: Annotated[int, Path(ge=1, le=INT64_MAX)], access: Link, svc: ServicesDep
+) -> Response:
+    return await thumbnail_response(await svc.attachments.download(link_reach(access), task_id, attachment_id))

@@ -1,0 +1,91 @@
+"""Web sessions and CSRF tokens.
+
+A session is a cookie carrying the access token the identity core issues at sign-in (its JWT, with the user's
+token version ``ver``): resolving it is ``IdentityService.resolve_access_token``, so a password change, a lock or
+a role/company change — which bump the version — end every web session of that user as they end API tokens.
+The cookie is HttpOnly, SameSite=Lax, Secure (``CABINET_WEB_COOKIE_SECURE``), scoped to ``/ui``.
+
+CSRF: every unsafe request must carry a token (form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx
+sends) equal to ``HMAC(k, binding)``, where ``k`` is derived from the server secret for this one purpose and the
+binding is what authenticates the request: the session token; the field link's token on ``/link/...``; a random
+anonymous cookie before sign-in (the login form). Nothing is stored; a token is useless with another session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cabinet.core.errors import CabinetError, ErrorKind
+
+SESSION_COOKIE = "cabinet_session"
+ANON_COOKIE = "cabinet_anon"
+FLASH_COOKIE = "cabinet_flash"
+COOKIE_PATH = "/ui"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+CSRF_LABEL = b"cabinet/web-csrf/v1"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfRejected(CabinetError):
+    """An unsafe web request without the token of its session (a forged or stale form)."""
+
+    mnemonic = "web_csrf_rejected"
+    kind = ErrorKind.FORBIDDEN
+    default_message = "This form has expired or did not come from this site: reload the page and try again"
+
+
+@dataclass(frozen=True, slots=True)
+class CookiePolicy:
+    secure: bool
+    session_seconds: int
+
+
+class CsrfGuard:
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, CSRF_LABEL, hashlib.sha256).digest()
+
+    def token(self, binding: str) -> str:
+        return hmac.new(self._key, binding.encode(), hashlib.sha256).hexdigest()
+
+    def valid(self, binding: str | None, presented: str | None) -> bool:
+        if not binding or not presented:
+            return False
+        return hmac.compare_digest(self.token(binding), presented)
+
+
+def binding_of(request: Request) -> str | None:
+    """What authenticates this request, for its CSRF token (see the module's text)."""
+    path = request.scope.get("path", "")
+    root = request.scope.get("root_path", "")
+    local = path[len(root) :] if root and path.startswith(root) else path
+    if local.startswith("/link/"):
+        return "link:" + local.split("/", 3)[2]
+    if local == "/login":
+        anon = request.cookies.get(ANON_COOKIE)
+        return "anon:" + anon if anon else None
+    session = request.cookies.get(SESSION_COOKIE)
+    return "session:" + session if session else None
+
+
+def set_session(response: Response, token: str, expires_at: datetime, policy: CookiePolicy) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=policy.session_seconds,
+        expires=expires_at,
+        path=COOKIE_PATH,
+        secure=policy.secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session(response: Response, policy: CookiePolicy) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=policy.secure, httponly=True, samesite="lax")

@@ -1,0 +1,238 @@
+"""Field employees' links (seed 004 "templink" and ``/shared/*``): a contractor hands one call to a field employee
+who has no account, by a link.
+
+The token is opaque to its holder and signed: ``base64url(call id | link id | expiry | tag)`` (64 characters),
+the tag an HMAC-SHA256 (truncated to 128 bits) under a key derived from the server secret for this use only,
+so no other token of cabinet can pass for a link nor a link for any other token. A token is good while
+
+* its tag verifies (a guessed or altered token fails before any database read),
+* its expiry (``CABINET_FIELD_LINK_TTL_SECONDS`` after issue) has not passed on the service's clock,
+* its link id is still the call's ``temp_link_id``: issuing a new link replaces it, so the old one dies at once;
+  handing the call back (Committed -> New) or closing it clears it,
+* the call's owner (the contractor user the link acts for) is enabled.
+
+A link reaches only its own call: the ``/shared`` operations take the call from the link, never from the
+request, and check every task id against it. It carries no roles, so no other endpoint accepts it (they take an
+``Authorization`` header with an API key or an access token; a link is neither). Requests through a link are
+metered and audited as the call's owner, with the credential kind ``field_link``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import struct
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cabinet.core.clock import Clock
+from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.principal import CredentialKind, Principal
+from cabinet.domains.fieldservice import feed
+from cabinet.domains.fieldservice.costs import record_field_report
+from cabinet.domains.fieldservice.errors import (
+    CallNotFound,
+    CallStateConflict,
+    CallStatusChangeRefused,
+    CallTaskNotFound,
+    CommentRequired,
+    FieldLinkExpired,
+    FieldLinkNotFound,
+    FieldReportInvalid,
+    TaskResultNotFound,
+    TaskStatusChangeRefused,
+)
+from cabinet.domains.fieldservice.notifications import notify_owner
+from cabinet.domains.fieldservice.policies import Viewer, require_contractor
+from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository
+from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallView, FieldReport, TaskView
+from cabinet.domains.fieldservice.states import (
+    Actor,
+    CallAction,
+    CallStatus,
+    TaskStatus,
+    call_permits,
+    call_transition,
+    task_transition_allowed,
+)
+from cabinet.models import Call, CallTask, CallTaskAttachment, User
+
+_LAYOUT = struct.Struct(">Q16sQ")  # call id, link id, expiry (unix seconds)
+_TAG_BYTES = 16
+TOKEN_BYTES = _LAYOUT.size + _TAG_BYTES
+TOKEN_MAX_CHARS = 128  # what the wire accepts before decoding (a real token is 64)
+MAX_TASK_RESULTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLinkAccess:
+    """A verified link: the one call it reaches, and who it acts for (metering and audit only: no roles)."""
+
+    call_id: int
+    company_id: int
+    link_id: uuid.UUID
+    principal: Principal
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.company_id, self.principal.user_id, None, False)
+
+
+class LinkCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, b"cabinet/field-link/v1", hashlib.sha256).digest()
+
+    def _tag(self, body: bytes) -> bytes:
+        return hmac.new(self._key, body, hashlib.sha256).digest()[:_TAG_BYTES]
+
+    def encode(self, call_id: int, link_id: uuid.UUID, expires_at: datetime) -> str:
+        body = _LAYOUT.pack(call_id, link_id.bytes, int(expires_at.timestamp()))
+        return base64.urlsafe_b64encode(body + self._tag(body)).decode().rstrip("=")
+
+    def decode(self, token: str) -> tuple[int, uuid.UUID, datetime] | None:
+        """The token's call id, link id and expiry, or None when it is not a token this server signed."""
+        if not token or len(token) > TOKEN_MAX_CHARS or not token.isascii():
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) != TOKEN_BYTES:
+            return None
+        body, tag = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
+        if not hmac.compare_digest(tag, self._tag(body)):
+            return None
+        call_id, link_bytes, expires = _LAYOUT.unpack(body)
+        return call_id, uuid.UUID(bytes=link_bytes), datetime.fromtimestamp(expires, UTC)
+
+
+class FieldLinkService:
+    def __init__(self, db: Database, *, clock: Clock, secret: bytes, ttl: timedelta) -> None:
+        self.db = db
+        self.clock = clock
+        self.ttl = ttl
+        self.codec = LinkCodec(secret)
+        self.calls = CallRepository()
+        self.attachments = AttachmentRepository()
+
+    # --- the contractor ----------------------------------------------------------------------------------
+    @transactional
+    async def issue(self, principal: Principal, call_id: int) -> str:
+        """A new link to the contractor's Committed call; the call's previous link stops working."""
+        viewer = require_contractor(principal)
+        call = await self.calls.get(viewer, call_id, for_update=True)
+        if call is None:
+            raise CallNotFound(resource=str(call_id))
+        if not call_permits(CallStatus(call.status), CallAction.ISSUE_FIELD_LINK):
+            raise CallStateConflict(f"a link is given for a Committed call, not a {call.status} one")
+        call.temp_link_id = uuid.uuid4()
+        expires_at = self.clock.now() + self.ttl
+        return self.codec.encode(call.id, call.temp_link_id, expires_at)
+
+    # --- the field employee ------------------------------------------------------------------------------
+    @read_only
+    async def resolve(self, token: str) -> FieldLinkAccess:
+        decoded = self.codec.decode(token)
+        if decoded is None:
+            raise FieldLinkNotFound()
+        call_id, link_id, expires_at = decoded
+        if expires_at <= self.clock.now():
+            raise FieldLinkExpired("the link has expired: ask the contractor for a new one")
+        session = current_session()
+        call = await session.get(Call, call_id)
+        if call is None:
+            raise FieldLinkNotFound()
+        if call.temp_link_id != link_id:
+            raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
+        owner = await session.get(User, call.owner_id)
+        if owner is None or not owner.enabled:
+            raise FieldLinkExpired("the contractor this link acts for is locked")
+        principal = Principal(
+            user_id=owner.id,
+            username=owner.username,
+            company_id=owner.company_id,
+            company_key=owner.company.key,
+            roles=(),
+            timezone=owner.timezone,
+            credential=CredentialKind.FIELD_LINK,
+            credential_id=link_id.hex,
+        )
+        return FieldLinkAccess(call.id, call.company_id, link_id, principal)
+
+    @read_only
+    async def call(self, access: FieldLinkAccess) -> CallView:
+        call = await self.linked_call(access)
+        return (await self.calls.views([call], self.clock.now()))[0]
+
+    @read_only
+    async def task_result(self, access: FieldLinkAccess, task_id: int) -> TaskView:
+        await self.linked_call(access)
+        task = await self._task_of_call(access, task_id)
+        if task.status != TaskStatus.DONE.value:
+            raise TaskResultNotFound(resource=str(task_id))
+        found = await self.attachments.of(CallTaskAttachment.task_id, [task.id])
+        return TaskView(task, found.get(task.id, []))
+
+    @transactional
+    async def submit_report(self, access: FieldLinkAccess, report: FieldReport) -> CallView:
+        """The field employee's report, all or nothing (one unit of work): the call Committed -> Done with the
+        comment, each listed task to its new status (409 code 7 / code 3 when a move is not allowed), and the
+        reported expenses and materials added to the call's cost estimate (opened as a Draft when it has none;
+        refused as the estimate's own rules say: an unknown expenditure item, an estimate already sent...)."""
+        _check_report(report)
+        call = await self.linked_call(access, for_update=True)
+        if call_transition(CallStatus(call.status), CallStatus.DONE, Actor.CONTRACTOR) is None:
+            raise CallStatusChangeRefused(f"a {call.status} call cannot be reported done")
+        session = current_session()
+        now = self.clock.now()
+        changed: list[CallTask] = []
+        for item in report.tasks:
+            task = await self._task_of_call(access, item.task_id)
+            await session.refresh(task)  # under the call's lock
+            if not task_transition_allowed(TaskStatus(task.status), item.status):
+                raise TaskStatusChangeRefused(f"task {task.id} ({task.status}) cannot change to {item.status.value}")
+            task.status = item.status.value
+            task.edited_at = now
+            if item.status is TaskStatus.DONE:
+                task.result_at = now
+            changed.append(task)
+        call.status = CallStatus.DONE.value
+        call.finished_at = now
+        call.comments = report.comments
+        call.edited_at = now
+        await record_field_report(call, expenses=report.expenses, materials=report.materials, now=now)
+        text = f"The field employee reported call {call.number} done: {report.comments}"
+        notify_owner(call, "field_report", text, now)
+        await feed.stamp(call.company_id, [*changed, call])
+        return (await self.calls.views([call], now))[0]
+
+    # --- shared with the attachment service ---------------------------------------------------------------
+    async def linked_call(self, access: FieldLinkAccess, *, for_update: bool = False) -> Call:
+        """The link's call, as long as the link is still its current one (re-checked in every unit of work)."""
+        call = await self.calls.get(access.viewer, access.call_id, for_update=for_update)
+        if call is None:
+            raise FieldLinkNotFound()
+        if call.temp_link_id != access.link_id:
+            raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
+        return call
+
+    async def _task_of_call(self, access: FieldLinkAccess, task_id: int) -> CallTask:
+        task = await current_session().get(CallTask, task_id)
+        if task is None or task.call_id != access.call_id:
+            raise CallTaskNotFound(resource=str(task_id))
+        return task
+
+
+def _check_report(report: FieldReport) -> None:
+    if not report.comments.strip():
+        raise CommentRequired("the report needs a comment")
+    if len(report.comments) > TEXT_MAX:
+        raise FieldReportInvalid(f"comments: at most {TEXT_MAX} characters")
+    if len(report.tasks) > MAX_TASK_RESULTS:
+        raise FieldReportInvalid(f"callTaskResults: at most {MAX_TASK_RESULTS} items")
+    ids = [item.task_id for item in report.tasks]
+    if len(ids) != len(set(ids)):
+        raise FieldReportInvalid("callTaskResults: each task at most once")

@@ -1,0 +1,200 @@
+"""Field links, attachments and cost estimates on the web pages, over HTTP: the field employee's report is the
+/shared/call/done operation (tasks, comment, expenses and materials into the estimate), photos get thumbnails,
+a dead link says so, and the contractor's estimate editor works through CostService."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from tests.apis.contractor.files_support import jpeg, pdf
+from tests.apis.contractor.support import PASSWORD, make_tenant
+from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
+
+LINK_RE = re.compile(r'id="new-link" href="https?://[^/]+(/ui/link/[A-Za-z0-9_-]+)"')
+
+
+async def _accepted_call(client: httpx.AsyncClient, browser: httpx.AsyncClient, services: Any) -> tuple[Any, dict]:
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    call = await tenant.dispatch(client, user_id)
+    await sign_in(browser, name, PASSWORD)
+    token = await page_token(browser, f"/ui/calls/{call['id']}")
+    accepted = await browser.post(f"/ui/calls/{call['id']}/status", data={"status": "Committed", "csrf_token": token})
+    assert accepted.status_code == 303
+    return tenant, call
+
+
+async def _issue_link(browser: httpx.AsyncClient, call_id: int) -> str:
+    token = await page_token(browser, f"/ui/calls/{call_id}")
+    issued = await browser.post(f"/ui/calls/{call_id}/link", data={"csrf_token": token})
+    assert issued.status_code == 200
+    assert "<svg" in issued.text and "QR code of the field link" in issued.text
+    match = LINK_RE.search(issued.text)
+    assert match, "the page shows the new link"
+    return match.group(1)
+
+
+async def test_field_employee_reports_the_visit_and_adds_a_photo(
+    app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant, call = await _accepted_call(client, browser_a, services)
+    link = await _issue_link(browser_a, call["id"])
+    diagnose, repair = (t["id"] for t in call["tasks"])
+    fuel = call_items = (await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()[
+        "availableExpenditureItems"
+    ]
+    fuel = call_items[0]["id"]
+    async with web_client(app) as phone:  # no account, no cookie: only the link
+        visit = await phone.get(link)
+        assert visit.status_code == 200
+        assert "Main st. 1" in visit.text and "ATM does not dispense" in visit.text
+        assert "openstreetmap.org/?mlat=55.75&amp;mlon=37.62" in visit.text and 'href="geo:55.75,37.62"' in visit.text
+        assert "Sign out" not in visit.text  # the contractor's menu is not shown
+        refused = await phone.post(f"{link}/done", data={"comments": "done", f"task_{diagnose}": "Done"})
+        assert refused.status_code == 403  # no CSRF token
+        form = {
+            "csrf_token": csrf_of(visit.text),
+            "comments": "Replaced the dispenser",
+            f"task_{diagnose}": "Done",
+            f"task_{repair}": "Canceled",
+            f"expense_{fuel}": "12,5",
+            "material_1_name": "Dispenser belt",
+            "material_1_serial": "SN-1",
+            "material_1_owner": "Contractor",
+            "material_1_count": "2",
+            "material_1_price": "10.05",
+        }
+        reported = await phone.post(f"{link}/done", data=form)
+        assert reported.status_code == 303, reported.text
+        after = await phone.get(link)
+        assert "the visit is reported" in after.text and 'accept="image/*" capture="environment"' in after.text
+        photo_action = re.search(rf'action="({link}/tasks/{diagnose}/photo\?csrf_token=[0-9a-f]+)"', after.text)
+        assert photo_action
+        uploaded = await phone.post(
+            photo_action.group(1), files={"photo": ("IMG_0001.jpg", jpeg((800, 600)), "image/jpeg")}
+        )
+        assert uploaded.status_code == 303, uploaded.text
+        with_photo = await phone.get(link)
+        thumb = re.search(rf'src="({link}/tasks/{diagnose}/attachments/\d+/thumb)"', with_photo.text)
+        assert thumb
+        small = await phone.get(thumb.group(1))
+        assert small.status_code == 200 and small.headers["content-type"] == "image/jpeg"
+        assert len(small.content) < len(jpeg((800, 600)))
+    state = (await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()
+    assert state["status"] == "Done" and state["comments"] == "Replaced the dispenser"
+    assert {t["id"]: t["status"] for t in state["tasks"]} == {diagnose: "Done", repair: "Canceled"}
+    cost = await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)
+    assert cost.status_code == 200, cost.text
+    body = cost.json()
+    assert [(e["expenditureItemId"], Decimal(str(e["count"]))) for e in body["expenses"]] == [(fuel, Decimal("12.5"))]
+    assert [(m["name"], m["total"]) for m in body["materials"]] == [("Dispenser belt", "20.10")]
+    # the contractor sees the photo's thumbnail on its call page
+    page = await browser_a.get(f"/ui/calls/{call['id']}")
+    assert re.search(rf'src="/ui/tasks/{diagnose}/attachments/\d+/thumb"', page.text)
+
+
+async def test_a_replaced_or_unknown_link_says_so(
+    app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    _, call = await _accepted_call(client, browser_a, services)
+    first = await _issue_link(browser_a, call["id"])
+    second = await _issue_link(browser_a, call["id"])
+    async with web_client(app) as phone:
+        old = await phone.get(first)
+        assert old.status_code == 404 and "replaced by a newer one" in old.text
+        assert (await phone.get(second)).status_code == 200
+        forged = await phone.get("/ui/link/" + "A" * 64)
+        assert forged.status_code == 404 and "No call is reachable with this link" in forged.text
+        too_long = await phone.get("/ui/link/" + "A" * 300)
+        assert too_long.status_code == 400
+
+
+async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant, call = await _accepted_call(client, browser_a, services)
+    base = f"/ui/calls/{call['id']}/cost"
+    empty = await browser_a.get(base)
+    assert "Open a cost estimate" in empty.text
+    token = csrf_of(empty.text)
+    assert (await browser_a.post(base, data={"csrf_token": token})).status_code == 303
+    item = call_items = (await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()[
+        "availableExpenditureItems"
+    ]
+    item = call_items[1]["id"]
+    added = await browser_a.post(f"{base}/expenses", data={"item": item, "count": "3", "csrf_token": token})
+    assert added.status_code == 303
+    bad = await browser_a.post(
+        f"{base}/materials",
+        data={"name": "Bolt", "owner": "Contractor", "count": "x", "price": "1", "csrf_token": token},
+    )
+    assert bad.status_code == 400 and "count is not a number" in bad.text
+    material = {"name": "Bolt", "serial": "", "owner": "Unknown", "count": "3", "price": "0.335", "csrf_token": token}
+    too_precise = await browser_a.post(f"{base}/materials", data=material)
+    assert too_precise.status_code == 400  # the domain's rule: at most 2 places in a price
+    material["price"] = "0.35"
+    assert (await browser_a.post(f"{base}/materials", data=material)).status_code == 303
+    editor = await browser_a.get(base)
+    assert "Bolt" in editor.text and "1.05" in editor.text  # 3 x 0.35
+    sent = await browser_a.post(f"{base}/send", data={"csrf_token": token})
+    assert sent.status_code == 303
+    assert (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()["status"] == "InProgress"
+    after = await browser_a.get(base)
+    assert "Send the estimate" not in after.text and "InProgress" in after.text
+
+    # files on a Done task of the accepted call
+    diagnose = call["tasks"][0]["id"]
+    await browser_a.post(f"/ui/tasks/{diagnose}/status", data={"status": "Done", "csrf_token": token})
+    no_token = await browser_a.post(
+        f"/ui/tasks/{diagnose}/attachments", files={"file": ("report.pdf", pdf(), "application/pdf")}
+    )
+    assert no_token.status_code == 403
+    attached = await browser_a.post(
+        f"/ui/tasks/{diagnose}/attachments?csrf_token={token}", files={"file": ("report.pdf", pdf(), "application/pdf")}
+    )
+    assert attached.status_code == 303, attached.text
+    refused = await browser_a.post(
+        f"/ui/tasks/{diagnose}/attachments?csrf_token={token}", files={"file": ("evil.exe", b"MZ" + b"\0" * 200, "x/y")}
+    )
+    assert refused.status_code == 422 and "This file cannot be taken" in refused.text
+    page = await browser_a.get(f"/ui/calls/{call['id']}")
+    link = re.search(rf'href="(/ui/tasks/{diagnose}/attachments/\d+)">report.pdf<', page.text)
+    assert link
+    download = await browser_a.get(link.group(1))
+    assert download.status_code == 200 and download.content == pdf()
+    assert download.headers["content-type"] == "application/pdf"
+
+
+async def test_files_and_estimates_of_another_tenant_are_not_found(
+    app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, browser_b: httpx.AsyncClient, services: Any
+) -> None:
+    _, call_a = await _accepted_call(client, browser_a, services)
+    _, call_b = await _accepted_call(client, browser_b, services)
+    task_a = call_a["tasks"][0]["id"]
+    token_a = await page_token(browser_a, f"/ui/calls/{call_a['id']}")
+    await browser_a.post(f"/ui/tasks/{task_a}/status", data={"status": "Done", "csrf_token": token_a})
+    attached = await browser_a.post(
+        f"/ui/tasks/{task_a}/attachments?csrf_token={token_a}", files={"file": ("a.jpg", jpeg(), "image/jpeg")}
+    )
+    assert attached.status_code == 303
+    page = await browser_a.get(f"/ui/calls/{call_a['id']}")
+    thumb = re.search(rf'src="(/ui/tasks/{task_a}/attachments/(\d+)/thumb)"', page.text)
+    assert thumb and (await browser_a.get(thumb.group(1))).status_code == 200
+    # the other tenant's contractor, and the other call's field link, reach none of it
+    assert (await browser_b.get(thumb.group(1))).status_code == 404
+    assert (await browser_b.get(f"/ui/tasks/{task_a}/attachments/{thumb.group(2)}")).status_code == 404
+    assert (await browser_b.get(f"/ui/calls/{call_a['id']}/cost")).status_code == 404
+    token_b = await page_token(browser_b, f"/ui/calls/{call_b['id']}")
+    upload = await browser_b.post(
+        f"/ui/tasks/{task_a}/attachments?csrf_token={token_b}", files={"file": ("b.jpg", jpeg(), "image/jpeg")}
+    )
+    assert upload.status_code == 404
+    link_b = await _issue_link(browser_b, call_b["id"])
+    async with web_client(app) as phone:
+        foreign = await phone.get(f"{link_b}/tasks/{task_a}/attachments/{thumb.group(2)}/thumb")
+        assert foreign.status_code in (403, 404)
+        assert b"\xff\xd8" not in foreign.content  # no image bytes

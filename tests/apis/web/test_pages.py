@@ -1,0 +1,332 @@
+"""The web pages over HTTP: sessions, CSRF, tenant isolation, and the actions going through the domain services
+(audited like the APIs). What a person sees in a real browser is tests/e2e/test_web_browser.py."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from cabinet.core.roles import Role
+from cabinet.domains.audit.schemas import AuditQuery
+from tests.apis.contractor.support import PASSWORD, make_tenant
+from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
+from tests.conftest import UserFactory
+
+
+async def test_root_and_ui_lead_to_the_login_page(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/ui", "/ui/"):
+        answer = await client.get(path)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"] == "/ui/login"
+    login = await client.get("/ui/login")
+    assert login.status_code == 200
+    assert 'for="username"' in login.text and 'for="password"' in login.text
+    assert "default-src 'self'" in login.headers["content-security-policy"]
+    assert login.headers["x-frame-options"] == "DENY"
+
+
+async def test_session_cookie_is_secure_httponly_samesite(browser_a: httpx.AsyncClient, make_user: UserFactory) -> None:
+    user = await make_user(roles=[Role.USER])
+    answer = await sign_in(browser_a, user.username, user.password)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/ui/calls"
+    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith("cabinet_session="))
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite", "path"} <= attributes
+    assert "samesite=lax" in cookie.lower() and "path=/ui" in cookie.lower()
+    account = await browser_a.get("/ui/account")
+    assert account.status_code == 200 and user.username in account.text
+
+
+async def test_wrong_password_unknown_user_and_throttling(
+    browser_a: httpx.AsyncClient, make_user: UserFactory, settings: Any
+) -> None:
+    user = await make_user()
+    wrong = await sign_in(browser_a, user.username, "not-the-password")
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    assert "cabinet_session" not in browser_a.cookies
+    unknown = await sign_in(browser_a, "nobody_here", "whatever1")
+    assert unknown.status_code == 401 and "Wrong username or password" in unknown.text
+    limit = int(settings.login_failures_per_username.split("/")[0])
+    for _ in range(limit):
+        await sign_in(browser_a, user.username, "not-the-password")
+    throttled = await sign_in(browser_a, user.username, user.password)  # even the right password now waits
+    assert throttled.status_code == 429 and "Too many failed attempts" in throttled.text
+    assert throttled.headers["retry-after"]
+
+
+async def test_forms_without_a_valid_csrf_token_are_refused(
+    app: Any, browser_a: httpx.AsyncClient, browser_b: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    owner = await make_user(roles=[Role.COMPANYOWNER], company="csrf_co")
+    other = await make_user(roles=[Role.COMPANYOWNER], company="csrf_co")
+    await sign_in(browser_a, owner.username, owner.password)
+    await sign_in(browser_b, other.username, other.password)
+    token_b = await page_token(browser_b, "/ui/account")
+    # the login form itself: no token, or a token of another browser
+    async with web_client(app) as fresh:
+        await fresh.get("/ui/login")
+        refused_login = await fresh.post("/ui/login", data={"username": owner.username, "password": owner.password})
+        assert refused_login.status_code == 403
+        assert "cabinet_session" not in fresh.cookies
+    attempts = [
+        ("/ui/account/profile", {"name": "Forged Name"}),
+        ("/ui/admin/users", {"username": "forged_user", "password": "forged_pw1"}),
+        ("/ui/admin/companies/csrf_co/networks", {"cidr": "10.0.0.0/8"}),
+        (
+            "/ui/account/password",
+            {"current_password": owner.password, "new_password": "x" * 12, "repeat_password": "x" * 12},
+        ),
+        ("/ui/logout", {}),
+    ]
+    for path, data in attempts:
+        for token in (None, token_b, "0" * 64):  # missing, another session's, made up
+            body = dict(data, **({"csrf_token": token} if token else {}))
+            answer = await browser_a.post(path, data=body)
+            assert answer.status_code == 403, (path, token, answer.status_code)
+            assert "did not come from this site" in answer.text
+        header = await browser_a.post(path, data=data, headers={"X-CSRF-Token": token_b, "HX-Request": "true"})
+        assert header.status_code == 403
+    account = await services.identity.get_account_by_id(owner.id)
+    assert account.specification is None
+    assert await services.credentials.list_networks(_operator(account), "csrf_co") == []
+    assert (await browser_a.get("/ui/account")).status_code == 200  # still signed in: logout was refused too
+    # and with the right token the same form works
+    token_a = await page_token(browser_a, "/ui/account")
+    saved = await browser_a.post("/ui/account/profile", data={"name": "Real Name", "csrf_token": token_a})
+    assert saved.status_code == 303
+    assert (await services.identity.get_account_by_id(owner.id)).specification == "Real Name"
+
+
+def _operator(user: Any) -> Any:
+    from cabinet.core.principal import CredentialKind, principal_of
+
+    return principal_of(user, CredentialKind.ACCESS, None)
+
+
+async def test_a_page_never_shows_another_tenants_data(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any, make_user: UserFactory
+) -> None:
+    tenant_a = await make_tenant(services, "tenant_alpha")
+    tenant_b = await make_tenant(services, "tenant_beta")
+    name_a, id_a = await tenant_a.register(client)
+    name_b, id_b = await tenant_b.register(client)
+    call_a = await tenant_a.dispatch(client, id_a, clientName="Alpha Secret Client")
+    call_b = await tenant_b.dispatch(client, id_b, clientName="Beta Client")
+    owner_b = await make_user(roles=[Role.COMPANYOWNER], company="tenant_beta")
+
+    await sign_in(browser_a, name_b, PASSWORD)
+    queue = await browser_a.get("/ui/calls")
+    assert "Beta Client" in queue.text and "Alpha Secret Client" not in queue.text
+    assert (await browser_a.get(f"/ui/calls/{call_b['id']}")).status_code == 200
+    foreign = await browser_a.get(f"/ui/calls/{call_a['id']}")
+    assert foreign.status_code == 404 and "Alpha Secret Client" not in foreign.text
+    token = await page_token(browser_a, "/ui/calls")
+    for path, data in (
+        (f"/ui/calls/{call_a['id']}/status", {"status": "Committed"}),
+        (f"/ui/calls/{call_a['id']}/message", {"message": "hello"}),
+        (f"/ui/calls/{call_a['id']}/jeopardy", {"comment": "late"}),
+    ):
+        assert (await browser_a.post(path, data={**data, "csrf_token": token})).status_code == 404, path
+    assert (await client.get(f"/call/{call_a['id']}", headers=tenant_a.erp)).json()["status"] == "New"
+
+    await browser_a.post("/ui/logout", data={"csrf_token": token})
+    await sign_in(browser_a, owner_b.username, owner_b.password)
+    users = await browser_a.get("/ui/admin/users")
+    assert name_b in users.text and name_a not in users.text
+    assert (await browser_a.get(f"/ui/admin/users/{name_a}")).status_code == 404
+    assert (await browser_a.get("/ui/admin/companies/tenant_alpha")).status_code == 404
+    companies = await browser_a.get("/ui/admin/companies")
+    assert "tenant_beta" in companies.text and "tenant_alpha" not in companies.text
+    await services.audit.flush()
+    audit = await browser_a.get("/ui/admin/audit")
+    assert audit.status_code == 200
+    assert tenant_a.company not in audit.text and name_a not in audit.text
+    token = await page_token(browser_a, "/ui/admin/users")
+    issued = await browser_a.post(f"/ui/admin/users/{name_a}/keys", data={"csrf_token": token})
+    assert issued.status_code == 404
+
+
+async def test_contractor_works_a_call_and_each_action_is_audited(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    call = await tenant.dispatch(client, user_id, critical=True)
+    await sign_in(browser_a, name, PASSWORD)
+    queue = await browser_a.get("/ui/calls?critical=yes")
+    assert call["number"] in queue.text and "Critical" in queue.text
+    token = await page_token(browser_a, f"/ui/calls/{call['id']}")
+    base = f"/ui/calls/{call['id']}"
+
+    returned = await browser_a.post(f"{base}/status", data={"status": "Committed", "csrf_token": token})
+    assert returned.status_code == 303
+    no_comment = await browser_a.post(f"{base}/status", data={"status": "New", "csrf_token": token})
+    assert no_comment.status_code == 400  # returning needs a comment: the domain's rule, shown as a page
+    thread = await browser_a.post(
+        f"{base}/message", data={"message": "On my way", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert thread.status_code == 200 and 'id="thread"' in thread.text and "On my way" in thread.text
+    assert "<html" not in thread.text  # a fragment for htmx, not a page
+    jeopardy = await browser_a.post(f"{base}/jeopardy", data={"comment": "Parts are late", "csrf_token": token})
+    assert jeopardy.status_code == 303
+    task_id = call["tasks"][0]["id"]
+    task = await browser_a.post(
+        f"/ui/tasks/{task_id}/status", data={"status": "Done", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert task.status_code == 200 and "Done" in task.text
+    done = await browser_a.post(f"{base}/status", data={"status": "Done", "csrf_token": token})
+    assert done.status_code == 303
+    state = (await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()
+    assert state["status"] == "Done" and state["jeopardies"][0]["comment"] == "Parts are late"
+    page = await browser_a.get(base)
+    assert "On my way" in page.text and "Parts are late" in page.text
+
+    await services.audit.flush()
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), username=name, limit=100)
+    )
+    operations = {(r.service, r.operation, r.status) for r in rows}
+    assert ("CONTRACTOR", "ui_setCallStatus", "FINISHED_IN_TIME") in operations
+    assert ("CONTRACTOR", "ui_setCallStatus", "FAILED") in operations  # the refused return
+    assert ("CONTRACTOR", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
+    assert ("CONTRACTOR", "ui_getCall", "FINISHED_IN_TIME") in operations
+
+
+async def test_notifications_and_unread_badge(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    await tenant.dispatch(client, user_id)
+    await tenant.dispatch(client, user_id)
+    await sign_in(browser_a, name, PASSWORD)
+    badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
+    assert re.search(r'class="badge count">2<', badge.text)
+    listing = await browser_a.get("/ui/notifications")
+    assert "2 unread" in listing.text
+    marked = await browser_a.post("/ui/notifications/read-all", data={"csrf_token": csrf_of(listing.text)})
+    assert marked.status_code == 303
+    assert (await browser_a.get("/ui/notifications/badge")).text == ""
+
+
+async def test_password_change_and_lock_end_other_sessions(
+    app: Any, browser_a: httpx.AsyncClient, browser_b: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="ops_co")
+    worker = await make_user(roles=[Role.USER], company="ops_co")
+    await sign_in(browser_a, worker.username, worker.password)
+    await sign_in(browser_b, worker.username, worker.password)
+    token = await page_token(browser_a, "/ui/account")
+    changed = await browser_a.post(
+        "/ui/account/password",
+        data={
+            "current_password": worker.password,
+            "new_password": "brand_new_pw_1",
+            "repeat_password": "brand_new_pw_1",
+            "csrf_token": token,
+        },
+    )
+    assert changed.status_code == 303
+    assert (await browser_a.get("/ui/account")).status_code == 200  # this session got the new token
+    ended = await browser_b.get("/ui/account")
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/ui/login")
+
+    async with web_client(app) as operator:
+        await sign_in(operator, admin.username, admin.password)
+        token = await page_token(operator, f"/ui/admin/users/{worker.username}")
+        locked = await operator.post(f"/ui/admin/users/{worker.username}/lock", data={"csrf_token": token})
+        assert locked.status_code == 303
+    gone = await browser_a.get("/ui/account")
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/ui/login")
+    again = await sign_in(browser_a, worker.username, "brand_new_pw_1")
+    assert again.status_code == 401 and "locked" in again.text
+
+
+async def test_operator_creates_a_user_and_a_key_shown_once(
+    browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    owner = await make_user(roles=[Role.COMPANYOWNER], company="keys_co")
+    await sign_in(browser_a, owner.username, owner.password)
+    token = await page_token(browser_a, "/ui/admin/users")
+    created = await browser_a.post(
+        "/ui/admin/users",
+        data={
+            "username": "new_hand",
+            "password": "new_hand_pw",
+            "roles": ["USER"],
+            "timezone": "3",
+            "csrf_token": token,
+        },
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/ui/admin/users/new_hand"
+    platform = await browser_a.post(
+        "/ui/admin/users",
+        data={"username": "wannabe", "password": "wannabe_pw", "roles": ["ADMIN"], "csrf_token": token},
+    )
+    assert platform.status_code == 403  # an owner may not give platform roles: the directory's rule
+    issued = await browser_a.post("/ui/admin/users/new_hand/keys", data={"name": "erp", "csrf_token": token})
+    assert issued.status_code == 200
+    key = re.search(r'id="new-key">([^<]+)<', issued.text).group(1)  # type: ignore[union-attr]
+    principal = await services.credentials.authenticate_key(key)
+    assert principal.username == "new_hand" and principal.company_key == "keys_co"
+    later = await browser_a.get("/ui/admin/users/new_hand")
+    assert key not in later.text and key.split(".")[0] in later.text
+    await services.audit.flush()
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), operation="ui_create_api_key")
+    )
+    assert rows and all(r.input_blob is None and r.output_blob is None for r in rows)  # the secret is never kept
+
+
+async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="usage_co")
+    await sign_in(browser_a, admin.username, admin.password)
+    await browser_a.get("/ui/account")
+    await browser_a.get("/ui/admin/users")
+    await services.audit.flush()
+    usage = await browser_a.get(f"/ui/admin/usage?username={admin.username}")
+    assert usage.status_code == 200
+    assert '<svg class="chart"' in usage.text and "<rect" in usage.text and "ADMIN" in usage.text
+    report = await browser_a.get(f"/ui/admin/usage/report?username={admin.username}")
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+    own = await browser_a.get("/ui/account/report")
+    assert own.status_code == 200 and own.content[:2] == b"PK"
+    bad = await browser_a.get("/ui/admin/usage?date_from=yesterday")
+    assert bad.status_code == 400 and "not a date" in bad.text
+    support_only = await make_user(roles=[Role.USER], company="usage_co")
+    async with web_client(browser_a._transport.app) as other:  # type: ignore[attr-defined]
+        await sign_in(other, support_only.username, support_only.password)
+        assert (await other.get("/ui/admin/usage")).status_code == 403
+
+
+async def test_audit_search_downloads_a_payload(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    from tests.conftest import login
+
+    admin = await make_user(roles=[Role.ADMIN], company="audit_co")
+    token = await login(client, admin)
+    changed = await client.put(
+        "/account/info", json={"email": "ops@example.com"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert changed.status_code == 200
+    await services.audit.flush()
+    await sign_in(browser_a, admin.username, admin.password)
+    found = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&operation=update_info")
+    assert found.status_code == 200 and "update_info" in found.text
+    link = re.search(r'href="(/ui/admin/audit/[0-9a-f-]{36}/input)"', found.text)
+    assert link
+    payload = await browser_a.get(link.group(1))
+    assert payload.status_code == 200 and b"ops@example.com" in payload.content
+    assert (await browser_a.get("/ui/admin/audit?service=NOPE")).status_code == 400
+    missing = await browser_a.get("/ui/admin/audit/00000000-0000-4000-8000-000000000000/input")
+    assert missing.status_code == 404
