@@ -54,11 +54,13 @@ def http_request(
 
 @dataclass
 class Stream:
-    """``connections`` keep-alive connections sending ``request`` back to back."""
+    """``connections`` keep-alive connections sending ``request`` back to back, or, with ``rate``, paced so
+    that together they send ``rate`` requests/s (open loop: each connection keeps its own schedule)."""
 
     name: str
     request: bytes
     connections: int
+    rate: float | None = None
 
 
 @dataclass
@@ -135,11 +137,19 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _connection(request: bytes, start: float, end: float, stop: float, tally: _Tally) -> None:
+async def _connection(
+    request: bytes, start: float, end: float, stop: float, tally: _Tally, period: float = 0.0, offset: float = 0.0
+) -> None:
     clock = time.perf_counter
     writer: asyncio.StreamWriter | None = None
+    due = clock() + offset
     while clock() < stop:
         try:
+            if period:
+                await asyncio.sleep(max(0.0, due - clock()))
+                due += period
+                if clock() >= stop:
+                    break
             if writer is None:
                 reader, writer = await asyncio.open_connection(HOST, _PORT)
             sent = clock()
@@ -186,8 +196,12 @@ async def _run_phase(streams: list[Stream], seconds: float, warmup: float) -> Ph
 
     tasks = [asyncio.create_task(mark_cpu())]
     for s in streams:
+        period = s.connections / s.rate if s.rate else 0.0
         tasks += [
-            asyncio.create_task(_connection(s.request, start, end, end, tallies[s.name])) for _ in range(s.connections)
+            asyncio.create_task(
+                _connection(s.request, start, end, end, tallies[s.name], period, period * i / s.connections)
+            )
+            for i in range(s.connections)
         ]
     await asyncio.gather(*tasks)
     loader_cpu = cpu_marks[1] - cpu_marks[0]

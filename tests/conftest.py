@@ -29,6 +29,24 @@ from cabinet.settings import Settings
 
 TEST_SECRET = "test-secret-key-" + "x" * 40
 RUN_ID = uuid.uuid4().hex[:12]
+# modules whose tests share one expensive module-scoped fixture: one xdist worker runs each of them whole
+WHOLE_MODULES = ("tests/e2e/test_production.py::",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` (the default with ``-n``), except that each of ``WHOLE_MODULES`` goes to one worker.
+
+    pytest-xdist's own ``--dist loadgroup`` + ``xdist_group`` mark would do this, but it renames node ids
+    through an attribute pytest 9 no longer reads, so the groups are silently ignored."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return next((module for module in WHOLE_MODULES if nodeid.startswith(module)), nodeid)
+
+    return WholeModules(config, log)
 
 
 @pytest.fixture(scope="session")

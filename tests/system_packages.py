@@ -1,4 +1,4 @@
-"""Tests that need a Debian package (nginx, chromium) beside Python.
+"""Tests that need a Debian package (nginx, chromium, postgresql, redis-server) beside Python.
 
 On a fresh machine with only Python and pip, `./dev test` skips them and says which package is missing;
 `.ci/run` installs the packages and sets CABINET_REQUIRE_SYSTEM_PACKAGES=1, so there a missing package fails
@@ -34,6 +34,26 @@ def require_nginx() -> str:
         return found
     _missing("nginx-light")
     raise AssertionError("unreachable")
+
+
+def require_postgresql() -> str:
+    """The directory of PostgreSQL's server programs (initdb, pg_ctl), or skip/fail the calling test."""
+    from tests.e2e.private_services import postgres_bindir
+
+    found = postgres_bindir()
+    if found is None:
+        _missing("postgresql")
+        raise AssertionError("unreachable")
+    return str(found)
+
+
+def require_redis_server() -> str:
+    """The redis-server binary, or skip/fail the calling test."""
+    found = shutil.which("redis-server")
+    if found is None:
+        _missing("redis-server")
+        raise AssertionError("unreachable")
+    return found
 
 
 def require_chromium() -> str:

@@ -174,7 +174,7 @@ def _as_rpc(exc: Exception) -> RpcError:
         return from_cabinet(exc)
     unavailable = unavailable_cause(exc)  # Redis or the database away: say so, as every API does
     if unavailable is not None:
-        log.warning("backing service unavailable", error=repr(exc))
+        log.warning("backing service unavailable", reason=unavailable.message, error=repr(exc))
         return from_cabinet(unavailable)
     log.exception("data api call failed", error=repr(exc))
     return RpcError("internal_error", detail=repr(exc)[:512])

@@ -67,11 +67,30 @@ def unavailable_cause(exc: BaseException) -> ServiceUnavailable | None:
             return ServiceUnavailable("The database connection was lost", retry_after=1)
         if isinstance(seen, sqlalchemy.exc.OperationalError) and _DB_AWAY.search(str(seen.orig)):
             return ServiceUnavailable("The database is unreachable or busy", retry_after=1)
+        if isinstance(seen, (ConnectionError, TimeoutError)) and _raised_by_database_driver(seen):
+            # asyncpg's connect raises the socket's own error (ConnectionRefusedError ...), unwrapped by SQLAlchemy
+            if isinstance(seen, TimeoutError):
+                return ServiceUnavailable("The database did not answer in time", retry_after=1)
+            return ServiceUnavailable("The database is unreachable", retry_after=1)
         for kind, message in _UNAVAILABLE:
             if isinstance(seen, kind):
                 return ServiceUnavailable(message, retry_after=1)
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+_DATABASE_MODULES = ("asyncpg", "aiosqlite", "sqlalchemy")
+
+
+def _raised_by_database_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised from inside the database driver or SQLAlchemy's pool (its traceback says)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(_DATABASE_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def issues_from_validation(errors: Sequence[Any], *, limit: int = 1000) -> list[FieldIssue]:

@@ -1,0 +1,153 @@
+"""The production profile for benchmarks: nginx (the shipped `deploy/nginx/cabinet.conf`) in front of several
+`cabinet serve` processes on a private PostgreSQL cluster and redis-server, the very stack the production e2e
+tests start (``tests/e2e/private_services.py``: ``ProductionStack``), plus what the benchmarks measure on it:
+CPU seconds and resident memory per component (cabinet processes, nginx, PostgreSQL, Redis)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from _load import ROOT, LoadProcess, Stream, machine_cpu_ticks, process_cpu_seconds
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.e2e.private_services import ProductionStack, children
+
+USERNAME = "bench_user"
+PASSWORD = "bench-password-1234"
+COMPANY = "bench_company"
+
+
+def nginx_binary() -> str:
+    for candidate in (shutil.which("nginx"), "/usr/sbin/nginx"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise RuntimeError("nginx is not installed (Debian: apt-get install nginx-light)")
+
+
+def start_stack(processes: int, sites: list[list[int]] | None = None) -> ProductionStack:
+    """A running stack (no access log: nginx's CPU is the proxy's, not the log's) with the bench user."""
+    stack = ProductionStack(nginx_binary(), processes=processes, sites=sites, access_log=False)
+    stack.__enter__()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "cabinet", "users", "create", "--username", USERNAME, "--password", PASSWORD]
+            + ["--company", COMPANY, "--role", "USER"],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"cabinet users create failed: {done.stderr.strip()}")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def bearer_token(base: str) -> dict[str, str]:
+    request = urllib.request.Request(
+        f"{base}/account/token/generation",
+        data=json.dumps({"username": USERNAME, "password": PASSWORD, "ttl_seconds": 86_400}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        token = json.loads(answer.read())
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise RuntimeError(f"token generation did not answer a JWT: {token!r}")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def component_pids(stack: ProductionStack) -> dict[str, list[int]]:
+    """Process ids per component, looked up now (PostgreSQL backends come and go with the pools)."""
+    assert stack.nginx is not None and stack.postgres is not None
+    pids = {f"cabinet:{c.port}": [c.pid] for c in stack.cabinets}
+    pids["nginx"] = stack.nginx.pids()
+    pids["postgres"] = stack.postgres.pids()
+    redis_pid = stack.redis.pid()
+    pids["redis"] = [redis_pid, *children(redis_pid)] if redis_pid else []
+    return pids
+
+
+def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    """CPU seconds of each process, per component (0 for one that has exited)."""
+    return {name: {p: process_cpu_seconds(p) for p in group} for name, group in pids.items()}
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds per component between two samples; a process that exited meanwhile counts nothing."""
+    return {
+        name: sum(max(0.0, after[name][p] - start) for p, start in group.items() if after[name][p] > 0)
+        for name, group in before.items()
+    }
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process in MB (0 where /proc is missing)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run_phase(
+    loader: LoadProcess, stack: ProductionStack, port: int, streams: list[Stream], *, seconds: float, warmup: float
+) -> dict[str, Any]:
+    """One measured phase through nginx on ``port``; adds each component's CPU (% of one core over the
+    measured window), the machine's busy cores, and what none of ours used (other jobs on the machine)."""
+    began = time.perf_counter()
+    loader.submit(port, streams, seconds=seconds, warmup=warmup)
+    time.sleep(max(0.0, began + warmup - time.perf_counter()))
+    pids = component_pids(stack)
+    before, (busy0, total0) = cpu_seconds(pids), machine_cpu_ticks()
+    time.sleep(max(0.0, began + warmup + seconds - time.perf_counter()))
+    after, (busy1, total1) = cpu_seconds(pids), machine_cpu_ticks()
+    result = loader.collect()
+    cpu = {name: 100 * used / seconds for name, used in cpu_used(before, after).items()}
+    cpu["cabinet"] = sum(v for k, v in cpu.items() if k.startswith("cabinet:"))
+    cpu["loader"] = result["loader_cpu_pct"]
+    cores = os.cpu_count() or 1
+    busy = (busy1 - busy0) / (total1 - total0) * cores if total1 > total0 else 0.0
+    ours = cpu["cabinet"] + cpu["nginx"] + cpu["postgres"] + cpu["redis"] + cpu["loader"]
+    cpu["other"] = max(0.0, 100 * busy - ours)
+    result["cpu_pct"] = cpu
+    result["machine_busy_cores"] = busy
+    return result
+
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def save_report(name: str, started: datetime, report: dict[str, Any]) -> Path:
+    """``bench/results/<name>-<timestamp>.json``."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def run_script(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s status; 130 on ^C; 2 when the run itself failed (the stack is already stopped)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(2)

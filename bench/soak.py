@@ -1,0 +1,204 @@
+"""Soak benchmark: ``./dev bench bench/soak.py [--minutes 10] [--processes 2]``.
+
+Starts the production profile (``_stack.py``: private PostgreSQL + redis-server, ``--processes`` ``cabinet serve``
+processes behind nginx with the shipped configuration), then:
+
+1. measures capacity: ``--probe-seconds`` of closed-loop load, an authenticated read (``GET /account/info``) and a
+   write (``PUT /account/info``) together, half the connections each;
+2. soaks: ``--minutes`` of the same two requests paced at ``--fraction`` (default half) of the measured
+   requests/s each (open loop: a slow answer does not slow the schedule), reported every ``--interval`` seconds:
+   requests/s, p99, errors, and the resident memory of every cabinet process and of nginx.
+
+Targets: 0 errors (any answer but 200, or a connection error); memory flat (each cabinet process ends within
+``--rss-growth`` percent, default 10, of its size at the start of the soak, which begins after the probe warmed
+it up). Writes every figure to ``bench/results/soak-<timestamp>.json``. Exit status: 0 the targets pass, 1 one
+failed, 2 the run itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from _load import LoadProcess, Stream, http_request, machine
+from _stack import bearer_token, rss_mb, run_phase, run_script, save_report, start_stack
+from account import source_revision
+
+WRITE_BODY = {"specification": "written by bench/soak.py"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak duration (default 10)")
+    parser.add_argument("--processes", type=int, default=2, help="cabinet processes behind nginx (default 2)")
+    parser.add_argument("--connections", type=int, default=16, help="connections, half per request (default 16)")
+    parser.add_argument("--probe-seconds", type=float, default=10.0, help="capacity probe duration (default 10)")
+    parser.add_argument("--fraction", type=float, default=0.5, help="share of the capacity to soak at (default 0.5)")
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds per report line (default 60)")
+    parser.add_argument("--rss-growth", type=float, default=10.0, help="allowed memory growth, %% (default 10)")
+    args = parser.parse_args(argv)
+    if (
+        args.minutes <= 0
+        or args.processes < 1
+        or args.connections < 2
+        or args.probe_seconds <= 0
+        or not 0 < args.fraction <= 1
+        or args.interval <= 0
+        or args.rss_growth < 0
+    ):
+        parser.error("durations must be > 0, --processes >= 1, --connections >= 2, 0 < --fraction <= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    info = machine()
+    print(
+        f"cabinet soak: {info['cpu_count']} CPUs, load average {info['loadavg_before'][0]:.2f}; {args.processes} "
+        f"processes behind nginx; {args.minutes:g} min at {args.fraction:.0%} of the measured capacity",
+        flush=True,
+    )
+    per_stream = max(1, args.connections // 2)
+    intervals: list[dict[str, Any]] = []
+    stack = start_stack(processes=args.processes)
+    try:
+        with LoadProcess() as loader:
+            assert stack.nginx is not None
+            port = stack.nginx.ports[0]
+            auth = bearer_token(stack.url)
+            requests = {
+                "read": http_request("GET", "/account/info", headers=auth, port=port),
+                "write": http_request("PUT", "/account/info", headers=auth, body=WRITE_BODY, port=port),
+            }
+            probe = run_phase(
+                loader,
+                stack,
+                port,
+                [Stream(name, request, per_stream) for name, request in requests.items()],
+                seconds=args.probe_seconds,
+                warmup=2.0,
+            )
+            capacity = {name: probe["streams"][name]["rps"] for name in requests}
+            rates = {name: capacity[name] * args.fraction for name in requests}
+            print(
+                "capacity: "
+                + ", ".join(f"{n} {capacity[n]:.0f} req/s" for n in requests)
+                + f"; soaking at {', '.join(f'{n} {rates[n]:.0f}' for n in requests)} req/s",
+                flush=True,
+            )
+            streams = [Stream(name, request, per_stream, rate=rates[name]) for name, request in requests.items()]
+            memory_start = memory(stack)
+            print(f"memory at start (MB): {format_memory(memory_start)}", flush=True)
+            total = args.minutes * 60
+            count = max(1, math.ceil(total / args.interval))
+            for n in range(count):
+                seconds = min(args.interval, total - n * args.interval)
+                phase = run_phase(loader, stack, port, streams, seconds=seconds, warmup=0.0)
+                phase["memory_mb"] = memory(stack)
+                phase["elapsed_s"] = min(total, (n + 1) * args.interval)
+                intervals.append(phase)
+                print(interval_line(phase), flush=True)
+            memory_end = memory(stack)
+    finally:
+        stack.stop()
+
+    report = summarize(args, info, started, probe, capacity, rates, memory_start, memory_end, intervals)
+    for check in report["checks"]:
+        print(f"  {check['name']:<52}{check['shown']:>22}   target {check['target']:<20}{check['result']}")
+    print(f"\noverall: {report['verdict']}")
+    print(f"figures written to {save_report('soak', started, report)}")
+    return 0 if report["verdict"] == "PASS" else 1
+
+
+def memory(stack: Any) -> dict[str, float]:
+    """Resident MB of each cabinet process and of nginx (master + workers)."""
+    mb = {f"cabinet:{c.port}": rss_mb(c.pid) for c in stack.cabinets}
+    mb["nginx"] = sum(rss_mb(p) for p in stack.nginx.pids())
+    return mb
+
+
+def format_memory(mb: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.0f}" for name, value in mb.items())
+
+
+def interval_line(phase: dict[str, Any]) -> str:
+    parts = [f"{phase['elapsed_s'] / 60:6.1f} min"]
+    for st in phase["streams"].values():
+        parts.append(f"{st['name']} {st['rps']:.0f} req/s p99 {st['p99_ms']:.0f} ms errors {st['errors']}")
+    parts.append(f"cabinet CPU {phase['cpu_pct']['cabinet']:.0f}%")
+    parts.append(f"memory MB: {format_memory(phase['memory_mb'])}")
+    return " | ".join(parts)
+
+
+def summarize(
+    args: argparse.Namespace,
+    info: dict[str, Any],
+    started: datetime,
+    probe: dict[str, Any],
+    capacity: dict[str, float],
+    rates: dict[str, float],
+    memory_start: dict[str, float],
+    memory_end: dict[str, float],
+    intervals: list[dict[str, Any]],
+) -> dict[str, Any]:
+    errors = sum(st["errors"] for phase in intervals for st in phase["streams"].values())
+    served = {
+        name: sum(phase["streams"][name]["requests"] for phase in intervals) / (args.minutes * 60) for name in rates
+    }
+    checks = [
+        {
+            "name": "responses other than 200 / connection errors",
+            "value": errors,
+            "shown": str(errors),
+            "target": "0",
+            "result": "PASS" if errors == 0 else "FAIL",
+        }
+    ]
+    for name, start in memory_start.items():
+        if not name.startswith("cabinet:"):
+            continue
+        growth = 100 * (memory_end[name] - start) / start if start else 0.0
+        checks.append(
+            {
+                "name": f"memory of {name}, start -> end",
+                "value": growth,
+                "shown": f"{start:.0f} -> {memory_end[name]:.0f} MB ({growth:+.1f}%)",
+                "target": f"<= +{args.rss_growth:g}%",
+                "result": "PASS" if growth <= args.rss_growth else "FAIL",
+            }
+        )
+    for name, rate in rates.items():  # the load was really offered: a stalled soak proves nothing
+        checks.append(
+            {
+                "name": f"{name}: served vs offered req/s",
+                "value": served[name] / rate if rate else 0.0,
+                "shown": f"{served[name]:.0f} / {rate:.0f}",
+                "target": ">= 95%",
+                "result": "PASS" if rate and served[name] >= 0.95 * rate else "FAIL",
+            }
+        )
+    return {
+        "benchmark": "soak",
+        "started_at": started.isoformat(timespec="seconds"),
+        "config": {**vars(args), **source_revision()},
+        "machine": {**info, "loadavg_after": list(os.getloadavg())},
+        "probe": probe,
+        "capacity_rps": capacity,
+        "soak_rps": rates,
+        "memory_start_mb": memory_start,
+        "memory_end_mb": memory_end,
+        "intervals": intervals,
+        "errors": errors,
+        "checks": checks,
+        "verdict": "PASS" if all(c["result"] == "PASS" for c in checks) else "FAIL",
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+if __name__ == "__main__":
+    run_script(main)

@@ -1,0 +1,341 @@
+"""The production profile end to end: nginx (the shipped `deploy/nginx/cabinet.conf`) in front of three
+`cabinet serve` processes on a private PostgreSQL cluster and a private redis-server (never the machine's own).
+
+It proves, through the balancer: quotas exact across processes, the sync feeds skip nothing, a process killed
+with SIGKILL in the middle of writes leaves no partial write and a consistent audit while nginx routes around
+it, and the whole stack rides out Redis and PostgreSQL going away and coming back (REST 503 + Retry-After,
+Data API `internal_error` with the reason in an HTTP 200 JSON-RPC body) without restarting anything.
+
+The stack starts once for the module; these tests bring their own services, so `.ci/run` runs them in one pass
+only (marker `production`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from cabinet.core.metering import ProcessType, Service
+from cabinet.core.roles import Role
+from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
+from cabinet.domains.quotas.schemas import QuotaSpec
+from cabinet.domains.registry import Services
+from cabinet.settings import Settings
+from tests.apis.contractor.support import make_tenant, sync_proof
+from tests.conftest import TEST_SECRET, UserFactory, login
+from tests.e2e.private_services import ProductionStack
+from tests.system_packages import require_nginx, require_postgresql, require_redis_server
+
+# one xdist worker runs them all (tests/conftest.py: pytest_xdist_make_scheduler), so the stack starts once
+pytestmark = pytest.mark.production
+
+PROCESSES = 3
+CUT = -1  # a write whose connection nginx closed before a complete answer
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[ProductionStack]:
+    nginx = require_nginx()
+    require_postgresql()
+    require_redis_server()
+    with ProductionStack(nginx, processes=PROCESSES) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(stack: ProductionStack) -> Settings:
+    """The test's own app (for fixtures and checks) on the stack's database and Redis."""
+    assert stack.postgres is not None
+    return Settings(
+        data_dir=stack.data_dir,
+        database_url=stack.postgres.url,
+        redis_url=stack.redis.url,
+        secret_key=TEST_SECRET,
+        log_json=True,
+        log_level="CRITICAL",
+    )
+
+
+@pytest.fixture
+async def front(stack: ProductionStack) -> Any:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upstream_ports(stack: ProductionStack, since: int, path_prefix: str) -> set[int]:
+    """Ports of the processes nginx handed requests for ``path_prefix`` to (access log from line ``since``)."""
+    assert stack.nginx is not None
+    ports: set[int] = set()
+    for line in stack.nginx.upstreams_logged()[since:]:
+        _method, uri, _status, *upstreams = line.split(" ", 3)
+        if uri.startswith(path_prefix) and upstreams:
+            for address in upstreams[0].replace(",", " ").replace(":", " ").split():
+                if address.isdigit() and address != "127.0.0.1":
+                    ports.add(int(address))
+    return ports & {c.port for c in stack.cabinets}
+
+
+def log_mark(stack: ProductionStack) -> int:
+    assert stack.nginx is not None
+    return len(stack.nginx.upstreams_logged())
+
+
+async def rows(app: Any, sql: str, **params: Any) -> list[Any]:
+    async with app.state.runtime.resources.db.engine.connect() as conn:
+        return list((await conn.execute(text(sql), params)).all())
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 15) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+async def test_quota_is_exact_across_processes_behind_nginx(
+    stack: ProductionStack, front: httpx.AsyncClient, make_user: UserFactory, services: Services, app: Any
+) -> None:
+    made = await make_user()
+    user = await services.identity.get_account_by_id(made.id)
+    spec = QuotaSpec(
+        Service.ACCOUNT, ProcessType.NOTRACE, points_per_request=1, points_per_day=13, max_concurrent_execution=1000
+    )
+    await services.quotas.replace_for_user(user.id, user.company_id, [spec])
+    headers = bearer(await login(front, made))
+    mark = log_mark(stack)
+
+    responses = await asyncio.gather(*(front.get("/account/info", headers=headers) for _ in range(60)))
+
+    codes = [r.status_code for r in responses]
+    assert codes.count(200) == 13 and codes.count(402) == 47, codes  # not one point overspent
+    assert len(upstream_ports(stack, mark, "/account/info")) >= 2  # the race ran on several processes
+
+    async def audited() -> bool:  # read audits are batched per process: each flushes within 0.5 s
+        found = await rows(
+            app,
+            "select count(*) from audit_action where user_id = :u and operation = 'read_info' and http_status = 200",
+            u=made.id,
+        )
+        return bool(found[0][0] == 13)
+
+    await eventually(audited, "the 13 answered reads are not all audited")
+
+
+async def test_no_change_is_skipped_behind_nginx(stack: ProductionStack, services: Services) -> None:
+    tenant = await make_tenant(services)
+    mark = log_mark(stack)
+    clients = [httpx.AsyncClient(base_url=stack.url, timeout=30) for _ in range(2)]
+    try:
+        polls = await sync_proof(clients, tenant, calls=10, page=5, rounds=3)
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert polls > 3
+    assert len(upstream_ports(stack, mark, "/call/messages/modifications/")) >= 2  # readers met several processes
+    assert len(upstream_ports(stack, mark, "/call/")) == PROCESSES  # writers too
+
+
+async def test_sigkill_in_the_middle_of_writes(
+    stack: ProductionStack, front: httpx.AsyncClient, services: Services, app: Any
+) -> None:
+    """Writers post messages through nginx; one process is killed (SIGKILL) while they run. Each write is
+    either acknowledged (200) or a clean 502 from nginx; stored messages are exactly the acknowledged ones plus
+    possibly some of the 502 ones (committed just before the kill), never twice; every stored message has its
+    audit record and no audit record lacks its message; and requests after the kill all succeed."""
+    tenant = await make_tenant(services)
+    owner_id, _ = await tenant.contractor(front)
+    cid = (await tenant.dispatch(front, owner_id))["id"]
+    victim = stack.cabinets[0]
+    mark = log_mark(stack)
+    outcomes: dict[str, tuple[int, float]] = {}  # message -> (status or -1 on a transport error, sent at)
+    stop = asyncio.Event()
+
+    async def writer(w: int) -> None:
+        n = 0
+        while not stop.is_set():
+            message, sent = f"writer {w} message {n}", time.monotonic()
+            n += 1
+            try:
+                answer = await front.post(
+                    f"/call/{cid}/dispatcher/message",
+                    json={"message": message, "date": "2026-11-27T12:00:00Z"},
+                    headers=tenant.erp,
+                )
+                outcomes[message] = (answer.status_code, sent)
+                if answer.status_code not in (200, 502):
+                    raise AssertionError(f"{answer.status_code}: {answer.text}")
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # the process died after its answer had begun: nginx can only cut the client's connection
+                outcomes[message] = (CUT, sent)
+
+    writers = [asyncio.create_task(writer(w)) for w in range(6)]
+    await asyncio.sleep(1.5)
+    victim.kill()
+    killed_at = time.monotonic()
+    await asyncio.sleep(1.5)
+    stop.set()
+    await asyncio.gather(*writers)
+    try:
+        assert victim.port in upstream_ports(stack, mark, f"/call/{cid}/"), "the victim took no writes before dying"
+        statuses = [status for status, _ in outcomes.values()]
+        assert set(statuses) <= {200, 502, CUT}, statuses
+        # the balancer routes around the dead process: nothing sent after the kill failed
+        late = [status for status, sent in outcomes.values() if sent > killed_at + 0.1]
+        assert late and set(late) == {200}, late
+
+        stored = [m for (m,) in await rows(app, "select message from contractor_message where call_id = :c", c=cid)]
+        acknowledged = {m for m, (status, _) in outcomes.items() if status == 200}
+        assert len(stored) == len(set(stored))  # never twice
+        assert acknowledged <= set(stored)  # every acknowledged write is there
+        assert set(stored) - acknowledged <= {m for m, (s, _) in outcomes.items() if s in (502, CUT)}  # no phantom
+        company = await rows(app, "select id from company where key = :k", k=tenant.company)
+        (audited,) = await rows(
+            app,
+            "select count(*) from audit_action where company_id = :co and operation = 'postDispatcherMessage' "
+            "and http_status = 200",
+            co=company[0][0],
+        )
+        assert audited[0] == len(stored)  # a write and its audit record commit together or not at all
+        again = await asyncio.gather(*(front.get(f"/call/{cid}", headers=tenant.erp) for _ in range(12)))
+        assert {r.status_code for r in again} == {200}
+        print(
+            f"\nSIGKILL mid-writes: {statuses.count(200)} acknowledged, {statuses.count(502)} answered 502, "
+            f"{statuses.count(CUT)} cut, {len(stored) - len(acknowledged)} unacknowledged but committed"
+        )
+    finally:
+        victim.start()  # the next tests get the full stack back
+        victim.wait_ready()
+
+
+def _limited_spec() -> QuotaSpec:
+    return QuotaSpec(
+        Service.ACCOUNT, ProcessType.NOTRACE, points_per_request=1, points_per_day=1000, max_concurrent_execution=5
+    )
+
+
+async def _data_api_caller(services: Services, make_user: UserFactory, company: str) -> str:
+    user = await make_user(roles=[Role.COMPANYOWNER], company=company)
+    issued = await services.credentials.issue_key(PLATFORM_OPERATOR, user.username, KeyRequest(name="prod"))
+    await services.credentials.allow_network(PLATFORM_OPERATOR, company, "127.0.0.0/8")
+    return issued.key
+
+
+async def _rpc(front: httpx.AsyncClient, key: str) -> tuple[dict[str, Any], str]:
+    """One Data API call through nginx: always HTTP 200 with a JSON-RPC body, whatever is away.
+    Returns the body and the call's process code."""
+    answer = await front.post(
+        "/v2.0", json={"jsonrpc": "2.0", "id": 7, "method": "get.users", "params": {"access_token": key}}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = answer.json()
+    assert body["jsonrpc"] == "2.0" and body["id"] == 7 and ("result" in body) != ("error" in body)
+    return body, answer.headers["X-Process-Code"]
+
+
+def _logged_reason(stack: ProductionStack, process_code: str) -> str:
+    """The reason the process that served ``process_code`` logged for a backing service being away."""
+    for cabinet in stack.cabinets:
+        for line in cabinet.log_path.read_text(errors="replace").splitlines():
+            if process_code in line and line.startswith("{"):
+                record = json.loads(line)
+                if record.get("event") == "backing service unavailable" and record["level"] == "warning":
+                    return str(record["reason"])
+    raise AssertionError(f"no process logged a backing service away for {process_code}")
+
+
+async def _assert_unavailable(stack: ProductionStack, front: httpx.AsyncClient, key: str, reason: str) -> str:
+    """The Data API's answer while a backing service is away: the seed's verbatim ``internal_error`` (the wire
+    never shows internals), with the reason in the process's log; returns the call's process code."""
+    body, process_code = await _rpc(front, key)
+    error = body["error"]
+    assert (error["code"], error["data"]["mnemonic"]) == (-32603, "internal_error"), body
+    assert error["message"] == "Internal error, contact the support service"
+    assert reason in _logged_reason(stack, process_code)
+    return process_code
+
+
+async def test_redis_stopped_and_restarted(
+    stack: ProductionStack, front: httpx.AsyncClient, make_user: UserFactory, services: Services, app: Any
+) -> None:
+    made = await make_user("redis_victim")
+    user = await services.identity.get_account_by_id(made.id)
+    await services.quotas.replace_for_user(user.id, user.company_id, [_limited_spec()])
+    headers = bearer(await login(front, made))
+    key = await _data_api_caller(services, make_user, "redis_data_co")
+    assert (await front.get("/account/info", headers=headers)).status_code == 200
+    assert "result" in (await _rpc(front, key))[0]
+
+    stack.redis.stop()
+    try:
+        refused = await front.get("/account/info", headers=headers)
+        assert refused.status_code == 503, refused.text  # fail closed, in the Account API's format
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["tracedata"]["operation"] == "read_info" and "Redis" in refused.json()["message"]
+        process_code = await _assert_unavailable(stack, front, key, "Redis")
+    finally:
+        stack.redis.start()  # same port, empty store
+
+    async def recovered() -> bool:
+        info = await front.get("/account/info", headers=headers)
+        return info.status_code == 200 and "result" in (await _rpc(front, key))[0]
+
+    await eventually(recovered, "no recovery after Redis came back")
+    for cabinet in stack.cabinets:  # every process recovered by itself, not just the one nginx picked
+        async with httpx.AsyncClient(base_url=cabinet.url, timeout=30) as direct:
+            assert (await direct.get("/account/info", headers=headers)).status_code == 200
+            assert (await direct.get("/ready")).status_code == 200
+
+    async def audited() -> bool:  # the refused Data API call's audit record says why
+        found = await rows(app, "select message from audit_action where process_code = :p", p=uuid.UUID(process_code))
+        return bool(found) and "Redis" in str(found[0][0])
+
+    await eventually(audited, "the Data API call refused while Redis was away has no audit record with the reason")
+
+
+async def test_postgresql_restarted(
+    stack: ProductionStack, front: httpx.AsyncClient, make_user: UserFactory, services: Services, app: Any
+) -> None:
+    made = await make_user("pg_victim")
+    headers = bearer(await login(front, made))
+    key = await _data_api_caller(services, make_user, "pg_data_co")
+    assert (await front.put("/account/info", headers=headers, json={"specification": "before"})).status_code == 200
+    assert stack.postgres is not None
+
+    stack.postgres.stop()
+    try:
+        refused = await front.put("/account/info", headers=headers, json={"specification": "while away"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["tracedata"]["operation"] and "database" in refused.json()["message"]
+        read = await front.get("/account/info", headers=headers)
+        assert read.status_code == 503, read.text
+        await _assert_unavailable(stack, front, key, "database")
+    finally:
+        stack.postgres.start()
+
+    async def recovered() -> bool:
+        answers = [await front.get("/account/info", headers=headers)]
+        for cabinet in stack.cabinets:  # each process's pool, not just the one nginx picked
+            async with httpx.AsyncClient(base_url=cabinet.url, timeout=30) as direct:
+                answers.append(await direct.get("/account/info", headers=headers))
+        return {a.status_code for a in answers} == {200} and "result" in (await _rpc(front, key))[0]
+
+    await eventually(recovered, "no recovery after PostgreSQL came back")
+    for cabinet in stack.cabinets:  # every process writes again without a restart
+        async with httpx.AsyncClient(base_url=cabinet.url, timeout=30) as direct:
+            put = await direct.put("/account/info", headers=headers, json={"specification": f"after {cabinet.port}"})
+            assert put.status_code == 200, put.text
+    (spec,) = await rows(app, "select specification from user_account where id = :u", u=made.id)
+    assert spec[0] == f"after {stack.cabinets[-1].port}"  # the refused write left nothing behind
