@@ -1,4 +1,8 @@
-"""The CLI as operators and scripts call it, in subprocesses, on a private embedded profile."""
+"""The CLI as operators and scripts call it, on a private embedded profile.
+
+``run_cli_process`` starts ``python -m cabinet`` as a script would (the console entry point, the environment,
+exit codes); ``run_cli`` runs the same typer app in this process (no interpreter start-up per call) for the many
+cases that check inputs, exit codes and messages."""
 
 from __future__ import annotations
 
@@ -8,17 +12,20 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import urllib.request
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from cabinet import cli
 from tests.apis.contractor.support import bearer, signin_body
 from tests.conftest import free_port
 
 
-def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli_process(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
     environment.update({"CABINET_DATA_DIR": str(data_dir), "CABINET_LOG_LEVEL": "WARNING", **env})
     return subprocess.run(
@@ -26,10 +33,22 @@ def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
     )
 
 
+def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process, with only the given CABINET_* variables set; an unexpected exception is shown
+    in stderr as its traceback, as the interpreter would print it."""
+    environment: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CABINET_")}
+    environment.update({"CABINET_DATA_DIR": str(data_dir), "CABINET_LOG_LEVEL": "WARNING", **env})
+    result = CliRunner().invoke(cli.app, list(args), env=environment)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["cabinet", *args], result.exit_code, result.stdout, stderr)
+
+
 def test_migrate_then_create_users(tmp_path: Path) -> None:
-    assert run_cli("migrate", data_dir=tmp_path).returncode == 0
-    assert run_cli("migrate", data_dir=tmp_path).returncode == 0  # idempotent
-    first = run_cli(
+    assert run_cli_process("migrate", data_dir=tmp_path).returncode == 0
+    assert run_cli_process("migrate", data_dir=tmp_path).returncode == 0  # idempotent
+    first = run_cli_process(
         "users",
         "create",
         "--username",
@@ -44,7 +63,7 @@ def test_migrate_then_create_users(tmp_path: Path) -> None:
     )
     assert first.returncode == 0, first.stderr
     user_id = int(first.stdout.strip())
-    second = run_cli(
+    second = run_cli_process(
         "users",
         "create",
         "--username",
@@ -115,7 +134,9 @@ def test_duplicate_exits_2(tmp_path: Path) -> None:
 
 
 def test_postgres_profile_without_secret_refuses_to_start(tmp_path: Path) -> None:
-    result = run_cli("serve", data_dir=tmp_path, CABINET_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test")
+    result = run_cli_process(
+        "serve", data_dir=tmp_path, CABINET_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test"
+    )
     assert result.returncode == 2
     assert "CABINET_SECRET_KEY" in result.stderr
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.e2e.private_services import REDIS_SERVER, PrivateRedis
-from tests.e2e.test_cli import _wait, run_cli
+from tests.e2e.test_cli import _wait, run_cli, run_cli_process
 from tests.e2e.test_operability import sample
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server program (Debian: redis-server)")
@@ -38,7 +38,7 @@ def read_info_count(text: str) -> float:
 
 
 def test_several_workers_need_a_shared_limits_store(tmp_path: Path) -> None:
-    result = run_cli("serve", "--workers", "2", data_dir=tmp_path)
+    result = run_cli_process("serve", "--workers", "2", data_dir=tmp_path)
     assert result.returncode == 2
     assert "CABINET_REDIS_URL" in result.stderr
 
