@@ -46,7 +46,7 @@ class Field:
         answer = await self.client.post(f"/call/{call_id or self.call_id}/templink", headers=self.me)
         assert answer.status_code == 200, answer.text
         token = answer.json()
-        assert isinstance(token, str) and len(token) == 64
+        assert isinstance(token, str) and token.count(".") == 2 and len(token) < 256
         return token
 
     async def shared(self, token: str) -> httpx.Response:
@@ -82,15 +82,16 @@ async def test_a_link_is_given_for_a_committed_call_of_the_contractor(field: Fie
 
 async def test_bad_tokens(field: Field, client: httpx.AsyncClient) -> None:
     token = await field.link()
-    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    at = len(token) - 10  # inside the signature (its last character carries padding bits)
+    flipped = token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
     for bad in (flipped, token[:40], "x" * 64, "not a token", "é" * 10, token + "A"):
         answer = await field.shared(bad)
         assert error(answer) == (404, {"errorCode": 1}), (bad, answer.text)
     assert error(await client.get("/shared/call")) == (400, {"errorCode": 0})
     assert error(await field.shared("")) == (400, {"errorCode": 0})
-    assert error(await field.shared("x" * 129)) == (400, {"errorCode": 0})
-    # the contractor's own access token is no link (a JWT is longer than any link token)
-    assert error(await field.shared(field.me["Authorization"].split()[1])) == (400, {"errorCode": 0})
+    assert error(await field.shared("x" * 513)) == (400, {"errorCode": 0})
+    # the contractor's own access token is no link (another key, another type)
+    assert error(await field.shared(field.me["Authorization"].split()[1])) == (404, {"errorCode": 1})
 
 
 async def test_a_link_expires_on_the_service_clock(field: Field, clock: OffsetClock) -> None:

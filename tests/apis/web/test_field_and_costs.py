@@ -14,7 +14,7 @@ from tests.apis.contractor.files_support import jpeg, pdf
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
 
-LINK_RE = re.compile(r'id="new-link" href="https?://[^/]+(/ui/link/[A-Za-z0-9_-]+)"')
+LINK_RE = re.compile(r'id="new-link" href="https?://[^/]+(/ui/link/[A-Za-z0-9_.-]+)"')
 
 
 async def _accepted_call(client: httpx.AsyncClient, browser: httpx.AsyncClient, services: Any) -> tuple[Any, dict]:
@@ -109,7 +109,7 @@ async def test_a_replaced_or_unknown_link_says_so(
         assert (await phone.get(second)).status_code == 200
         forged = await phone.get("/ui/link/" + "A" * 64)
         assert forged.status_code == 404 and "No call is reachable with this link" in forged.text
-        too_long = await phone.get("/ui/link/" + "A" * 300)
+        too_long = await phone.get("/ui/link/" + "A" * 600)
         assert too_long.status_code == 400
 
 

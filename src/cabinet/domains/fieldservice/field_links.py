@@ -1,11 +1,11 @@
 """Field employees' links (seed 004 "templink" and ``/shared/*``): a contractor hands one call to a field employee
 who has no account, by a link.
 
-The token is opaque to its holder and signed: ``base64url(call id | link id | expiry | tag)`` (64 characters),
-the tag an HMAC-SHA256 (truncated to 128 bits) under a key derived from the server secret for this use only,
-so no other token of cabinet can pass for a link nor a link for any other token. A token is good while
+The token is a JWT (PyJWT, HS256; ``typ`` ``field_link``, the call as ``sub``, the link id as ``lid``, ``exp``)
+signed with a key derived from the server secret for this use only, so no other token of cabinet can pass for a
+link nor a link for any other token. A token is good while
 
-* its tag verifies (a guessed or altered token fails before any database read),
+* its signature verifies (a guessed or altered token fails before any database read),
 * its expiry (``CABINET_FIELD_LINK_TTL_SECONDS`` after issue) has not passed on the service's clock,
 * its link id is still the call's ``temp_link_id``: issuing a new link replaces it, so the old one dies at once;
   handing the call back (Committed -> New) or closing it clears it,
@@ -19,14 +19,13 @@ metered and audited as the call's owner, with the credential kind ``field_link``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import jwt
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, current_session, read_only, transactional
@@ -60,10 +59,9 @@ from cabinet.domains.fieldservice.states import (
 )
 from cabinet.models import Call, CallTask, CallTaskAttachment, User
 
-_LAYOUT = struct.Struct(">Q16sQ")  # call id, link id, expiry (unix seconds)
-_TAG_BYTES = 16
-TOKEN_BYTES = _LAYOUT.size + _TAG_BYTES
-TOKEN_MAX_CHARS = 128  # what the wire accepts before decoding (a real token is 64)
+TOKEN_TYPE = "field_link"
+_ALGORITHM = "HS256"
+TOKEN_MAX_CHARS = 512  # what the wire accepts before decoding (a real token is about 190)
 MAX_TASK_RESULTS = 500
 
 
@@ -82,31 +80,37 @@ class FieldLinkAccess:
 
 
 class LinkCodec:
+    """Field-link tokens: JWTs (PyJWT, HS256) with ``typ`` ``field_link``, the call (``sub``), the link id
+    (``lid``) and the expiry, signed with a key derived from the server secret for this use only."""
+
     def __init__(self, secret: bytes) -> None:
         self._key = hmac.new(secret, b"cabinet/field-link/v1", hashlib.sha256).digest()
 
-    def _tag(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[:_TAG_BYTES]
-
     def encode(self, call_id: int, link_id: uuid.UUID, expires_at: datetime) -> str:
-        body = _LAYOUT.pack(call_id, link_id.bytes, int(expires_at.timestamp()))
-        return base64.urlsafe_b64encode(body + self._tag(body)).decode().rstrip("=")
+        claims = {"typ": TOKEN_TYPE, "sub": str(call_id), "lid": link_id.hex, "exp": int(expires_at.timestamp())}
+        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
 
     def decode(self, token: str) -> tuple[int, uuid.UUID, datetime] | None:
-        """The token's call id, link id and expiry, or None when it is not a token this server signed."""
+        """The token's call id, link id and expiry, or None when it is not a link this server signed. Expiry is
+        the caller's to check, on the service's clock."""
         if not token or len(token) > TOKEN_MAX_CHARS or not token.isascii():
             return None
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (binascii.Error, ValueError):
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[_ALGORITHM],
+                options={"require": ["typ", "sub", "lid", "exp"], "verify_exp": False},
+            )
+            if claims["typ"] != TOKEN_TYPE:
+                return None
+            return (
+                int(claims["sub"]),
+                uuid.UUID(hex=str(claims["lid"])),
+                datetime.fromtimestamp(int(claims["exp"]), UTC),
+            )
+        except (jwt.PyJWTError, TypeError, ValueError, OverflowError, OSError):
             return None
-        if len(raw) != TOKEN_BYTES:
-            return None
-        body, tag = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
-        if not hmac.compare_digest(tag, self._tag(body)):
-            return None
-        call_id, link_bytes, expires = _LAYOUT.unpack(body)
-        return call_id, uuid.UUID(bytes=link_bytes), datetime.fromtimestamp(expires, UTC)
 
 
 class FieldLinkService:
