@@ -12,7 +12,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.engine import build_engine
 from cabinet.core.db.uow import Database
 from cabinet.core.limits import build_limit_storage
-from cabinet.core.security.passwords import PasswordHasher
+from cabinet.core.security.passwords import PasswordHasher, RequestLoad
 from cabinet.core.security.tokens import TokenCodec
 from cabinet.core.storage import LocalBlobStore
 from cabinet.settings import Settings
@@ -27,6 +27,11 @@ class Resources:
     hasher: PasswordHasher
     tokens: TokenCodec
     blobs: LocalBlobStore
+
+    @property
+    def load(self) -> RequestLoad:
+        """The requests being served (the middleware counts them; password hashing yields to them)."""
+        return self.hasher.load
 
     async def database_ok(self) -> bool:
         try:
@@ -62,6 +67,7 @@ def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resour
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
             concurrency=settings.password_hash_concurrency,
+            share_under_load=settings.password_hash_share_under_load,
         ),
         tokens=TokenCodec(secret, algorithm=settings.jwt_algorithm),
         blobs=LocalBlobStore(settings.blob_dir),

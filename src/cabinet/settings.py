@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Password hashes computed at once (threads); the rest wait, the event loop never does.",
     )
+    password_hash_share_under_load: float = Field(
+        default=0.4,
+        gt=0,
+        le=1,
+        description="While other requests are in flight, the share of time each hashing thread may hash.",
+    )
     login_failures_per_username: str = Field(default="10/15 minutes", description="Failed logins per username.")
     login_failures_per_ip: str = Field(default="50/15 minutes", description="Failed logins per client address.")
 

@@ -44,6 +44,10 @@ class TraceAndLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        resources = getattr(self.runtime, "resources", None)
+        load = resources.load if resources is not None else None
+        if load is not None:
+            load.in_flight += 1
         client = scope.get("client")
         trace, token = start_trace(client_ip=client[0] if client else None)
         state = scope.setdefault("state", {})
@@ -108,6 +112,8 @@ class TraceAndLimitMiddleware:
         try:
             await self.app(scope, limited_receive, traced_send)
         finally:
+            if load is not None:
+                load.in_flight -= 1
             await settle()  # a request that ended without a complete answer
             elapsed = time.perf_counter() - started
             observe_request(trace.api, trace.operation, status, elapsed)

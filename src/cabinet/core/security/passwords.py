@@ -7,6 +7,12 @@ Hashes run on a pool of their own whose threads have a lower scheduling priority
 designed to eat a whole core per hash, and on a small machine a storm of logins would otherwise take the CPU
 the event loop and the database threads need to answer everyone else. Logins get what is left over, which
 on an idle machine is everything.
+
+Priority alone is not enough: argon2 streams 19 MiB through the caches shared with the event loop's core, so a
+hashing thread slows every other request even when the scheduler favours them. So while other requests are in
+flight (``RequestLoad``, counted by the HTTP middleware, minus the password logins themselves), each hashing
+thread works at most ``share_under_load`` of the time: after a hash of d seconds it rests d * (1/share - 1)
+before the next one. With no other traffic, logins run at full speed.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -24,16 +31,51 @@ from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 T = TypeVar("T")
+MAX_REST_SECONDS = 1.0
+
+
+class RequestLoad:
+    """The requests this process is serving now (the HTTP middleware counts them) and, among them, the password
+    logins (``PasswordHasher.login``): work that can wait yields to the others."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.logins = 0
+
+    def others(self) -> int:
+        return self.in_flight - self.logins
 
 
 class PasswordHasher:
-    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, concurrency: int) -> None:
+    def __init__(
+        self,
+        *,
+        time_cost: int,
+        memory_kib: int,
+        parallelism: int,
+        concurrency: int,
+        share_under_load: float = 1.0,
+        load: RequestLoad | None = None,
+    ) -> None:
         self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="argon2", initializer=_lower_thread_priority
         )
         self._dummy_hash = self._argon2.hash(secrets.token_urlsafe(24))
+        self._rest_factor = 1.0 / share_under_load - 1.0
+        self._local = threading.local()  # per hashing thread: when it may hash again under load
+        self.load = load or RequestLoad()
         self.verify_calls = 0  # observable: every login attempt runs exactly one verify
+        self.rested_seconds = 0.0  # observable: time the hashing threads gave way to other requests
+
+    @contextlib.asynccontextmanager
+    async def login(self) -> AsyncIterator[None]:
+        """Mark a password login (its whole request, not only the hash) so it does not count as other traffic."""
+        self.load.logins += 1
+        try:
+            yield
+        finally:
+            self.load.logins -= 1
 
     async def hash(self, password: str) -> str:
         return await self._run(self._argon2.hash, password)
@@ -46,7 +88,22 @@ class PasswordHasher:
         return ok and stored_hash is not None
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._paced, fn, *args)
+
+    def _paced(self, fn: Callable[..., T], *args: object) -> T:
+        """In a hashing thread: rest first if the last hash ran while others were served, then hash."""
+        if self._rest_factor > 0:
+            rest = getattr(self._local, "not_before", 0.0) - time.monotonic()
+            if rest > 0 and self.load.others() > 0:
+                rest = min(rest, MAX_REST_SECONDS)
+                time.sleep(rest)
+                self.rested_seconds += rest
+        started = time.monotonic()
+        result = fn(*args)
+        ended = time.monotonic()
+        busy = self._rest_factor > 0 and self.load.others() > 0
+        self._local.not_before = ended + (ended - started) * self._rest_factor if busy else 0.0
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

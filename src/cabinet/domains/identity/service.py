@@ -82,25 +82,27 @@ class IdentityService:
 
     async def authenticate(self, username: str, password: str, *, client_ip: str | None) -> User:
         """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive."""
-        ip_key = client_ip or "unknown"
-        throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
-        user = await self._find_user(username)
-        password_ok = await self.hasher.verify(user.password_hash if user else None, password)
-        if throttled:
-            LOGIN_FAILURES.labels("throttled").inc()
-            raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
-        if user is None or not password_ok:
-            LOGIN_FAILURES.labels("invalid_credentials").inc()
-            await self.user_throttle.record_failure(username)
-            await self.ip_throttle.record_failure(ip_key)
-            raise InvalidCredentials()
-        if not user.enabled:
-            LOGIN_FAILURES.labels("account_inactive").inc()
-            raise AccountInactive()
-        await self.user_throttle.reset(username)
-        if self.hasher.needs_rehash(user.password_hash or ""):
-            await self._store_password_hash(user.id, user.token_version, await self.hasher.hash(password), bump=False)
-        return user
+        async with self.hasher.login():  # a login is not "other traffic" its own hash should yield to
+            ip_key = client_ip or "unknown"
+            throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
+            user = await self._find_user(username)
+            password_ok = await self.hasher.verify(user.password_hash if user else None, password)
+            if throttled:
+                LOGIN_FAILURES.labels("throttled").inc()
+                raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
+            if user is None or not password_ok:
+                LOGIN_FAILURES.labels("invalid_credentials").inc()
+                await self.user_throttle.record_failure(username)
+                await self.ip_throttle.record_failure(ip_key)
+                raise InvalidCredentials()
+            if not user.enabled:
+                LOGIN_FAILURES.labels("account_inactive").inc()
+                raise AccountInactive()
+            await self.user_throttle.reset(username)
+            if self.hasher.needs_rehash(user.password_hash or ""):
+                rehashed = await self.hasher.hash(password)
+                await self._store_password_hash(user.id, user.token_version, rehashed, bump=False)
+            return user
 
     @read_only
     async def _find_user(self, username: str) -> User | None:
