@@ -11,8 +11,8 @@ on an idle machine is everything.
 Priority alone is not enough: argon2 streams 19 MiB through the caches shared with the event loop's core, so a
 hashing thread slows every other request even when the scheduler favours them. So while other requests are in
 flight (``RequestLoad``, counted by the HTTP middleware, minus the password logins themselves), each hashing
-thread works at most ``share_under_load`` of the time: after a hash of d seconds it rests d * (1/share - 1)
-before the next one. With no other traffic, logins run at full speed.
+thread works at most ``share_under_load`` of the time: after a hash that took d seconds of CPU it rests
+d * (1/share - 1) before the next one. With no other traffic, logins run at full speed.
 """
 
 from __future__ import annotations
@@ -98,11 +98,11 @@ class PasswordHasher:
                 rest = min(rest, MAX_REST_SECONDS)
                 time.sleep(rest)
                 self.rested_seconds += rest
-        started = time.monotonic()
+        cpu_started = time.thread_time()  # the hash's own CPU time: waiting for a core is not hashing
         result = fn(*args)
-        ended = time.monotonic()
+        worked = time.thread_time() - cpu_started
         busy = self._rest_factor > 0 and self.load.others() > 0
-        self._local.not_before = ended + (ended - started) * self._rest_factor if busy else 0.0
+        self._local.not_before = time.monotonic() + worked * self._rest_factor if busy else 0.0
         return result
 
     def close(self) -> None:
