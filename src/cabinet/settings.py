@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         default=None,
         description="Server secret (JWT signing, sealing). Embedded profile: generated once into the data dir.",
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     database_schema: str | None = Field(
         default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema for cabinet's tables."
     )

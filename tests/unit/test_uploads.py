@@ -69,6 +69,37 @@ async def test_a_full_disk_is_unavailable_not_an_error(tmp_path: Path, monkeypat
     assert files_in(tmp_path) == []
 
 
+async def test_put_many_encodes_each_blob_and_recreates_a_removed_directory(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    await store.put_many([("p/2026/11/27/ab/one.gz", b"one"), ("p/2026/11/27/cd/two.gz", b"two")], encode=bytes.upper)
+    assert await store.get("p/2026/11/27/ab/one.gz") == b"ONE"
+    assert await store.get("p/2026/11/27/cd/two.gz") == b"TWO"
+    for child in (tmp_path / "p/2026/11/27/ab").iterdir():  # retention or a restore removed the directory
+        child.unlink()
+    (tmp_path / "p/2026/11/27/ab").rmdir()
+    await store.put("p/2026/11/27/ab/three.gz", b"three")
+    assert await store.get("p/2026/11/27/ab/three.gz") == b"three"
+    assert files_in(tmp_path) == ["p/2026/11/27/ab/three.gz", "p/2026/11/27/cd/two.gz"]
+    assert oct((tmp_path / "p/2026/11/27/ab/three.gz").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_a_failed_put_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalBlobStore(tmp_path)
+    real_write = os.write
+
+    def full(fd: int, data: bytes | memoryview) -> int:
+        real_write(fd, bytes(data[:3]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(BlobStoreUnavailable):
+        await store.put_many([("a/one", b"x" * 100)])
+    monkeypatch.undo()
+    assert files_in(tmp_path) == []
+    with pytest.raises(ValueError, match="bad blob key"):
+        await store.put("../escape", b"x")
+
+
 async def test_abandoned_staged_files_are_purged(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     old = await store.stage(pieces(b"old"), max_bytes=100)

@@ -16,7 +16,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 import anyio
@@ -91,16 +91,33 @@ class LocalBlobStore:
 
     def _put_sync(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+            fd, tmp = self._create_temp(path.parent)
+        except FileNotFoundError:  # a new directory, or one removed since (retention, a restore)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = self._create_temp(path.parent)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    @staticmethod
+    def _create_temp(directory: Path) -> tuple[int, str]:
+        """A new private file beside the target (what ``tempfile.mkstemp`` does, without its name generator)."""
+        while True:
+            tmp = os.path.join(directory, f".tmp-{os.urandom(8).hex()}")
+            try:
+                return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+            except FileExistsError:
+                continue
 
     def _probe_sync(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -121,8 +138,20 @@ class LocalBlobStore:
             return False
 
     async def put(self, key: str, data: bytes) -> None:
+        await self.put_many([(key, data)])
+
+    async def put_many(
+        self, items: Sequence[tuple[str, bytes]], *, encode: Callable[[bytes], bytes] | None = None
+    ) -> None:
+        """Store several blobs in one trip to a worker thread, ``encode`` (e.g. compression) applied there.
+        Each blob is atomic on its own."""
+
+        def put_all() -> None:
+            for key, data in items:
+                self._put_sync(key, encode(data) if encode else data)
+
         try:
-            await anyio.to_thread.run_sync(self._put_sync, key, data)
+            await anyio.to_thread.run_sync(put_all)
         except OSError as exc:
             raise _unavailable(exc) from exc
 
