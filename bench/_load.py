@@ -26,9 +26,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,13 +308,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User+system CPU of a process (all its threads) from /proc; 0 where /proc is missing."""
+def process_cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User+system CPU of a process (all its threads) from /proc, plus with ``reaped_children`` that of its
+    children that have exited (e.g. PostgreSQL backends of closed connections); 0 where /proc is missing."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu_ticks() -> tuple[int, int]:
@@ -431,3 +435,84 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "loadavg_before": list(os.getloadavg()),
     }
+
+
+# --- the machine's own parallelism -------------------------------------------------------------------------
+def _spin(seconds: float, conn: Any) -> None:
+    """Pure interpreter work (dicts, strings, JSON: what a request's own CPU is made of) for ``seconds``;
+    sends back how many rounds it did."""
+    rounds = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for i in range(100):
+            json.loads(json.dumps({"id": i, "name": f"user-{i}", "tags": [str(i), hex(i)], "ok": i % 2 == 0}))
+        rounds += 1
+    conn.send(rounds)
+
+
+def cpu_scaling(processes: int, seconds: float = 3.0) -> float:
+    """Rounds per second that ``processes`` busy Python processes do together on this machine, now. One vs two
+    tells what a second core really adds here (a VM's cores may share a physical one, or a busy host)."""
+    ctx = multiprocessing.get_context("spawn")
+    pipes = [ctx.Pipe() for _ in range(processes)]
+    procs = [ctx.Process(target=_spin, args=(seconds, child), daemon=True) for _, child in pipes]
+    for proc in procs:
+        proc.start()
+    try:
+        return sum(parent.recv() for parent, _ in pipes) / seconds
+    finally:
+        for proc in procs:
+            proc.join(10)
+
+
+# --- run plumbing shared by the scripts ---------------------------------------------------------------
+def source_revision() -> dict[str, Any]:
+    """The commit measured, and whether src/ had uncommitted changes (figures move with the code)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "src_dirty": bool(git("status", "--porcelain", "src"))}
+
+
+def wait_for_quiet(max_wait: float, *, threshold_cores: float = 0.2) -> float:
+    """Wait (up to ``max_wait`` s) for other jobs to leave the machine nearly idle; the busy cores last seen.
+
+    Called between phases, when neither the server nor the loader is working, so whatever is busy is foreign.
+    """
+    deadline = time.monotonic() + max_wait
+    cores = os.cpu_count() or 1
+    while True:
+        busy0, total0 = machine_cpu_ticks()
+        time.sleep(0.5)
+        busy1, total1 = machine_cpu_ticks()
+        busy = (busy1 - busy0) / (total1 - total0) * cores if total1 > total0 else 0.0
+        if busy <= threshold_cores or time.monotonic() >= deadline:
+            return busy
+        time.sleep(0.5)
+
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def save_report(name: str, started: datetime, report: dict[str, Any]) -> Path:
+    """``bench/results/<name>-<timestamp>.json``."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def run_script(main: Callable[[], int]) -> NoReturn:
+    """Exit with ``main()``'s status; 130 on ^C; 2 when the run itself failed (the stack is already stopped)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(2)

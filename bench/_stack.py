@@ -12,10 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from _load import ROOT, LoadProcess, Stream, machine_cpu_ticks, process_cpu_seconds
 
@@ -23,6 +21,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.private_services import ProductionStack, children
+
+from cabinet.settings import Settings
 
 USERNAME = "bench_user"
 PASSWORD = "bench-password-1234"
@@ -36,9 +36,15 @@ def nginx_binary() -> str:
     raise RuntimeError("nginx is not installed (Debian: apt-get install nginx-light)")
 
 
-def start_stack(processes: int, sites: list[list[int]] | None = None) -> ProductionStack:
-    """A running stack (no access log: nginx's CPU is the proxy's, not the log's) with the bench user."""
-    stack = ProductionStack(nginx_binary(), processes=processes, sites=sites, access_log=False)
+def start_stack(
+    processes: int, sites: list[list[int]] | None = None, env: dict[str, str] | None = None
+) -> ProductionStack:
+    """A running stack (no access log: nginx's CPU is the proxy's, not the log's) with the bench user; the
+    processes run on the production defaults (the e2e tests shrink the database pool), plus ``env``."""
+    defaults = {"CABINET_DB_POOL_SIZE": str(Settings.model_fields["db_pool_size"].default)}
+    stack = ProductionStack(
+        nginx_binary(), processes=processes, sites=sites, access_log=False, extra_env={**defaults, **(env or {})}
+    )
     stack.__enter__()
     try:
         done = subprocess.run(
@@ -82,17 +88,29 @@ def component_pids(stack: ProductionStack) -> dict[str, list[int]]:
     return pids
 
 
-def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
-    """CPU seconds of each process, per component (0 for one that has exited)."""
-    return {name: {p: process_cpu_seconds(p) for p in group} for name, group in pids.items()}
+def cpu_seconds(pids: dict[str, list[int]], postmaster: int | None = None) -> dict[str, dict[int, float]]:
+    """CPU seconds of each process, per component (0 for one that has exited); the PostgreSQL postmaster counts
+    its reaped backends too (connections opened and closed during a phase)."""
+    return {
+        name: {p: process_cpu_seconds(p, reaped_children=p == postmaster) for p in group}
+        for name, group in pids.items()
+    }
 
 
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-    """CPU seconds per component between two samples; a process that exited meanwhile counts nothing."""
-    return {
-        name: sum(max(0.0, after[name][p] - start) for p, start in group.items() if after[name][p] > 0)
-        for name, group in before.items()
-    }
+    """CPU seconds per component between two samples. A process that exited meanwhile counts nothing itself;
+    a PostgreSQL backend's whole life reappears in the postmaster's reaped-children time, so its CPU before the
+    window is taken back."""
+    used = {}
+    for name, group in before.items():
+        total = 0.0
+        for pid, start in group.items():
+            if after[name][pid] > 0:
+                total += max(0.0, after[name][pid] - start)
+            elif name == "postgres":
+                total -= start
+        used[name] = max(0.0, total)
+    return used
 
 
 def rss_mb(pid: int) -> float:
@@ -115,9 +133,10 @@ def run_phase(
     loader.submit(port, streams, seconds=seconds, warmup=warmup)
     time.sleep(max(0.0, began + warmup - time.perf_counter()))
     pids = component_pids(stack)
-    before, (busy0, total0) = cpu_seconds(pids), machine_cpu_ticks()
+    postmaster = pids["postgres"][0] if pids["postgres"] else None
+    before, (busy0, total0) = cpu_seconds(pids, postmaster), machine_cpu_ticks()
     time.sleep(max(0.0, began + warmup + seconds - time.perf_counter()))
-    after, (busy1, total1) = cpu_seconds(pids), machine_cpu_ticks()
+    after, (busy1, total1) = cpu_seconds(pids, postmaster), machine_cpu_ticks()
     result = loader.collect()
     cpu = {name: 100 * used / seconds for name, used in cpu_used(before, after).items()}
     cpu["cabinet"] = sum(v for k, v in cpu.items() if k.startswith("cabinet:"))
@@ -129,25 +148,3 @@ def run_phase(
     result["cpu_pct"] = cpu
     result["machine_busy_cores"] = busy
     return result
-
-
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-
-def save_report(name: str, started: datetime, report: dict[str, Any]) -> Path:
-    """``bench/results/<name>-<timestamp>.json``."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    return path
-
-
-def run_script(main: Callable[[], int]) -> NoReturn:
-    """Exit with ``main()``'s status; 130 on ^C; 2 when the run itself failed (the stack is already stopped)."""
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:
-        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(2)

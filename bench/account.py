@@ -23,14 +23,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _load import ROOT, LoadProcess, Server, Stream, http_request, machine, machine_cpu_ticks
+from _load import (
+    LoadProcess,
+    Server,
+    Stream,
+    http_request,
+    machine,
+    machine_cpu_ticks,
+    run_script,
+    source_revision,
+    wait_for_quiet,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 USERNAME = "bench_user"
@@ -67,36 +75,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.seconds <= 0 or args.warmup < 0 or args.connections < 1 or args.login_connections < 1 or args.retries < 0:
         parser.error("--seconds must be > 0, --warmup >= 0, connection counts >= 1, --retries >= 0")
     return args
-
-
-def source_revision() -> dict[str, Any]:
-    """The commit measured, and whether src/ had uncommitted changes (figures move with the code)."""
-
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "src_dirty": bool(git("status", "--porcelain", "src"))}
-
-
-def wait_for_quiet(max_wait: float, *, threshold_cores: float = 0.2) -> float:
-    """Wait (up to ``max_wait`` s) for other jobs to leave the machine nearly idle; the busy cores last seen.
-
-    Called between phases, when neither the server nor the loader is working, so whatever is busy is foreign.
-    """
-    deadline = time.monotonic() + max_wait
-    cores = os.cpu_count() or 1
-    while True:
-        busy0, total0 = machine_cpu_ticks()
-        time.sleep(0.5)
-        busy1, total1 = machine_cpu_ticks()
-        busy = (busy1 - busy0) / (total1 - total0) * cores if total1 > total0 else 0.0
-        if busy <= threshold_cores or time.monotonic() >= deadline:
-            return busy
-        time.sleep(0.5)
 
 
 def run_phase(
@@ -334,10 +312,4 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # the server and the loader are already stopped by their context managers
-        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

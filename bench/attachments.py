@@ -38,8 +38,7 @@ from typing import Any
 
 import httpx
 
-from _load import HOST, Server, machine
-from account import source_revision, wait_for_quiet
+from _load import HOST, Server, machine, source_revision, wait_for_quiet
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COMPANY = "bench_company"

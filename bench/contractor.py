@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,8 +32,8 @@ from typing import Any
 
 import httpx
 
-from _load import LoadProcess, Server, Stream, http_request, machine
-from account import run_phase, source_revision, wait_for_quiet
+from _load import LoadProcess, Server, Stream, http_request, machine, run_script, source_revision, wait_for_quiet
+from account import run_phase
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COMPANY = "bench_company"
@@ -258,10 +257,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:
-        print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

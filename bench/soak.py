@@ -24,9 +24,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from _load import LoadProcess, Stream, http_request, machine
-from _stack import bearer_token, rss_mb, run_phase, run_script, save_report, start_stack
-from account import source_revision
+from _load import LoadProcess, Stream, http_request, machine, run_script, save_report, source_revision
+from _stack import bearer_token, rss_mb, run_phase, start_stack
 
 WRITE_BODY = {"specification": "written by bench/soak.py"}
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -307,8 +307,8 @@ def cabinet_env(database_url: str, redis_url: str, data_dir: Path, **extra: str)
         CABINET_FORWARDED_ALLOW_IPS="127.0.0.1",
         CABINET_LOG_LEVEL="WARNING",
         CABINET_DB_POOL_SIZE="5",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -385,6 +385,7 @@ class ProductionStack:
     processes: int = 2
     sites: list[list[int]] | None = None
     access_log: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="cabinet-stack-"))
@@ -404,7 +405,7 @@ class ProductionStack:
     @property
     def env(self) -> dict[str, str]:
         assert self.postgres is not None
-        return cabinet_env(self.postgres.url, self.redis.url, self.data_dir)
+        return cabinet_env(self.postgres.url, self.redis.url, self.data_dir, **self.extra_env)
 
     def start(self) -> None:
         self.postgres = PrivatePostgres()
