@@ -19,6 +19,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -439,8 +440,10 @@ def machine() -> dict[str, Any]:
 
 # --- the machine's own parallelism -------------------------------------------------------------------------
 def _spin(seconds: float, conn: Any) -> None:
-    """Pure interpreter work (dicts, strings, JSON: what a request's own CPU is made of) for ``seconds``;
-    sends back how many rounds it did."""
+    """Pure interpreter work (dicts, strings, JSON: what a request's own CPU is made of) for ``seconds`` from
+    the parent's go (every process imported and ready, so they overlap); sends back how many rounds it did."""
+    conn.send("ready")
+    conn.recv()
     rounds = 0
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -450,19 +453,33 @@ def _spin(seconds: float, conn: Any) -> None:
     conn.send(rounds)
 
 
-def cpu_scaling(processes: int, seconds: float = 3.0) -> float:
-    """Rounds per second that ``processes`` busy Python processes do together on this machine, now. One vs two
-    tells what a second core really adds here (a VM's cores may share a physical one, or a busy host)."""
+def _spin_together(processes: int, seconds: float) -> float:
     ctx = multiprocessing.get_context("spawn")
     pipes = [ctx.Pipe() for _ in range(processes)]
     procs = [ctx.Process(target=_spin, args=(seconds, child), daemon=True) for _, child in pipes]
     for proc in procs:
         proc.start()
     try:
+        for parent, _ in pipes:
+            parent.recv()
+        for parent, _ in pipes:
+            parent.send("go")
         return sum(parent.recv() for parent, _ in pipes) / seconds
     finally:
         for proc in procs:
             proc.join(10)
+
+
+def cpu_scaling(seconds: float = 2.0, repeats: int = 2) -> dict[int, float]:
+    """Rounds per second that one busy Python process does alone and two do together on this machine, now
+    (medians of ``repeats`` alternations after a warm-up). One vs two tells what a second core really adds here:
+    a VM's cores may share a physical one, a busy host slows them, a lone core may run faster."""
+    _spin_together(1, 0.5)  # warm-up: a core fresh out of idle is not at speed yet
+    runs: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for processes in (1, 2):
+            runs[processes].append(_spin_together(processes, seconds))
+    return {n: statistics.median(values) for n, values in runs.items()}
 
 
 # --- run plumbing shared by the scripts ---------------------------------------------------------------

@@ -35,8 +35,8 @@ class Resources:
 
     async def database_ok(self) -> bool:
         try:
-            async with self.db.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with self.db.engine.connect() as conn:  # one round trip: no BEGIN / ROLLBACK around it
+                await (await conn.execution_options(**self.db.read_options)).execute(text("SELECT 1"))
             return True
         except Exception:
             return False

@@ -65,6 +65,7 @@ def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, sch
         echo=echo,
         pool_size=pool_size,
         max_overflow=max(1, pool_size // 2),
+        pool_use_lifo=True,  # the connection used last is reused first: a few busy backends stay warm
         pool_timeout=10,
         connect_args={
             "timeout": 10,
