@@ -3,6 +3,7 @@ CABINET_TEST_DATABASE_URL / CABINET_TEST_REDIS_URL. Each test gets a fresh app o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -17,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
@@ -73,8 +75,6 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 
 def _postgres_schema(settings: Settings, *, create: bool) -> None:
-    import asyncio
-
     from cabinet.core.db.engine import build_engine
 
     async def run() -> None:
@@ -119,9 +119,16 @@ async def _clean(application: Any) -> None:
     """Empty every table and the Redis keys of this run, so the next test starts clean."""
     runtime = application.state.runtime
     await runtime.services.audit.flush()  # pending audit rows first, or they would outlive their users
-    async with runtime.resources.db.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(table.delete())
+    for attempt in range(5):  # SQLite refuses a write at once when another connection committed in between
+        try:
+            async with runtime.resources.db.engine.begin() as conn:
+                for table in reversed(Base.metadata.sorted_tables):
+                    await conn.execute(table.delete())
+            break
+        except OperationalError:
+            if attempt == 4 or runtime.resources.db.dialect != "sqlite":
+                raise
+            await asyncio.sleep(0.5)
     if runtime.settings.redis_url:
         import redis.asyncio as aioredis
 
@@ -224,7 +231,9 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=20)
+        self.thread.join(timeout=60)
+        if self.thread.is_alive():  # its shutdown would still be writing while the next test cleans up
+            raise RuntimeError("uvicorn did not stop within 60 s")
 
     @property
     def services(self) -> Services:
@@ -232,7 +241,6 @@ class LiveServer:
 
     def run(self, coro: Any) -> Any:
         """Run a domain coroutine on the server's event loop (the one its DB pool and limiter belong to)."""
-        import asyncio
 
         return asyncio.run_coroutine_threadsafe(coro, self.server.servers[0].get_loop()).result(timeout=60)
 
@@ -244,8 +252,6 @@ def live_server(settings: Settings, clock: OffsetClock) -> Iterator[LiveServer]:
     try:
         yield server
     finally:
-        import asyncio
-
         server.stop()  # first: its shutdown flushes pending audit records
         asyncio.run(_clean_sync_copy(settings))
 
