@@ -35,8 +35,11 @@ class Resources:
 
     async def database_ok(self) -> bool:
         try:
-            async with self.db.engine.connect() as conn:  # one round trip: no BEGIN / ROLLBACK around it
-                await (await conn.execution_options(**self.db.read_options)).execute(text("SELECT 1"))
+            # One round trip, no BEGIN / ROLLBACK. ``scalar`` reads the row and closes the statement: with no
+            # transaction to end, an unread SELECT left SQLite's connection holding a read snapshot in the pool,
+            # and a later write on it was refused ("database is locked").
+            async with self.db.engine.connect() as conn:
+                await (await conn.execution_options(**self.db.read_options)).scalar(text("SELECT 1"))
             return True
         except Exception:
             return False
