@@ -15,6 +15,7 @@ class CredentialKind(enum.StrEnum):
     FIELD_LINK = "field_link"  # temporary link for field staff
     API_KEY = "api_key"  # long-lived integration key
     SESSION = "session"  # Data API login session
+    WEB = "web"  # web pages' session cookie (refused by the APIs; ended by signing out)
 
 
 @dataclass(frozen=True, slots=True)

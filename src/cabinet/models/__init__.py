@@ -11,7 +11,7 @@ from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
 from cabinet.models.notification import Notification
 from cabinet.models.quota import CompanyQuota, Quota
-from cabinet.models.session import DataSession
+from cabinet.models.session import DataSession, EndedWebSession
 from cabinet.models.task import CallTask
 from cabinet.models.user import User
 
@@ -33,6 +33,7 @@ __all__ = [
     "ContractorSettings",
     "ContractorVerifier",
     "DataSession",
+    "EndedWebSession",
     "ExpenditureItem",
     "Notification",
     "PartnerLink",

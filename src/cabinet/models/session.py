@@ -24,3 +24,15 @@ class DataSession(Base):
     token_version: Mapped[int] = mapped_column(BigInteger)  # the user's token version at login
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class EndedWebSession(Base):
+    """A web session its person signed out of (``/ui/logout``): its token's ``jti`` is refused until the token
+    would have expired anyway, then the row is pruned. Web session tokens are JWTs of their own type, accepted
+    only by the web pages, so this lookup costs nothing on the APIs."""
+
+    __tablename__ = "web_session_ended"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
-from tests.conftest import UserFactory
+from tests.conftest import UserFactory, login
 
 
 async def test_root_and_ui_lead_to_the_login_page(client: httpx.AsyncClient) -> None:
@@ -246,6 +247,37 @@ async def test_password_change_and_lock_end_other_sessions(
     assert gone.status_code == 303 and gone.headers["location"].startswith("/ui/login")
     again = await sign_in(browser_a, worker.username, "brand_new_pw_1")
     assert again.status_code == 401 and "locked" in again.text
+
+
+async def test_signing_out_ends_the_session_on_the_server(
+    app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    worker = await make_user(roles=[Role.USER], company="signout_co")
+    await sign_in(browser_a, worker.username, worker.password)
+    copied = browser_a.cookies["cabinet_session"]  # what a stolen or shared cookie would carry
+    # the web's token is no API credential: the Account API refuses it as a bearer token
+    bearer = await client.get("/account/info", headers={"Authorization": f"Bearer {copied}"})
+    assert bearer.status_code == 401, bearer.text
+    async with web_client(app) as second:  # the same person on a second device stays signed in
+        await sign_in(second, worker.username, worker.password)
+        token = await page_token(browser_a, "/ui/account")
+        out = await browser_a.post("/ui/logout", data={"csrf_token": token})
+        assert out.status_code == 303 and out.headers["location"] == "/ui/login"
+        assert "cabinet_session" not in browser_a.cookies
+        async with web_client(app) as thief:
+            thief.cookies.set("cabinet_session", copied, domain="testserver", path="/ui")
+            refused = await thief.get("/ui/account")
+            assert refused.status_code == 303 and refused.headers["location"].startswith("/ui/login")
+            assert (await thief.get("/ui/login")).status_code == 200  # the login page, not a loop back home
+        assert (await second.get("/ui/account")).status_code == 200
+        own = second.cookies["cabinet_session"]
+        token = await page_token(second, "/ui/account")
+        assert (await second.post("/ui/logout", data={"csrf_token": token})).status_code == 303
+    # ending it again, twice at once (a double click, a replayed form), or ending what is no web session: no error
+    await asyncio.gather(*(services.identity.end_web_session(t) for t in (own, own, copied, "not-a-token")))
+    api_token = await login(client, worker)
+    await services.identity.end_web_session(api_token)
+    assert (await client.get("/account/info", headers={"Authorization": f"Bearer {api_token}"})).status_code == 200
 
 
 async def test_operator_creates_a_user_and_a_key_shown_once(

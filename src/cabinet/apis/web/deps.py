@@ -79,7 +79,7 @@ async def session_principal(request: Request) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("Please sign in")
-    principal = await services(request).identity.resolve_access_token(token)
+    principal = await services(request).identity.resolve_web_session(token)
     trace = current_trace()
     trace.username = principal.username
     trace.company = principal.company_key

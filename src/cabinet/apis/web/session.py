@@ -1,8 +1,10 @@
 """Web sessions and CSRF tokens.
 
-A session is a cookie carrying the access token the identity core issues at sign-in (its JWT, with the user's
-token version ``ver``): resolving it is ``IdentityService.resolve_access_token``, so a password change, a lock or
-a role/company change — which bump the version — end every web session of that user as they end API tokens.
+A session is a cookie carrying the token the identity core issues at web sign-in (a JWT of the web's own type
+``web``, with the user's token version ``ver``; the APIs refuse it as a bearer token): resolving it is
+``IdentityService.resolve_web_session``, so a password change, a lock or a role/company change — which bump the
+version — end every web session of that user as they end API tokens, and signing out ends this one session on the
+server (``end_web_session``: a copied cookie is refused afterwards).
 The cookie is HttpOnly, SameSite=Lax, Secure (``CABINET_WEB_COOKIE_SECURE``), scoped to ``/ui``.
 
 CSRF: every unsafe request must carry a token (form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.types import is_foreign_key_violation
-from cabinet.core.db.uow import Database, read_only, transactional
+from cabinet.core.db.uow import Database, current_session, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
 from cabinet.core.observability import LOGIN_FAILURES
@@ -44,7 +45,7 @@ from cabinet.domains.identity.schemas import (
     IssuedToken,
     UserCreate,
 )
-from cabinet.models import Company, User
+from cabinet.models import Company, EndedWebSession, User
 
 DEFAULT_TOKEN_TTL = timedelta(seconds=86_400)
 MAX_ATTRIBUTES = 250
@@ -79,6 +80,14 @@ class IdentityService:
         The verify runs outside any transaction, so a storm of sign-ins holds no database connection."""
         user = await self.authenticate(username, password, client_ip=client_ip)
         return self._issue(user, ttl)
+
+    async def start_web_session(
+        self, username: str, password: str, *, client_ip: str | None, ttl: timedelta
+    ) -> IssuedToken:
+        """Password sign-in to the web pages: a token of the web's own type (the APIs refuse it, and signing out
+        ends it: ``end_web_session``)."""
+        user = await self.authenticate(username, password, client_ip=client_ip)
+        return self._issue(user, ttl, CredentialKind.WEB)
 
     async def authenticate(self, username: str, password: str, *, client_ip: str | None) -> User:
         """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive."""
@@ -120,13 +129,13 @@ class IdentityService:
             user.edited_at = self.clock.now()
         return user
 
-    def _issue(self, user: User, ttl: timedelta) -> IssuedToken:
+    def _issue(self, user: User, ttl: timedelta, kind: CredentialKind = CredentialKind.ACCESS) -> IssuedToken:
         ttl = min(ttl, self.max_token_ttl)
         token, claims = self.tokens.issue(
             user_id=user.id,
             company=user.company.key,
             roles=user.roles,
-            typ=CredentialKind.ACCESS.value,
+            typ=kind.value,
             ver=user.token_version,
             now=self.clock.now(),
             ttl=ttl,
@@ -137,11 +146,22 @@ class IdentityService:
     @read_only
     async def resolve_access_token(self, token: str) -> Principal:
         """The principal behind a live access token, or an Access* error saying why not."""
+        return await self._resolve(token, CredentialKind.ACCESS)
+
+    @read_only
+    async def resolve_web_session(self, token: str) -> Principal:
+        """The person behind a live web session token (not signed out of), or an Access* error saying why not."""
+        principal = await self._resolve(token, CredentialKind.WEB)
+        if await current_session().get(EndedWebSession, principal.credential_id) is not None:
+            raise AccessTokenRevoked()
+        return principal
+
+    async def _resolve(self, token: str, kind: CredentialKind) -> Principal:
         try:
             claims = self.tokens.decode(token, now=self.clock.now())
         except TokenInvalid as exc:
             raise (AccessTokenExpired() if exc.expired else AccessTokenInvalid()) from exc
-        if claims.typ != CredentialKind.ACCESS.value:
+        if claims.typ != kind.value:
             raise AccessTokenInvalid()
         user = await self.users.get_by_id(claims.user_id)
         if user is None or user.company.key != claims.company:
@@ -150,7 +170,28 @@ class IdentityService:
             raise AccessTokenRevoked()
         if not user.enabled:
             raise AccountInactive()
-        return principal_of(user, CredentialKind.ACCESS, claims.jti, keep=True)
+        return principal_of(user, kind, claims.jti, keep=True)
+
+    @transactional
+    async def end_web_session(self, token: str) -> None:
+        """Sign out: the web session token is refused from now on (its jti is kept until it would have expired;
+        expired ones are pruned here). A token that is already dead, or of another type, has nothing to end."""
+        now = self.clock.now()
+        try:
+            claims = self.tokens.decode(token, now=now)
+        except TokenInvalid:
+            return
+        if claims.typ != CredentialKind.WEB.value:
+            return
+        session = current_session()
+        await session.execute(delete(EndedWebSession).where(EndedWebSession.expires_at < now))
+        if await session.get(EndedWebSession, claims.jti) is not None:
+            return
+        try:
+            async with session.begin_nested():  # a concurrent sign-out of the same session, or its user deleted
+                session.add(EndedWebSession(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at))
+        except IntegrityError:
+            return
 
     async def validate_token(self, token: str) -> tuple[bool, tuple[Role, ...]]:
         """(valid, roles): a dead token of any kind is simply not valid."""
@@ -162,7 +203,8 @@ class IdentityService:
 
     # --- own account -------------------------------------------------------------------------------
     async def change_password(self, principal: Principal, current: str, new: str) -> IssuedToken:
-        """Check the current password, store the new one, kill every older token, issue a new one."""
+        """Check the current password, store the new one, kill every older token, issue a new one of the kind
+        the caller used."""
         user = await self.get_account(principal)
         if not await self.hasher.verify(user.password_hash, current):
             raise CurrentPasswordWrong()
@@ -171,7 +213,9 @@ class IdentityService:
         _check_password(new)
         new_hash = await self.hasher.hash(new)
         user = await self._store_password_hash(user.id, user.token_version, new_hash, bump=True)
-        return self._issue(user, DEFAULT_TOKEN_TTL)
+        # the new token replaces the one used here: a web session stays a web session
+        kind = CredentialKind.WEB if principal.credential is CredentialKind.WEB else CredentialKind.ACCESS
+        return self._issue(user, DEFAULT_TOKEN_TTL, kind)
 
     async def get_account(self, principal: Principal) -> User:
         """The caller's own account (the row its credential was resolved with, if this request loaded it)."""

@@ -44,7 +44,7 @@ async def _current(request: Request, svc: ServicesDep) -> Principal | None:
     if not token:
         return None
     try:
-        return await svc.identity.resolve_access_token(token)
+        return await svc.identity.resolve_web_session(token)
     except (AccessTokenInvalid, AccessTokenExpired, AccessTokenRevoked, AccountInactive):
         return None
 
@@ -93,10 +93,10 @@ async def login(
     web = web_of(request)
     client = request.client.host if request.client else None
     try:
-        issued = await svc.identity.sign_in(
+        issued = await svc.identity.start_web_session(
             username.strip(), password, client_ip=client, ttl=timedelta(seconds=web.cookies.session_seconds)
         )
-        principal = await svc.identity.resolve_access_token(issued.token)
+        principal = await svc.identity.resolve_web_session(issued.token)
     except CabinetError as exc:
         if exc.kind is ErrorKind.THROTTLED:
             response = _login_page(request, status=429, error="Too many failed attempts: wait a while and try again.")
@@ -113,7 +113,11 @@ async def login(
 
 
 @router.post("/logout", operation_id="ui_logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, svc: ServicesDep) -> Response:
+    """Sign out: the session token is ended on the server (a copy of the cookie is refused from now on)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await svc.identity.end_web_session(token)
     response = redirect(request, "/ui/login", "You are signed out.")
     clear_session(response, web_of(request).cookies)
     return response
