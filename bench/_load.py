@@ -58,10 +58,11 @@ def http_request(
 @dataclass
 class Stream:
     """``connections`` keep-alive connections sending ``request`` back to back, or, with ``rate``, paced so
-    that together they send ``rate`` requests/s (open loop: each connection keeps its own schedule)."""
+    that together they send ``rate`` requests/s (open loop: each connection keeps its own schedule). A list of
+    requests gives connection ``i`` the request ``i % len`` (say, one user per connection)."""
 
     name: str
-    request: bytes
+    request: bytes | list[bytes]
     connections: int
     rate: float | None = None
 
@@ -202,7 +203,15 @@ async def _run_phase(streams: list[Stream], seconds: float, warmup: float) -> Ph
         period = s.connections / s.rate if s.rate else 0.0
         tasks += [
             asyncio.create_task(
-                _connection(s.request, start, end, end, tallies[s.name], period, period * i / s.connections)
+                _connection(
+                    s.request if isinstance(s.request, bytes) else s.request[i % len(s.request)],
+                    start,
+                    end,
+                    end,
+                    tallies[s.name],
+                    period,
+                    period * i / s.connections,
+                )
             )
             for i in range(s.connections)
         ]

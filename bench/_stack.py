@@ -63,10 +63,31 @@ def start_stack(
     return stack
 
 
-def bearer_token(base: str) -> dict[str, str]:
+def more_users(stack: ProductionStack, count: int) -> list[str]:
+    """``count`` more users of the bench company (``cabinet users create``, run side by side); their names."""
+    names = [f"{USERNAME}_{n}" for n in range(1, count + 1)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cabinet", "users", "create", "--username", name, "--password", PASSWORD]
+            + ["--company", COMPANY, "--role", "USER"],
+            env=stack.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    for run in runs:
+        _, errors = run.communicate(timeout=120)
+        if run.returncode != 0:
+            raise RuntimeError(f"cabinet users create failed: {errors.strip()}")
+    return names
+
+
+def bearer_token(base: str, username: str = USERNAME) -> dict[str, str]:
     request = urllib.request.Request(
         f"{base}/account/token/generation",
-        data=json.dumps({"username": USERNAME, "password": PASSWORD, "ttl_seconds": 86_400}).encode(),
+        data=json.dumps({"username": username, "password": PASSWORD, "ttl_seconds": 86_400}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
