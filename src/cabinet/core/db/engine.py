@@ -22,41 +22,51 @@ def _refuse_writes_when_reading(conn: Any, clauseelement: Any, *_args: Any) -> N
 def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, schema: str | None = None) -> AsyncEngine:
     """``schema`` (PostgreSQL): the schema cabinet's tables live in (its ``search_path``); default ``public``."""
     if async_url.startswith("sqlite"):
-        # Every call into aiosqlite is a round trip to its thread (two thread wake-ups, costly on a small VM).
-        # Units of work always end with their own COMMIT or ROLLBACK, so the pool's reset on return would only
-        # add a second ROLLBACK; and a ROLLBACK with no transaction open (a reading unit never sends BEGIN) is
-        # skipped.
-        engine = create_async_engine(async_url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
-        event.listen(engine.sync_engine, "before_execute", _refuse_writes_when_reading)
-        dialect = engine.sync_engine.dialect
-        driver_rollback = dialect.do_rollback
+        engine = _sqlite_engine(async_url, echo=echo)
+    else:
+        engine = _postgres_engine(async_url, pool_size=pool_size, echo=echo, schema=schema)
+    event.listen(engine.sync_engine, "before_execute", _refuse_writes_when_reading)
+    return engine
 
-        def _rollback_if_open(dbapi_connection: Any) -> None:
-            if dbapi_connection.driver_connection.in_transaction:
-                driver_rollback(dbapi_connection)
 
-        dialect.do_rollback = _rollback_if_open  # type: ignore[method-assign]
+def _sqlite_engine(async_url: str, *, echo: bool) -> AsyncEngine:
+    # Every call into aiosqlite is a round trip to its thread (two thread wake-ups, costly on a small VM).
+    # Units of work always end with their own COMMIT or ROLLBACK, so the pool's reset on return would only
+    # add a second ROLLBACK; and a ROLLBACK with no transaction open (a reading unit never sends BEGIN) is
+    # skipped.
+    engine = create_async_engine(async_url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
+    dialect = engine.sync_engine.dialect
+    driver_rollback = dialect.do_rollback
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-            # Let SQLAlchemy, not the driver, open transactions (so SAVEPOINTs work on SQLite).
-            dbapi_connection.isolation_level = None
-            # filters' regexp: RE2 (linear time) instead of SQLAlchemy's default Python ``re`` (backtracking)
-            dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+    def _rollback_if_open(dbapi_connection: Any) -> None:
+        if dbapi_connection.driver_connection.in_transaction:
+            driver_rollback(dbapi_connection)
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(connection: Any) -> None:
-            if connection.get_execution_options().get(READ_ONLY_OPTION):
-                return  # a reading unit: each SELECT runs on its own (WAL snapshot), no BEGIN round trip
-            connection.exec_driver_sql("BEGIN")
+    dialect.do_rollback = _rollback_if_open  # type: ignore[method-assign]
 
-        return engine
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+        # Let SQLAlchemy, not the driver, open transactions (so SAVEPOINTs work on SQLite).
+        dbapi_connection.isolation_level = None
+        # filters' regexp: RE2 (linear time) instead of SQLAlchemy's default Python ``re`` (backtracking)
+        dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            return  # a reading unit: each SELECT runs on its own (WAL snapshot), no BEGIN round trip
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _postgres_engine(async_url: str, *, pool_size: int, echo: bool, schema: str | None) -> AsyncEngine:
     # ``pool_size`` connections stay open; bursts above it get up to half as many more, closed again when they
     # come back (each such connection is a new server process: a pool smaller than the steady concurrency
     # churns them).
@@ -78,8 +88,6 @@ def build_engine(async_url: str, *, pool_size: int = 10, echo: bool = False, sch
     # A server that restarts or ends a session closes its socket, which asyncpg notices while the connection
     # idles in the pool, so a closed connection is dropped here (the pool then opens a fresh one). A connection
     # that dies mid-statement raises a disconnect error, and SQLAlchemy then recycles the whole pool.
-    event.listen(engine.sync_engine, "before_execute", _refuse_writes_when_reading)
-
     @event.listens_for(engine.sync_engine, "checkout")
     def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if dbapi_connection.driver_connection.is_closed():
