@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import secrets
 import threading
@@ -32,6 +33,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 T = TypeVar("T")
 MAX_REST_SECONDS = 1.0
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    """A hash of a random secret with these parameters, made once per process (each costs a full argon2 run;
+    every app built in one process, as the tests do, shares it)."""
+    hasher = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher.hash(secrets.token_urlsafe(24))
 
 
 class RequestLoad:
@@ -61,7 +70,8 @@ class PasswordHasher:
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="argon2", initializer=_lower_thread_priority
         )
-        self._dummy_hash = self._argon2.hash(secrets.token_urlsafe(24))
+        # what an unknown user's login verifies against, so it costs what a known user's does
+        self._dummy_hash = _dummy_hash(time_cost, memory_kib, parallelism)
         self._rest_factor = 1.0 / share_under_load - 1.0
         self._local = threading.local()  # per hashing thread: when it may hash again under load
         self.load = load or RequestLoad()
