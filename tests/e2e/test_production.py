@@ -30,7 +30,7 @@ from cabinet.domains.registry import Services
 from cabinet.settings import Settings
 from tests.apis.contractor.support import make_tenant, sync_proof
 from tests.conftest import TEST_SECRET, UserFactory, login
-from tests.e2e.private_services import ProductionStack
+from tests.e2e.private_services import CabinetProcess, ProductionStack
 from tests.system_packages import require_nginx, require_postgresql, require_redis_server
 
 # one xdist worker runs them all (tests/conftest.py: pytest_xdist_make_scheduler), so the stack starts once
@@ -266,17 +266,52 @@ async def _assert_unavailable(stack: ProductionStack, front: httpx.AsyncClient, 
     return process_code
 
 
-async def _recovers_by_itself(url: str, headers: dict[str, str]) -> None:
+async def _recovers_by_itself(cabinet: CabinetProcess, headers: dict[str, str]) -> None:
     """One process, asked directly (not through nginx), serves an authenticated read and is ready again."""
     answers: list[str] = []
-    async with httpx.AsyncClient(base_url=url, timeout=30) as direct:
+    async with httpx.AsyncClient(base_url=cabinet.url, timeout=30) as direct:
 
         async def serves() -> bool:
-            info, ready = await direct.get("/account/info", headers=headers), await direct.get("/ready")
+            try:
+                info, ready = await direct.get("/account/info", headers=headers), await direct.get("/ready")
+            except httpx.TransportError as exc:
+                answers.append(f"{type(exc).__name__}: {exc}")
+                return False
             answers.append(f"{info.status_code} {info.text[:300]} / ready {ready.status_code} {ready.text}")
             return info.status_code == ready.status_code == 200
 
-        await eventually(serves, lambda: f"{url} did not recover by itself: {answers[-3:]}")
+        await eventually(
+            serves, lambda: f"{cabinet.url} did not recover by itself: {answers[-3:]}\n{cabinet.log_tail(60)}"
+        )
+    assert not [a for a in answers if "Error" in a], (answers, cabinet.log_tail(60))
+
+
+async def _two_on_one_connection(port: int, path: str, headers: dict[str, str]) -> list[int]:
+    """Two GETs sent one after the other on one keep-alive connection; the statuses of the answers read, an
+    answer missing when the server closed the connection after the first."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    statuses: list[int] = []
+    try:
+        for _ in range(2):
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{request}\r\n".encode())
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+            statuses.append(int(head.split(b" ", 2)[1]))
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+    return statuses
 
 
 async def test_redis_stopped_and_restarted(
@@ -297,6 +332,9 @@ async def test_redis_stopped_and_restarted(
         assert refused.headers["Retry-After"] == "1"
         assert refused.json()["tracedata"]["operation"] == "read_info" and "Redis" in refused.json()["message"]
         process_code = await _assert_unavailable(stack, front, key, "Redis")
+        # the 503 keeps the keep-alive connection (nginx's to the process) open for the next request
+        statuses = await _two_on_one_connection(stack.cabinets[1].port, "/account/info", headers)
+        assert statuses == [503, 503], statuses
     finally:
         stack.redis.start()  # same port, empty store
 
@@ -306,7 +344,7 @@ async def test_redis_stopped_and_restarted(
 
     await eventually(recovered, "no recovery after Redis came back")
     for cabinet in stack.cabinets:  # every process recovered by itself, not just the one nginx picked
-        await _recovers_by_itself(cabinet.url, headers)
+        await _recovers_by_itself(cabinet, headers)
 
     async def audited() -> bool:  # the refused Data API call's audit record says why
         found = await rows(app, "select message from audit_action where process_code = :p", p=uuid.UUID(process_code))

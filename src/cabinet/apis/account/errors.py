@@ -14,6 +14,7 @@ from starlette.routing import compile_path
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
 from cabinet.core.http.errors import (
     cabinet_cause,
+    handle_backing_service_errors,
     issues_from_validation,
     route_operation,
     status_of,
@@ -116,3 +117,5 @@ def install_error_handlers(app: FastAPI) -> None:
             return render(request, unavailable)
         log.exception("unexpected error", error=repr(exc))
         return JSONResponse({"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500)
+
+    handle_backing_service_errors(app, _unexpected)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
 from cabinet.core.http.errors import (
     cabinet_cause,
+    handle_backing_service_errors,
     issues_from_validation,
     route_operation,
     status_of,
@@ -95,3 +96,5 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error", error=repr(exc))
         note_failure("Internal Server Error")
         return JSONResponse({"tracedata": tracedata(request), "message": "Internal Server Error"}, status_code=500)
+
+    handle_backing_service_errors(app, _unexpected)

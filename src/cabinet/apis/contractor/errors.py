@@ -20,7 +20,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, status_of, unavailable_cause
+from cabinet.core.http.errors import (
+    cabinet_cause,
+    handle_backing_service_errors,
+    issues_from_validation,
+    status_of,
+    unavailable_cause,
+)
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
 
@@ -118,3 +124,5 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error", error=repr(exc))
         note_failure("Internal Server Error")
         return JSONResponse({"errorCode": 0}, status_code=500)
+
+    handle_backing_service_errors(app, _unexpected)

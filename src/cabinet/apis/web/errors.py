@@ -13,7 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cabinet.apis.web.deps import is_htmx, page, web_of
 from cabinet.apis.web.session import clear_session
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, PermissionDenied, ResourceNotFound
-from cabinet.core.http.errors import cabinet_cause, issues_from_validation, status_of, unavailable_cause
+from cabinet.core.http.errors import (
+    cabinet_cause,
+    handle_backing_service_errors,
+    issues_from_validation,
+    status_of,
+    unavailable_cause,
+)
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
 
@@ -114,3 +120,5 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error", error=repr(exc))
         error = CabinetError("Something went wrong on our side; the trace code below helps us find it")
         return render_error(request, error)
+
+    handle_backing_service_errors(app, _unexpected)

@@ -49,6 +49,28 @@ _UNAVAILABLE: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+# The classes those errors come as. Each API registers its last-resort handler for them too, so that the 503 is
+# answered by Starlette's exception middleware: its handler for ``Exception`` runs in the outermost middleware,
+# which re-raises after answering, and uvicorn then closes the keep-alive connection (the client's next request
+# on it fails: nginx answers it 502) and logs the 503 as an "Exception in ASGI application".
+BACKING_SERVICE_ERRORS: tuple[type[Exception], ...] = (
+    StorageError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    sqlalchemy.exc.DBAPIError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def handle_backing_service_errors(app: Any, handler: Any) -> None:
+    """Register ``handler`` (the API's handler for unexpected errors, which answers 503 when a backing service
+    is away) for the classes above, so those answers keep the connection open."""
+    for kind in BACKING_SERVICE_ERRORS:
+        app.add_exception_handler(kind, handler)
+
+
 # OperationalError also means "no such column" (a bug, a 500): only these say the database is away or busy
 _DB_AWAY = re.compile(
     r"database is locked|unable to open|disk I/O|connection|could not connect|the database system is|"
