@@ -11,6 +11,9 @@ from collections.abc import Callable
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
@@ -18,8 +21,19 @@ def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
         return MemoryStorage()
     scheme, sep, rest = redis_url.partition("://")
     uri = f"async+{scheme}://{rest}" if not scheme.startswith("async+") else redis_url
-    # wrap_exceptions: an unreachable Redis raises limits.errors.StorageError, which every API answers as 503
-    return RedisStorage(uri, implementation="redispy", key_prefix=f"{key_prefix}:limits", wrap_exceptions=True)
+    # wrap_exceptions: an unreachable Redis raises limits.errors.StorageError, which every API answers as 503.
+    # retry: a pooled connection left over from before a Redis restart fails on its first use; it is reconnected
+    # and the command sent once more (redis-py retries only the errors listed), while a Redis that is away still
+    # fails at once. A command the old server ran before dying may so count twice: a limit then errs on the
+    # strict side, a concurrency slot frees itself at its expiry.
+    return RedisStorage(
+        uri,
+        implementation="redispy",
+        key_prefix=f"{key_prefix}:limits",
+        wrap_exceptions=True,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+    )
 
 
 class AttemptThrottle:
