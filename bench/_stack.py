@@ -20,9 +20,11 @@ from _load import ROOT, LoadProcess, Stream, machine_cpu_ticks, process_cpu_seco
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.private_services import ProductionStack, children
+from tests.e2e.private_services import PrivatePostgres, ProductionStack, children
 
 from cabinet.settings import Settings
+
+__all__ = ["PrivatePostgres", "ProductionStack"]
 
 USERNAME = "bench_user"
 PASSWORD = "bench-password-1234"

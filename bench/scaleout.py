@@ -11,9 +11,10 @@ connections from a separate load-generator process, ``_load.py``) then goes thro
                           each connection as a user of its own, as many people or integrations write
 4. the same write with one user on every connection: shown, not a target. Every write updates that one row, so
    the transactions queue on its row lock, and the foreign-key share locks of the audit inserts make PostgreSQL
-   build a MultiXact on it. Measured directly with asyncpg (16 connections, no cabinet), that costs PostgreSQL
-   1,480 us of CPU per transaction against 308 us with 16 users; through cabinet, whose processes are the
-   bottleneck, far fewer transactions overlap and the difference is small (see the figures).
+   build MultiXacts on it. ``bench/row_contention.py`` measures it without cabinet (asyncpg, 16 connections):
+   1,429 us of PostgreSQL CPU per transaction against 215 us with 16 users (669 us without the foreign keys);
+   through cabinet, whose processes are the bottleneck, far fewer transactions overlap and the difference is
+   small (see the figures).
 
 Target (issue 9): two processes serve at least 1.7 times what one does, for the read and for the write.
 

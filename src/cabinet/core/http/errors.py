@@ -53,14 +53,10 @@ _UNAVAILABLE: tuple[tuple[type[BaseException], str], ...] = (
 # answered by Starlette's exception middleware: its handler for ``Exception`` runs in the outermost middleware,
 # which re-raises after answering, and uvicorn then closes the keep-alive connection (the client's next request
 # on it fails: nginx answers it 502) and logs the 503 as an "Exception in ASGI application".
-BACKING_SERVICE_ERRORS: tuple[type[Exception], ...] = (
-    StorageError,
-    RedisConnectionError,
-    RedisTimeoutError,
+# (DBAPIError: an OperationalError or an invalidated connection may say the database is away, see below.)
+BACKING_SERVICE_ERRORS: tuple[type[BaseException], ...] = (
+    *(kind for kind, _ in _UNAVAILABLE),
     sqlalchemy.exc.DBAPIError,
-    sqlalchemy.exc.TimeoutError,
-    ConnectionError,
-    TimeoutError,
 )
 
 
