@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing
 import os
+import re
 import resource
 import shutil
 import signal
@@ -23,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -286,6 +289,11 @@ class LoadProcess:
         self._conn.send((port, streams, seconds, warmup))
         self._budget = warmup + seconds + 60
 
+    def window_start(self, expected: float) -> float:
+        """When the measured window begins (``time.perf_counter``): at ``expected``; waits for it."""
+        time.sleep(max(0.0, expected - time.perf_counter()))
+        return expected
+
     def collect(self) -> dict[str, Any]:
         if not self._conn.poll(self._budget):
             raise RuntimeError("load generator did not answer in time")
@@ -305,6 +313,164 @@ class LoadProcess:
             self._proc.join(5)
 
     def __enter__(self) -> LoadProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+# --- wrk, the C load generator -----------------------------------------------------------------------------
+def wrk_binary() -> str | None:
+    """wrk (Debian: apt-get install wrk), when installed."""
+    return shutil.which("wrk")
+
+
+def _lua_string(data: bytes) -> str:
+    """``data`` as a Lua string literal (decimal escapes: a long bracket would turn CR LF into LF)."""
+    safe = set(range(0x20, 0x7F)) - {ord('"'), ord("\\")}
+    return '"' + "".join(chr(b) if b in safe else f"\\{b:03d}" for b in data) + '"'
+
+
+def _wrk_seconds(text: str) -> float:
+    """A wrk duration (``812.34us``, ``3.21ms``, ``1.02s``, ``1.50m``) in seconds."""
+    units = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for unit in ("us", "ms", "s", "m", "h"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    raise ValueError(f"not a wrk duration: {text!r}")
+
+
+class WrkLoad:
+    """The load of one ``Stream`` per phase made by wrk (C, epoll, one thread) instead of the asyncio client:
+    on a machine whose cores the server, nginx and PostgreSQL already fill, the load generator's own CPU per
+    request is taken from the server; wrk's is about half of the asyncio client's (``loader`` CPU in the
+    reports). Same ``submit``/``collect`` as ``LoadProcess``. A list of requests is sent in turn (wrk gives its
+    script no connection number): with as many requests as connections, the requests in flight are nearly
+    always all different ones (say, one user each). The warm-up is a separate wrk run of whole seconds just
+    before the measured one (wrk counts whole runs); closed-loop only (no ``rate``)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.dir = Path(tempfile.mkdtemp(prefix="cabinet-bench-wrk-"))
+        self._job: threading.Thread | None = None
+        self._measuring = threading.Event()  # set when the measured run has started
+        self._result: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+
+    @staticmethod
+    def whole_seconds(seconds: float) -> int:
+        """The duration wrk runs for a phase asked to last ``seconds`` (wrk takes whole seconds)."""
+        return max(0, math.ceil(seconds - 1e-9))
+
+    def submit(self, port: int, streams: list[Stream], *, seconds: float, warmup: float) -> None:
+        if len(streams) != 1 or streams[0].rate is not None:
+            raise ValueError("WrkLoad runs one closed-loop stream per phase")
+        if self.whole_seconds(seconds) != seconds or self.whole_seconds(warmup) != warmup:
+            raise ValueError("wrk runs whole seconds: give whole --seconds and --warmup")
+        stream = streams[0]
+        requests = [stream.request] if isinstance(stream.request, bytes) else stream.request
+        script = self.dir / "phase.lua"
+        script.write_text(
+            "local requests = {" + ", ".join(_lua_string(r) for r in requests) + "}\n"
+            "local n = 0\n"
+            "request = function()\n  n = n % #requests + 1\n  return requests[n]\nend\n"
+        )
+        self._result = self._error = None
+        self._measuring.clear()
+
+        def run() -> None:
+            try:
+                if warmup:
+                    self._wrk(port, stream.connections, int(warmup), script)
+                self._result = self._measured(port, stream, int(seconds), warmup, script)
+            except BaseException as exc:  # reported by collect
+                self._error = exc
+                self._measuring.set()
+
+        self._job = threading.Thread(target=run, name="wrk-phase", daemon=True)
+        self._job.start()
+
+    def window_start(self, expected: float) -> float:
+        """When the measured run began (``time.perf_counter``): wrk's warm-up run ends a little after
+        ``expected`` (process start-up); waits for it."""
+        if not self._measuring.wait(max(5.0, expected - time.perf_counter() + 5.0)):
+            raise RuntimeError("wrk's measured run did not start")
+        return time.perf_counter()
+
+    def _wrk(
+        self, port: int, connections: int, seconds: int, script: Path, started: threading.Event | None = None
+    ) -> tuple[str, float]:
+        """One wrk run; (its output, its CPU seconds)."""
+        command = [self.binary, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
+        command += ["-s", str(script), f"http://{HOST}:{port}/"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if started is not None:
+            started.set()
+        assert process.stdout is not None
+        output = process.stdout.read().decode(errors="replace")
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise RuntimeError(f"wrk failed ({process.returncode}): {output.strip()[-500:]}")
+        return output, usage.ru_utime + usage.ru_stime
+
+    def _measured(self, port: int, stream: Stream, seconds: int, warmup: float, script: Path) -> dict[str, Any]:
+        output, cpu = self._wrk(port, stream.connections, seconds, script, self._measuring)
+        done = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
+        latency = re.search(r"Latency[ \t]+(\S+)[ \t]+\S+[ \t]+(\S+)", output)
+        p50 = re.search(r"^[ \t]+50%[ \t]+(\S+)", output, re.MULTILINE)  # not "90.50%" of the stats lines
+        p99 = re.search(r"^[ \t]+99%[ \t]+(\S+)", output, re.MULTILINE)
+        if not (done and latency and p50 and p99):
+            raise RuntimeError(f"wrk's output was not understood: {output.strip()[-500:]}")
+        try:
+            requests, elapsed = int(done.group(1)), _wrk_seconds(done.group(2))
+            mean, longest = _wrk_seconds(latency.group(1)), _wrk_seconds(latency.group(2))
+            median, p99_s = _wrk_seconds(p50.group(1)), _wrk_seconds(p99.group(1))
+        except ValueError as exc:
+            raise RuntimeError(f"wrk's output was not understood ({exc}): {output.strip()[-800:]}") from exc
+        non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+        bad = int(non_2xx.group(1)) if non_2xx else 0
+        connection_errors = sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+        statuses = {"2xx/3xx": requests - bad, **({"other": bad} if bad else {})}
+        result = StreamResult(
+            name=stream.name,
+            connections=stream.connections,
+            requests=requests,
+            rps=requests / elapsed if elapsed else 0.0,
+            p50_ms=median * 1000,
+            p99_ms=p99_s * 1000,
+            mean_ms=mean * 1000,
+            max_ms=longest * 1000,
+            statuses=statuses,
+            errors=bad + connection_errors,
+            connection_errors=connection_errors,
+            first_error=(socket_errors.group(0) if connection_errors and socket_errors else None),
+        )
+        phase = PhaseResult(
+            seconds=seconds,
+            warmup=warmup,
+            streams={stream.name: result},
+            loader_cpu_s=cpu,
+            loader_cpu_pct=100 * cpu / seconds,
+            extra={"loader": "wrk"},
+        )
+        return asdict(phase)
+
+    def collect(self) -> dict[str, Any]:
+        assert self._job is not None, "submit a phase first"
+        self._job.join()
+        if self._error is not None:
+            raise RuntimeError(f"load generator failed: {self._error}") from self._error
+        assert self._result is not None
+        return self._result
+
+    def close(self) -> None:
+        if self._job is not None:
+            self._job.join(120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> WrkLoad:
         return self
 
     def __exit__(self, *_: object) -> None:

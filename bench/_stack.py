@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _load import ROOT, LoadProcess, Stream, machine_cpu_ticks, process_cpu_seconds
+from _load import ROOT, LoadProcess, Stream, WrkLoad, machine_cpu_ticks, process_cpu_seconds
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -148,17 +148,22 @@ def rss_mb(pid: int) -> float:
 
 
 def run_phase(
-    loader: LoadProcess, stack: ProductionStack, port: int, streams: list[Stream], *, seconds: float, warmup: float
+    loader: LoadProcess | WrkLoad,
+    stack: ProductionStack,
+    port: int,
+    streams: list[Stream],
+    *,
+    seconds: float,
+    warmup: float,
 ) -> dict[str, Any]:
     """One measured phase through nginx on ``port``; adds each component's CPU (% of one core over the
     measured window), the machine's busy cores, and what none of ours used (other jobs on the machine)."""
-    began = time.perf_counter()
     loader.submit(port, streams, seconds=seconds, warmup=warmup)
-    time.sleep(max(0.0, began + warmup - time.perf_counter()))
+    began = loader.window_start(time.perf_counter() + warmup)
     pids = component_pids(stack)
     postmaster = pids["postgres"][0] if pids["postgres"] else None
     before, (busy0, total0) = cpu_seconds(pids, postmaster), machine_cpu_ticks()
-    time.sleep(max(0.0, began + warmup + seconds - time.perf_counter()))
+    time.sleep(max(0.0, began + seconds - time.perf_counter()))
     after, (busy1, total1) = cpu_seconds(pids, postmaster), machine_cpu_ticks()
     result = loader.collect()
     cpu = {name: 100 * used / seconds for name, used in cpu_used(before, after).items()}

@@ -3,7 +3,8 @@
 Starts the production profile (``_stack.py``): a private PostgreSQL cluster and redis-server, two ``cabinet serve``
 processes on the production defaults, and nginx with the shipped ``deploy/nginx/cabinet.conf`` rendered twice:
 one site with only the first process behind it, one with both. The same load (``--connections`` keep-alive
-connections from a separate load-generator process, ``_load.py``) then goes through each site in turn:
+connections from wrk when it is installed, else from the asyncio client of ``_load.py``; ``--loader``) then goes
+through each site in turn:
 
 1. ``GET /health``        the baseline (no auth, no quota)
 2. ``GET /account/info``  an authenticated read (token, user, quota check, batched audit)
@@ -26,6 +27,13 @@ beside the machine's (``efficiency`` = request ratio / machine ratio). Every pha
 component used (from /proc; PostgreSQL includes backends that exited), so a run tells whether the processes or
 the rest of the stack (nginx, PostgreSQL, Redis and the load generator share the 2 cores) were the limit.
 
+The machine's ceiling: all of it shares the 2 cores, so two processes can serve at most (2 cores, less what
+other jobs took) / (the cores the whole stack used for one process's load) times what one does, however well
+cabinet scales. A request whose one-process load already takes 1.24 cores (cabinet's 1.06 with its payload
+thread, PostgreSQL's 0.15, ...) cannot reach 1.7x here. The report prints that ceiling per request and how
+much of it two processes reached. The load generator's own CPU counts against the ceiling: wrk (C) costs
+about half of what the asyncio client does per request.
+
 Writes every figure to ``bench/results/scaleout-<timestamp>.json``. Exit status: 0 the targets pass, 1 a target
 failed or a request did not answer 200, 2 the run itself failed.
 """
@@ -41,6 +49,7 @@ from typing import Any
 from _load import (
     LoadProcess,
     Stream,
+    WrkLoad,
     cpu_scaling,
     http_request,
     machine,
@@ -48,6 +57,7 @@ from _load import (
     save_report,
     source_revision,
     wait_for_quiet,
+    wrk_binary,
 )
 from _stack import bearer_token, more_users, run_phase, start_stack
 from account import OTHER_CPU_WARNING_PCT
@@ -62,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=9, help="rounds of 1 then 2 processes (default 9)")
     parser.add_argument("--seconds", type=float, default=3.0, help="measured duration of each phase (default 3)")
-    parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured warm-up before each phase (default 0.5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured warm-up before each phase (default 1)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument(
         "--quiet-wait",
@@ -70,7 +80,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=20.0,
         help="before each phase, wait up to this many seconds for other jobs to leave the machine idle (default 20)",
     )
+    parser.add_argument(
+        "--loader",
+        choices=("wrk", "asyncio"),
+        default="wrk" if wrk_binary() else "asyncio",
+        help="load generator: wrk (default when installed; apt-get install wrk) or the asyncio client (_load.py)",
+    )
     args = parser.parse_args(argv)
+    if args.loader == "wrk" and not wrk_binary():
+        parser.error("wrk is not installed (Debian: apt-get install wrk); or give --loader asyncio")
+    if args.loader == "wrk" and (args.seconds != int(args.seconds) or args.warmup != int(args.warmup)):
+        parser.error("wrk runs whole seconds: give whole --seconds and --warmup (or --loader asyncio)")
     if args.rounds < 1 or args.seconds <= 0 or args.warmup < 0 or args.connections < 1 or args.quiet_wait < 0:
         parser.error("--rounds >= 1, --seconds > 0, --warmup and --quiet-wait >= 0, --connections >= 1")
     return args
@@ -89,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds: list[dict[str, Any]] = []
     stack = start_stack(processes=2, sites=[[0], [0, 1]])
     try:
-        with LoadProcess() as loader:
+        with WrkLoad(wrk_binary() or "wrk") if args.loader == "wrk" else LoadProcess() as loader:
             assert stack.nginx is not None
             one, two = stack.nginx.ports
             auth = bearer_token(stack.nginx.urls[0])
@@ -97,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"PostgreSQL on {stack.postgres.port if stack.postgres else '?'}, Redis on {stack.redis.port}; "
                 f"cabinet pids {[c.pid for c in stack.cabinets]}; nginx: 1 process on {one}, 2 on {two}; "
-                f"loader pid {loader.pid}",
+                f"loader: {'wrk' if args.loader == 'wrk' else f'asyncio client, pid {loader.pid}'}",
                 flush=True,
             )
             plan = [
@@ -145,6 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report["verdict"] == "PASS" else 1
 
 
+STACK = ("cabinet", "nginx", "postgres", "redis", "loader")
+
+
+def _ceiling(one: dict[str, float], two: dict[str, float]) -> float:
+    """The most two processes can serve, relative to one, on this machine: its cores, less what other jobs
+    used while two processes ran, over the cores the whole stack used for one process's load."""
+    used_by_one = sum(one[c] for c in STACK)
+    return (100 * (os.cpu_count() or 1) - two["other"]) / used_by_one if used_by_one else 0.0
+
+
 def summarize(
     rounds: list[dict[str, Any]], args: argparse.Namespace, info: dict[str, Any], started: datetime
 ) -> dict[str, Any]:
@@ -176,6 +206,10 @@ def summarize(
             if r[f"{key}_1"]["streams"][key]["rps"]
         ]
         ratio = median(by_round) if by_round else 0.0
+        # the machine's own ceiling for this request: with perfect scaling, two processes could do at most what
+        # the 2 cores (less what other jobs took) hold of the whole stack's load of one process
+        ceilings = [_ceiling(r[f"{key}_1"]["cpu_pct"], r[f"{key}_2"]["cpu_pct"]) for r in rounds]
+        ceiling = median(ceilings)
         per_core = {n: rps[n] / (cpu[n]["cabinet"] / 100) if cpu[n]["cabinet"] else 0.0 for n in (1, 2)}
         stack_cpu = sum(cpu[2][c] for c in ("nginx", "postgres", "redis", "loader"))
         summary[key] = {
@@ -185,6 +219,10 @@ def summarize(
             "ratio_of_medians": rps[2] / rps[1] if rps[1] else 0.0,
             "ratio_by_round": by_round,
             "efficiency_vs_machine": ratio / machine_ratio if machine_ratio else 0.0,
+            "stack_cores_1": median(sum(r[f"{key}_1"]["cpu_pct"][c] for c in STACK) / 100 for r in rounds),
+            "ceiling": ceiling,
+            "ceiling_by_round": ceilings,
+            "efficiency_vs_ceiling": ratio / ceiling if ceiling else 0.0,
             "cpu_pct_1": cpu[1],
             "cpu_pct_2": cpu[2],
             "rps_per_cabinet_core_1": per_core[1],
@@ -223,7 +261,9 @@ def summarize(
             **source_revision(),
             "stack": "nginx (deploy/nginx/cabinet.conf, 1 worker) -> cabinet serve x1 | x2 (production defaults) -> "
             "private PostgreSQL (fsync off) + redis-server, all on this machine",
-            "loader": "asyncio raw-socket HTTP/1.1 keep-alive client in a separate process",
+            "loader": "wrk, one thread, requests from a Lua script"
+            if args.loader == "wrk"
+            else "asyncio raw-socket HTTP/1.1 keep-alive client in a separate process",
             "machine_baseline": "busy Python processes (JSON round trips): 1 then 2 processes, 1.5 s each after a "
             "warm-up, every round",
         },
@@ -265,6 +305,11 @@ def print_report(report: dict[str, Any]) -> None:
             f"(by round: {', '.join(f'{x:.2f}' for x in s['ratio_by_round'])}); {s['efficiency_vs_machine']:.0%} of "
             f"the machine's own; {s['rps_per_cabinet_core_1']:.0f} -> {s['rps_per_cabinet_core_2']:.0f} req/s per "
             f"cabinet core; the rest of the stack costs {s['stack_cpu_per_cabinet_cpu_2']:.2f} core per cabinet core"
+        )
+        print(
+            f"  {'':<14} one process's load takes {s['stack_cores_1']:.2f} cores of the machine (cabinet, nginx, "
+            f"PostgreSQL, Redis, loader), so {os.cpu_count() or 1} cores hold at most {s['ceiling']:.2f}x it "
+            f"(median of rounds); two processes reached {s['efficiency_vs_ceiling']:.0%} of that ceiling"
         )
     print()
     for check in report["checks"]:
