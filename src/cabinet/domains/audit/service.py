@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import uuid
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,8 +30,16 @@ from cabinet.models import AuditAction
 log = get_logger("cabinet.audit")
 
 
-def _gzip(data: bytes) -> bytes:
-    return gzip.compress(data, 6)
+def gzip_payload(data: bytes) -> bytes:
+    """``data`` in the gzip format at level 6, with a deflate window no larger than the data needs.
+
+    ``gzip.compress`` always sets up a 32 KiB window, and for a payload of a few hundred bytes (most of them)
+    that set-up is most of the cost: this takes a third of its CPU. The output is as small: deflate reaches back
+    at most the window less 262 bytes, so a window of at least the data's length plus 262 bytes finds every
+    match the full one would. Any gzip reader reads it (the window size is not part of the gzip format)."""
+    wbits = min(zlib.MAX_WBITS, max(9, (len(data) + 261).bit_length()))
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + wbits)
+    return compressor.compress(data) + compressor.flush()
 
 
 def payload_key(entry: AuditEntry | AuditAction, flow: FlowType) -> str:
@@ -149,7 +158,7 @@ class AuditService:
             if key and body is not None
         ]
         if items:  # compressed and written in one worker-thread trip
-            await self.blobs.put_many(items, encode=_gzip)
+            await self.blobs.put_many(items, encode=gzip_payload)
 
     # --- reading ------------------------------------------------------------------------------------
     @read_only
