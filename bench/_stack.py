@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.private_services import PrivatePostgres, ProductionStack, children
 
+from cabinet.core.storage import LocalBlobStore
 from cabinet.settings import Settings
 
 __all__ = ["PrivatePostgres", "ProductionStack"]
@@ -98,6 +99,20 @@ def bearer_token(base: str, username: str = USERNAME) -> dict[str, str]:
     if not isinstance(token, str) or token.count(".") != 2:
         raise RuntimeError(f"token generation did not answer a JWT: {token!r}")
     return {"Authorization": f"Bearer {token}"}
+
+
+def payload_file_cpu_us(data_dir: Path, count: int = 400) -> float:
+    """CPU microseconds the blob store spends storing one small payload file in ``data_dir`` (the stack's blob
+    directory), as a write's two payloads are stored. On ext4 without a journal (this VM's root file system)
+    the kernel skips inodes deleted in the last 60-300 s when it allocates one, so after many deletions (a
+    test run, a retention sweep) each new file can cost ten times its usual CPU. The files stay (deleting them
+    would itself slow the next allocations)."""
+    store = LocalBlobStore(data_dir / "bench-file-probe")
+    body = b"x" * 200
+    started = time.process_time()
+    for n in range(count):
+        store._put_sync(f"{n % 16:02x}/{n}.gz", body)
+    return (time.process_time() - started) / count * 1e6
 
 
 def component_pids(stack: ProductionStack) -> dict[str, list[int]]:
