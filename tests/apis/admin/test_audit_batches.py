@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
@@ -49,3 +50,40 @@ async def test_deleting_a_user_with_unflushed_read_audits(
     reads = [(a.username, a.operation, a.user_id) for a in rows if a.process_type == "NOTRACE"]
     assert ("leaver", "read_info", None) in reads
     assert ("root_admin", "read_user", admin.user.id) in reads
+
+
+async def test_batches_of_any_size_are_one_statement(
+    api: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
+    make_user: UserFactory,
+    services: Services,
+) -> None:
+    """A batch is written as an executemany of one one-row INSERT, the same text whatever its size: a statement
+    whose text grew with the batch made the driver prepare and keep a new server-side statement per size."""
+    reader = await make_user("batch_reader", roles=[Role.USER], company="batch_co", password="reader_password")
+    token = bearer(await login(api, reader))
+    inserts: list[tuple[str, bool, int]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, params: object, _ctx: object, many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_ACTION"):
+            inserts.append((statement, many, len(params) if many and isinstance(params, list | tuple) else 1))
+
+    engine = services.audit.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for size in (3, 7):
+            for _ in range(size):
+                assert (await api.get(INFO, headers=token)).status_code == 200
+            assert await services.audit.flush() == size
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert [(many, rows) for _, many, rows in inserts] == [(True, 3), (True, 7)]
+    assert inserts[0][0] == inserts[1][0]
+    rows, _, _ = await services.audit.search(
+        AuditQuery(
+            date_from=datetime.now(UTC) - timedelta(minutes=5),
+            date_to=datetime.now(UTC) + timedelta(minutes=1),
+            limit=1000,
+        )
+    )
+    mine = [a for a in rows if a.username == "batch_reader" and a.operation == "read_info"]
+    assert len(mine) == 10 and {a.user_id for a in mine} == {reader.id}

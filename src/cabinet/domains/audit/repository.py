@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
@@ -72,8 +72,12 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
 
 
 class AuditRepository:
-    def add_all(self, rows: Sequence[AuditAction]) -> None:
-        current_session().add_all(rows)
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Records as one executemany of a one-row INSERT, whatever their number. (A flush of new ORM objects
+        sends a multi-row INSERT ... RETURNING whose text changes with the batch size: the driver prepares
+        each new size on the server and keeps up to 100 of them per connection.)"""
+        if rows:
+            await current_session().execute(insert(AuditAction), list(rows))
 
     async def set_http_status(self, process_code: uuid.UUID, http_status: int) -> None:
         await current_session().execute(

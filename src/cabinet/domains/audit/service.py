@@ -107,13 +107,13 @@ class AuditService:
         )
         rows = []
         for entry in entries:
-            row = AuditAction(**_fields(entry))
-            if row.user_id not in live_users:
-                row.user_id = None
-            if row.company_id not in live_companies:
-                row.company_id = None
+            row = _fields(entry)
+            if row["user_id"] not in live_users:
+                row["user_id"] = None
+            if row["company_id"] not in live_companies:
+                row["company_id"] = None
             rows.append(row)
-        self.audits.add_all(rows)
+        await self.audits.insert_many(rows)
 
     @transactional
     async def correct_http_status(self, process_code: uuid.UUID, http_status: int) -> None:
