@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import multiprocessing
 import os
 import re
@@ -357,15 +356,10 @@ class WrkLoad:
         self._result: dict[str, Any] | None = None
         self._error: BaseException | None = None
 
-    @staticmethod
-    def whole_seconds(seconds: float) -> int:
-        """The duration wrk runs for a phase asked to last ``seconds`` (wrk takes whole seconds)."""
-        return max(0, math.ceil(seconds - 1e-9))
-
     def submit(self, port: int, streams: list[Stream], *, seconds: float, warmup: float) -> None:
         if len(streams) != 1 or streams[0].rate is not None:
             raise ValueError("WrkLoad runs one closed-loop stream per phase")
-        if self.whole_seconds(seconds) != seconds or self.whole_seconds(warmup) != warmup:
+        if seconds != int(seconds) or warmup != int(warmup):
             raise ValueError("wrk runs whole seconds: give whole --seconds and --warmup")
         stream = streams[0]
         requests = [stream.request] if isinstance(stream.request, bytes) else stream.request
