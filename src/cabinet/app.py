@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,12 +23,12 @@ from cabinet.apis.data.protocol import CURRENT, DEPRECATED
 from cabinet.apis.web.app import build_app as build_web_app
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import TraceAndLimitMiddleware
-from cabinet.core.http.runtime import Runtime
 from cabinet.core.logging import configure_logging, get_logger
 from cabinet.core.observability import exposition
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
+from cabinet.runtime import Runtime
 from cabinet.settings import Settings
 from cabinet.wiring import SHUTDOWN_STEP_SECONDS, DomainMeter, background_jobs
 
@@ -44,15 +45,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         resources = build_resources(settings, clock=clock)
         services = build_services(resources)
-        runtime.resources = resources
-        runtime.services = services
-        runtime.meter = DomainMeter(resources, services)
+        runtime.start(resources, services, DomainMeter(resources, services))
         try:
             async with background_jobs(services, resources):
                 yield
         finally:
-            runtime.services = None
-            runtime.meter = None
+            runtime.stop()
             try:
                 await asyncio.wait_for(resources.close(), timeout=SHUTDOWN_STEP_SECONDS)
             except TimeoutError:
@@ -129,13 +127,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         path = request.url.path
         for prefix, api in apis.items():
             if path == prefix or path.startswith(prefix + "/"):
-                handler = api.exception_handlers[StarletteHTTPException]
-                return await handler(request, exc)  # type: ignore[no-any-return,operator]
+                return await _answer(api, request, exc)
         if DATA_VERSION_PATH.match(path):  # a Data API version not served: a JSON-RPC answer all the same
-            handler = apis[f"/v{CURRENT.number}"].exception_handlers[StarletteHTTPException]
-            return await handler(request, exc)  # type: ignore[no-any-return,operator]
-        handler = contractor.exception_handlers[StarletteHTTPException]  # the root's other paths are its own
-        return await handler(request, exc)  # type: ignore[no-any-return,operator]
+            return await _answer(apis[f"/v{CURRENT.number}"], request, exc)
+        return await _answer(contractor, request, exc)  # the root's other paths are its own
 
     app.add_middleware(
         TraceAndLimitMiddleware,
@@ -148,6 +143,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # path answers a 404 in the contractor's format.
     app.mount("", contractor)
     return app
+
+
+async def _answer(api: FastAPI, request: Request, exc: StarletteHTTPException) -> Response:
+    """``api``'s own answer to an HTTP error (a 404 for a path it does not route)."""
+    answer = api.exception_handlers[StarletteHTTPException](request, exc)
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 class _Exact:

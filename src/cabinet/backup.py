@@ -167,7 +167,7 @@ def _read_manifest(source: Path) -> dict[str, Any]:
         path = source / "blobs" / key
         if not path.is_file() or _sha256(path) != digest:
             raise BackupError(f"blob {key} is missing or damaged in the backup")
-    return manifest  # type: ignore[no-any-return]
+    return manifest
 
 
 async def restore(settings: Settings, source: Path) -> BackupSummary:

@@ -7,6 +7,7 @@ makes them exact across processes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -26,13 +27,10 @@ def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
     # and the command sent once more (redis-py retries only the errors listed), while a Redis that is away still
     # fails at once. A command the old server ran before dying may so count twice: a limit then errs on the
     # strict side, a concurrency slot frees itself at its expiry.
+    # (the options go to the redis-py client; limits annotates them as scalars only)
+    client_options: dict[str, Any] = {"retry": Retry(NoBackoff(), 1), "retry_on_error": [RedisConnectionError]}
     return RedisStorage(
-        uri,
-        implementation="redispy",
-        key_prefix=f"{key_prefix}:limits",
-        wrap_exceptions=True,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
+        uri, implementation="redispy", key_prefix=f"{key_prefix}:limits", wrap_exceptions=True, **client_options
     )
 
 

@@ -10,8 +10,8 @@ from cabinet.apis.account.deps import bind_operation
 from cabinet.apis.account.errors import install_error_handlers
 from cabinet.apis.account.routes import audit, info, quota, system, token, usage
 from cabinet.apis.account.schemas import General400, General404, GeneralError
-from cabinet.core.http.runtime import Runtime
 from cabinet.core.http.subapp import build_rest_app
+from cabinet.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": General400, "description": "Bad Request"},

@@ -10,8 +10,8 @@ from cabinet.apis.admin.errors import install_error_handlers
 from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
-from cabinet.core.http.runtime import Runtime
 from cabinet.core.http.subapp import build_rest_app
+from cabinet.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": GeneralError, "description": "Bad Request"},

@@ -24,10 +24,10 @@ from cabinet.core.http.errors import (
     status_of,
     unavailable_cause,
 )
-from cabinet.core.http.runtime import runtime_of
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
 from cabinet.core.tracing import current_trace
+from cabinet.runtime import runtime_of
 
 log = get_logger("cabinet.admin")
 

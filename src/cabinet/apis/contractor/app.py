@@ -11,8 +11,8 @@ from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
 from cabinet.apis.contractor.routes import calls, costs, notifications, settings, shared, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
-from cabinet.core.http.runtime import Runtime
 from cabinet.core.http.subapp import build_rest_app
+from cabinet.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorDTO, "description": "Invalid input (errorCode 0 unless the operation says otherwise)"},

@@ -325,31 +325,35 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def _decimal(description: str, *, places: int, high: Decimal, positive: bool) -> Any:
+def _number_schema(description: str, *, high: Decimal, positive: bool) -> WithJsonSchema:
     low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
-    return Annotated[
-        Decimal,
-        BeforeValidator(_json_number),
-        Field(gt=0, le=high, decimal_places=places) if positive else Field(ge=0, le=high, decimal_places=places),
-        PlainSerializer(float, return_type=float),
-        WithJsonSchema({"type": "number", **low, "maximum": int(high), "description": description}),
-    ]
+    return WithJsonSchema({"type": "number", **low, "maximum": int(high), "description": description})
 
 
-Count = _decimal(
-    f"Quantity: over 0, at most {int(COUNT_MAX)}, at most {COUNT_SCALE} decimal places (more are refused, not "
-    "rounded). Stored as an exact decimal.",
-    places=COUNT_SCALE,
-    high=COUNT_MAX,
-    positive=True,
-)
-Price = _decimal(
-    f"Price of ONE unit (not of the line): 0..{int(PRICE_MAX)}, at most {PRICE_SCALE} decimal places (more are "
-    "refused, not rounded), in the contract's currency (the seed names none). Stored as an exact decimal.",
-    places=PRICE_SCALE,
-    high=PRICE_MAX,
-    positive=False,
-)
+Count = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(gt=0, le=COUNT_MAX, decimal_places=COUNT_SCALE),
+    PlainSerializer(float, return_type=float),
+    _number_schema(
+        f"Quantity: over 0, at most {int(COUNT_MAX)}, at most {COUNT_SCALE} decimal places (more are refused, not "
+        "rounded). Stored as an exact decimal.",
+        high=COUNT_MAX,
+        positive=True,
+    ),
+]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, le=PRICE_MAX, decimal_places=PRICE_SCALE),
+    PlainSerializer(float, return_type=float),
+    _number_schema(
+        f"Price of ONE unit (not of the line): 0..{int(PRICE_MAX)}, at most {PRICE_SCALE} decimal places (more are "
+        "refused, not rounded), in the contract's currency (the seed names none). Stored as an exact decimal.",
+        high=PRICE_MAX,
+        positive=False,
+    ),
+]
 MONEY_TEXT = (
     'An exact decimal as a string with exactly 2 decimal places (e.g. "0.30"), so no client loses a cent to '
     "binary floating point."

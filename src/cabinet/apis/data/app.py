@@ -13,7 +13,7 @@ from cabinet.apis.data import methods
 from cabinet.apis.data.docs import render_docs
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.protocol import Version, handle, respond
-from cabinet.core.http.runtime import Runtime, runtime_of
+from cabinet.runtime import Runtime, runtime_of
 
 
 def build_app(runtime: Runtime, version: Version) -> FastAPI:

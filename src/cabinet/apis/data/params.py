@@ -19,11 +19,16 @@ from cabinet.core.query.model import Condition as _Condition
 class FieldSpec(Protocol):
     """What parsing needs of a method's field (registry.FieldSpec)."""
 
-    name: str
-    filterable: bool
-    sortable: bool
-    default: bool
-    column: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def filterable(self) -> bool: ...
+    @property
+    def sortable(self) -> bool: ...
+    @property
+    def default(self) -> bool: ...
+    @property
+    def column(self) -> str | None: ...
 
 
 OFFSET_MAX = 100_000

@@ -17,10 +17,10 @@ from cabinet.apis.data.params import check_params, storable
 from cabinet.apis.data.registry import REGISTRY, Call, Method, prepare_get
 from cabinet.core.errors import CabinetError
 from cabinet.core.http.errors import unavailable_cause
-from cabinet.core.http.runtime import Runtime
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import mark_failed
 from cabinet.core.tracing import current_trace
+from cabinet.runtime import Runtime
 
 log = get_logger("cabinet.data")
 

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cabinet.core.errors import NotAuthenticated, PermissionDenied
-from cabinet.core.http.runtime import runtime_of
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
+from cabinet.runtime import runtime_of
 
 bearer = HTTPBearer(scheme_name="ApiKeyAuth", bearerFormat="JWT", auto_error=False, description="Access token (JWT).")
 
 
 def services(request: Request) -> Services:
-    return runtime_of(request).services  # type: ignore[no-any-return]
+    return runtime_of(request).services
 
 
-def bind_operation(api: str):  # type: ignore[no-untyped-def]
+def bind_operation(api: str) -> Callable[[Request], None]:
     """A dependency naming the running operation in the trace (its operationId): tracedata, logs, audit."""
 
     def bind(request: Request) -> None:

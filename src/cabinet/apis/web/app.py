@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet import __version__
 from cabinet.apis.web.deps import Web, bind_operation, check_csrf
 from cabinet.apis.web.errors import install_error_handlers
 from cabinet.apis.web.routes import account, admin, auth, calls, costs, field
-from cabinet.core.http.runtime import Runtime
+from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
 
@@ -34,12 +34,12 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def sending(message: dict) -> None:  # type: ignore[type-arg]
+        async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
             await send(message)
 
-        await self.app(scope, receive, sending)  # type: ignore[arg-type]
+        await self.app(scope, receive, sending)
 
 
 def build_app(runtime: Runtime) -> FastAPI:

@@ -62,7 +62,8 @@ class Web:
 
 
 def web_of(request: Request) -> Web:
-    return request.app.state.web  # type: ignore[no-any-return]
+    web: Web = request.app.state.web
+    return web
 
 
 def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d %H:%M") -> str:

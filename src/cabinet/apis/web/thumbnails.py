@@ -19,8 +19,8 @@ def is_image(kind: str) -> bool:
 
 
 def _shrink(data: bytes) -> tuple[bytes, str]:
-    with Image.open(io.BytesIO(data)) as image:
-        image = ImageOps.exif_transpose(image)
+    with Image.open(io.BytesIO(data)) as opened:
+        image = ImageOps.exif_transpose(opened)
         image.thumbnail(SIZE)
         out = io.BytesIO()
         if image.mode in ("RGBA", "LA", "P"):

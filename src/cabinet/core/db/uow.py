@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -122,22 +122,22 @@ R = TypeVar("R")
 S = TypeVar("S", bound=_HasDatabase)
 
 
-def transactional(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+def transactional(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
     """Run a service method as one writing unit of work (joining the caller's, if one is active)."""
 
     @functools.wraps(fn)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         async with unit_of_work(self.db, write=True):
             return await fn(self, *args, **kwargs)
 
     return wrapper
 
 
-def read_only(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+def read_only(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
     """Run a service method as one reading unit of work: never commits, never waits for writers."""
 
     @functools.wraps(fn)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> R:
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         async with unit_of_work(self.db, write=False):
             return await fn(self, *args, **kwargs)
 

@@ -6,6 +6,9 @@ import html
 import json
 from typing import Any
 
+# FastAPI's ``responses`` argument: declared answers per status code
+Responses = dict[int | str, dict[str, Any]]
+
 
 def render_openapi_html(openapi: dict[str, Any], *, lang: str = "en") -> str:
     info = openapi.get("info", {})

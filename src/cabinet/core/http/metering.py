@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from cabinet.core.http.runtime import runtime_of
+from cabinet.core.http.runtime import meter_of
 from cabinet.core.metering import Operation, ProcessType, Service
 from cabinet.core.principal import Principal
 
@@ -30,11 +30,10 @@ def metered_operation(service: Service, principal_dependency: Callable[..., Any]
         )
 
         async def admit(request: Request, principal: Principal = Depends(principal_dependency)) -> None:
-            runtime = runtime_of(request)
             body = await request.body() if operation.keeps_payloads and request.method != "GET" else None
             route = request.scope.get("route")
             success_status = getattr(route, "status_code", None) or 200
-            await runtime.meter.admit(operation, principal, body, success_status=success_status)
+            await meter_of(request).admit(operation, principal, body, success_status=success_status)
 
         return {
             "operation_id": name,

@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet.core.errors import RequestTooLarge
+from cabinet.core.http.runtime import HttpRuntime
 from cabinet.core.logging import get_logger
 from cabinet.core.observability import observe_request
 from cabinet.core.tracing import end_trace, start_trace
@@ -33,7 +34,12 @@ def allow_body_bytes(scope: Scope | Any, limit: int) -> None:
 
 class TraceAndLimitMiddleware:
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, runtime: Any = None, max_stored_payload_bytes: int = 0
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        runtime: HttpRuntime | None = None,
+        max_stored_payload_bytes: int = 0,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -44,8 +50,7 @@ class TraceAndLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        resources = getattr(self.runtime, "resources", None)
-        load = resources.load if resources is not None else None
+        load = self.runtime.load if self.runtime is not None and self.runtime.ready else None
         if load is not None:
             load.in_flight += 1
         client = scope.get("client")
@@ -76,7 +81,7 @@ class TraceAndLimitMiddleware:
         async def settle() -> None:
             """Finish metering (quota slots, audit record, stored payloads) exactly once."""
             nonlocal settled
-            if settled or trace.metered is None or self.runtime is None or self.runtime.meter is None:
+            if settled or trace.metered is None or self.runtime is None or not self.runtime.ready:
                 return
             settled = True
             try:
@@ -138,8 +143,9 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def header(scope: Scope | Any, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
+def header(scope: Scope, name: bytes) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for key, value in headers:
         if key == name:
             return value.decode("latin-1")
     return None

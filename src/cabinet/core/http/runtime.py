@@ -1,31 +1,35 @@
-"""The holder every mounted API reads its shared objects from.
+"""What the HTTP layer of the core needs from the app's runtime (``cabinet.runtime.Runtime`` provides it).
 
-Starlette does not run the lifespan of mounted sub-apps, so the root app's lifespan fills this one object
-(settings, resources, domain services) and each sub-app keeps a reference to it.
+Starlette does not run the lifespan of mounted sub-apps, so the root app's lifespan starts one runtime object
+and every sub-app keeps it in ``app.state.runtime``. The core sees it only through this protocol: whether it
+is started, the meter, and the count of requests being served.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from starlette.requests import Request
 
+from cabinet.core.metering import Meter
+from cabinet.core.security.passwords import RequestLoad
 
-@dataclass
-class Runtime:
-    settings: Any
-    resources: Any = None
-    services: Any = None
-    meter: Any = None  # cabinet.core.metering.Meter
+
+class NotStarted(RuntimeError):
+    """A request reached a runtime the app's lifespan has not started (or has stopped)."""
+
+
+class HttpRuntime(Protocol):
+    @property
+    def ready(self) -> bool: ...
 
     @property
-    def ready(self) -> bool:
-        return self.services is not None
+    def meter(self) -> Meter: ...
+
+    @property
+    def load(self) -> RequestLoad: ...
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    if not runtime.ready:  # pragma: no cover - only if a request races the lifespan
-        raise RuntimeError("cabinet is not started")
-    return runtime
+def meter_of(request: Request) -> Meter:
+    runtime: HttpRuntime = request.app.state.runtime
+    return runtime.meter

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from cabinet import __version__
 from cabinet.core.http.docs import without_fastapi_422
-from cabinet.core.http.runtime import Runtime
+from cabinet.core.http.runtime import HttpRuntime
 
 
 def build_rest_app(
-    runtime: Runtime,
+    runtime: HttpRuntime,
     *,
     title: str,
     description: str,

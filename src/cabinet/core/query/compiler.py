@@ -8,7 +8,7 @@ A date-time equals a value when it falls within that second (values are shown to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,8 @@ def compile_filter(node: Node, catalog: Catalog, *, tz_hours: int, dialect: str)
 
 def _condition(c: Condition, catalog: Catalog, tz_hours: int, dialect: str) -> ColumnElement[bool]:
     spec = catalog[c.field]
-    col, kind, op = spec.column, spec.type, c.operator
+    col: ColumnElement[Any] = spec.column
+    kind, op = spec.type, c.operator
     if op == "jsquery":
         raise invalid(c, "jsquery expressions are not supported by this server")
     if kind not in OPERATORS[op]:
@@ -76,17 +77,18 @@ def _condition(c: Condition, catalog: Catalog, tz_hours: int, dialect: str) -> C
     value = scalar(c, kind, c.value, tz_hours)
     if kind is FieldType.DATETIME:
         return _second(col, op, value)
-    return {
+    comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "=": lambda: col == value,
         "!=": lambda: col != value,
         "<": lambda: col < value,
         ">": lambda: col > value,
         "<=": lambda: col <= value,
         ">=": lambda: col >= value,
-    }[op]()
+    }
+    return comparisons[op]()
 
 
-def _second(col: Any, op: str, moment: datetime) -> ColumnElement[bool]:
+def _second(col: ColumnElement[Any], op: str, moment: datetime) -> ColumnElement[bool]:
     """Comparisons of a date-time column with a whole second (the stored value may carry fractions)."""
     after = moment + ONE_SECOND
     return {
@@ -108,24 +110,24 @@ def _strings(c: Condition) -> list[str]:
     return values
 
 
-def _empty(col: Any, kind: FieldType, dialect: str) -> ColumnElement[bool]:
+def _empty(col: ColumnElement[Any], kind: FieldType, dialect: str) -> ColumnElement[bool]:
     """NULL, or for an array (a JSON document) also JSON null and ``[]``."""
     if kind is not FieldType.STRING_ARRAY:
-        return col.is_(None)  # type: ignore[no-any-return]
+        return col.is_(None)
     if dialect == "postgresql":
-        length = case((func.jsonb_typeof(col) == "array", func.jsonb_array_length(col)), else_=0)
+        length: ColumnElement[Any] = case((func.jsonb_typeof(col) == "array", func.jsonb_array_length(col)), else_=0)
     else:
         length = func.coalesce(func.json_array_length(col), 0)
     return length == 0
 
 
-def _is_array(col: Any, dialect: str) -> ColumnElement[bool]:
+def _is_array(col: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
     return (func.jsonb_typeof(col) if dialect == "postgresql" else func.json_type(col)) == "array"
 
 
-def _array_has(col: Any, value: str, dialect: str) -> ColumnElement[bool]:
+def _array_has(col: ColumnElement[Any], value: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return col.op("@>", is_comparison=True)(func.jsonb_build_array(cast(literal(value), Text)))  # type: ignore[no-any-return]
+        return col.op("@>", is_comparison=True)(func.jsonb_build_array(cast(literal(value), Text)))
     items = func.json_each(col).table_valued("value")
     return exists().select_from(items).where(items.c.value == value)
 
@@ -146,14 +148,18 @@ def like_tokens(pattern: str) -> list[object]:
     return tokens
 
 
-def _like(col: Any, tokens: list[object], *, insensitive: bool, dialect: str) -> ColumnElement[bool]:
+def _like(col: ColumnElement[Any], tokens: list[object], *, insensitive: bool, dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite" and not insensitive:
-        glob = "".join("*" if t is ANY else "?" if t is ONE else f"[{t}]" if t in "*?[" else str(t) for t in tokens)
-        return col.op("GLOB", is_comparison=True)(glob)  # type: ignore[no-any-return]
-    pattern = "".join("%" if t is ANY else "_" if t is ONE else f"\\{t}" if t in "\\%_" else str(t) for t in tokens)
+        glob = "".join(
+            "*" if t is ANY else "?" if t is ONE else f"[{t}]" if str(t) in "*?[" else str(t) for t in tokens
+        )
+        return col.op("GLOB", is_comparison=True)(glob)
+    pattern = "".join(
+        "%" if t is ANY else "_" if t is ONE else f"\\{t}" if str(t) in "\\%_" else str(t) for t in tokens
+    )
     if insensitive:
-        return col.ilike(pattern, escape="\\") if dialect != "postgresql" else col.ilike(pattern)  # type: ignore
-    return col.like(pattern)  # type: ignore[no-any-return]
+        return col.ilike(pattern, escape="\\") if dialect != "postgresql" else col.ilike(pattern)
+    return col.like(pattern)
 
 
 def order_by(sort: Sequence[SortKey], catalog: Catalog, tiebreak: Sequence[Any]) -> list[Any]:
@@ -166,7 +172,12 @@ def order_by(sort: Sequence[SortKey], catalog: Catalog, tiebreak: Sequence[Any])
 
 
 async def run_query(
-    stmt: Select[Any], catalog: Catalog, query: Query, tiebreak: Sequence[Any], *, scalars: bool = True
+    stmt: Select[*tuple[Any, ...]],
+    catalog: Catalog,
+    query: Query,
+    tiebreak: Sequence[Any],
+    *,
+    scalars: bool = True,
 ) -> tuple[list[Any], int]:
     """One page of ``stmt`` filtered, sorted and paged by ``query``, and the count of every matching row."""
     session = current_session()

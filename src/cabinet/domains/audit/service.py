@@ -233,4 +233,4 @@ class AuditService:
 
 
 def _fields(entry: AuditEntry) -> dict[str, object]:
-    return {name: getattr(entry, name) for name in AuditEntry.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(entry, name) for name in AuditEntry.__slots__}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import uuid
@@ -200,9 +201,11 @@ class ContractorAccountService:
 
     def _issue_pair(self, user: User, family: str) -> IssuedPair:
         now = self.clock.now()
-        common = {"user_id": user.id, "company": user.company.key, "roles": user.roles, "ver": user.token_version}
-        access, _ = self.tokens.issue(**common, typ=CredentialKind.ACCESS.value, now=now, ttl=self.access_ttl)
-        service, claims = self.tokens.issue(**common, typ=CredentialKind.SERVICE.value, now=now, ttl=self.service_ttl)
+        issue = functools.partial(
+            self.tokens.issue, user_id=user.id, company=user.company.key, roles=user.roles, ver=user.token_version
+        )
+        access, _ = issue(typ=CredentialKind.ACCESS.value, now=now, ttl=self.access_ttl)
+        service, claims = issue(typ=CredentialKind.SERVICE.value, now=now, ttl=self.service_ttl)
         current_session().add(
             ServiceToken(
                 jti=claims.jti, user_id=user.id, family=family, spent=False, revoked=False, expires_at=claims.expires_at

@@ -212,7 +212,7 @@ class CostService:
                 line: Any = lines[line_id]
                 line.status = status.value
                 line.edited_at = now
-        every = [*expenses.values(), *materials.values()]
+        every: list[CostExpense | CostMaterial] = [*expenses.values(), *materials.values()]
         if all(line.status != LineStatus.NEW.value for line in every):
             cost.status = CostStatus.PROCESSED.value
             cost.processed_at = now

@@ -68,7 +68,7 @@ def format_call_number(value: int) -> str:
 async def _create_sequence(company_id: int) -> None:
     """The company's sequence row, created on first use (a concurrent creator wins harmlessly)."""
     session = current_session()
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 

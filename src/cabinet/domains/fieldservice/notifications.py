@@ -4,6 +4,7 @@ about."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from cabinet.core.clock import Clock
@@ -47,7 +48,7 @@ class NotificationService:
         return NotificationPage(items, await self.notifications.unread_count(principal.user_id))
 
     @read_only
-    async def search(self, principal: Principal, query: Query) -> tuple[list[Notification], int]:
+    async def search(self, principal: Principal, query: Query) -> tuple[builtins.list[Notification], int]:
         """The caller's own notifications matching a Data API query (filtered and paged in SQL)."""
         require_contractor(principal)
         return await self.search_repo.notifications(principal.user_id, query)

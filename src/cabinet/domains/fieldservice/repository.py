@@ -3,6 +3,7 @@ Never commits; always reached from a unit of work."""
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -102,7 +103,7 @@ class CallRepository:
         stmt = _rows(Call).where(*clauses).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
         return list(await session.execute(stmt)), total
 
-    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
         stmt = _rows(Call).where(*_call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
         return list(await current_session().execute(stmt))
 
@@ -135,7 +136,8 @@ class TaskRepository:
         return stmt
 
     async def get(self, viewer: Viewer, task_id: int) -> CallTask | None:
-        return await current_session().scalar(self._scoped(viewer).where(CallTask.id == task_id))
+        task: CallTask | None = await current_session().scalar(self._scoped(viewer).where(CallTask.id == task_id))
+        return task
 
     async def page(self, viewer: Viewer, after_id: int, limit: int) -> list[Any]:
         stmt = self._scoped(viewer, rows=True).where(CallTask.id > after_id).order_by(CallTask.id).limit(limit)

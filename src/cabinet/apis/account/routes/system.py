@@ -11,7 +11,7 @@ from cabinet import __version__
 from cabinet.apis.account.schemas import CheckResult, VersionResult
 from cabinet.core.errors import ResourceNotFound
 from cabinet.core.http.docs import render_openapi_html
-from cabinet.core.http.runtime import runtime_of
+from cabinet.runtime import runtime_of
 
 router = APIRouter(prefix="", tags=["System"])
 

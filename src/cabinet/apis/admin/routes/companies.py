@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -33,7 +34,7 @@ def filter_of(value: str | None) -> str | None:
     return value
 
 
-def sort_field_of(value: str | None, allowed: dict[str, object]) -> str | None:
+def sort_field_of(value: str | None, allowed: Mapping[str, object]) -> str | None:
     if value is not None and value not in allowed:
         raise InvalidInput(
             f"sort_field must be one of {', '.join(sorted(allowed))}",

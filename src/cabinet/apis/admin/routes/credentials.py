@@ -8,6 +8,7 @@ COMPANYOWNER manages its own company (but not the keys of users holding platform
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -22,8 +23,8 @@ from cabinet.domains.credentials.schemas import CIDR_MAX_LENGTH, NAME_MAX, NETWO
 from cabinet.models import ApiKey as ApiKeyRow
 
 router = APIRouter()
-KEYS = ["API keys"]
-NETWORKS = ["Networks"]
+KEYS: list[str | Enum] = ["API keys"]
+NETWORKS: list[str | Enum] = ["Networks"]
 
 KeyIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="API key id (`key_id`).")]
 Cidr = Annotated[StrictStr, Field(min_length=1, max_length=CIDR_MAX_LENGTH, examples=["203.0.113.0/24"])]

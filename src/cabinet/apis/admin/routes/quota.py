@@ -9,7 +9,7 @@ ceiling an ADMIN set for the company (the rules are in the quotas domain); SUPPO
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Response
 
@@ -30,7 +30,12 @@ from cabinet.domains.quotas.schemas import QuotaSpec
 
 router = APIRouter(tags=["Quota"])
 
-NO_CONTENT = {"status_code": 204, "response_class": Response}
+class _NoContent(TypedDict):
+    status_code: int
+    response_class: type[Response]
+
+
+NO_CONTENT: _NoContent = {"status_code": 204, "response_class": Response}
 
 
 def specs_of(body: QuotaIn, window_from: date | None = None, window_to: date | None = None) -> list[QuotaSpec]:

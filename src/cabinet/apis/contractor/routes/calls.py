@@ -3,7 +3,7 @@ field employee's link."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -29,6 +29,7 @@ from cabinet.apis.contractor.schemas import (
     PostExternalCallMessageInputDTO,
     PostExternalCallMessageOutputDTO,
 )
+from cabinet.core.http.docs import Responses
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.schemas import (
     CALL_SORTS,
@@ -49,8 +50,8 @@ Cursor = Annotated[
     Path(ge=0, le=INT64_MAX, description="The last change number the caller has seen (0 = from the beginning)"),
 ]
 FeedLimit = Annotated[int, Query(ge=1, le=FEED_LIMIT_MAX, description="Page size; continue from the last timestamp")]
-E = {"model": ErrorDTO}
-NOT_FOUND = {404: {**E, "description": "errorCode 1: call not found"}}
+E: dict[str, Any] = {"model": ErrorDTO}
+NOT_FOUND: Responses = {404: {**E, "description": "errorCode 1: call not found"}}
 FEED_DESCRIPTION = (
     "Items whose change number (`timestamp`) is greater than the one given, in ascending order, at most `limit`. "
     "Pass the last item's `timestamp` to get the next page; an empty page means up to date. Change numbers come "

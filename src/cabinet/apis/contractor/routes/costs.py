@@ -33,7 +33,7 @@ router = APIRouter(prefix="/callCost", tags=["CallCost"])
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Call id")]
 ExpenseId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Expense line id")]
 MaterialId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Material line id")]
-E = {"model": ErrorDTO}
+E: dict[str, Any] = {"model": ErrorDTO}
 NO_ESTIMATE = "errorCode 1: call not found; 2: the call has no cost estimate"
 EDITING = (
     "errorCode 11: the estimate is not a Draft (already sent); 12: the deadline passed (the end of day "

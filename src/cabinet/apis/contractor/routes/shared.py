@@ -3,7 +3,7 @@ call, the report that makes it Done, attachments, and the tasks' results. Each r
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
@@ -25,6 +25,7 @@ from cabinet.apis.contractor.schemas import (
     ErrorDTO,
     PostCallResultDTO,
 )
+from cabinet.core.http.docs import Responses
 from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.attachments import link_reach
 from cabinet.domains.fieldservice.schemas import FieldReport, FieldTaskResult
@@ -33,8 +34,8 @@ router = APIRouter(prefix="/shared", tags=["Shared"])
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id (of the link's call)")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]
-E = {"model": ErrorDTO}
-LINK = {
+E: dict[str, Any] = {"model": ErrorDTO}
+LINK: Responses = {
     400: {**E, "description": "errorCode 0: no token"},
     404: {**E, "description": "errorCode 1: no call for this token; 20: the link expired or was replaced"},
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -26,6 +26,7 @@ from cabinet.apis.contractor.schemas import (
     CallTasktOutputDTO,
     ErrorDTO,
 )
+from cabinet.core.http.docs import Responses
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.attachments import contractor_reach, external_reach
 from cabinet.domains.fieldservice.schemas import FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX
@@ -34,9 +35,9 @@ router = APIRouter(prefix="/calltask", tags=["CallTask"])
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]
-E = {"model": ErrorDTO}
-NOT_FOUND = {404: {**E, "description": "errorCode 1: task not found"}}
-FILE_NOT_FOUND = {404: {**E, "description": "errorCode 1: task not found; 2: attachment not found"}}
+E: dict[str, Any] = {"model": ErrorDTO}
+NOT_FOUND: Responses = {404: {**E, "description": "errorCode 1: task not found"}}
+FILE_NOT_FOUND: Responses = {404: {**E, "description": "errorCode 1: task not found; 2: attachment not found"}}
 
 
 @router.get(

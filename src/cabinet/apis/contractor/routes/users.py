@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
@@ -31,7 +31,7 @@ from cabinet.core.metering import ProcessType
 router = APIRouter(prefix="/user", tags=["User"])
 
 UserId = Annotated[int, Path(ge=1, le=INT64_MAX, description="User id")]
-E = {"model": ErrorDTO}
+E: dict[str, Any] = {"model": ErrorDTO}
 
 
 @router.post(

@@ -4,6 +4,7 @@ disable.users."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cabinet.apis.data.errors import RpcError
@@ -138,7 +139,7 @@ async def update_user(call: Call) -> Result:
     return Result({"id": user.id})
 
 
-def _switch(enabled: bool):  # type: ignore[no-untyped-def]
+def _switch(enabled: bool) -> Callable[[Call], Awaitable[Result]]:
     async def switch(call: Call) -> Result:
         user = await call.services.directory.user_by_id(call.principal, call.params["id"], write=True)
         await call.services.directory.update_user(call.principal, UserUpdate(username=user.username, enabled=enabled))

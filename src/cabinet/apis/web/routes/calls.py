@@ -71,7 +71,7 @@ async def queue(
     )
 
 
-async def _thread(svc: Services, principal: Principal, call_id: int) -> list:  # type: ignore[type-arg]
+async def _thread(svc: Services, principal: Principal, call_id: int) -> list[Any]:
     """The call's messages, oldest first (the call was found for this viewer just before)."""
     messages, _ = await svc.calls.search_messages(
         principal,
