@@ -30,6 +30,7 @@ from cabinet.domains.quotas.schemas import QuotaSpec
 
 router = APIRouter(tags=["Quota"])
 
+
 class _NoContent(TypedDict):
     status_code: int
     response_class: type[Response]
