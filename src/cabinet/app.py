@@ -22,7 +22,7 @@ from cabinet.apis.data.app import build_app as build_data_app
 from cabinet.apis.data.protocol import CURRENT, DEPRECATED
 from cabinet.apis.web.app import build_app as build_web_app
 from cabinet.core.clock import Clock
-from cabinet.core.http.middleware import TraceAndLimitMiddleware
+from cabinet.core.http.middleware import install_middlewares
 from cabinet.core.logging import configure_logging, get_logger
 from cabinet.core.observability import exposition
 from cabinet.core.tracing import current_trace
@@ -132,10 +132,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             return await _answer(apis[f"/v{CURRENT.number}"], request, exc)
         return await _answer(contractor, request, exc)  # the root's other paths are its own
 
-    app.add_middleware(
-        TraceAndLimitMiddleware,
-        max_body_bytes=settings.max_body_bytes,
+    install_middlewares(
+        app,
         runtime=runtime,
+        max_body_bytes=settings.max_body_bytes,
         max_stored_payload_bytes=settings.max_stored_payload_bytes,
     )
     # The contractor area lives at the root (/call, /user, ...). Mounted at "" it matches every path, so it must

@@ -8,6 +8,7 @@ import functools
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from cabinet.core.tracing import TraceContext, current_trace
 from cabinet.domains.audit.schemas import AuditEntry, FlowType
 from cabinet.domains.audit.service import payload_key
 from cabinet.domains.quotas.errors import CompanyBudgetExceeded, ConcurrencyLimitReached, QuotaExceeded
+from cabinet.domains.quotas.schemas import Reservation
 from cabinet.domains.quotas.service import local_date
 from cabinet.domains.registry import Services
 from cabinet.resources import Resources
@@ -29,6 +31,25 @@ log = get_logger("cabinet.wiring")
 
 RETENTION_INTERVAL_SECONDS = 3600
 SHUTDOWN_STEP_SECONDS = 20  # each step of a shutdown (final audit flush, closing pools) waits at most this long
+
+
+@dataclass(slots=True)
+class MeteredRequest(Metered):
+    """A request the DomainMeter admitted: what it took from the quotas and, for a write, its audit record."""
+
+    quota: Reservation | None = None  # the user's quota for the operation's service and process type
+    budget: Reservation | None = None  # the company's day and minute points (Data API calls)
+    audit_entry: AuditEntry | None = None  # written in the business transaction (writes), else at the end
+
+    @property
+    def audited(self) -> bool:
+        return self.audit_entry is not None
+
+
+def metered_request(trace: TraceContext) -> MeteredRequest | None:
+    """The request's metering state, if the DomainMeter admitted it."""
+    metered = trace.metered
+    return metered if isinstance(metered, MeteredRequest) else None
 
 
 class DomainMeter:
@@ -46,7 +67,7 @@ class DomainMeter:
         if not self.enabled:
             return
         trace = current_trace()
-        metered = Metered(
+        metered = MeteredRequest(
             operation=operation,
             principal=principal,
             points=operation.points,
@@ -57,13 +78,11 @@ class DomainMeter:
         if operation.audited_in_transaction:
             trace.commit_hooks.append(functools.partial(self._audit_in_transaction, trace))
         try:
-            metered.reservation = await self.services.quotas.reserve(
+            metered.quota = await self.services.quotas.reserve(
                 principal, operation.service, operation.process_type, metered.points
             )
             if operation.charges_company_budget:
-                metered.extra["budget"] = await self.services.quotas.reserve_budget(
-                    principal.company_id, metered.points
-                )
+                metered.budget = await self.services.quotas.reserve_budget(principal.company_id, metered.points)
         except (QuotaExceeded, ConcurrencyLimitReached, CompanyBudgetExceeded) as exc:
             QUOTA_REFUSALS.labels(operation.service.value, exc.mnemonic).inc()
             metered.refused = True
@@ -72,19 +91,22 @@ class DomainMeter:
 
     async def refund(self, trace: TraceContext) -> None:
         """Give a failed request's company points back now (before its answer reports the limits)."""
-        metered: Metered | None = trace.metered
+        metered = metered_request(trace)
         if metered is not None:
-            await self.services.quotas.release(metered.extra.get("budget"), charged=False)
+            # (a released reservation is empty: the finish hook's release gives nothing back twice, and retries
+            # this one if the limits store failed now)
+            await self.services.quotas.release(metered.budget, charged=False)
 
     async def _audit_in_transaction(self, trace: TraceContext, _session: AsyncSession) -> None:
-        metered: Metered = trace.metered
+        metered = metered_request(trace)
+        if metered is None:
+            return
         entry = self._entry(trace, metered, CalculationStatus.FINISHED_IN_TIME, metered.success_status, has_output=True)
         self.services.audit.add_in_current_transaction(entry)
-        metered.audited = True
-        metered.extra["entry"] = entry
+        metered.audit_entry = entry
 
     async def finish(self, trace: TraceContext, http_status: int, output: bytes | None) -> None:
-        metered: Metered | None = trace.metered
+        metered = metered_request(trace)
         if metered is None:
             return
         success = http_status < 400 and not metered.failed
@@ -93,12 +115,12 @@ class DomainMeter:
         # record the process twice (and the unique process code would lose both).
         trace.commit_hooks.clear()
         try:
-            await self.services.quotas.release(metered.reservation, charged=success)
-            await self.services.quotas.release(metered.extra.get("budget"), charged=success)
+            await self.services.quotas.release(metered.quota, charged=success)
+            await self.services.quotas.release(metered.budget, charged=success)
         except Exception as exc:  # the limits store went away mid-request: its slots expire; the audit is kept
             log.warning("quota release failed", error=repr(exc))
-        if metered.audited:
-            entry: AuditEntry = metered.extra["entry"]
+        if metered.audit_entry is not None:
+            entry = metered.audit_entry
             if entry.http_status != http_status:  # committed, then the answer failed: the record says what was sent
                 entry.http_status = http_status
                 await self.services.audit.correct_http_status(entry.process_code, http_status)

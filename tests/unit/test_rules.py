@@ -50,3 +50,34 @@ def test_no_http_exception_below_apis() -> None:
         if "HTTPException" in path.read_text():
             offenders.append(rel)
     assert not offenders
+
+
+def test_root_middlewares_are_pure_asgi_one_job_each() -> None:
+    """BaseHTTPMiddleware buffers nothing we want and costs a task per request: the root's are plain ASGI."""
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    from cabinet.app import create_app
+    from cabinet.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite:///unused.sqlite3", secret_key="x" * 32))
+    classes = [m.cls for m in app.user_middleware]
+    assert [c.__name__ for c in classes] == [  # outermost first
+        "TraceMiddleware",
+        "RequestLogMiddleware",
+        "MeteringMiddleware",
+        "InFlightMiddleware",
+        "BodyLimitMiddleware",
+    ]
+    assert not any(isinstance(c, type) and issubclass(c, BaseHTTPMiddleware) for c in classes)
+
+
+def test_only_tracing_reads_its_context_variable() -> None:
+    """Other modules reach the running trace through tracing's public functions, not its private ``_current``."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.relative_to(SRC).as_posix() == "core/tracing.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "cabinet.core.tracing":
+                offenders += [f"{path.relative_to(SRC)}:{node.lineno}" for a in node.names if a.name.startswith("_")]
+    assert not offenders, offenders

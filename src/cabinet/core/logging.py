@@ -8,11 +8,11 @@ from typing import Any
 
 import structlog
 
-from cabinet.core.tracing import _current
+from cabinet.core.tracing import active_trace
 
 
 def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    trace = _current.get()
+    trace = active_trace()
     if trace is not None:
         event.setdefault("process_code", str(trace.process_code))
         event.setdefault("request_code", str(trace.request_code))

@@ -10,10 +10,11 @@ of work), so an acknowledged write always has its audit record.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from cabinet.core.principal import Principal
+from cabinet.core.tracing import TraceContext, current_trace
 
 
 class Service(enum.StrEnum):
@@ -85,16 +86,13 @@ class Metered:
     operation: Operation
     principal: Principal
     points: int
-    reservation: Any = None  # the quota service's reservation (released by the finish hook)
     elements: int = 0  # result elements, set by the route when it knows them
-    audited: bool = False  # the audit record was already written (in the business transaction)
     refused: bool = False  # refused by a quota: CANCELED_BY_QUOTA
     failed: bool = False  # failed although its HTTP status is a success (JSON-RPC errors are HTTP 200)
     error_message: str | None = None
     input_body: bytes | None = None
     success_status: int = 200  # what the operation answers when it succeeds (201, 204...): a write's audit
     # record is written before the answer, with this status
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Meter(Protocol):
@@ -104,15 +102,15 @@ class Meter(Protocol):
         self, operation: Operation, principal: Principal, input_body: bytes | None, *, success_status: int = 200
     ) -> None: ...
 
-    async def finish(self, trace: Any, http_status: int, output: bytes | None) -> None: ...
+    async def finish(self, trace: TraceContext, http_status: int, output: bytes | None) -> None:
+        """The request ended with ``http_status`` (its body ``output`` when the operation keeps payloads)."""
 
-    async def refund(self, trace: Any) -> None: ...
+    async def refund(self, trace: TraceContext) -> None:
+        """A Data API call failed: give its company points back before the answer reports the limits."""
 
 
 def set_result_elements(count: int) -> None:
     """Record how many result elements the running operation produced (audit and statistics)."""
-    from cabinet.core.tracing import current_trace
-
     metered = current_trace().metered
     if metered is not None:
         metered.elements = count
@@ -120,8 +118,6 @@ def set_result_elements(count: int) -> None:
 
 def note_failure(message: str) -> None:
     """Let the audit record say why the running metered request failed (each API's error renderer calls it)."""
-    from cabinet.core.tracing import current_trace
-
     metered = current_trace().metered
     if metered is not None and not metered.error_message:
         metered.error_message = message
@@ -130,8 +126,6 @@ def note_failure(message: str) -> None:
 def mark_failed(message: str) -> None:
     """The running metered request failed though its HTTP status will say 200 (the Data API): not charged,
     audited as FAILED with ``message``."""
-    from cabinet.core.tracing import current_trace
-
     metered = current_trace().metered
     if metered is not None:
         metered.failed = True

@@ -12,7 +12,16 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from cabinet.core.metering import Metered
+
+    CommitHook = Callable[[AsyncSession], Awaitable[None]]
 
 # Trace codes identify, they are not secrets (every read of a process's data checks who asks). uuid.uuid4 asks the
 # kernel for 16 bytes and lets go of the GIL to do so; under load the event loop then waits for the GIL behind
@@ -37,12 +46,17 @@ class TraceContext:
     username: str | None = None
     company: str | None = None
     client_ip: str | None = None
-    metered: Any = None  # cabinet.core.metering.Metered once the route has declared and checked its operation
+    metered: Metered | None = None  # once the route has declared its operation and the Meter admitted it
     # run (once) inside the first writing unit of work of this request, just before it commits
-    commit_hooks: list[Any] = field(default_factory=list)
+    commit_hooks: list[CommitHook] = field(default_factory=list)
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("cabinet_trace", default=None)
+
+
+def active_trace() -> TraceContext | None:
+    """The running request's trace, if a request (or a job that started one) is running."""
+    return _current.get()
 
 
 def current_trace() -> TraceContext:

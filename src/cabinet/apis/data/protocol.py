@@ -19,7 +19,7 @@ from cabinet.core.errors import CabinetError
 from cabinet.core.http.errors import unavailable_cause
 from cabinet.core.logging import get_logger
 from cabinet.core.metering import mark_failed
-from cabinet.core.tracing import current_trace
+from cabinet.core.tracing import TraceContext, current_trace
 from cabinet.runtime import Runtime
 
 log = get_logger("cabinet.data")
@@ -148,9 +148,11 @@ def _counted(method: Method) -> bool:
     return method.operation.charges_company_budget and current_trace().metered is not None
 
 
-async def _add_limits(metadata: dict[str, Any], runtime: Runtime, trace: Any) -> None:
+async def _add_limits(metadata: dict[str, Any], runtime: Runtime, trace: TraceContext) -> None:
     """``metadata.limits`` of the caller's company; left out (and logged) when the limiter store is down, so a
     call that did its work is never reported as failed for it."""
+    if trace.metered is None:  # only metered calls are counted (see _counted)
+        return
     try:
         status = await runtime.services.quotas.budget_status(trace.metered.principal.company_id)
     except Exception as exc:

@@ -23,7 +23,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cabinet.core.db.engine import READ_ONLY_OPTION
-from cabinet.core.tracing import _current as _trace
+from cabinet.core.tracing import active_trace
 
 
 class Database:
@@ -91,7 +91,7 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
 
 async def _run_commit_hooks(session: AsyncSession) -> None:
     """Request-scoped hooks (e.g. the audit record of a write) join the request's first committing unit."""
-    trace = _trace.get()
+    trace = active_trace()
     if trace is None:
         return
     while trace.commit_hooks:
