@@ -45,7 +45,7 @@ T = TypeVar("T")
 def _settings() -> Settings:
     try:
         settings = Settings()
-        settings.resolved_secret()
+        settings.check_secret()
     except (ConfigurationError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from limits.aio.storage import Storage
@@ -27,6 +27,7 @@ class Resources:
     hasher: PasswordHasher
     tokens: TokenCodec
     blobs: LocalBlobStore
+    secret: bytes = field(repr=False)  # the server secret, read once (keys, sealing, field links, CSRF)
 
     @property
     def load(self) -> RequestLoad:
@@ -56,9 +57,10 @@ class Resources:
 
 
 def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resources:
-    secret = settings.resolved_secret()
     if settings.is_embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.create_secret_file()  # the first start of an embedded data dir
+    secret = settings.server_secret()
     engine = build_engine(settings.async_database_url, pool_size=settings.db_pool_size, schema=settings.database_schema)
     return Resources(
         settings=settings,
@@ -74,6 +76,7 @@ def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resour
         ),
         tokens=TokenCodec(secret, algorithm=settings.jwt_algorithm),
         blobs=LocalBlobStore(settings.blob_dir),
+        secret=secret,
     )
 
 

@@ -129,8 +129,16 @@ class Settings(BaseSettings):
     def scratch_dir(self) -> Path:
         return self.data_dir / "tmp"
 
-    def resolved_secret(self) -> bytes:
-        """The server secret. Embedded profile: created once in the data dir; any other profile must set it."""
+    @property
+    def secret_file(self) -> Path:
+        """Where the embedded profile keeps its generated server secret (when CABINET_SECRET_KEY is not set)."""
+        return self.data_dir / SECRET_FILE_NAME
+
+    def check_secret(self) -> None:
+        """Refuse a server secret that cannot work (too short; none with PostgreSQL). Reads and writes nothing."""
+        self._configured_secret()
+
+    def _configured_secret(self) -> bytes | None:
         if self.secret_key is not None:
             value = self.secret_key.get_secret_value()
             if len(value) < 32:
@@ -141,13 +149,34 @@ class Settings(BaseSettings):
                 "CABINET_SECRET_KEY is required with a PostgreSQL database (every process must share it); "
                 "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        return None
+
+    def create_secret_file(self) -> bool:
+        """Embedded profile without CABINET_SECRET_KEY: write a random server secret to ``secret_file`` (mode 0600)
+        unless it exists. True when it wrote one. The first start does this (``build_resources``)."""
+        if self._configured_secret() is not None:
+            return False
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.data_dir / SECRET_FILE_NAME
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+        try:
+            fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        return True
+
+    def server_secret(self) -> bytes:
+        """The server secret: CABINET_SECRET_KEY, or the embedded profile's ``secret_file``. Creates nothing (a
+        missing file is a ConfigurationError); read once per process, at start-up (``Resources.secret``)."""
+        configured = self._configured_secret()
+        if configured is not None:
+            return configured
+        try:
+            return self.secret_file.read_text().strip().encode()
+        except FileNotFoundError as exc:
+            raise ConfigurationError(
+                f"no server secret: {self.secret_file} does not exist (the first start creates it)"
+            ) from exc
 
 
 def to_async_url(url: str) -> str:

@@ -31,22 +31,54 @@ def test_unsupported_database_is_refused() -> None:
 
 def test_embedded_secret_is_generated_once_and_private(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None, secret_key=None)
-    first = settings.resolved_secret()
-    assert first == Settings(data_dir=tmp_path, secret_key=None).resolved_secret()
+    assert settings.create_secret_file()
+    first = settings.server_secret()
+    assert not Settings(data_dir=tmp_path, secret_key=None).create_secret_file()
+    assert first == Settings(data_dir=tmp_path, secret_key=None).server_secret()
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
     assert len(first) >= 32
 
 
+def test_reading_the_secret_creates_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh"
+    settings = Settings(data_dir=data_dir, database_url=None, secret_key=None)
+    settings.check_secret()
+    with pytest.raises(ConfigurationError, match="first start"):
+        settings.server_secret()
+    assert not data_dir.exists()
+
+
+async def test_the_secret_is_read_once_at_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cabinet.domains.registry import build_services
+    from cabinet.resources import build_resources
+
+    reads: list[bytes] = []
+    read = Settings.server_secret
+
+    def counted(self: Settings) -> bytes:
+        reads.append(read(self))
+        return reads[-1]
+
+    monkeypatch.setattr(Settings, "server_secret", counted)
+    settings = Settings(data_dir=tmp_path, database_url=None, secret_key=None)
+    resources = build_resources(settings)
+    try:
+        build_services(resources)
+    finally:
+        await resources.close()
+    assert len(reads) == 1 and resources.secret == reads[0]
+
+
 def test_postgres_profile_needs_a_secret(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url="postgresql://u@h/db", secret_key=None)
     with pytest.raises(ConfigurationError, match="CABINET_SECRET_KEY"):
-        settings.resolved_secret()
+        settings.server_secret()
 
 
 def test_short_secret_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError):
-        Settings(data_dir=tmp_path, secret_key="short").resolved_secret()
+        Settings(data_dir=tmp_path, secret_key="short").server_secret()
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -70,13 +70,13 @@ def build_services(resources: Resources) -> Services:
             scratch_dir=settings.scratch_dir,
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
-        credentials=CredentialService(resources.db, clock=resources.clock, secret=settings.resolved_secret()),
+        credentials=CredentialService(resources.db, clock=resources.clock, secret=resources.secret),
         contractors=ContractorAccountService(
             resources.db,
             clock=resources.clock,
             hasher=resources.hasher,
             tokens=resources.tokens,
-            secret=settings.resolved_secret(),
+            secret=resources.secret,
             throttle=AttemptThrottle(
                 resources.limit_storage, settings.login_failures_per_username, "contractor-sign-in"
             ),
@@ -85,7 +85,7 @@ def build_services(resources: Resources) -> Services:
         field_links=FieldLinkService(
             resources.db,
             clock=resources.clock,
-            secret=settings.resolved_secret(),
+            secret=resources.secret,
             ttl=timedelta(seconds=settings.field_link_ttl_seconds),
         ),
         attachments=AttachmentService(

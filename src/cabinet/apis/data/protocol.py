@@ -14,7 +14,7 @@ from starlette.responses import Response
 from cabinet.apis.data.auth import caller
 from cabinet.apis.data.errors import RpcError, from_cabinet
 from cabinet.apis.data.params import check_params, storable
-from cabinet.apis.data.registry import REGISTRY, Call, Method, prepare_get
+from cabinet.apis.data.registry import REGISTRY, Method, RpcCall, prepare_get
 from cabinet.core.errors import CabinetError
 from cabinet.core.http.errors import unavailable_cause
 from cabinet.core.logging import get_logger
@@ -110,7 +110,7 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
         params = envelope.params
         if method.rights is None:  # login.user: no caller yet
             check_params(params, method.params)
-            call = Call(services, None, params, client_ip)  # type: ignore[arg-type]
+            call = RpcCall(services, None, params, client_ip)  # type: ignore[arg-type]
             result = await method.handler(call)
             principal = call.principal
             if principal is not None:
@@ -122,7 +122,7 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
                 raise RpcError("forbidden", detail=f"{method.name}: {method.rights.text}")
             await runtime.meter.admit(method.operation, principal, body if method.operation.keeps_payloads else None)
             check_params(params, method.params)
-            call = Call(services, principal, params, client_ip)
+            call = RpcCall(services, principal, params, client_ip)
             if method.is_get:
                 prepare_get(method, call)
             result = await method.handler(call)

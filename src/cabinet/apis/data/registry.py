@@ -73,8 +73,8 @@ class FieldSpec:
 
 
 @dataclass(slots=True)
-class Call:
-    """One admitted call as a method handler sees it."""
+class RpcCall:
+    """One admitted JSON-RPC call as a method handler sees it (not the contractor area's business Call)."""
 
     services: Services
     principal: Principal
@@ -90,7 +90,7 @@ class Result:
     total_items: int | None = None
 
 
-Handler = Callable[[Call], Awaitable[Result]]
+Handler = Callable[[RpcCall], Awaitable[Result]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,7 @@ def get_method(
             raise RuntimeError(f"{name}: field {spec.name} is filterable or sortable but not in the catalog")
     declared = tuple(fields)
 
-    async def handler(call: Call) -> Result:
+    async def handler(call: RpcCall) -> Result:
         assert call.query is not None
         rows, total = await search(call.services)(call.principal, call.query)
         chosen = [spec for spec in declared if spec.name in call.fields]
@@ -173,6 +173,6 @@ def get_method(
     return Method(name, summary, rights, handler, params, fields=declared, who=who)
 
 
-def prepare_get(method: Method, call: Call) -> None:
+def prepare_get(method: Method, call: RpcCall) -> None:
     """Parse the ``get`` parameters of a call (after its rights and limits were checked)."""
     call.query, call.fields = parse_query(call.params, method.fields, tz_hours=call.principal.timezone)

@@ -35,16 +35,17 @@ from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
+from cabinet.runtime import Runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_MAX = 300
 
 
 class Web:
-    """What the pages share: templates, the CSRF guard and the cookie policy (built on first use: the secret
-    may be created by the lifespan)."""
+    """What the pages share: templates, the CSRF guard and the cookie policy (the guard is built on first use:
+    the server secret is read by the lifespan)."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["local"] = local_time
@@ -57,7 +58,7 @@ class Web:
     @property
     def csrf(self) -> CsrfGuard:
         if self._csrf is None:
-            self._csrf = CsrfGuard(self.runtime.settings.resolved_secret())
+            self._csrf = CsrfGuard(self.runtime.resources.secret)
         return self._csrf
 
 

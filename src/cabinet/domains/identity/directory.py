@@ -125,7 +125,7 @@ class DirectoryService:
     # --- users ----------------------------------------------------------------------------------------
     async def create_user(self, principal: Principal, command: UserCreate) -> User:
         await self._check_target_company(principal, command.company_key)
-        refused = policies.grantable(principal, command.roles)
+        refused = policies.roles_not_grantable(principal, command.roles)
         if refused:
             raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
         command.create_company = False
@@ -144,7 +144,7 @@ class DirectoryService:
     async def _apply_update(self, principal: Principal, change: UserUpdate, password_hash: str | None) -> User:
         user = await self._user(principal, change.username, write=True)
         # as for delete: whoever may not give a role may not change its holder (no takeover of a stronger user)
-        if policies.grantable(principal, [Role(r) for r in user.roles]):
+        if policies.roles_not_grantable(principal, [Role(r) for r in user.roles]):
             raise RoleNotGrantable("you may not change a user holding a role you may not give")
         kills_tokens = password_hash is not None
         if change.company_key is not UNSET and change.company_key != user.company.key:
@@ -155,7 +155,7 @@ class DirectoryService:
         if change.roles is not UNSET:
             roles = [Role(r) for r in change.roles]
             added = set(roles) - {Role(r) for r in user.roles}
-            refused = policies.grantable(principal, added)
+            refused = policies.roles_not_grantable(principal, added)
             if refused:
                 raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
             if len(roles) > 2 or len(set(roles)) != len(roles):
@@ -206,7 +206,7 @@ class DirectoryService:
         user = await self._user(principal, username, write=True)
         if user.id == principal.user_id:
             raise SelfLockout()
-        if policies.grantable(principal, [Role(r) for r in user.roles]):
+        if policies.roles_not_grantable(principal, [Role(r) for r in user.roles]):
             raise RoleNotGrantable("you may not delete a user holding a platform role")
         try:
             await self.directory.delete(user)

@@ -35,7 +35,7 @@ def may_manage_companies(principal: Principal) -> bool:
     return principal.can(Permission.ADMIN_WRITE_ALL)
 
 
-def grantable(principal: Principal, roles: Iterable[Role]) -> list[Role]:
+def roles_not_grantable(principal: Principal, roles: Iterable[Role]) -> list[Role]:
     """The roles among ``roles`` that ``principal`` may NOT give (empty list: all allowed)."""
     refused: list[Role] = []
     for role in roles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cabinet.apis.data.registry import DATA_USER, Call, Method, Result, common_params, register
+from cabinet.apis.data.registry import DATA_USER, Method, Result, RpcCall, common_params, register
 
 
 def iana_zone(hours: int) -> str:
@@ -12,7 +12,7 @@ def iana_zone(hours: int) -> str:
     return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
 
 
-async def _account(call: Call) -> dict[str, Any]:
+async def _account(call: RpcCall) -> dict[str, Any]:
     user = await call.services.identity.get_account(call.principal)
     return {
         "app_id": user.company_id,
@@ -23,11 +23,11 @@ async def _account(call: Call) -> dict[str, Any]:
     }
 
 
-async def get_account(call: Call) -> Result:
+async def get_account(call: RpcCall) -> Result:
     return Result([await _account(call)])
 
 
-async def getobj_account(call: Call) -> Result:
+async def getobj_account(call: RpcCall) -> Result:
     return Result(await _account(call))
 
 

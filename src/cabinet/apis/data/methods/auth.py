@@ -5,12 +5,12 @@ from __future__ import annotations
 from cabinet.apis.data.auth import whitelisted
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import ACCESS_TOKEN, Kind, Param
-from cabinet.apis.data.registry import DATA_USER, Call, Method, Result, Rights, register
+from cabinet.apis.data.registry import DATA_USER, Method, Result, Rights, RpcCall, register
 from cabinet.core.metering import ProcessType
 from cabinet.core.principal import CredentialKind, principal_of
 
 
-async def login(call: Call) -> Result:
+async def login(call: RpcCall) -> Result:
     services = call.services
     user = await services.identity.authenticate(call.params["login"], call.params["password"], client_ip=call.client_ip)
     await whitelisted(services, user.company_id, call.client_ip)
@@ -23,7 +23,7 @@ async def login(call: Call) -> Result:
     )
 
 
-async def logout(call: Call) -> Result:
+async def logout(call: RpcCall) -> Result:
     await call.services.sessions.close(call.principal)
     return Result({})
 

@@ -16,7 +16,7 @@ from operator import attrgetter
 
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import Kind, Param
-from cabinet.apis.data.registry import Call, FieldSpec, Method, Result, Rights, common_params, get_method, register
+from cabinet.apis.data.registry import FieldSpec, Method, Result, Rights, RpcCall, common_params, get_method, register
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Permission
@@ -202,7 +202,7 @@ COST_FIELDS = (
 )
 
 
-async def create_message(call: Call) -> Result:
+async def create_message(call: RpcCall) -> Result:
     call_id, text = call.params["call_id"], call.params["message"]
     try:
         message = await call.services.calls.post_message(call.principal, call_id, text)

@@ -13,10 +13,10 @@ from cabinet.apis.data.registry import (
     AGENT,
     DIRECTORY_READER,
     DIRECTORY_WRITER,
-    Call,
     FieldSpec,
     Method,
     Result,
+    RpcCall,
     common_params,
     get_method,
     register,
@@ -85,7 +85,7 @@ def _timezone(params: dict[str, Any]) -> Any:
     return value
 
 
-async def _company_key(call: Call) -> str:
+async def _company_key(call: RpcCall) -> str:
     company_id = call.params.get("company_id")
     if company_id is None:
         return call.principal.company_key
@@ -93,7 +93,7 @@ async def _company_key(call: Call) -> str:
     return company.key
 
 
-async def create_user(call: Call) -> Result:
+async def create_user(call: RpcCall) -> Result:
     p = call.params
     timezone = _timezone(p)
     user = await call.services.directory.create_user(
@@ -114,7 +114,7 @@ async def create_user(call: Call) -> Result:
     return Result({"id": user.id})
 
 
-async def update_user(call: Call) -> Result:
+async def update_user(call: RpcCall) -> Result:
     p = call.params
     user = await call.services.directory.user_by_id(call.principal, p["id"], write=True)
     change = UserUpdate(username=user.username)
@@ -139,8 +139,8 @@ async def update_user(call: Call) -> Result:
     return Result({"id": user.id})
 
 
-def _switch(enabled: bool) -> Callable[[Call], Awaitable[Result]]:
-    async def switch(call: Call) -> Result:
+def _switch(enabled: bool) -> Callable[[RpcCall], Awaitable[Result]]:
+    async def switch(call: RpcCall) -> Result:
         user = await call.services.directory.user_by_id(call.principal, call.params["id"], write=True)
         await call.services.directory.update_user(call.principal, UserUpdate(username=user.username, enabled=enabled))
         set_result_elements(1)
@@ -149,7 +149,7 @@ def _switch(enabled: bool) -> Callable[[Call], Awaitable[Result]]:
     return switch
 
 
-async def delete_user(call: Call) -> Result:
+async def delete_user(call: RpcCall) -> Result:
     user = await call.services.directory.user_by_id(call.principal, call.params["id"], write=True)
     await call.services.directory.delete_user(call.principal, user.username)
     set_result_elements(1)
