@@ -3,7 +3,7 @@
 Every test drives a live uvicorn server (``live_server``) through the client's own API classes, so what is
 checked is what a customer sees: the client parses each success answer (no pydantic ``ValidationError``), and
 each error raises the client's exception class for its status with ``e.data`` parsed into the client's error
-model and a complete ``tracedata`` (contracts/account-admin.md §1.4, §2.4, §6-7). Bodies the client's model
+model and a complete ``tracedata``. Bodies the client's model
 layer would refuse are sent with the client's own ``param_serialize``/``call_api``/``response_deserialize``.
 
 Domain set-up (users, disabling) runs on the server's own event loop: its database pool and limiter belong
@@ -70,7 +70,7 @@ ATTRIBUTES = [
     {"key": "shift_start", "value": "2025-03-01T08:00:00+03:00", "strategy": "LASTMILE_REF_TIME"},
 ]
 
-# The client's response map for the operations with a body (ops 1-7, 9, 10: contracts §2.4).
+# The client's response map for the operations with a body (ops 1-7, 9, 10).
 ERROR_TYPES: dict[str, str | None] = {
     "400": "General400",
     "401": None,

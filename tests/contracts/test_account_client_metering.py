@@ -4,7 +4,7 @@ A user makes calls through the client's own API classes; the test keeps a ledger
 (operation, process type, outcome, the process/request codes from the response headers, the bytes sent and
 received, the result elements) and asserts that what the client parses from ``read_audit``,
 ``generate_statistics``, ``generate_report``, ``read_data`` and ``read_quota`` matches that ledger exactly
-(contracts/account-admin.md §2-3, design.md §5). Every answer goes through the client's typed calls, so a body
+(seed 001; docs/architecture.md, metering). Every answer goes through the client's typed calls, so a body
 the client's models refuse would fail the test with a pydantic ``ValidationError``.
 
 The audit of a request is written after its answer has been sent, and reads are audited in batches (flushed
@@ -72,7 +72,7 @@ FINISHED, FAILED, BY_QUOTA = (
 )
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FAR = datetime(2200, 1, 1, tzinfo=UTC)
-# Operations whose payloads the server keeps (TRACE, payloads not excluded): design.md §5.
+# Operations whose payloads the server keeps (TRACE, payloads not excluded): docs/architecture.md.
 KEEPS_PAYLOADS = {"update_info"}
 
 

@@ -1,4 +1,4 @@
-"""The published Data API clients, unchanged, against the real server on loopback (contracts/data-api.md §3, §6):
+"""The published Data API clients, unchanged, against the real server on loopback:
 ``comagic-data-api-sdk`` 0.0.3.4 (module ``comagic.client``) and ``comagic-wrapper`` 0.0.4.2 (``comagic.comagic``).
 
 Both hard-code ``https://dataapi.comagic.ru/v2.0`` and sign in inside their constructors; the only thing changed is
@@ -113,7 +113,7 @@ def test_sdk_login_account_get_logout(world: World) -> None:
 
 def test_sdk_with_an_api_key(world: World) -> None:
     client = Sdk(token=world.key)
-    client.API_URL = world.url  # the SDK's documented switch (contracts §3.1 Q12)
+    client.API_URL = world.url  # the SDK's documented switch for its server's address
     assert client.get_account().app_id == world.company_id
     companies = client._send_api_request(client._create_endpoint_params("get", "companies", fields=["id", "name"]))
     assert companies == [{"id": world.company_id, "name": "acme_corp"}]

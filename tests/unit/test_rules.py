@@ -1,10 +1,11 @@
-"""House rules checked by tools, not memory (design.md §3)."""
+"""House rules checked by tools, not memory (docs/architecture.md, "Where each rule is enforced")."""
 
 from __future__ import annotations
 
 import ast
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import cabinet
@@ -81,3 +82,29 @@ def test_only_tracing_reads_its_context_variable() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "cabinet.core.tracing":
                 offenders += [f"{path.relative_to(SRC)}:{node.lineno}" for a in node.names if a.name.startswith("_")]
     assert not offenders, offenders
+
+
+REPO = SRC.parent.parent
+OUTSIDE_POINTER = re.compile(
+    r"\.\./shared|shared/(design|contracts|seeds|style)|\bdesign\.md|\bcontracts(/[\w.-]+)?\s*§|"
+    r"\bcontracts/[\w-]+\.md|style-anchors|\bseeds/"
+)
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """A clone must stand alone: no file sends its reader to documents beside the repository (../shared)."""
+    offenders = []
+    for path in REPO.rglob("*"):
+        rel = path.relative_to(REPO)
+        if not path.is_file() or any(part.startswith(".") or part in {"var", "test-artifacts"} for part in rel.parts):
+            continue
+        if rel.as_posix() in {"uv.lock", "tests/unit/test_rules.py"} or "__pycache__" in rel.parts:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if OUTSIDE_POINTER.search(line):
+                offenders.append(f"{rel}:{number}: {line.strip()[:100]}")
+    assert not offenders, "\n".join(offenders)

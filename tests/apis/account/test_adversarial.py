@@ -1,4 +1,4 @@
-"""Adversarial tests of the Account API wire (contracts/account-admin.md §1-4, §7).
+"""Adversarial tests of the Account API wire (seeds 000/001 and the published 7.x client).
 
 Every field of every request body and parameter at and just past each bound the contract gives; malformed,
 empty, non-UTF-8, deeply nested and wrongly typed bodies; unknown paths, wrong methods, bad bearer headers;

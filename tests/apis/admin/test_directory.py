@@ -1,4 +1,4 @@
-"""Admin API, companies and users (seed 002; paths: contracts/account-admin.md §5.4), over the wire.
+"""Admin API, companies and users (seed 002), over the wire.
 
 Every operation and its error paths; the permission matrix (the nine roles x every companies/users operation,
 cell by cell, with the expected status of each cell written out below); lists (paging, sorting, filtering,

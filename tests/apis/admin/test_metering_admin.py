@@ -1,4 +1,4 @@
-"""Admin API, the metering half (seed 002 A11-A17; paths: contracts/account-admin.md §5.4), over the wire.
+"""Admin API, the metering half (seed 002 A11-A17), over the wire.
 
 Audit of everyone (A11), stored data with its deprecated conversions (A12), statistics (A13), the XLSX report
 (A14), user quotas (A15-A17) and cabinet's own company quota ceilings; every operation with its error paths,

@@ -1,4 +1,4 @@
-"""Every cell of the state tables of contracts/contractor.md §a.4 (as decided in domains/fieldservice/states.py):
+"""Every cell of the state tables of the contractor area (as decided in domains/fieldservice/states.py):
 the call transitions by the contractor and by the external system, what each call status permits, and the
 task transitions. Allowed cells succeed with their side effects; the rest answer the seed's code."""
 

@@ -1,4 +1,4 @@
-"""contracts/data-api.md §1 row by row: the envelope, errors, authentication, IP allow-list, limits, versions."""
+"""The Data API protocol (seed 003) row by row: envelope, errors, authentication, IP allow-list, limits, versions."""
 
 from __future__ import annotations
 

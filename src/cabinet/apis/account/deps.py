@@ -19,5 +19,5 @@ current_principal = access_token_principal
 ServicesDep = Annotated[Services, Depends(services)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
-# Declares a metered Account operation on a route: operationId, process type, points (design.md §5).
+# Declares a metered Account operation on a route: operationId, process type, points (docs/architecture.md).
 account_operation = metered_operation(Service.ACCOUNT, current_principal)

@@ -1,4 +1,4 @@
-"""Account API error rendering: every error body carries a full ``tracedata`` (contracts §2.4)."""
+"""Account API error rendering: every error body carries a full ``tracedata`` (as the published 7.x client parses it)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Account API wire DTOs: names, lengths, patterns, enums and defaults exactly as the published 7.x client
-and seeds 000/001 give them (contracts/account-admin.md §3)."""
+and seeds 000/001 give them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Account API wire DTOs of the metering half (quota, statistics, audit, data), per contracts §3."""
+"""Account API wire DTOs of the metering half (quota, statistics, audit, data), per seed 001."""
 
 from __future__ import annotations
 

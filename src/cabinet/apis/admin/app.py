@@ -1,4 +1,4 @@
-"""The Admin API sub-app (mounted at /admin): the operators' side (seed 002; paths: contracts §5.4)."""
+"""The Admin API sub-app (mounted at /admin): the operators' side (seed 002)."""
 
 from __future__ import annotations
 

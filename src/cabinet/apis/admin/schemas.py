@@ -1,4 +1,4 @@
-"""Admin API wire DTOs in seed 002's own names and shapes (contracts/account-admin.md §5.2)."""
+"""Admin API wire DTOs in seed 002's own names and shapes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Contractor API error rendering: ``ErrorDTO {errorCode}`` (seed 004), with the HTTP status of the error kind.
 
-The seed's codes are per endpoint, not global (contracts/contractor.md §a.3); each domain error maps to the
-code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
+The seed's codes are per endpoint, not global (each operation's OpenAPI entry lists its own); each domain
+error maps to the code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
 nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be
 raised now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft
 any more, 12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the

@@ -1,4 +1,4 @@
-"""Wire DTOs of the contractor API, named and cased as seed 004 has them (contracts/contractor.md §a.2).
+"""Wire DTOs of the contractor API, named and cased as seed 004 has them.
 
 Date-times without an offset are read as UTC. Texts are bounded (2000 characters where the seed says so,
 else as stored); int64 fields are bounded to int64.

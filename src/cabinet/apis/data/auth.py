@@ -25,7 +25,7 @@ async def caller(services: Services, params: dict[str, Any], client_ip: str | No
             principal = await services.credentials.authenticate_key(token)
         else:
             principal = await services.sessions.resolve(token)
-    except CabinetError as exc:  # a disabled account: the IP check comes first (contracts §1.11 check order)
+    except CabinetError as exc:  # a disabled account: the IP check comes first (seed 003's check order)
         if "company_id" in exc.extra:
             await whitelisted(services, exc.extra["company_id"], client_ip)
         raise

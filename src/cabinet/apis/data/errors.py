@@ -1,5 +1,5 @@
 """JSON-RPC errors of the Data API: the seed's codes, mnemonics and messages (typos kept), and the mapping
-of cabinet's domain errors onto them (contracts/data-api.md §1.8)."""
+of cabinet's domain errors onto them (the table is published on ``GET /v2.0/docs``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON-RPC 2.0 envelope as the Data API speaks it (contracts/data-api.md §1.2, §1.3, §1.11 check order):
+"""The JSON-RPC 2.0 envelope as the Data API speaks it (seed 003; the checks in the order ``handle`` makes them):
 always HTTP 200 with a JSON body, exactly one of ``result``/``error``, ``id`` echoed with its type, batches and
 notifications refused with -32099 (a response is still sent)."""
 

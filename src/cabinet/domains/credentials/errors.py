@@ -1,7 +1,7 @@
 """The credentials domain's errors.
 
 Mnemonics are unique across cabinet; ``data_api_mnemonic`` names the Data API's wire mnemonic for the failures
-that API reports (contracts/data-api.md §1.5, §1.8), so its renderer need not guess.
+that API reports (its error table: ``GET /v2.0/docs``), so its renderer need not guess.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The call and task state machines of contracts/contractor.md §a.4, written once.
+"""The call and task state machines of the contractor area (who may move what from which status), written once.
 
 Call: ``New -> Committed -> Done -> Closed``. The contractor accepts (New -> Committed), finishes
 (Committed -> Done) and may hand an accepted call back (Committed -> New) only with a comment. Only the

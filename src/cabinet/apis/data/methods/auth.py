@@ -1,4 +1,4 @@
-"""login.user / logout.user (contracts/data-api.md §2)."""
+"""login.user / logout.user (seed 003)."""
 
 from __future__ import annotations
 
