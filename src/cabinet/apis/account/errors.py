@@ -1,4 +1,4 @@
-"""Account API error rendering: every error body carries a full ``tracedata`` (as the published 7.x client parses it)."""
+"""Account API error rendering: every error body carries a full ``tracedata`` (as the published client reads it)."""
 
 from __future__ import annotations
 

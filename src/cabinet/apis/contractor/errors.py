@@ -1,15 +1,15 @@
 """Contractor API error rendering: ``ErrorDTO {errorCode}`` (seed 004), with the HTTP status of the error kind.
 
-The seed's codes are per endpoint, not global (each operation's OpenAPI entry lists its own); each domain
-error maps to the code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
-nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be
-raised now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft
-any more, 12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the
-estimate cannot change now (call New again, no lines to send, line limit), 15 (400) = expenditureItemId is not
-one of the call's items; field links and attachments: 20 (404) = the link expired or was replaced by a newer one,
-21..25 (422) = the file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large
-(23), an image with too many pixels (24), a file name that is a path or holds control characters (25); 26 (503,
-with Retry-After) = the file store is full or read-only.
+The seed's codes are per endpoint, not global (each operation's OpenAPI entry lists its own); each domain error maps
+to the code its endpoints document. Failures the seed gives no code for answer 0 (validation, permission), or the
+nearest documented meaning (1 = not found / bad credentials). Ours beyond the seed: 8 = a jeopardy cannot be raised
+now, 9 = no open jeopardy to answer; cost estimates (/callCost): 10 = cannot be created, 11 = not a Draft any more,
+12 = the edit/send deadline passed, 13 = approval statuses cannot change (not InProgress), 14 = the estimate cannot
+change now (call New again, no lines to send, line limit), 15 (400) = expenditureItemId is not one of the call's
+items; field links and attachments: 20 (404) = the link expired or was replaced by a newer one, 21..25 (422) = the
+file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large (23), an image with
+too many pixels (24), a file name that is a path or holds control characters (25); 26 (503, with Retry-After) = the
+file store is full or read-only.
 """
 
 from __future__ import annotations
