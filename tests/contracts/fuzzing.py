@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cabinet.app import create_app
 from cabinet.settings import Settings
-from tests.conftest import _clean_sync_copy
+from tests.helpers import clean_sync_copy
 
 # No 5xx; every status, content type, header and body as documented. (``negative_data_rejection`` is left out:
 # unknown query parameters are ignored; the refusals are pinned field by field in each API's wire tests.)
@@ -40,4 +40,4 @@ def fuzzed_app(settings: Settings) -> Iterator[tuple[Any, Any]]:
             yield application, client
     finally:
         asgi.shutdown_lifespans()
-        asyncio.run(_clean_sync_copy(settings))
+        asyncio.run(clean_sync_copy(settings))

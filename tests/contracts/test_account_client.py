@@ -59,7 +59,7 @@ from vrt_lss_account.rest import RESTResponse
 from cabinet.core.clock import OffsetClock
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserCreate
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 T = TypeVar("T")
 

@@ -59,8 +59,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.quotas.schemas import MAX_CONCURRENT, MAX_POINTS_PER_DAY, MAX_POINTS_PER_REQUEST, QuotaSpec
-from tests.conftest import LiveServer
 from tests.contracts.test_account_client import Env, check_general, header, on_server
+from tests.helpers import LiveServer
 
 PASSWORD = "correct_horse_battery"
 COMPANY = "acme_corp"

@@ -23,7 +23,7 @@ from comagic.utils import parse_datetime
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.identity.schemas import UserCreate
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 PRODUCTION = "https://dataapi.comagic.ru"
 PASSWORD = "correct_horse_battery"

@@ -27,6 +27,9 @@ from cabinet.domains.identity.schemas import UserCreate
 from cabinet.settings import Settings
 from tests.contracts.fuzzing import CHECKS, fuzzed_app
 
+# once per CI, in the PostgreSQL + Redis pass (.ci/run): see the marker in pytest.ini
+pytestmark = pytest.mark.schemathesis
+
 USERNAME = "fuzz_admin"
 PASSWORD = "correct_horse_battery"
 

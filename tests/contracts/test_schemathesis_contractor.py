@@ -22,6 +22,9 @@ from cabinet.settings import Settings
 from tests.apis.contractor.support import make_tenant
 from tests.contracts.fuzzing import CHECKS, fuzzed_app
 
+# once per CI, in the PostgreSQL + Redis pass (.ci/run): see the marker in pytest.ini
+pytestmark = pytest.mark.schemathesis
+
 
 async def _arrange(settings: Settings) -> dict[str, Any]:
     """A tenant with its ERP key, a signed-in contractor and two calls (the first accepted, with a cost estimate

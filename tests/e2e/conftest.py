@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from cabinet.settings import Settings
-from tests.conftest import TEST_SECRET, free_port
+from tests.helpers import TEST_SECRET, free_port, reap, spawn
 
 SCALE_OUT = pytest.mark.skipif(
     not (os.environ.get("CABINET_TEST_DATABASE_URL") and os.environ.get("CABINET_TEST_REDIS_URL")),
@@ -37,7 +37,7 @@ def two_servers(settings: Settings, tmp_path: Path) -> Iterator[list[str]]:
     )
     ports = [free_port(), free_port()]
     processes = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-m", "cabinet", "serve", "--port", str(p)],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -63,4 +63,4 @@ def two_servers(settings: Settings, tmp_path: Path) -> Iterator[list[str]]:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=30)
+            reap(process)

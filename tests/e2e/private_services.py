@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import TEST_SECRET, free_port
+from tests.helpers import TEST_SECRET, free_port, reap, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_NGINX = ROOT / "deploy" / "nginx" / "cabinet.conf"
@@ -59,7 +59,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         assert REDIS_SERVER is not None
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             cwd=self.workdir,
             stdout=subprocess.DEVNULL,
@@ -75,8 +75,7 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
+            reap(self.process, sig=signal.SIGKILL, timeout=10)
             self.process = None
 
 
@@ -274,7 +273,7 @@ http {{
         checked = subprocess.run(self._command("-t"), capture_output=True, text=True, timeout=30)
         if checked.returncode != 0:
             raise RuntimeError(f"nginx -t refused the rendered configuration: {checked.stderr}")
-        self.process = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = spawn(self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for port in self.ports:
             wait_for_port(port, process=self.process)
 
@@ -287,12 +286,7 @@ http {{
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: finish requests in flight
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            reap(self.process, sig=signal.SIGQUIT, timeout=10)  # graceful: finish requests in flight
             self.process = None
 
 
@@ -331,7 +325,7 @@ class CabinetProcess:
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = spawn(
                 [sys.executable, "-m", "cabinet", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env={**self.env, "CABINET_POD_NAME": f"cabinet-{self.port}"},
                 stdout=log,
@@ -356,17 +350,11 @@ class CabinetProcess:
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, requests in flight are cut."""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
+            reap(self.process, sig=signal.SIGKILL, timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            reap(self.process, sig=signal.SIGTERM, timeout=30)
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -16,11 +16,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.registry import Services
 from cabinet.migrations import upgrade
 from cabinet.settings import Settings
-from tests.conftest import UserFactory, _clean, _postgres_schema, login
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import UserFactory, bearer, clean, login, postgres_schema
 
 
 @pytest.fixture
@@ -29,11 +25,11 @@ def target_settings(settings: Settings, tmp_path: Path) -> Any:
     schema = f"{settings.database_schema}_r" if settings.database_schema else None
     target = settings.model_copy(update={"data_dir": tmp_path / "restored", "database_schema": schema})
     if schema:
-        _postgres_schema(target, create=True)
+        postgres_schema(target, create=True)
     upgrade(target)
     yield target
     if schema:
-        _postgres_schema(target, create=False)
+        postgres_schema(target, create=False)
 
 
 async def test_backup_under_writes_restores_consistently(
@@ -101,7 +97,7 @@ async def test_backup_under_writes_restores_consistently(
             # new rows get fresh ids after the restored ones
             made = await again.put("/account/info", headers=bearer(token), json={"specification": "after"})
             assert made.status_code == 200
-        await _clean(app)
+        await clean(app)
 
 
 async def test_restore_refuses_what_it_cannot_trust(

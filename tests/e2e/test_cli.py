@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from cabinet import cli
 from tests.apis.contractor.support import bearer, signin_body
-from tests.conftest import free_port
+from tests.helpers import free_port, reap, spawn
 
 
 def run_cli_process(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -168,7 +168,7 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
     environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen(
+    process = spawn(
         [sys.executable, "-m", "cabinet", "demo", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -203,7 +203,10 @@ def test_demo_serves_and_prints_credentials(tmp_path: Path) -> None:
         assert client["name"] == "demo_company"
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=30)
+        finally:
+            reap(process)
     output = printed + output
     assert f"http://127.0.0.1:{port}" in output
     assert "demo_user" in output and "demo_user_password" in output

@@ -18,7 +18,7 @@ from cabinet.core.clock import OffsetClock
 from cabinet.core.db.uow import unit_of_work
 from cabinet.models import Company
 from tests.apis.contractor.support import Tenant, bearer, call_body, make_tenant, signin_body
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 FINISHED = datetime(2027, 1, 31, 22, 30, tzinfo=UTC)
 

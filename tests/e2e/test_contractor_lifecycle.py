@@ -16,7 +16,7 @@ import httpx
 from cabinet.core.metering import Service
 from cabinet.domains.audit.schemas import AuditQuery
 from tests.apis.contractor.support import Tenant, bearer, call_body, make_tenant, signin_body
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 T = TypeVar("T")
 

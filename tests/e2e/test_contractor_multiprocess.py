@@ -7,7 +7,7 @@ import httpx
 
 from cabinet.domains.registry import Services
 from tests.apis.contractor.support import make_tenant, sync_proof
-from tests.e2e.conftest import SCALE_OUT
+from tests.helpers import SCALE_OUT
 
 pytestmark = SCALE_OUT
 

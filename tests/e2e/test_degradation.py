@@ -19,8 +19,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
 from cabinet.settings import Settings
-from tests.conftest import RUN_ID, TEST_SECRET, UserFactory, login
 from tests.e2e.private_services import REDIS_SERVER, PrivateRedis
+from tests.helpers import RUN_ID, TEST_SECRET, UserFactory, bearer, login
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server program (Debian: redis-server)")
 
@@ -47,10 +47,6 @@ def settings(backend: dict[str, Any], private_redis: PrivateRedis) -> Settings:
         log_json=True,
         log_level="ERROR",
     )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_redis_away_fails_closed_then_recovers_without_restart(

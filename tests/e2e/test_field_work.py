@@ -20,7 +20,7 @@ from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.settings import Settings
 from tests.apis.contractor.files_support import blob_files, isolated_settings, jpeg, pdf
 from tests.apis.contractor.support import Tenant, bearer, call_body, make_tenant, signin_body
-from tests.conftest import LiveServer
+from tests.helpers import LiveServer
 
 T = TypeVar("T")
 

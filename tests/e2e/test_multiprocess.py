@@ -8,8 +8,7 @@ import httpx
 
 from cabinet.core.metering import ProcessType, Service
 from cabinet.domains.quotas.schemas import QuotaSpec
-from tests.conftest import UserFactory
-from tests.e2e.conftest import SCALE_OUT
+from tests.helpers import SCALE_OUT, UserFactory
 
 pytestmark = SCALE_OUT
 

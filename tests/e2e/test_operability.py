@@ -10,7 +10,7 @@ from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
-from tests.conftest import UserFactory, login
+from tests.helpers import UserFactory, login
 
 
 def sample(text: str, name: str, **labels: str) -> float:

@@ -29,8 +29,8 @@ from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
 from cabinet.settings import Settings
 from tests.apis.contractor.support import make_tenant, sync_proof
-from tests.conftest import TEST_SECRET, UserFactory, login
 from tests.e2e.private_services import CabinetProcess, ProductionStack
+from tests.helpers import TEST_SECRET, UserFactory, bearer, login
 from tests.system_packages import require_nginx, require_postgresql, require_redis_server
 
 # one xdist worker runs them all (tests/conftest.py: pytest_xdist_make_scheduler), so the stack starts once
@@ -67,10 +67,6 @@ def settings(stack: ProductionStack) -> Settings:
 async def front(stack: ProductionStack) -> Any:
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
         yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def upstream_ports(stack: ProductionStack, since: int, path_prefix: str) -> set[int]:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
 from tests.e2e.private_services import REDIS_SERVER, PrivateRedis
 from tests.e2e.test_cli import _wait, run_cli, run_cli_process
 from tests.e2e.test_operability import sample
+from tests.helpers import free_port, reap, spawn
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server program (Debian: redis-server)")
 
@@ -57,7 +57,7 @@ def test_workers_share_metrics_and_believe_only_the_configured_proxy(tmp_path: P
         assert created.returncode == 0, created.stderr
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
         environment.update({"CABINET_DATA_DIR": str(tmp_path), "CABINET_LOG_LEVEL": "INFO", **env})
-        process = subprocess.Popen(
+        process = spawn(
             [sys.executable, "-m", "cabinet", "serve", "--workers", "2", "--port", str(port)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -86,7 +86,10 @@ def test_workers_share_metrics_and_believe_only_the_configured_proxy(tmp_path: P
             assert counts == {30.0}, counts  # whichever worker answers the scrape, it sums every worker's
         finally:
             process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
+            try:
+                output, _ = process.communicate(timeout=30)
+            finally:
+                reap(process)
         requests = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
         sign_in = [r for r in requests if r.get("path") == "/account/token/generation"]
         assert sign_in and sign_in[0]["client_ip"] == "203.0.113.7", sign_in

@@ -23,8 +23,8 @@ from cabinet.domains.identity.schemas import UserCreate
 from cabinet.settings import Settings
 from tests.apis.contractor.files_support import jpeg
 from tests.apis.contractor.support import PASSWORD, make_tenant
-from tests.conftest import LiveServer, _clean_sync_copy
 from tests.e2e.web_a11y import check_page
+from tests.helpers import LiveServer, clean_sync_copy
 from tests.system_packages import require_chromium
 
 FLAGS = [
@@ -70,7 +70,7 @@ def live_server(settings: Settings, clock: Any) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
-        cleaner = threading.Thread(target=asyncio.run, args=(_clean_sync_copy(settings),))
+        cleaner = threading.Thread(target=asyncio.run, args=(clean_sync_copy(settings),))
         cleaner.start()
         cleaner.join(timeout=60)
 

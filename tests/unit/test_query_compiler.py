@@ -21,7 +21,7 @@ from cabinet.core.query import Condition, FieldType, Group, Node, Query, QueryFi
 from cabinet.core.query.compiler import ANY, ONE, like_tokens, run_query
 from cabinet.core.query.model import DATETIME_FORMAT
 from cabinet.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.helpers import TEST_SECRET
 
 metadata = MetaData()
 things = Table(

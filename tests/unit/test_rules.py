@@ -108,3 +108,21 @@ def test_nothing_points_outside_the_repository() -> None:
             if OUTSIDE_POINTER.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()[:100]}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_tests_start_children_in_their_own_session() -> None:
+    """A child in the test run's process group gets its signals (a stray KeyboardInterrupt in a run): tests start
+    processes with ``tests.helpers.spawn`` (a session of their own) and stop them with ``reap``."""
+    offenders = []
+    for path in (REPO / "tests").rglob("*.py"):
+        if path.name == "helpers.py" and path.parent.name == "tests":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Attribute | ast.Name) and getattr(called, "attr", getattr(called, "id", "")) in {
+                "Popen",
+                "create_subprocess_exec",
+                "create_subprocess_shell",
+            }:
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not offenders, offenders

@@ -20,7 +20,7 @@ import pytest
 from vrt_lss_account.models import General400, General404, General500
 
 from cabinet.settings import Settings
-from tests.conftest import MadeUser, UserFactory, login
+from tests.helpers import MadeUser, UserFactory, bearer, login
 
 GEN = "/account/token/generation"
 VAL = "/account/token/validation"
@@ -36,21 +36,6 @@ TRACEDATA_FIELDS = {"process_code", "request_code", "username", "company", "serv
 # harness
 
 
-async def _no_server_error(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        await response.aread()
-        raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
-        )
-
-
-@pytest.fixture
-async def api(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """The test client, failing the test on any 5xx answer."""
-    client.event_hooks["response"].append(_no_server_error)
-    yield client
-
-
 @pytest.fixture
 async def user(make_user: UserFactory) -> MadeUser:
     return await make_user(password=GOOD_PASSWORD)
@@ -64,10 +49,6 @@ async def auth(api: httpx.AsyncClient, user: MadeUser) -> dict[str, str]:
 async def _auth(api: httpx.AsyncClient, user: MadeUser, needs_auth: bool) -> dict[str, str]:
     """A bearer header only for the endpoints that need one (a sign-in costs an argon2 verify)."""
     return bearer(await login(api, user)) if needs_auth else {}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_tracedata(

@@ -9,7 +9,7 @@ import httpx
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
 from cabinet.settings import Settings
-from tests.conftest import UserFactory, _clean, login
+from tests.helpers import UserFactory, clean, login
 
 
 async def test_reads_are_flushed_by_the_background_job(
@@ -47,4 +47,4 @@ async def test_shutdown_flushes_pending_audit(settings: Settings, clock: OffsetC
             token = await login(client, user)
             audit = await client.get("/account/audit", headers={"Authorization": f"Bearer {token}"})
             assert audit.json()["counters"]["filter"]["total"] == 5
-        await _clean(application)
+        await clean(application)

@@ -13,11 +13,7 @@ import httpx
 from cabinet.core.metering import ProcessType, Service
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
-from tests.conftest import UserFactory, login
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import UserFactory, bearer, login
 
 
 async def test_actions_are_audited_with_payloads(

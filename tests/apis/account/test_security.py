@@ -14,11 +14,7 @@ import pytest
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
 from cabinet.settings import Settings
-from tests.conftest import TEST_SECRET, UserFactory, _clean, login
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import TEST_SECRET, UserFactory, bearer, clean, login
 
 
 async def assert_refused(client: httpx.AsyncClient, token: str) -> None:
@@ -169,7 +165,7 @@ async def strict_client(settings: Settings, clock: OffsetClock) -> AsyncIterator
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             c.services = application.state.runtime.services  # type: ignore[attr-defined]
             yield c
-        await _clean(application)
+        await clean(application)
 
 
 async def test_throttling_per_username(strict_client: httpx.AsyncClient) -> None:

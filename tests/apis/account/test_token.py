@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import UserFactory, login
+from tests.helpers import UserFactory, login
 
 
 async def test_generation_returns_json_string_token(client: httpx.AsyncClient, make_user: UserFactory) -> None:

@@ -15,8 +15,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.domains.registry import Services
 from cabinet.settings import Settings
-from tests.apis.admin.test_directory import INFO, USERS, Caller, admin, api, bearer  # noqa: F401 (fixtures)
-from tests.conftest import UserFactory, login
+from tests.apis.admin.test_directory import INFO, USERS, Caller, admin  # noqa: F401 (fixtures)
+from tests.helpers import UserFactory, bearer, login
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def settings(settings: Settings) -> Settings:
 
 
 async def test_deleting_a_user_with_unflushed_read_audits(
-    api: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
+    api: httpx.AsyncClient,
     admin: Caller,  # noqa: F811 (the fixture imported above)
     make_user: UserFactory,
     services: Services,
@@ -53,7 +53,7 @@ async def test_deleting_a_user_with_unflushed_read_audits(
 
 
 async def test_batches_of_any_size_are_one_statement(
-    api: httpx.AsyncClient,  # noqa: F811 (the fixture imported above)
+    api: httpx.AsyncClient,
     make_user: UserFactory,
     services: Services,
 ) -> None:

@@ -15,11 +15,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.credentials.errors import ApiKeyBlocked, ApiKeyInvalid
 from cabinet.domains.registry import Services
 from cabinet.models import AuditAction
-from tests.conftest import MadeUser, UserFactory, login
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import MadeUser, UserFactory, bearer, login
 
 
 async def token_for(client: httpx.AsyncClient, make_user: UserFactory, role: Role, company: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.domains.identity.schemas import ListQuery, UserCreate
 from cabinet.domains.registry import Services
-from tests.conftest import MadeUser, UserFactory, login
+from tests.helpers import MadeUser, UserFactory, bearer, login
 
 COMPANIES = "/admin/companies"
 USERS = "/admin/users"
@@ -50,25 +50,6 @@ PLATFORM = Principal(
 
 # --------------------------------------------------------------------------------------------------------------
 # harness
-
-
-async def _no_server_error(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        await response.aread()
-        raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
-        )
-
-
-@pytest.fixture
-async def api(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """The test client, failing the test on any 5xx answer."""
-    client.event_hooks["response"].append(_no_server_error)
-    yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

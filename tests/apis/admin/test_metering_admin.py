@@ -17,7 +17,6 @@ import io
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,7 +32,7 @@ from cabinet.domains.audit.schemas import AuditEntry, FlowType
 from cabinet.domains.audit.service import payload_key
 from cabinet.domains.registry import Services
 from cabinet.settings import Settings
-from tests.conftest import MadeUser, UserFactory, login
+from tests.helpers import MadeUser, UserFactory, login
 
 AUDIT = "/admin/audit"
 STATS = "/admin/statistics"
@@ -53,20 +52,6 @@ def settings(settings: Settings) -> Settings:
 
 # --------------------------------------------------------------------------------------------------------------
 # harness
-
-
-async def _no_server_error(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        await response.aread()
-        raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
-        )
-
-
-@pytest.fixture
-async def api(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    client.event_hooks["response"].append(_no_server_error)
-    yield client
 
 
 @dataclass

@@ -143,7 +143,7 @@ def blob_files(settings: Settings) -> list[str]:
 
 def isolated_settings(backend: dict[str, Any], tmp_path: Path, **overrides: Any) -> Settings:
     """The suite's settings with a data directory (so a blob store) of this test's own; same database."""
-    from tests.conftest import RUN_ID, TEST_SECRET
+    from tests.helpers import RUN_ID, TEST_SECRET
 
     database_url = backend["database_url"] or f"sqlite:///{(backend['data_dir'] / 'cabinet.sqlite3').resolve()}"
     return Settings(

@@ -16,6 +16,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services
+from tests.helpers import bearer
 
 PASSWORD = "contractor_pw"
 
@@ -51,10 +52,6 @@ def call_body(owner_id: int, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services
 from cabinet.models import ContractorVerifier
 from tests.apis.contractor.support import PASSWORD, Tenant, bearer, call_body, make_tenant, signin_body
-from tests.conftest import UserFactory, login
+from tests.helpers import UserFactory, login
 
 
 async def test_sign_in_codes_and_replayed_salts(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -23,8 +23,8 @@ from cabinet.domains.fieldservice.schemas import ExpenseLine, MaterialLine
 from cabinet.domains.fieldservice.states import CallStatus, MaterialOwner
 from cabinet.domains.registry import Services
 from tests.apis.contractor.support import Tenant, make_tenant
-from tests.apis.data.conftest import Caller, make_caller, mnemonic, ok, rpc
-from tests.conftest import UserFactory
+from tests.apis.data.support import Caller, make_caller, mnemonic, ok, rpc
+from tests.helpers import UserFactory
 
 
 @dataclass

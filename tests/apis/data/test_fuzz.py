@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cabinet.apis.data.methods.directory import USER_FIELDS
 from cabinet.core.query import OPERATORS
-from tests.apis.data.conftest import Caller, rpc
+from tests.apis.data.support import Caller, rpc
 
 scalars = (
     st.none()

@@ -10,8 +10,8 @@ import pytest
 
 from cabinet.core.roles import Role
 from cabinet.domains.registry import Services
-from tests.apis.data.conftest import Caller, make_caller, mnemonic, ok, rpc
-from tests.conftest import UserFactory
+from tests.apis.data.support import Caller, make_caller, mnemonic, ok, rpc
+from tests.helpers import UserFactory
 
 
 def _err(body: dict[str, Any]) -> tuple[str, Any]:

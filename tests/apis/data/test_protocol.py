@@ -13,8 +13,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.registry import Services
-from tests.apis.data.conftest import Caller, make_caller, mnemonic, ok, rpc
-from tests.conftest import UserFactory
+from tests.apis.data.support import Caller, make_caller, mnemonic, ok, rpc
+from tests.helpers import UserFactory
 
 ENVELOPE_CASES: list[tuple[str, bytes, int, str, Any]] = [
     ("E1 not JSON", b'{"jsonrpc": "2.0", "id": 1,', -32700, "parse_error", None),

@@ -13,7 +13,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
-from tests.conftest import UserFactory, login
+from tests.helpers import UserFactory, login
 
 
 async def test_root_and_ui_lead_to_the_login_page(client: httpx.AsyncClient) -> None:
@@ -343,7 +343,7 @@ async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: 
 async def test_audit_search_downloads_a_payload(
     client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
 ) -> None:
-    from tests.conftest import login
+    from tests.helpers import login
 
     admin = await make_user(roles=[Role.ADMIN], company="audit_co")
     token = await login(client, admin)

@@ -29,7 +29,7 @@ from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.registry import Services
 from cabinet.models import ApiKey, Company, User
-from tests.conftest import MadeUser, UserFactory
+from tests.helpers import MadeUser, UserFactory
 
 OP = PLATFORM_OPERATOR
 

@@ -14,7 +14,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.quotas.errors import CompanyBudgetExceeded, ConcurrencyLimitReached, QuotaExceeded, QuotaInvalid
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
-from tests.conftest import UserFactory, login
+from tests.helpers import UserFactory, login
 
 
 async def _principal(services: Services, make_user: UserFactory, tz: int = 0) -> Principal:
