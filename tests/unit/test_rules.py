@@ -126,3 +126,59 @@ def test_tests_start_children_in_their_own_session() -> None:
             }:
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert not offenders, offenders
+
+
+USER_COLUMNS = {
+    "username",
+    "company_id",
+    "password_hash",
+    "enabled",
+    "roles",
+    "specification",
+    "email",
+    "phone",
+    "timezone",
+    "attributes",
+    "token_version",
+}
+
+
+def test_identity_alone_writes_users() -> None:
+    """Users are created and changed by the identity domain only (its rules: token versions, uniqueness); other
+    domains ask its service (e.g. fieldservice's UserWriter)."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.startswith(("domains/identity/", "migrations/", "models/")):
+            continue
+        tree = ast.parse(path.read_text())
+        names = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module in {"cabinet.models", "cabinet.models.user"}
+            for alias in node.names
+            if alias.name == "User"
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in names or (
+                    node.func.id in {"update", "insert", "delete"}
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in names
+                ):
+                    offenders.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:60]}")
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                else []
+            )
+            for target in targets:
+                if isinstance(target, ast.Attribute) and (
+                    target.attr in {"token_version", "password_hash"}
+                    or (names and rel.startswith("domains/") and target.attr in USER_COLUMNS)
+                ):
+                    offenders.append(f"{rel}:{node.lineno}: {ast.unparse(target)}")
+    assert not offenders, "\n".join(offenders)

@@ -80,6 +80,7 @@ def build_services(resources: Resources) -> Services:
             throttle=AttemptThrottle(
                 resources.limit_storage, settings.login_failures_per_username, "contractor-sign-in"
             ),
+            users=identity,
         ),
         calls=CallService(resources.db, clock=resources.clock),
         field_links=FieldLinkService(

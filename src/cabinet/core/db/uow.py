@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -122,7 +122,7 @@ R = TypeVar("R")
 S = TypeVar("S", bound=_HasDatabase)
 
 
-def transactional(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+def transactional(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
     """Run a service method as one writing unit of work (joining the caller's, if one is active)."""
 
     @functools.wraps(fn)
@@ -133,7 +133,7 @@ def transactional(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Con
     return wrapper
 
 
-def read_only(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+def read_only(fn: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
     """Run a service method as one reading unit of work: never commits, never waits for writers."""
 
     @functools.wraps(fn)

@@ -23,8 +23,10 @@ import functools
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +69,20 @@ SEAL_PURPOSE = "cabinet/contractor-verifier/v1"
 MANAGED_ROLES = frozenset({Role.USER.value, Role.CREW.value, Role.CREWMANAGER.value})
 
 
+class UserWriter(Protocol):
+    """The identity domain's user writes (identity alone writes users; domains/registry.py passes its service)."""
+
+    async def add_company_user(
+        self, company_id: int, username: str, password_hash: str, roles: Sequence[Role]
+    ) -> User | None: ...
+
+    async def replace_password_hash(self, user: User, password_hash: str) -> None: ...
+
+    async def revoke_tokens(self, user: User) -> None: ...
+
+    async def set_user_enabled(self, user: User, enabled: bool) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     user: User
@@ -83,6 +99,7 @@ class ContractorAccountService:
         tokens: TokenCodec,
         secret: bytes,
         throttle: AttemptThrottle,
+        users: UserWriter,
         access_ttl: timedelta = timedelta(seconds=ACCESS_TOKEN_TTL_SECONDS),
         service_ttl: timedelta = timedelta(seconds=SERVICE_TOKEN_TTL_SECONDS),
     ) -> None:
@@ -91,6 +108,7 @@ class ContractorAccountService:
         self.hasher = hasher
         self.tokens = tokens
         self.throttle = throttle
+        self.users = users
         self.access_ttl = access_ttl
         self.service_ttl = service_ttl
         self._sealer = Sealer(secret, SEAL_PURPOSE)
@@ -111,28 +129,12 @@ class ContractorAccountService:
 
     @transactional
     async def _insert(self, company_id: int, username: str, password_hash: str, verifier: bytes) -> User:
-        session = current_session()
-        if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        user = await self.users.add_company_user(company_id, username, password_hash, [Role.USER])
+        if user is None:  # the name is taken (or a concurrent registration of it won)
             raise ContractorUserExists(resource=username)
-        now = self.clock.now()
-        user = User(
-            username=username,
-            company_id=company_id,
-            password_hash=password_hash,
-            enabled=True,
-            roles=[Role.USER.value],
-            timezone=0,
-            attributes=[],
-            token_version=1,
-            created_at=now,
-            edited_at=now,
+        current_session().add(
+            ContractorVerifier(user_id=user.id, sealed=self._seal(user, verifier), edited_at=self.clock.now())
         )
-        try:
-            async with session.begin_nested():
-                session.add(user)
-        except IntegrityError as exc:  # a concurrent registration of the same name won
-            raise ContractorUserExists(resource=username) from exc
-        session.add(ContractorVerifier(user_id=user.id, sealed=self._seal(user, verifier), edited_at=now))
         return user
 
     # --- sign-in -----------------------------------------------------------------------------------------
@@ -267,8 +269,7 @@ class ContractorAccountService:
                     update(ServiceToken).where(ServiceToken.family == row.family).values(revoked=True)
                 )
                 if user is not None:
-                    user.token_version += 1
-                    user.edited_at = self.clock.now()
+                    await self.users.revoke_tokens(user)
             return None
         if user is None or not user.enabled or user.token_version != version:
             return None
@@ -302,9 +303,7 @@ class ContractorAccountService:
     async def _store_password(self, company_id: int, user_id: int, password_hash: str, verifier: bytes) -> None:
         user = await self._managed_user(company_id, user_id, allow_locked=False)
         now = self.clock.now()
-        user.password_hash = password_hash
-        user.token_version += 1
-        user.edited_at = now
+        await self.users.replace_password_hash(user, password_hash)
         sealed = self._seal(user, verifier)
         row = await current_session().get(ContractorVerifier, user.id)
         if row is None:
@@ -318,11 +317,7 @@ class ContractorAccountService:
         """Lock (every token of the user dies at once) or unlock a contractor user of the caller's company."""
         viewer = require_external(principal)
         user = await self._managed_user(viewer.company_id, user_id, allow_locked=True)
-        if user.enabled == (not locked):
-            return
-        user.enabled = not locked
-        user.token_version += 1
-        user.edited_at = self.clock.now()
+        await self.users.set_user_enabled(user, not locked)
 
     def _seal(self, user: User, verifier: bytes) -> bytes:
         return self._sealer.seal(verifier, bound_to=_bound(user))

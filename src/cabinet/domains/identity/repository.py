@@ -50,6 +50,13 @@ class UserRepository:
         await session.flush()
         return user
 
+    async def add_guarded(self, user: User) -> User:
+        """Add in a savepoint: a unique violation (a concurrent insert of the name) leaves the transaction usable."""
+        session = current_session()
+        async with session.begin_nested():
+            session.add(user)
+        return user
+
 
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -3,6 +3,7 @@ create users. Each public method is one unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -304,6 +305,56 @@ class IdentityService:
             if company is None:
                 raise
             return company
+
+    # --- user writes other domains ask for (identity alone writes users; each joins the caller's unit of work) --
+    @transactional
+    async def add_company_user(
+        self, company_id: int, username: str, password_hash: str, roles: Sequence[Role]
+    ) -> User | None:
+        """A new enabled user of an existing company, its password already hashed; None when the name is taken
+        (also by a concurrent registration)."""
+        if await self.users.get_by_username(username) is not None:
+            return None
+        now = self.clock.now()
+        user = User(
+            username=username,
+            company_id=company_id,
+            password_hash=password_hash,
+            enabled=True,
+            roles=[Role(r).value for r in roles],
+            timezone=0,
+            attributes=[],
+            token_version=1,
+            created_at=now,
+            edited_at=now,
+        )
+        try:
+            await self.users.add_guarded(user)
+        except IntegrityError:
+            return None
+        return user
+
+    @transactional
+    async def replace_password_hash(self, user: User, password_hash: str) -> None:
+        """A new password (hashed by the caller): every token issued before dies."""
+        user.password_hash = password_hash
+        self._revoke(user)
+
+    @transactional
+    async def revoke_tokens(self, user: User) -> None:
+        """Every token issued to ``user`` so far dies (its token version moves on)."""
+        self._revoke(user)
+
+    @transactional
+    async def set_user_enabled(self, user: User, enabled: bool) -> None:
+        """Enable or disable ``user``; disabling (and enabling) kills every token issued before."""
+        if user.enabled != enabled:
+            user.enabled = enabled
+            self._revoke(user)
+
+    def _revoke(self, user: User) -> None:
+        user.token_version += 1
+        user.edited_at = self.clock.now()
 
     @transactional
     async def set_enabled(self, username: str, enabled: bool) -> User:
