@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
-from cabinet.models import Company, PartnerLink, User
+from cabinet.models import Company, DataSession, EndedWebSession, PartnerLink, User
 
 
 class CompanyRepository:
@@ -56,6 +57,54 @@ class UserRepository:
         async with session.begin_nested():
             session.add(user)
         return user
+
+
+class EndedWebSessionRepository:
+    """Web sessions signed out of (their jti until the token would have expired)."""
+
+    async def ended(self, jti: str) -> bool:
+        return await current_session().get(EndedWebSession, jti) is not None
+
+    async def prune(self, *, before: datetime) -> None:
+        await current_session().execute(delete(EndedWebSession).where(EndedWebSession.expires_at < before))
+
+    async def add_guarded(self, row: EndedWebSession) -> None:
+        """In a savepoint: a unique or foreign-key violation leaves the transaction usable (and is raised)."""
+        session = current_session()
+        async with session.begin_nested():
+            session.add(row)
+
+
+class SessionRepository:
+    """Data API sessions and the partner links agents act through."""
+
+    async def add(self, row: DataSession) -> None:
+        session = current_session()
+        session.add(row)
+        await session.flush()
+
+    async def delete_expired(self, *, before: datetime) -> None:
+        await current_session().execute(delete(DataSession).where(DataSession.expires_at < before))
+
+    async def by_token_hash(self, token_hash: str) -> DataSession | None:
+        return await current_session().scalar(select(DataSession).where(DataSession.token_hash == token_hash))
+
+    async def delete(self, session_id: int) -> None:
+        await current_session().execute(delete(DataSession).where(DataSession.id == session_id))
+
+    async def linked(self, partner_company_id: int, client_company_id: int) -> bool:
+        link = await current_session().scalar(
+            select(PartnerLink.id).where(
+                PartnerLink.partner_company_id == partner_company_id,
+                PartnerLink.client_company_id == client_company_id,
+            )
+        )
+        return link is not None
+
+    async def link(self, partner_company_id: int, client_company_id: int, now: datetime) -> None:
+        current_session().add(
+            PartnerLink(partner_company_id=partner_company_id, client_company_id=client_company_id, created_at=now)
+        )
 
 
 def _like(text: str) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.types import is_foreign_key_violation
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
 from cabinet.core.observability import LOGIN_FAILURES
@@ -33,7 +32,7 @@ from cabinet.domains.identity.errors import (
     UserInvalid,
     UserNotFound,
 )
-from cabinet.domains.identity.repository import CompanyRepository, UserRepository
+from cabinet.domains.identity.repository import CompanyRepository, EndedWebSessionRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
     EMAIL_RE,
@@ -73,6 +72,7 @@ class IdentityService:
         self.max_token_ttl = max_token_ttl
         self.users = UserRepository()
         self.companies = CompanyRepository()
+        self.ended_sessions = EndedWebSessionRepository()
 
     # --- sign-in -----------------------------------------------------------------------------------
     async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
@@ -153,7 +153,7 @@ class IdentityService:
     async def resolve_web_session(self, token: str) -> Principal:
         """The person behind a live web session token (not signed out of), or an Access* error saying why not."""
         principal = await self._resolve(token, CredentialKind.WEB)
-        if await current_session().get(EndedWebSession, principal.credential_id) is not None:
+        if principal.credential_id is not None and await self.ended_sessions.ended(principal.credential_id):
             raise AccessTokenRevoked()
         return principal
 
@@ -184,13 +184,13 @@ class IdentityService:
             return
         if claims.typ != CredentialKind.WEB.value:
             return
-        session = current_session()
-        await session.execute(delete(EndedWebSession).where(EndedWebSession.expires_at < now))
-        if await session.get(EndedWebSession, claims.jti) is not None:
+        await self.ended_sessions.prune(before=now)
+        if await self.ended_sessions.ended(claims.jti):
             return
-        try:
-            async with session.begin_nested():  # a concurrent sign-out of the same session, or its user deleted
-                session.add(EndedWebSession(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at))
+        try:  # a concurrent sign-out of the same session, or its user deleted, is no error
+            await self.ended_sessions.add_guarded(
+                EndedWebSession(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
+            )
         except IntegrityError:
             return
 

@@ -12,10 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import Permission
 from cabinet.domains.identity.errors import (
@@ -25,8 +23,9 @@ from cabinet.domains.identity.errors import (
     DataSessionExpired,
     DataSessionInvalid,
 )
+from cabinet.domains.identity.repository import CompanyRepository, SessionRepository, UserRepository
 from cabinet.domains.identity.service import IdentityService
-from cabinet.models import Company, DataSession, PartnerLink, User
+from cabinet.models import DataSession
 
 SESSION_TTL = timedelta(hours=1)
 MAX_SESSION_KEY = 64
@@ -49,12 +48,14 @@ class SessionService:
         self.db = db
         self.clock = clock
         self.identity = identity
+        self.sessions = SessionRepository()
+        self.users = UserRepository()
+        self.companies = CompanyRepository()
 
     @transactional
     async def start(self, user_id: int) -> OpenedSession:
         """A new one-hour session of an authenticated user (IdentityService.authenticate checked it)."""
-        session = current_session()
-        user = await session.get(User, user_id)
+        user = await self.users.get_by_id(user_id)
         if user is None:
             raise DataSessionInvalid()
         now = self.clock.now()
@@ -67,9 +68,8 @@ class SessionService:
             created_at=now,
             expires_at=now + SESSION_TTL,
         )
-        session.add(row)
-        await session.execute(delete(DataSession).where(DataSession.expires_at < now - SESSION_TTL))
-        await session.flush()
+        await self.sessions.add(row)
+        await self.sessions.delete_expired(before=now - SESSION_TTL)
         return OpenedSession(
             key, row.expires_at, user.company_id, principal_of(user, CredentialKind.SESSION, None, keep=True)
         )
@@ -79,11 +79,10 @@ class SessionService:
         """The principal of a live session, or DataSessionInvalid / DataSessionExpired / AccountInactive."""
         if not isinstance(key, str) or not key or len(key) > MAX_SESSION_KEY:
             raise DataSessionInvalid()
-        session = current_session()
-        row = await session.scalar(select(DataSession).where(DataSession.token_hash == _digest(key)))
+        row = await self.sessions.by_token_hash(_digest(key))
         if row is None:
             raise DataSessionInvalid()
-        user = await session.get(User, row.user_id)
+        user = await self.users.get_by_id(row.user_id)
         if user is None or user.company_id != row.company_id or user.token_version != row.token_version:
             raise DataSessionInvalid()
         if row.expires_at <= self.clock.now():
@@ -96,7 +95,7 @@ class SessionService:
     async def close(self, principal: Principal) -> None:
         """Delete the caller's session (``logout.user``); other credentials have no session to end."""
         if principal.credential is CredentialKind.SESSION and principal.credential_id is not None:
-            await current_session().execute(delete(DataSession).where(DataSession.id == int(principal.credential_id)))
+            await self.sessions.delete(int(principal.credential_id))
 
     # --- agents -----------------------------------------------------------------------------------------
     @read_only
@@ -105,16 +104,10 @@ class SessionService:
         agent may act for clients and the user's company is linked to the agent's."""
         if not agent.can(Permission.DATA_ACT_FOR_CLIENT):
             raise ClientAccessDenied()
-        session = current_session()
-        user = await session.get(User, user_id)
+        user = await self.users.get_by_id(user_id)
         if user is None:
             raise ClientAccessDenied()
-        link = await session.scalar(
-            select(PartnerLink.id).where(
-                PartnerLink.partner_company_id == agent.company_id, PartnerLink.client_company_id == user.company_id
-            )
-        )
-        if link is None:
+        if not await self.sessions.linked(agent.company_id, user.company_id):
             raise ClientAccessDenied()
         if not user.enabled:
             raise AccountInactive()
@@ -123,17 +116,9 @@ class SessionService:
     @transactional
     async def link_client(self, partner_key: str, client_key: str) -> None:
         """Link a client company to an agent company (platform operators: CLI, demo data, tests)."""
-        session = current_session()
-        partner = await session.scalar(select(Company).where(Company.key == partner_key))
-        client = await session.scalar(select(Company).where(Company.key == client_key))
+        partner = await self.companies.get_by_key(partner_key)
+        client = await self.companies.get_by_key(client_key)
         if partner is None or client is None:
             raise CompanyNotFound(resource=partner_key if partner is None else client_key)
-        exists = await session.scalar(
-            select(PartnerLink.id).where(
-                PartnerLink.partner_company_id == partner.id, PartnerLink.client_company_id == client.id
-            )
-        )
-        if exists is None:
-            session.add(
-                PartnerLink(partner_company_id=partner.id, client_company_id=client.id, created_at=self.clock.now())
-            )
+        if not await self.sessions.linked(partner.id, client.id):
+            await self.sessions.link(partner.id, client.id, self.clock.now())
