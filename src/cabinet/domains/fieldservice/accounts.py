@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.limits import AttemptThrottle
 from cabinet.core.principal import CredentialKind, Principal, principal_of
@@ -52,6 +51,7 @@ from cabinet.domains.fieldservice.errors import (
     TargetUserLocked,
 )
 from cabinet.domains.fieldservice.policies import require_external
+from cabinet.domains.fieldservice.repository import ContractorAccountRepository
 from cabinet.domains.fieldservice.schemas import (
     ACCESS_TOKEN_TTL_SECONDS,
     PASSWORD_MAX,
@@ -109,6 +109,7 @@ class ContractorAccountService:
         self.tokens = tokens
         self.throttle = throttle
         self.users = users
+        self.accounts = ContractorAccountRepository()
         self.access_ttl = access_ttl
         self.service_ttl = service_ttl
         self._sealer = Sealer(secret, SEAL_PURPOSE)
@@ -132,7 +133,7 @@ class ContractorAccountService:
         user = await self.users.add_company_user(company_id, username, password_hash, [Role.USER])
         if user is None:  # the name is taken (or a concurrent registration of it won)
             raise ContractorUserExists(resource=username)
-        current_session().add(
+        await self.accounts.add_verifier(
             ContractorVerifier(user_id=user.id, sealed=self._seal(user, verifier), edited_at=self.clock.now())
         )
         return user
@@ -176,27 +177,24 @@ class ContractorAccountService:
 
     @read_only
     async def _candidate(self, username: str) -> _Candidate | None:
-        session = current_session()
-        user = await session.scalar(select(User).where(User.username == username))
+        user = await self.accounts.user_by_name(username)
         if user is None:
             return None
-        sealed = await session.scalar(select(ContractorVerifier.sealed).where(ContractorVerifier.user_id == user.id))
-        return _Candidate(user, sealed)
+        return _Candidate(user, await self.accounts.sealed_verifier(user.id))
 
     @transactional
     async def _consume_salt(self, user_id: int, version: int, salt_digest: str) -> IssuedPair:
-        session = current_session()
-        user = await session.get(User, user_id)
+        user = await self.accounts.user(user_id)
         if user is None or user.token_version != version:
             raise SignInFailed()
         if not user.enabled:
             raise SignInLocked()
-        used = await session.get(UsedSalt, (user_id, salt_digest))
-        if used is not None:
+        if await self.accounts.salt_used(user_id, salt_digest):
             raise SaltReused()
         try:
-            async with session.begin_nested():
-                session.add(UsedSalt(user_id=user_id, digest=salt_digest, used_at=self.clock.now()))
+            await self.accounts.add_used_salt_guarded(
+                UsedSalt(user_id=user_id, digest=salt_digest, used_at=self.clock.now())
+            )
         except IntegrityError as exc:  # the same salt in a concurrent sign-in
             raise SaltReused() from exc
         return self._issue_pair(user, uuid.uuid4().hex)
@@ -208,7 +206,7 @@ class ContractorAccountService:
         )
         access, _ = issue(typ=CredentialKind.ACCESS.value, now=now, ttl=self.access_ttl)
         service, claims = issue(typ=CredentialKind.SERVICE.value, now=now, ttl=self.service_ttl)
-        current_session().add(
+        self.accounts.add_service_token(
             ServiceToken(
                 jti=claims.jti, user_id=user.id, family=family, spent=False, revoked=False, expires_at=claims.expires_at
             )
@@ -235,7 +233,7 @@ class ContractorAccountService:
         """Who a service token belongs to (for metering and audit). Whether it is spent is the rotation's
         business: a spent token must reach it, to revoke its family."""
         claims = self._service_claims(service_token)
-        user = await current_session().get(User, claims.user_id)
+        user = await self.accounts.user(claims.user_id)
         if user is None or user.company.key != claims.company or user.token_version != claims.ver:
             raise ServiceTokenInvalid()
         if not user.enabled:
@@ -252,22 +250,12 @@ class ContractorAccountService:
     @transactional
     async def _rotate(self, jti: str, user_id: int, version: int) -> IssuedPair | None:
         """A new pair, or None (after revoking the family when a spent token came back: committed)."""
-        session = current_session()
-        spent = await session.execute(
-            update(ServiceToken)
-            .where(ServiceToken.jti == jti, ServiceToken.user_id == user_id)
-            .where(ServiceToken.spent.is_(False), ServiceToken.revoked.is_(False))
-            .values(spent=True)
-            .returning(ServiceToken.family)
-        )
-        family = spent.scalar_one_or_none()
-        user = await session.get(User, user_id)
+        family = await self.accounts.spend_service_token(jti, user_id)
+        user = await self.accounts.user(user_id)
         if family is None:
-            row = await session.get(ServiceToken, jti)
+            row = await self.accounts.service_token(jti)
             if row is not None and row.user_id == user_id:  # reuse of a spent/revoked token: theft suspected
-                await session.execute(
-                    update(ServiceToken).where(ServiceToken.family == row.family).values(revoked=True)
-                )
+                await self.accounts.revoke_family(row.family)
                 if user is not None:
                     await self.users.revoke_tokens(user)
             return None
@@ -292,7 +280,7 @@ class ContractorAccountService:
         return await self._managed_user(company_id, user_id, allow_locked=False)
 
     async def _managed_user(self, company_id: int, user_id: int, *, allow_locked: bool) -> User:
-        user = await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
+        user = await self.accounts.company_user(company_id, user_id)
         if user is None or not set(user.roles) <= MANAGED_ROLES:
             raise ContractorUserNotFound(resource=str(user_id))
         if not allow_locked and not user.enabled:
@@ -305,9 +293,9 @@ class ContractorAccountService:
         now = self.clock.now()
         await self.users.replace_password_hash(user, password_hash)
         sealed = self._seal(user, verifier)
-        row = await current_session().get(ContractorVerifier, user.id)
+        row = await self.accounts.verifier(user.id)
         if row is None:
-            current_session().add(ContractorVerifier(user_id=user.id, sealed=sealed, edited_at=now))
+            await self.accounts.add_verifier(ContractorVerifier(user_id=user.id, sealed=sealed, edited_at=now))
         else:
             row.sealed = sealed
             row.edited_at = now
