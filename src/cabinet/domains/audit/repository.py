@@ -72,6 +72,10 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
 
 
 class AuditRepository:
+    def add(self, row: AuditAction) -> None:
+        """In the running unit of work (a write's record joins the business transaction)."""
+        current_session().add(row)
+
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Records as one executemany of a one-row INSERT, whatever their number. (A flush of new ORM objects
         sends a multi-row INSERT ... RETURNING whose text changes with the batch size: the driver prepares

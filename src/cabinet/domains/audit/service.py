@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.logging import get_logger
 from cabinet.core.query import Query
 from cabinet.core.storage import LocalBlobStore
@@ -77,7 +77,7 @@ class AuditService:
     # --- writing ------------------------------------------------------------------------------------
     def add_in_current_transaction(self, entry: AuditEntry) -> None:
         """Called inside the business unit of work (before it commits): same transaction, same fate."""
-        current_session().add(AuditAction(**_fields(entry)))
+        self.audits.add(AuditAction(**_fields(entry)))
 
     async def record(self, entry: AuditEntry, *, durable: bool) -> None:
         if durable:

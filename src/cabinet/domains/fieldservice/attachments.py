@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import InvalidInput
 from cabinet.core.principal import Principal
 from cabinet.core.storage import BlobTooLarge, LocalBlobStore, StagedBlob
@@ -141,7 +141,7 @@ class AttachmentService:
             uploaded_at=now,
             downloaded_at=None,
         )
-        current_session().add(row)
+        self.attachments.add(row)
         task.edited_at = now
         call.edited_at = now
         await feed.stamp(call.company_id, [task, call])  # both carry the result's attachments
@@ -192,7 +192,7 @@ class AttachmentService:
         if call is None:
             raise CallNotFound(resource=str(task.call_id))
         if lock:
-            await current_session().refresh(task)
+            await self.tasks.reread(task)
         if link is not None and call.temp_link_id != link.link_id:
             raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
         if for_upload:

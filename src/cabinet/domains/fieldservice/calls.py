@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
@@ -38,6 +38,7 @@ from cabinet.domains.fieldservice.repository import (
     CallRepository,
     JeopardyRepository,
     MessageRepository,
+    SettingsRepository,
     TaskRepository,
 )
 from cabinet.domains.fieldservice.schemas import (
@@ -83,6 +84,7 @@ class CallService:
         self.messages = MessageRepository()
         self.jeopardies = JeopardyRepository()
         self.attachments = AttachmentRepository()
+        self.settings = SettingsRepository()
         self.search = FieldServiceSearch()
 
     # --- Data API queries (filtered, sorted and paged in SQL, scoped like the lists above) ------------------
@@ -137,9 +139,7 @@ class CallService:
             created_at=now,
             edited_at=now,
         )
-        session = current_session()
-        session.add(call)
-        await session.flush()
+        await self.calls.add(call)
         tasks = [
             CallTask(
                 call_id=call.id,
@@ -152,8 +152,8 @@ class CallService:
             )
             for title in command.tasks
         ]
-        session.add_all(tasks)
-        session.add_all(
+        self.calls.add_children(tasks)
+        self.calls.add_children(
             ExpenditureItem(call_id=call.id, company_id=viewer.company_id, name=name)
             for name in command.expenditure_items
         )
@@ -254,7 +254,7 @@ class CallService:
         viewer = require_contractor(principal)
         task = await self._task(viewer, task_id)
         call = await self._call(viewer, task.call_id, for_update=True)
-        await current_session().refresh(task)  # re-read under the call's lock
+        await self.tasks.reread(task)  # under the call's lock
         if not call_permits(CallStatus(call.status), CallAction.CHANGE_TASK):
             raise TaskStatusChangeRefused(f"tasks of a {call.status} call cannot change")
         if not task_transition_allowed(TaskStatus(task.status), target):
@@ -305,7 +305,7 @@ class CallService:
             message=text,
             change_no=0,
         )
-        current_session().add(message)
+        self.messages.add(message)
         if author is None:
             self._notify(call, "dispatcher_message", f"New message on call {call.number}: {text}"[:2000])
         await feed.stamp(viewer.company_id, [message])
@@ -332,7 +332,7 @@ class CallService:
             date=now,
             change_no=0,
         )
-        current_session().add(jeopardy)
+        self.jeopardies.add(jeopardy)
         call.jeopardy_open = True
         call.edited_at = now
         await feed.stamp(viewer.company_id, [jeopardy, call])
@@ -365,10 +365,9 @@ class CallService:
         viewer = require_external(principal)
         if not 1 <= day <= 28:
             raise SettingsInvalid(issues=[FieldIssue("callCostDeadlineDayOfMonth", "must be 1..28")])
-        session = current_session()
-        row = await session.get(ContractorSettings, viewer.company_id, with_for_update=True)
+        row = await self.settings.get(viewer.company_id, for_update=True)
         if row is None:
-            session.add(
+            self.settings.add(
                 ContractorSettings(
                     company_id=viewer.company_id, call_cost_deadline_day_of_month=day, edited_at=self.clock.now()
                 )
@@ -380,7 +379,7 @@ class CallService:
 
     @read_only
     async def cost_deadline_day(self, company_id: int) -> int:
-        row = await current_session().get(ContractorSettings, company_id)
+        row = await self.settings.get(company_id)
         return row.call_cost_deadline_day_of_month if row else DEFAULT_COST_DEADLINE_DAY
 
     # --- helpers -----------------------------------------------------------------------------------------

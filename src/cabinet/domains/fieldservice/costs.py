@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import CabinetError, FieldIssue
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
@@ -102,7 +102,7 @@ class CostService:
             raise CostCreateRefused("the call already has a cost estimate")
         if not call_permits(CallStatus(call.status), CallAction.CREATE_COST):
             raise CostCreateRefused(f"a {call.status} call cannot have a cost estimate (Committed or Done only)")
-        cost = _open(call, self.clock.now())
+        cost = _open(self.costs, call, self.clock.now())
         await feed.stamp(call.company_id, [cost])
         return await self._view(call, cost)
 
@@ -139,7 +139,7 @@ class CostService:
         _check_material(line)
         call, cost = await self._estimate(require_contractor(principal), call_id)
         await _check_editable(self.costs, call, cost, self.clock.now(), adding=1)
-        material = _add_material(cost, line, self.clock.now())
+        material = _add_material(self.costs, cost, line, self.clock.now())
         await self._touch(call, cost)
         return material
 
@@ -173,7 +173,7 @@ class CostService:
         if line is None:
             raise missing(resource=str(line_id))
         await _check_editable(self.costs, call, cost, self.clock.now())
-        await current_session().delete(line)
+        await self.costs.delete(line)
         await self._touch(call, cost)
 
     @transactional
@@ -300,20 +300,20 @@ async def record_field_report(
     if cost is None:
         if not call_permits(CallStatus(call.status), CallAction.CREATE_COST):
             raise CostCreateRefused(f"a {call.status} call cannot have a cost estimate (Committed or Done only)")
-        cost = _open(call, now)
-        await current_session().flush()
+        cost = _open(repository, call, now)
+        await repository.flush()
     await _check_editable(repository, call, cost, now, adding=len(expenses) + len(materials))
     for expense in expenses:
         await _add_expense(repository, call, cost, expense, now)
     for material in materials:
-        _add_material(cost, material, now)
+        _add_material(repository, cost, material, now)
     cost.edited_at = now
     await feed.stamp(call.company_id, [cost])
     return cost
 
 
 # --- rules -------------------------------------------------------------------------------------------------------
-def _open(call: Call, now: datetime) -> CallCost:
+def _open(repository: CostRepository, call: Call, now: datetime) -> CallCost:
     cost = CallCost(
         call_id=call.id,
         company_id=call.company_id,
@@ -322,7 +322,7 @@ def _open(call: Call, now: datetime) -> CallCost:
         created_at=now,
         edited_at=now,
     )
-    current_session().add(cost)
+    repository.add(cost)
     return cost
 
 
@@ -361,11 +361,11 @@ async def _add_expense(
         created_at=now,
         edited_at=now,
     )
-    current_session().add(expense)
+    repository.add(expense)
     return expense
 
 
-def _add_material(cost: CallCost, line: MaterialLine, now: datetime) -> CostMaterial:
+def _add_material(repository: CostRepository, cost: CallCost, line: MaterialLine, now: datetime) -> CostMaterial:
     material = CostMaterial(
         cost_id=cost.id,
         company_id=cost.company_id,
@@ -374,7 +374,7 @@ def _add_material(cost: CallCost, line: MaterialLine, now: datetime) -> CostMate
         created_at=now,
         edited_at=now,
     )
-    current_session().add(material)
+    repository.add(material)
     return material
 
 

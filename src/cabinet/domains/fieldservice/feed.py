@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, update
-
-from cabinet.core.db.uow import current_session
-from cabinet.models import Call, ChangeSequence
+from cabinet.domains.fieldservice.repository import ChangeSequenceRepository
+from cabinet.models import Call
 
 
 async def stamp(company_id: int, rows: Iterable[Any], *, new_calls: Iterable[Call] = ()) -> int:
@@ -35,48 +33,17 @@ async def stamp(company_id: int, rows: Iterable[Any], *, new_calls: Iterable[Cal
             seen.add(id(row))
             unique.append(row)
     calls = list(new_calls)
-    session = current_session()
-    await session.flush()
-    statement = (
-        update(ChangeSequence)
-        .where(ChangeSequence.company_id == company_id)
-        .values(
-            last_change=ChangeSequence.last_change + len(unique),
-            last_call_number=ChangeSequence.last_call_number + len(calls),
-        )
-        .returning(ChangeSequence.last_change, ChangeSequence.last_call_number)
-    )
-    found = (await session.execute(statement)).one_or_none()
-    if found is None:
-        await _create_sequence(company_id)
-        found = (await session.execute(statement)).one()
-    last_change, last_number = int(found[0]), int(found[1])
+    sequence = ChangeSequenceRepository()
+    last_change, last_number = await sequence.take(company_id, changes=len(unique), call_numbers=len(calls))
     first = last_change - len(unique) + 1
     for offset, row in enumerate(unique):
         row.change_no = first + offset
     first_number = last_number - len(calls) + 1
     for offset, call in enumerate(calls):
         call.number = format_call_number(first_number + offset)
-    await session.flush()
+    await sequence.flush()
     return last_change
 
 
 def format_call_number(value: int) -> str:
     return f"{value:08d}"
-
-
-async def _create_sequence(company_id: int) -> None:
-    """The company's sequence row, created on first use (a concurrent creator wins harmlessly)."""
-    session = current_session()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(ChangeSequence).on_conflict_do_nothing(index_elements=["company_id"])
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(ChangeSequence).on_conflict_do_nothing(index_elements=["company_id"])
-    else:  # pragma: no cover - only the two supported backends
-        stmt = insert(ChangeSequence)
-    await session.execute(stmt.values(company_id=company_id, last_change=0, last_call_number=0))

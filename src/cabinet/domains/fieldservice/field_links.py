@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, read_only, transactional
+from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.domains.fieldservice import feed
 from cabinet.domains.fieldservice.costs import record_field_report
@@ -46,7 +46,7 @@ from cabinet.domains.fieldservice.errors import (
 )
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor
-from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository
+from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository, TaskRepository
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallView, FieldReport, TaskView
 from cabinet.domains.fieldservice.states import (
     Actor,
@@ -57,7 +57,7 @@ from cabinet.domains.fieldservice.states import (
     call_transition,
     task_transition_allowed,
 )
-from cabinet.models import Call, CallTask, CallTaskAttachment, User
+from cabinet.models import Call, CallTask, CallTaskAttachment
 
 TOKEN_TYPE = "field_link"
 _ALGORITHM = "HS256"
@@ -121,6 +121,7 @@ class FieldLinkService:
         self.codec = LinkCodec(secret)
         self.calls = CallRepository()
         self.attachments = AttachmentRepository()
+        self.tasks = TaskRepository()
 
     # --- the contractor ----------------------------------------------------------------------------------
     @transactional
@@ -145,13 +146,12 @@ class FieldLinkService:
         call_id, link_id, expires_at = decoded
         if expires_at <= self.clock.now():
             raise FieldLinkExpired("the link has expired: ask the contractor for a new one")
-        session = current_session()
-        call = await session.get(Call, call_id)
+        call = await self.calls.by_id(call_id)
         if call is None:
             raise FieldLinkNotFound()
         if call.temp_link_id != link_id:
             raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
-        owner = await session.get(User, call.owner_id)
+        owner = await self.calls.user(call.owner_id)
         if owner is None or not owner.enabled:
             raise FieldLinkExpired("the contractor this link acts for is locked")
         principal = Principal(
@@ -190,12 +190,11 @@ class FieldLinkService:
         call = await self.linked_call(access, for_update=True)
         if call_transition(CallStatus(call.status), CallStatus.DONE, Actor.CONTRACTOR) is None:
             raise CallStatusChangeRefused(f"a {call.status} call cannot be reported done")
-        session = current_session()
         now = self.clock.now()
         changed: list[CallTask] = []
         for item in report.tasks:
             task = await self._task_of_call(access, item.task_id)
-            await session.refresh(task)  # under the call's lock
+            await self.tasks.reread(task)  # under the call's lock
             if not task_transition_allowed(TaskStatus(task.status), item.status):
                 raise TaskStatusChangeRefused(f"task {task.id} ({task.status}) cannot change to {item.status.value}")
             task.status = item.status.value
@@ -224,7 +223,7 @@ class FieldLinkService:
         return call
 
     async def _task_of_call(self, access: FieldLinkAccess, task_id: int) -> CallTask:
-        task = await current_session().get(CallTask, task_id)
+        task = await self.tasks.by_id(task_id)
         if task is None or task.call_id != access.call_id:
             raise CallTaskNotFound(resource=str(task_id))
         return task

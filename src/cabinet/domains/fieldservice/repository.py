@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
@@ -22,6 +24,7 @@ from cabinet.models import (
     CallMessage,
     CallTask,
     CallTaskAttachment,
+    ChangeSequence,
     Company,
     ContractorSettings,
     ContractorVerifier,
@@ -58,6 +61,23 @@ def is_expired(call: Call, now: datetime) -> bool:
 
 
 class CallRepository:
+    async def add(self, call: Call) -> None:
+        """A new call, flushed (its id assigned)."""
+        session = current_session()
+        session.add(call)
+        await session.flush()
+
+    def add_children(self, rows: Iterable[Any]) -> None:
+        """Rows that belong to a call just added (its tasks, its expenditure items)."""
+        current_session().add_all(rows)
+
+    async def by_id(self, call_id: int) -> Call | None:
+        """Any company's call (a field link names it; the link's signature is the proof of access)."""
+        return await current_session().get(Call, call_id)
+
+    async def user(self, user_id: int) -> User | None:
+        return await current_session().get(User, user_id)
+
     async def get(self, viewer: Viewer, call_id: int, *, for_update: bool = False) -> Call | None:
         stmt = select(Call).where(Call.id == call_id, *_call_scope(viewer))
         if for_update:
@@ -138,6 +158,14 @@ class TaskRepository:
             stmt = stmt.join(Call, Call.id == CallTask.call_id).where(Call.owner_id == viewer.owner_scope)
         return stmt
 
+    async def by_id(self, task_id: int) -> CallTask | None:
+        """Any company's task (the caller checks it belongs to the call it was reached through)."""
+        return await current_session().get(CallTask, task_id)
+
+    async def reread(self, task: CallTask) -> None:
+        """Load ``task`` again (after its call was locked: what a concurrent writer committed)."""
+        await current_session().refresh(task)
+
     async def get(self, viewer: Viewer, task_id: int) -> CallTask | None:
         task: CallTask | None = await current_session().scalar(self._scoped(viewer).where(CallTask.id == task_id))
         return task
@@ -152,6 +180,9 @@ class TaskRepository:
 
 
 class AttachmentRepository:
+    def add(self, row: CallTaskAttachment) -> None:
+        current_session().add(row)
+
     async def of(self, column: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
         """Attachments (plain rows, oldest first) by task id, of the given calls or tasks (``column``)."""
         found: dict[int, list[Any]] = defaultdict(list)
@@ -170,6 +201,9 @@ class AttachmentRepository:
 
 
 class MessageRepository:
+    def add(self, message: CallMessage) -> None:
+        current_session().add(message)
+
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = _rows(CallMessage).where(CallMessage.company_id == viewer.company_id, CallMessage.change_no > cursor)
         if viewer.owner_scope is not None:
@@ -178,6 +212,9 @@ class MessageRepository:
 
 
 class JeopardyRepository:
+    def add(self, jeopardy: CallJeopardy) -> None:
+        current_session().add(jeopardy)
+
     async def open_for(self, call_id: int) -> CallJeopardy | None:
         stmt = select(CallJeopardy).where(CallJeopardy.call_id == call_id, CallJeopardy.answer_date.is_(None))
         return await current_session().scalar(stmt.order_by(CallJeopardy.id.desc()).limit(1))
@@ -187,6 +224,16 @@ class JeopardyRepository:
         if viewer.owner_scope is not None:
             stmt = stmt.join(Call, Call.id == CallJeopardy.call_id).where(Call.owner_id == viewer.owner_scope)
         return list(await current_session().execute(stmt.order_by(CallJeopardy.change_no).limit(limit)))
+
+
+class SettingsRepository:
+    """A contractor company's settings (one row per company, absent until first set)."""
+
+    async def get(self, company_id: int, *, for_update: bool = False) -> ContractorSettings | None:
+        return await current_session().get(ContractorSettings, company_id, with_for_update=for_update)
+
+    def add(self, row: ContractorSettings) -> None:
+        current_session().add(row)
 
 
 class NotificationRepository:
@@ -219,6 +266,16 @@ class NotificationRepository:
 
 
 class CostRepository:
+    def add(self, row: CallCost | CostExpense | CostMaterial) -> None:
+        current_session().add(row)
+
+    async def flush(self) -> None:
+        """Send what was added (a new estimate gets its id)."""
+        await current_session().flush()
+
+    async def delete(self, line: CostExpense | CostMaterial) -> None:
+        await current_session().delete(line)
+
     """Estimates and their lines. The service reaches an estimate through its call (already scoped to the viewer),
     so lines are looked up within that estimate only."""
 
@@ -342,3 +399,44 @@ class ContractorAccountRepository:
 
     async def revoke_family(self, family: str) -> None:
         await current_session().execute(update(ServiceToken).where(ServiceToken.family == family).values(revoked=True))
+
+
+class ChangeSequenceRepository:
+    """Each company's change-number and call-number sequence (see feed.py for why no change is skipped)."""
+
+    async def take(self, company_id: int, *, changes: int, call_numbers: int) -> tuple[int, int]:
+        """Advance the sequence by ``changes`` and ``call_numbers`` (creating it on first use) after flushing the
+        unit of work; the last change number and the last call number taken. The row stays locked until the
+        transaction ends."""
+        session = current_session()
+        await session.flush()
+        statement = (
+            update(ChangeSequence)
+            .where(ChangeSequence.company_id == company_id)
+            .values(
+                last_change=ChangeSequence.last_change + changes,
+                last_call_number=ChangeSequence.last_call_number + call_numbers,
+            )
+            .returning(ChangeSequence.last_change, ChangeSequence.last_call_number)
+        )
+        found = (await session.execute(statement)).one_or_none()
+        if found is None:
+            await self._create(company_id)
+            found = (await session.execute(statement)).one()
+        return int(found[0]), int(found[1])
+
+    async def flush(self) -> None:
+        await current_session().flush()
+
+    async def _create(self, company_id: int) -> None:
+        """The company's sequence row, created on first use (a concurrent creator wins harmlessly)."""
+        session = current_session()
+        dialect = session.get_bind().dialect.name
+        stmt: Any
+        if dialect == "postgresql":
+            stmt = pg_insert(ChangeSequence).on_conflict_do_nothing(index_elements=["company_id"])
+        elif dialect == "sqlite":
+            stmt = sqlite_insert(ChangeSequence).on_conflict_do_nothing(index_elements=["company_id"])
+        else:  # pragma: no cover - only the two supported backends
+            stmt = insert(ChangeSequence)
+        await session.execute(stmt.values(company_id=company_id, last_change=0, last_call_number=0))
