@@ -182,3 +182,28 @@ def test_identity_alone_writes_users() -> None:
                 ):
                     offenders.append(f"{rel}:{node.lineno}: {ast.unparse(target)}")
     assert not offenders, "\n".join(offenders)
+
+
+# Modules that hold SQL: each domain's repository.py, and fieldservice's query catalogs for the Data API.
+QUERY_MODULES = {"domains/fieldservice/search.py"}
+SQL_BUILDERS = {"select", "update", "insert", "delete", "text", "exists", "pg_insert", "sqlite_insert"}
+
+
+def test_domains_keep_their_sql_in_repositories() -> None:
+    """Services state rules; every statement and session operation is a repository method."""
+    offenders = []
+    for path in (SRC / "domains").rglob("*.py"):
+        rel = path.relative_to(SRC).as_posix()
+        if path.name == "repository.py" or rel in QUERY_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in SQL_BUILDERS | {"current_session"}:
+                    offenders.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:70]}")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("sqlalchemy")
+                and any(alias.name in SQL_BUILDERS for alias in node.names)
+            ):
+                offenders.append(f"{rel}:{node.lineno}: imports {', '.join(a.name for a in node.names)}")
+    assert not offenders, "\n".join(offenders)
