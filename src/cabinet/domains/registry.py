@@ -11,9 +11,13 @@ from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.fieldservice.accounts import ContractorAccountService
 from cabinet.domains.fieldservice.attachments import AttachmentService
 from cabinet.domains.fieldservice.calls import CallService
+from cabinet.domains.fieldservice.company_settings import ContractorSettingsService
 from cabinet.domains.fieldservice.costs import CostService
 from cabinet.domains.fieldservice.field_links import FieldLinkService
+from cabinet.domains.fieldservice.jeopardies import JeopardyService
+from cabinet.domains.fieldservice.messages import MessageService
 from cabinet.domains.fieldservice.notifications import NotificationService
+from cabinet.domains.fieldservice.tasks import TaskService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
@@ -32,6 +36,10 @@ class Services:
     credentials: CredentialService
     contractors: ContractorAccountService
     calls: CallService
+    tasks: TaskService
+    messages: MessageService
+    jeopardies: JeopardyService
+    contractor_settings: ContractorSettingsService
     field_links: FieldLinkService
     attachments: AttachmentService
     costs: CostService
@@ -83,6 +91,10 @@ def build_services(resources: Resources) -> Services:
             users=identity,
         ),
         calls=CallService(resources.db, clock=resources.clock),
+        tasks=TaskService(resources.db, clock=resources.clock),
+        messages=MessageService(resources.db, clock=resources.clock),
+        jeopardies=JeopardyService(resources.db, clock=resources.clock),
+        contractor_settings=ContractorSettingsService(resources.db, clock=resources.clock),
         field_links=FieldLinkService(
             resources.db,
             clock=resources.clock,

@@ -63,7 +63,7 @@ async def world(client: httpx.AsyncClient, services: Services, make_user: UserFa
     }
     as_a = await services.credentials.authenticate_key(a.key)
     as_b = await services.credentials.authenticate_key(b.key)
-    await services.calls.raise_jeopardy(as_a, calls["a2"], "parts late")
+    await services.jeopardies.raise_jeopardy(as_a, calls["a2"], "parts late")
     message = {"message": "gate code 1234", "date": "2026-11-24T10:00:00Z"}
     response = await client.post(f"/call/{calls['a1']}/dispatcher/message", json=message, headers=x.erp)
     assert response.status_code == 200, response.text

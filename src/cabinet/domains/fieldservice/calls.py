@@ -1,13 +1,15 @@
-"""Calls, tasks, messages, jeopardies and the change feeds: the contractor area's work. Each public method is
-one unit of work; every writing one stamps what it changed with change numbers as its last step (feed.py).
+"""Calls: created by the external system, accepted, finished or handed back by the contractor, closed; their list and
+feed. ``CallWork`` is what the services of the contractor's work share (this one, and tasks.py, messages.py,
+jeopardies.py, company_settings.py, split by what changes together): the repositories and the lookups that make a
+call or task the viewer may not see *not found*. Each public method is one unit of work; every writing one stamps
+what it changed with change numbers as its last step (feed.py).
 
 Who may do it: the API checks the caller kind (external system vs contractor user, policies.py); the rules
-of the call's status are the tables in states.py; a call the viewer may not see is *not found*.
+of the call's status are the tables in states.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from cabinet.core.clock import Clock
@@ -25,11 +27,6 @@ from cabinet.domains.fieldservice.errors import (
     CallStatusChangeRefused,
     CallTaskNotFound,
     CommentRequired,
-    JeopardyRefused,
-    SettingsInvalid,
-    TaskResultNotFound,
-    TaskStatusChangeRefused,
-    UnjeopardyRefused,
 )
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
@@ -41,41 +38,19 @@ from cabinet.domains.fieldservice.repository import (
     SettingsRepository,
     TaskRepository,
 )
-from cabinet.domains.fieldservice.schemas import (
-    DEFAULT_COST_DEADLINE_DAY,
-    TEXT_MAX,
-    CallCreate,
-    CallListQuery,
-    CallView,
-    CreatedCall,
-    TaskView,
-)
+from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallCreate, CallListQuery, CallView, CreatedCall, TaskView
 from cabinet.domains.fieldservice.search import CallHit, FieldServiceSearch
-from cabinet.domains.fieldservice.states import (
-    Actor,
-    CallAction,
-    CallStatus,
-    TaskStatus,
-    call_permits,
-    call_transition,
-    task_transition_allowed,
-)
-from cabinet.models import (
-    Call,
-    CallJeopardy,
-    CallMessage,
-    CallTask,
-    CallTaskAttachment,
-    ContractorSettings,
-    ExpenditureItem,
-    Notification,
-)
+from cabinet.domains.fieldservice.states import Actor, CallAction, CallStatus, TaskStatus, call_permits, call_transition
+from cabinet.models import Call, CallTask, CallTaskAttachment, ExpenditureItem, Notification
 
 MAX_TASKS_PER_CALL = 500
 MAX_ITEMS_PER_CALL = 500
 
 
-class CallService:
+class CallWork:
+    """What the contractor area's services share: the repositories and the call/task lookups that make a call
+    the viewer may not see *not found*."""
+
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self.db = db
         self.clock = clock
@@ -87,24 +62,30 @@ class CallService:
         self.settings = SettingsRepository()
         self.search = FieldServiceSearch()
 
-    # --- Data API queries (filtered, sorted and paged in SQL, scoped like the lists above) ------------------
-    @read_only
-    async def search_calls(self, principal: Principal, query: Query) -> tuple[list[CallHit], int]:
-        return await self.search.calls(viewer_of(principal), query, self.clock.now())
+    # --- helpers -----------------------------------------------------------------------------------------
+    async def _call(self, viewer: Viewer, call_id: int, *, for_update: bool = False) -> Call:
+        call = await self.calls.get(viewer, call_id, for_update=for_update)
+        if call is None:
+            raise CallNotFound(resource=str(call_id))
+        return call
 
-    @read_only
-    async def search_tasks(self, principal: Principal, query: Query) -> tuple[list[CallTask], int]:
-        return await self.search.tasks(viewer_of(principal), query)
+    async def _task(self, viewer: Viewer, task_id: int) -> CallTask:
+        task = await self.tasks.get(viewer, task_id)
+        if task is None:
+            raise CallTaskNotFound(resource=str(task_id))
+        return task
 
-    @read_only
-    async def search_messages(self, principal: Principal, query: Query) -> tuple[list[CallMessage], int]:
-        return await self.search.messages(viewer_of(principal), query)
+    def _notify(self, call: Call, kind: str, text: str) -> Notification:
+        return notify_owner(call, kind, text, self.clock.now())
 
-    @read_only
-    async def search_jeopardies(self, principal: Principal, query: Query) -> tuple[list[CallJeopardy], int]:
-        return await self.search.jeopardies(viewer_of(principal), query)
+    async def _task_views(self, tasks: list[Any]) -> list[TaskView]:
+        attachments = await self.attachments.of(CallTaskAttachment.task_id, [t.id for t in tasks])
+        return [TaskView(t, attachments.get(t.id, [])) for t in tasks]
 
-    # --- calls -------------------------------------------------------------------------------------------
+
+class CallService(CallWork):
+    """Calls: created by the external system, accepted, finished or handed back by the contractor, closed."""
+
     @transactional
     async def create_call(self, principal: Principal, command: CallCreate) -> CreatedCall:
         viewer = require_external(principal)
@@ -233,173 +214,12 @@ class CallService:
         now = self.clock.now()
         return await self.calls.views(await self.calls.changed_since(viewer, cursor, limit), now)
 
-    # --- tasks -------------------------------------------------------------------------------------------
     @read_only
-    async def list_tasks(self, principal: Principal, after_id: int, limit: int) -> list[TaskView]:
-        return await self._task_views(await self.tasks.page(viewer_of(principal), after_id, limit))
-
-    @read_only
-    async def get_task(self, principal: Principal, task_id: int) -> TaskView:
-        return (await self._task_views([await self._task(viewer_of(principal), task_id)]))[0]
-
-    @read_only
-    async def task_result(self, principal: Principal, task_id: int) -> TaskView:
-        task = await self._task(viewer_of(principal), task_id)
-        if task.status != TaskStatus.DONE.value:
-            raise TaskResultNotFound(resource=str(task_id))
-        return (await self._task_views([task]))[0]
-
-    @transactional
-    async def change_task_status(self, principal: Principal, task_id: int, target: TaskStatus) -> CallTask:
-        viewer = require_contractor(principal)
-        task = await self._task(viewer, task_id)
-        call = await self._call(viewer, task.call_id, for_update=True)
-        await self.tasks.reread(task)  # under the call's lock
-        if not call_permits(CallStatus(call.status), CallAction.CHANGE_TASK):
-            raise TaskStatusChangeRefused(f"tasks of a {call.status} call cannot change")
-        if not task_transition_allowed(TaskStatus(task.status), target):
-            raise TaskStatusChangeRefused(f"a {task.status} task cannot change to {target.value}")
-        now = self.clock.now()
-        task.status = target.value
-        task.edited_at = now
-        if target is TaskStatus.DONE:
-            task.result_at = now
-        call.edited_at = now
-        await feed.stamp(viewer.company_id, [task, call])  # the call embeds its tasks: it changed too
-        return task
-
-    @read_only
-    async def tasks_changed(self, principal: Principal, cursor: int, limit: int) -> list[TaskView]:
-        return await self._task_views(await self.tasks.changed_since(viewer_of(principal), cursor, limit))
-
-    async def _task_views(self, tasks: list[Any]) -> list[TaskView]:
-        attachments = await self.attachments.of(CallTaskAttachment.task_id, [t.id for t in tasks])
-        return [TaskView(t, attachments.get(t.id, [])) for t in tasks]
-
-    # --- messages ----------------------------------------------------------------------------------------
-    @transactional
-    async def post_message(self, principal: Principal, call_id: int, text: str) -> CallMessage:
-        viewer = require_contractor(principal)
-        return await self._add_message(viewer, call_id, text, self.clock.now(), author=principal)
-
-    @transactional
-    async def post_dispatcher_message(
-        self, principal: Principal, call_id: int, text: str, date: datetime
-    ) -> CallMessage:
-        viewer = require_external(principal)
-        return await self._add_message(viewer, call_id, text, date, author=None)
-
-    async def _add_message(
-        self, viewer: Viewer, call_id: int, text: str, date: datetime, *, author: Principal | None
-    ) -> CallMessage:
-        _check_text(text, "message")
-        call = await self._call(viewer, call_id, for_update=True)
-        if not call_permits(CallStatus(call.status), CallAction.MESSAGE):
-            raise CallStateConflict("the call is Closed")
-        message = CallMessage(
-            call_id=call.id,
-            company_id=call.company_id,
-            owner_id=author.user_id if author else None,
-            owner_name=author.username if author else None,
-            date=date,
-            message=text,
-            change_no=0,
-        )
-        self.messages.add(message)
-        if author is None:
-            self._notify(call, "dispatcher_message", f"New message on call {call.number}: {text}"[:2000])
-        await feed.stamp(viewer.company_id, [message])
-        return message
-
-    @read_only
-    async def messages_changed(self, principal: Principal, cursor: int, limit: int) -> list[CallMessage]:
-        return await self.messages.changed_since(viewer_of(principal), cursor, limit)
-
-    # --- jeopardies --------------------------------------------------------------------------------------
-    @transactional
-    async def raise_jeopardy(self, principal: Principal, call_id: int, comment: str) -> CallJeopardy:
-        viewer = require_contractor(principal)
-        _check_text(comment, "comment")
-        call = await self._call(viewer, call_id, for_update=True)
-        if not call_permits(CallStatus(call.status), CallAction.RAISE_JEOPARDY) or call.jeopardy_open:
-            raise JeopardyRefused()
-        now = self.clock.now()
-        jeopardy = CallJeopardy(
-            call_id=call.id,
-            company_id=call.company_id,
-            raised_by=principal.user_id,
-            comment=comment,
-            date=now,
-            change_no=0,
-        )
-        self.jeopardies.add(jeopardy)
-        call.jeopardy_open = True
-        call.edited_at = now
-        await feed.stamp(viewer.company_id, [jeopardy, call])
-        return jeopardy
-
-    @transactional
-    async def answer_jeopardy(self, principal: Principal, call_id: int, answer: str) -> CallJeopardy:
-        viewer = require_external(principal)
-        _check_text(answer, "answerComment")
-        call = await self._call(viewer, call_id, for_update=True)
-        jeopardy = await self.jeopardies.open_for(call.id)
-        if jeopardy is None:
-            raise UnjeopardyRefused()
-        now = self.clock.now()
-        jeopardy.answer_comment = answer
-        jeopardy.answer_date = now
-        call.jeopardy_open = False
-        call.edited_at = now
-        self._notify(call, "jeopardy_answered", f"Your jeopardy on call {call.number} was answered: {answer}"[:2000])
-        await feed.stamp(viewer.company_id, [jeopardy, call])
-        return jeopardy
-
-    @read_only
-    async def jeopardies_changed(self, principal: Principal, cursor: int, limit: int) -> list[CallJeopardy]:
-        return await self.jeopardies.changed_since(viewer_of(principal), cursor, limit)
-
-    # --- settings ----------------------------------------------------------------------------------------
-    @transactional
-    async def set_cost_deadline_day(self, principal: Principal, day: int) -> int:
-        viewer = require_external(principal)
-        if not 1 <= day <= 28:
-            raise SettingsInvalid(issues=[FieldIssue("callCostDeadlineDayOfMonth", "must be 1..28")])
-        row = await self.settings.get(viewer.company_id, for_update=True)
-        if row is None:
-            self.settings.add(
-                ContractorSettings(
-                    company_id=viewer.company_id, call_cost_deadline_day_of_month=day, edited_at=self.clock.now()
-                )
-            )
-        else:
-            row.call_cost_deadline_day_of_month = day
-            row.edited_at = self.clock.now()
-        return day
-
-    @read_only
-    async def cost_deadline_day(self, company_id: int) -> int:
-        row = await self.settings.get(company_id)
-        return row.call_cost_deadline_day_of_month if row else DEFAULT_COST_DEADLINE_DAY
-
-    # --- helpers -----------------------------------------------------------------------------------------
-    async def _call(self, viewer: Viewer, call_id: int, *, for_update: bool = False) -> Call:
-        call = await self.calls.get(viewer, call_id, for_update=for_update)
-        if call is None:
-            raise CallNotFound(resource=str(call_id))
-        return call
-
-    async def _task(self, viewer: Viewer, task_id: int) -> CallTask:
-        task = await self.tasks.get(viewer, task_id)
-        if task is None:
-            raise CallTaskNotFound(resource=str(task_id))
-        return task
-
-    def _notify(self, call: Call, kind: str, text: str) -> Notification:
-        return notify_owner(call, kind, text, self.clock.now())
+    async def search_calls(self, principal: Principal, query: Query) -> tuple[list[CallHit], int]:
+        return await self.search.calls(viewer_of(principal), query, self.clock.now())
 
 
-def _check_text(text: str, name: str) -> None:
+def check_text(text: str, name: str) -> None:
     if not text.strip() or len(text) > TEXT_MAX:
         raise CallInvalid(
             f"{name} must be 1..{TEXT_MAX} characters, not blank", issues=[FieldIssue(name, f"1..{TEXT_MAX}")]

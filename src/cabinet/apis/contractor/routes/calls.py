@@ -157,7 +157,7 @@ async def call_modifications(
 async def message_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
 ) -> Response:
-    messages = await svc.calls.messages_changed(principal, timestamp, limit)
+    messages = await svc.messages.messages_changed(principal, timestamp, limit)
     set_result_elements(len(messages))
     return json_list(CallMessageDTO, messages, message_out)
 
@@ -172,7 +172,7 @@ async def message_modifications(
 async def jeopardy_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
 ) -> Response:
-    jeopardies = await svc.calls.jeopardies_changed(principal, timestamp, limit)
+    jeopardies = await svc.jeopardies.jeopardies_changed(principal, timestamp, limit)
     set_result_elements(len(jeopardies))
     return json_list(CallJeopardyDTO, jeopardies, jeopardy_out)
 
@@ -240,7 +240,7 @@ async def close_call(id: CallId, principal: Caller, svc: ServicesDep) -> Respons
 async def post_message(
     id: CallId, body: PostCallMessageInputDTO, principal: Caller, svc: ServicesDep
 ) -> CallMessageDTO:
-    return message_out(await svc.calls.post_message(principal, id, body.message))
+    return message_out(await svc.messages.post_message(principal, id, body.message))
 
 
 @router.post(
@@ -253,7 +253,7 @@ async def post_message(
 async def post_dispatcher_message(
     id: CallId, body: PostExternalCallMessageInputDTO, principal: Caller, svc: ServicesDep
 ) -> PostExternalCallMessageOutputDTO:
-    message = await svc.calls.post_dispatcher_message(principal, id, body.message, body.date)
+    message = await svc.messages.post_dispatcher_message(principal, id, body.message, body.date)
     return PostExternalCallMessageOutputDTO(id=message.id)
 
 
@@ -267,7 +267,7 @@ async def post_dispatcher_message(
 async def raise_jeopardy(
     id: CallId, body: PostCallJeopardyInputDTO, principal: Caller, svc: ServicesDep
 ) -> PostCallJeopardyOutputDTO:
-    jeopardy = await svc.calls.raise_jeopardy(principal, id, body.comment)
+    jeopardy = await svc.jeopardies.raise_jeopardy(principal, id, body.comment)
     return PostCallJeopardyOutputDTO(date=jeopardy.date, id=jeopardy.id)
 
 
@@ -281,7 +281,7 @@ async def raise_jeopardy(
 async def answer_jeopardy(
     id: CallId, body: PostExternalCallJeopardyInputDTO, principal: Caller, svc: ServicesDep
 ) -> PostExternalCallJeopardyOutputDTO:
-    jeopardy = await svc.calls.answer_jeopardy(principal, id, body.answerComment)
+    jeopardy = await svc.jeopardies.answer_jeopardy(principal, id, body.answerComment)
     return PostExternalCallJeopardyOutputDTO(answerDate=jeopardy.answer_date)
 
 

@@ -19,4 +19,4 @@ router = APIRouter(prefix="/systemSettings", tags=["SystemSettings"])
     response_model=int,
 )
 async def patch_settings(body: PatchSystemSettingsInputDTO, principal: Caller, svc: ServicesDep) -> int:
-    return await svc.calls.set_cost_deadline_day(principal, body.callCostDeadlineDayOfMonth)
+    return await svc.contractor_settings.set_cost_deadline_day(principal, body.callCostDeadlineDayOfMonth)

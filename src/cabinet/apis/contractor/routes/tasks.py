@@ -52,7 +52,7 @@ async def list_tasks(
     afterId: Annotated[int, Query(ge=0, le=INT64_MAX, description="Only tasks with a greater id")] = 0,
     limit: Annotated[int, Query(ge=1, le=FEED_LIMIT_MAX)] = FEED_LIMIT_DEFAULT,
 ) -> Response:
-    tasks = await svc.calls.list_tasks(principal, afterId, limit)
+    tasks = await svc.tasks.list_tasks(principal, afterId, limit)
     set_result_elements(len(tasks))
     return json_list(CallTasktOutputDTO, tasks, task_view_out)
 
@@ -67,7 +67,7 @@ async def list_tasks(
 async def task_modifications(
     timestamp: Cursor, principal: Caller, svc: ServicesDep, limit: FeedLimit = FEED_LIMIT_DEFAULT
 ) -> Response:
-    tasks = await svc.calls.tasks_changed(principal, timestamp, limit)
+    tasks = await svc.tasks.tasks_changed(principal, timestamp, limit)
     set_result_elements(len(tasks))
     return json_list(CallTaskFeedDTO, tasks, task_feed_out)
 
@@ -80,7 +80,7 @@ async def task_modifications(
     responses=NOT_FOUND,
 )
 async def get_task(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTasktOutputDTO:
-    return task_view_out(await svc.calls.get_task(principal, id))
+    return task_view_out(await svc.tasks.get_task(principal, id))
 
 
 @router.post(
@@ -92,7 +92,7 @@ async def get_task(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTaskt
     responses={**NOT_FOUND, 409: {**E, "description": "errorCode 3: the task cannot change to that status"}},
 )
 async def set_task_status(id: TaskId, body: CallTaskStatusInputDTO, principal: Caller, svc: ServicesDep) -> Response:
-    await svc.calls.change_task_status(principal, id, body.status)
+    await svc.tasks.change_task_status(principal, id, body.status)
     return Response(status_code=204)
 
 
@@ -104,7 +104,7 @@ async def set_task_status(id: TaskId, body: CallTaskStatusInputDTO, principal: C
     responses={404: {**E, "description": "errorCode 1: task not found; 2: the task has no result (not Done)"}},
 )
 async def get_task_result(id: TaskId, principal: Caller, svc: ServicesDep) -> CallTaskResultDTO:
-    return result_out((await svc.calls.task_result(principal, id)).attachments)
+    return result_out((await svc.tasks.task_result(principal, id)).attachments)
 
 
 @router.post(

@@ -205,7 +205,7 @@ COST_FIELDS = (
 async def create_message(call: RpcCall) -> Result:
     call_id, text = call.params["call_id"], call.params["message"]
     try:
-        message = await call.services.calls.post_message(call.principal, call_id, text)
+        message = await call.services.messages.post_message(call.principal, call_id, text)
     except CallNotFound as exc:
         raise RpcError("entity_not_found", field="call_id", value=call_id, detail=exc.message) from exc
     set_result_elements(1)
@@ -228,21 +228,21 @@ register(
                 "get.call_tasks",
                 "Tasks of the calls you may see (as get.calls).",
                 TASK_CATALOG,
-                lambda s: s.calls.search_tasks,
+                lambda s: s.tasks.search_tasks,
                 TASK_FIELDS,
             ),
             (
                 "get.call_messages",
                 "Messages (the contractor's and the dispatcher's) on the calls you may see (as get.calls).",
                 MESSAGE_CATALOG,
-                lambda s: s.calls.search_messages,
+                lambda s: s.messages.search_messages,
                 MESSAGE_FIELDS,
             ),
             (
                 "get.call_jeopardies",
                 "Jeopardies raised on the calls you may see (as get.calls), with the dispatcher's answers.",
                 JEOPARDY_CATALOG,
-                lambda s: s.calls.search_jeopardies,
+                lambda s: s.jeopardies.search_jeopardies,
                 JEOPARDY_FIELDS,
             ),
             (

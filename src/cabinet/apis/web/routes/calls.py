@@ -73,7 +73,7 @@ async def queue(
 
 async def _thread(svc: Services, principal: Principal, call_id: int) -> list[Any]:
     """The call's messages, oldest first (the call was found for this viewer just before)."""
-    messages, _ = await svc.calls.search_messages(
+    messages, _ = await svc.messages.search_messages(
         principal,
         DataQuery(
             filter=Condition("call_id", "=", call_id),
@@ -164,7 +164,7 @@ async def change_status(
 
 @router.post("/calls/{id}/message", **contractor_op("postCallMessage", ProcessType.TRACE))
 async def post_message(request: Request, id: CallId, principal: Viewer, svc: ServicesDep, message: Text) -> Response:
-    await svc.calls.post_message(principal, id, message)
+    await svc.messages.post_message(principal, id, message)
     if is_htmx(request):  # only the thread is redrawn, with an empty form
         messages = await _thread(svc, principal, id)
         return page(request, "_thread.html", call_id=id, messages=messages, can_message=True, sent=True)
@@ -173,7 +173,7 @@ async def post_message(request: Request, id: CallId, principal: Viewer, svc: Ser
 
 @router.post("/calls/{id}/jeopardy", **contractor_op("raiseCallJeopardy", ProcessType.TRACE))
 async def raise_jeopardy(request: Request, id: CallId, principal: Viewer, svc: ServicesDep, comment: Text) -> Response:
-    await svc.calls.raise_jeopardy(principal, id, comment)
+    await svc.jeopardies.raise_jeopardy(principal, id, comment)
     return redirect(request, f"/ui/calls/{id}", "Jeopardy raised: the dispatcher is told.")
 
 
@@ -185,7 +185,7 @@ async def change_task(
     svc: ServicesDep,
     status: Annotated[TaskStatus, Form()],
 ) -> Response:
-    task = await svc.calls.change_task_status(principal, task_id, status)
+    task = await svc.tasks.change_task_status(principal, task_id, status)
     if is_htmx(request):
         return page(request, "_task.html", task=task, can_tasks=True)
     return redirect(request, f"/ui/calls/{task.call_id}", f"Task marked {status.value}.")
