@@ -184,17 +184,17 @@ def test_identity_alone_writes_users() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-# Modules that hold SQL: each domain's repository.py, and fieldservice's query catalogs for the Data API.
-QUERY_MODULES = {"domains/fieldservice/search.py"}
+# Modules that hold SQL: each domain's repository (repository.py, or a repository/ package).
 SQL_BUILDERS = {"select", "update", "insert", "delete", "text", "exists", "pg_insert", "sqlite_insert"}
 
 
 def test_domains_keep_their_sql_in_repositories() -> None:
-    """Services state rules; every statement and session operation is a repository method."""
+    """Services state rules; every statement and session operation is a repository method (the Data API's query
+    catalogs too: they are SQL expressions)."""
     offenders = []
     for path in (SRC / "domains").rglob("*.py"):
         rel = path.relative_to(SRC).as_posix()
-        if path.name == "repository.py" or rel in QUERY_MODULES:
+        if path.name == "repository.py" or "repository" in path.parent.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

@@ -38,8 +38,8 @@ from cabinet.domains.fieldservice.repository import (
     SettingsRepository,
     TaskRepository,
 )
+from cabinet.domains.fieldservice.repository.search import CallHit, FieldServiceSearch
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallCreate, CallListQuery, CallView, CreatedCall, TaskView
-from cabinet.domains.fieldservice.search import CallHit, FieldServiceSearch
 from cabinet.domains.fieldservice.states import Actor, CallAction, CallStatus, TaskStatus, call_permits, call_transition
 from cabinet.models import Call, CallTask, CallTaskAttachment, ExpenditureItem, Notification
 

@@ -45,6 +45,7 @@ from cabinet.domains.fieldservice.errors import (
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import CallRepository, CostRepository
+from cabinet.domains.fieldservice.repository.search import FieldServiceSearch
 from cabinet.domains.fieldservice.schemas import (
     COUNT_MAX,
     DEFAULT_COST_DEADLINE_DAY,
@@ -58,7 +59,6 @@ from cabinet.domains.fieldservice.schemas import (
     LinePatch,
     MaterialLine,
 )
-from cabinet.domains.fieldservice.search import FieldServiceSearch
 from cabinet.domains.fieldservice.states import (
     LINE_DECISIONS,
     CallAction,

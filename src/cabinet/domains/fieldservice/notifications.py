@@ -14,8 +14,8 @@ from cabinet.core.query import Query
 from cabinet.domains.fieldservice.errors import NotificationNotFound
 from cabinet.domains.fieldservice.policies import require_contractor
 from cabinet.domains.fieldservice.repository import NotificationRepository
+from cabinet.domains.fieldservice.repository.search import FieldServiceSearch
 from cabinet.domains.fieldservice.schemas import NotificationPage
-from cabinet.domains.fieldservice.search import FieldServiceSearch
 from cabinet.models import Call, Notification
 
 

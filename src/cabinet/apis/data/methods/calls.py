@@ -21,8 +21,7 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Permission
 from cabinet.domains.fieldservice.errors import CallNotFound
-from cabinet.domains.fieldservice.schemas import CostView, line_total
-from cabinet.domains.fieldservice.search import (
+from cabinet.domains.fieldservice.repository.search import (
     CALL_FIELDS,
     COST_CATALOG,
     JEOPARDY_CATALOG,
@@ -30,6 +29,7 @@ from cabinet.domains.fieldservice.search import (
     NOTIFICATION_CATALOG,
     TASK_CATALOG,
 )
+from cabinet.domains.fieldservice.schemas import CostView, line_total
 
 CALL_READER = Rights(
     "The external system (BOT) and COMPANYOWNER, CREWMANAGER: every call of their company; USER: the calls it "

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository import expired_clause
+from cabinet.domains.fieldservice.repository.scope import expired_clause
 from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, TaskStatus
 from cabinet.models import Call, CallCost, CallJeopardy, CallMessage, CallTask, CostExpense, CostMaterial, Notification

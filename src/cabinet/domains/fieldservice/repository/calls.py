@@ -1,0 +1,105 @@
+"""Calls: one, a page of the contractor's list, the call feed, and the views that embed tasks and items."""
+
+from __future__ import annotations
+
+import builtins
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cabinet.core.db.uow import current_session
+from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, is_expired, whole_rows
+from cabinet.domains.fieldservice.repository.tasks import AttachmentRepository
+from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
+from cabinet.models import Call, CallJeopardy, CallTask, CallTaskAttachment, ExpenditureItem, User
+
+
+class CallRepository:
+    async def add(self, call: Call) -> None:
+        """A new call, flushed (its id assigned)."""
+        session = current_session()
+        session.add(call)
+        await session.flush()
+
+    def add_children(self, rows: Iterable[Any]) -> None:
+        """Rows that belong to a call just added (its tasks, its expenditure items)."""
+        current_session().add_all(rows)
+
+    async def by_id(self, call_id: int) -> Call | None:
+        """Any company's call (a field link names it; the link's signature is the proof of access)."""
+        return await current_session().get(Call, call_id)
+
+    async def user(self, user_id: int) -> User | None:
+        return await current_session().get(User, user_id)
+
+    async def get(self, viewer: Viewer, call_id: int, *, for_update: bool = False) -> Call | None:
+        stmt = select(Call).where(Call.id == call_id, *call_scope(viewer))
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await current_session().scalar(stmt)
+
+    async def owner_in_company(self, company_id: int, user_id: int) -> User | None:
+        return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
+
+    async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
+        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies
+        and expenditure items: four queries for the whole page."""
+        if not calls:
+            return []
+        ids = [c.id for c in calls]
+        session = current_session()
+        tasks: dict[int, list[Any]] = defaultdict(list)
+        for task in await session.execute(whole_rows(CallTask).where(CallTask.call_id.in_(ids)).order_by(CallTask.id)):
+            tasks[task.call_id].append(task)
+        jeopardies: dict[int, list[Any]] = defaultdict(list)
+        for j in await session.execute(
+            whole_rows(CallJeopardy).where(CallJeopardy.call_id.in_(ids)).order_by(CallJeopardy.id)
+        ):
+            jeopardies[j.call_id].append(j)
+        items: dict[int, list[Any]] = defaultdict(list)
+        for item in await session.execute(
+            whole_rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
+        ):
+            items[item.call_id].append(item)
+        attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
+        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now), attachments) for c in calls]
+
+    async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
+        clauses = call_scope(viewer)
+        if query.statuses:
+            clauses.append(Call.status.in_([s.value for s in query.statuses]))
+        if query.critical is not None:
+            clauses.append(Call.critical.is_(query.critical))
+        if query.jeopardy is not None:
+            clauses.append(Call.jeopardy_open.is_(query.jeopardy))
+        if query.expired is not None:
+            expired = expired_clause(now)
+            clauses.append(expired if query.expired else ~expired)
+        session = current_session()
+        total = int(await session.scalar(select(func.count()).select_from(Call).where(*clauses)) or 0)
+        stmt = whole_rows(Call).where(*clauses).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
+        return list(await session.execute(stmt)), total
+
+    async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
+        stmt = (
+            whole_rows(Call).where(*call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
+        )
+        return list(await current_session().execute(stmt))
+
+
+def _order(sort: str) -> list[Any]:
+    if sort == "default":  # what a contractor wants on top: critical, then the nearest fix deadline
+        return [Call.critical.desc(), Call.ttf.is_(None), Call.ttf.asc(), Call.id.desc()]
+    descending = sort.startswith("-")
+    column = {"created": Call.created, "ttf": Call.ttf, "tto": Call.tto, "number": Call.number, "id": Call.id}[
+        sort.lstrip("-")
+    ]
+    direction = [column.desc() if descending else column.asc(), Call.id.desc() if descending else Call.id.asc()]
+    if not column.nullable:
+        return direction
+    # NULL last ascending, first descending, on every backend
+    return [column.is_(None) if not descending else column.is_not(None), *direction]
