@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cabinet.domains.fieldservice import repository
 from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository import calls as call_queries
+from cabinet.domains.fieldservice.repository.scope import call_scope, whole_rows
+from cabinet.models import Call
 
 ORDER_INDEXES = {"ix_contractor_call_company_order", "ix_contractor_call_owner_order"}
 
@@ -16,12 +18,7 @@ ORDER_INDEXES = {"ix_contractor_call_company_order", "ix_contractor_call_owner_o
 def _plan(sync_conn: Any, owner: int | None) -> str:
     """SQLite's plan for the repository's default list statement (company-wide, or one owner's)."""
     viewer = Viewer(company_id=1, user_id=1, owner_scope=owner, external=owner is None)
-    stmt = (
-        repository._rows(repository.Call)
-        .where(*repository._call_scope(viewer))
-        .order_by(*repository._order("default"))
-        .limit(50)
-    )
+    stmt = whole_rows(Call).where(*call_scope(viewer)).order_by(*call_queries._order("default")).limit(50)
     compiled = stmt.compile(sync_conn, compile_kwargs={"literal_binds": True})
     rows = sync_conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").fetchall()
     return " | ".join(str(r[-1]) for r in rows)
