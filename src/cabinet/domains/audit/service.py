@@ -71,6 +71,7 @@ class AuditService:
         self.retention_days = retention_days
         self.audits = AuditRepository()
         self._buffer: list[AuditEntry] = []
+        self._writing = 0  # records taken from the buffer whose write has not committed yet
         self._flush_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
 
@@ -125,11 +126,14 @@ class AuditService:
             written = 0
             while self._buffer:
                 batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+                self._writing = len(batch)
                 try:
                     await self._write(batch)
                 except Exception:
                     self._buffer[:0] = batch  # keep them for the next tick; nothing is dropped
                     raise
+                finally:
+                    self._writing = 0
                 written += len(batch)
             return written
 
@@ -149,7 +153,8 @@ class AuditService:
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Records not yet committed: buffered, or in a batch being written."""
+        return len(self._buffer) + self._writing
 
     async def store_payloads(self, entry: AuditEntry, input_body: bytes | None, output_body: bytes | None) -> None:
         items = [
