@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     attachment_max_pixels: int = Field(
         default=40_000_000, ge=1, le=1_000_000_000, description="Largest image attachment, width x height."
     )
+    idempotency_retention_days: int = Field(
+        default=7, ge=7, le=366, description="How long the answer to a request with an Idempotency-Key is kept."
+    )
 
     # --- HTTP ---------------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON request body accepted.")

@@ -191,11 +191,21 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
         RETENTION_INTERVAL_SECONDS,
         lambda: resources.clock.now().timestamp(),
     )
+    idempotency = JobLease(
+        resources.limit_storage,
+        "idempotency-purge",
+        RETENTION_INTERVAL_SECONDS,
+        lambda: resources.clock.now().timestamp(),
+    )
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
         asyncio.create_task(
             _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads, retention),
             name="payload-retention",
+        ),
+        asyncio.create_task(  # answers of Idempotency-Key requests past CABINET_IDEMPOTENCY_RETENTION_DAYS
+            _every(RETENTION_INTERVAL_SECONDS, services.idempotency.purge_expired, idempotency),
+            name="idempotency-purge",
         ),
         asyncio.create_task(  # uploads a dead process left half-received in the blob store's staging area
             _every(RETENTION_INTERVAL_SECONDS, resources.blobs.purge_staging, staging),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from cabinet.core.metering import Metered
+    from cabinet.core.principal import Principal
 
     CommitHook = Callable[[AsyncSession], Awaitable[None]]
 
@@ -47,6 +48,7 @@ class TraceContext:
     company: str | None = None
     client_ip: str | None = None
     metered: Metered | None = None  # once the route has declared its operation and the Meter admitted it
+    principal: Principal | None = None  # once the API has resolved the caller
     # run (once) inside the first writing unit of work of this request, just before it commits
     commit_hooks: list[CommitHook] = field(default_factory=list)
 

@@ -18,6 +18,7 @@ from cabinet.domains.fieldservice.jeopardies import JeopardyService
 from cabinet.domains.fieldservice.messages import MessageService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.fieldservice.tasks import TaskService
+from cabinet.domains.idempotency.service import IdempotencyService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
@@ -45,6 +46,7 @@ class Services:
     costs: CostService
     notifications: NotificationService
     sessions: SessionService
+    idempotency: IdempotencyService
 
 
 def build_services(resources: Resources) -> Services:
@@ -111,4 +113,10 @@ def build_services(resources: Resources) -> Services:
         costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
+        idempotency=IdempotencyService(
+            resources.db,
+            clock=resources.clock,
+            secret=settings.resolved_secret(),
+            retention=timedelta(days=settings.idempotency_retention_days),
+        ),
     )

@@ -7,6 +7,7 @@ from cabinet.models.company import Company, PartnerLink
 from cabinet.models.contractor import ChangeSequence, ContractorSettings, ContractorVerifier, ServiceToken, UsedSalt
 from cabinet.models.cost import CallCost, CostExpense, CostMaterial
 from cabinet.models.credential import ApiKey, CompanyNetwork
+from cabinet.models.idempotency import IdempotentRequest
 from cabinet.models.jeopardy import CallJeopardy
 from cabinet.models.message import CallMessage
 from cabinet.models.notification import Notification
@@ -35,6 +36,7 @@ __all__ = [
     "DataSession",
     "EndedWebSession",
     "ExpenditureItem",
+    "IdempotentRequest",
     "Notification",
     "PartnerLink",
     "Quota",

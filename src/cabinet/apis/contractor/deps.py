@@ -56,6 +56,7 @@ def _bind(principal: Principal) -> Principal:
     trace = current_trace()
     trace.username = principal.username
     trace.company = principal.company_key
+    trace.principal = principal
     return principal
 
 

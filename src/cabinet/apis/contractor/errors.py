@@ -9,7 +9,8 @@ change now (call New again, no lines to send, line limit), 15 (400) = expenditur
 items; field links and attachments: 20 (404) = the link expired or was replaced by a newer one, 21..25 (422) = the
 file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large (23), an image with
 too many pixels (24), a file name that is a path or holds control characters (25); 26 (503, with Retry-After) = the
-file store is full or read-only.
+file store is full or read-only; 27 (422) = an Idempotency-Key this caller already used for a different
+request.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "attachment_image_too_large": 24,
     "attachment_name_invalid": 25,
     "blob_store_unavailable": 26,
+    "idempotency_key_reused": 27,
     # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
     "call_cost_not_found": 2,
     "call_cost_expense_not_found": 3,

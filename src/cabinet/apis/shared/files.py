@@ -17,15 +17,21 @@ from cabinet.domains.fieldservice.schemas import AttachmentFile
 MULTIPART_OVERHEAD = 64 * 1024  # part headers, boundaries and small fields around the file
 
 
-def receive_upload(request: Request, max_bytes: int, *, field: str) -> MultipartFile:
-    """The request's file field ``field``, to be streamed by the domain. A body declared larger than the file cap
-    allows is refused before a byte is read; the body limit of this request is raised to that cap."""
+UPLOAD_STATE = "upload"  # request.state.upload: the request's MultipartFile (an idempotency key's digest reads it)
+
+
+def receive_upload(request: Request, max_bytes: int, *, field: str, text_fields: tuple[str, ...] = ()) -> MultipartFile:
+    """The request's file field ``field`` (and the small text fields ``text_fields``), to be streamed by the
+    domain. A body declared larger than the file cap allows is refused before a byte is read; the body limit of
+    this request is raised to that cap."""
     limit = max_bytes + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise AttachmentTooLarge(f"the file is larger than {max_bytes} bytes")
     allow_body_bytes(request.scope, limit)
-    return MultipartFile(request.stream(), request.headers.get("content-type"), field=field)
+    upload = MultipartFile(request.stream(), request.headers.get("content-type"), field=field, text_fields=text_fields)
+    setattr(request.state, UPLOAD_STATE, upload)
+    return upload
 
 
 def file_response(file: AttachmentFile) -> StreamingResponse:

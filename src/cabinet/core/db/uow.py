@@ -8,6 +8,11 @@ SQLite allows one writer at a time and fails at once (no waiting) when a transac
 to write after another writer committed. In the embedded profile (one process) writing units therefore
 queue on an in-process lock; reading units never wait. PostgreSQL needs no such lock.
 Never hold a unit of work open across slow work (password hashing, file I/O): do that before or after.
+
+A request may ask for its writes to be *held* (``held_writes``, used by idempotent requests): its first writing
+unit runs a ``begin`` hook as its first statement (claiming the request's key), then stays open past the service
+method; every later unit of that request joins it, and the request itself commits (``HeldWrites.commit``) once it
+has its answer, so the change, the key and the stored answer commit together or not at all.
 """
 
 from __future__ import annotations
@@ -49,9 +54,100 @@ class _Unit:
     session: AsyncSession
     write: bool
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_rollback: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 _active: ContextVar[_Unit | None] = ContextVar("cabinet_uow", default=None)
+
+
+class HeldWrites:
+    """One request's writes held in one transaction until the request commits it (see the module's docstring)."""
+
+    def __init__(self, db: Database, begin: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        self.db = db
+        self.begin = begin
+        self.unit: _Unit | None = None
+        self._locked = False
+
+    @property
+    def session(self) -> AsyncSession | None:
+        return self.unit.session if self.unit is not None else None
+
+    async def _open(self) -> _Unit:
+        lock = self.db._write_lock
+        if lock is not None:
+            await lock.acquire()
+            self._locked = True
+        session = self.db.sessionmaker()
+        unit = self.unit = _Unit(session, True)
+        token = _active.set(unit)
+        try:
+            await self.begin(session)
+        except BaseException:
+            await self.abort()
+            raise
+        finally:
+            _active.reset(token)
+        return unit
+
+    async def commit(self) -> None:
+        """Commit what the request wrote (nothing when it never opened a writing unit), then run its after-commit
+        callbacks."""
+        unit = self.unit
+        if unit is None:
+            return
+        token = _active.set(unit)
+        try:
+            await _run_commit_hooks(unit.session)
+            await unit.session.commit()
+        except BaseException:
+            await self.abort()
+            raise
+        finally:
+            _active.reset(token)
+        self.unit = None
+        await self._close(unit)
+        for callback in unit.after_commit:
+            await callback()
+
+    async def abort(self) -> None:
+        """Roll back what the request wrote (a no-op once committed or when nothing was written)."""
+        unit = self.unit
+        if unit is None:
+            return
+        self.unit = None
+        try:
+            await unit.session.rollback()
+        finally:
+            await self._close(unit)
+            for callback in unit.on_rollback:
+                await callback()
+
+    async def _close(self, unit: _Unit) -> None:
+        try:
+            await unit.session.close()
+        finally:
+            if self._locked and self.db._write_lock is not None:
+                self._locked = False
+                self.db._write_lock.release()
+
+
+_held: ContextVar[HeldWrites | None] = ContextVar("cabinet_held_writes", default=None)
+
+
+@asynccontextmanager
+async def held_writes(db: Database, begin: Callable[[AsyncSession], Awaitable[None]]) -> AsyncIterator[HeldWrites]:
+    """Hold this request's writes in one transaction (``begin`` runs first in it) until ``commit()``; leaving the
+    block without committing rolls them back."""
+    if _held.get() is not None or _active.get() is not None:
+        raise RuntimeError("held writes start outside any unit of work, once per request")
+    held = HeldWrites(db, begin)
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+        await held.abort()
 
 
 @asynccontextmanager
@@ -61,6 +157,18 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
         if write and not outer.write:
             raise RuntimeError("a writing unit of work cannot join a read-only one")
         yield outer.session
+        return
+    held = _held.get()
+    if held is not None and held.db is db and (held.unit is not None or write):
+        unit = held.unit or await held._open()
+        token = _active.set(unit)
+        try:
+            yield unit.session
+        except BaseException:
+            await held.abort()
+            raise
+        finally:
+            _active.reset(token)
         return
     lock = db._write_lock if write else None
     if lock is not None:
@@ -79,6 +187,8 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
                 # a reading unit just closes: the connection's transaction ends, loaded objects stay usable
             except BaseException:
                 await session.rollback()
+                for callback in unit.on_rollback:
+                    await callback()
                 raise
             finally:
                 _active.reset(token)
@@ -111,6 +221,14 @@ def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
     if unit is None:
         raise RuntimeError("after_commit outside a unit of work")
     unit.after_commit.append(callback)
+
+
+def on_rollback(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` if the active unit of work rolls back (undo what cannot roll back with it: a placed file)."""
+    unit = _active.get()
+    if unit is None:
+        raise RuntimeError("on_rollback outside a unit of work")
+    unit.on_rollback.append(callback)
 
 
 class _HasDatabase(Protocol):

@@ -16,6 +16,7 @@ from cabinet.apis.contractor.files import (
     receive_upload,
     with_upload_body,
 )
+from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import attachment_out, call_out, expense_line, material_line, result_out
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -30,7 +31,7 @@ from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.attachments import link_reach
 from cabinet.domains.fieldservice.schemas import FieldReport, FieldTaskResult
 
-router = APIRouter(prefix="/shared", tags=["Shared"])
+router = APIRouter(prefix="/shared", tags=["Shared"], route_class=KeyedRoute)
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id (of the link's call)")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]

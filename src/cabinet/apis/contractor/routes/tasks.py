@@ -15,6 +15,7 @@ from cabinet.apis.contractor.files import (
     receive_upload,
     with_upload_body,
 )
+from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import attachment_out, json_list, result_out, task_feed_out, task_view_out
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
@@ -31,7 +32,7 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.attachments import contractor_reach, external_reach
 from cabinet.domains.fieldservice.schemas import FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX
 
-router = APIRouter(prefix="/calltask", tags=["CallTask"])
+router = APIRouter(prefix="/calltask", tags=["CallTask"], route_class=KeyedRoute)
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]

@@ -15,6 +15,7 @@ from cabinet.apis.contractor.deps import (
     service_authorization,
     service_token_operation,
 )
+from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import tokens_out
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -28,7 +29,7 @@ from cabinet.apis.contractor.schemas import (
 )
 from cabinet.core.metering import ProcessType
 
-router = APIRouter(prefix="/user", tags=["User"])
+router = APIRouter(prefix="/user", tags=["User"], route_class=KeyedRoute)
 
 UserId = Annotated[int, Path(ge=1, le=INT64_MAX, description="User id")]
 E: dict[str, Any] = {"model": ErrorDTO}

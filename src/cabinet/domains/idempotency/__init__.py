@@ -1,0 +1,1 @@
+"""Idempotent requests: the first answer per caller and ``Idempotency-Key``, replayed for a repeat."""
