@@ -213,3 +213,19 @@ async def test_the_document_names_the_key_on_every_write_but_the_sign_ins(client
             else:
                 assert "Idempotency-Key" not in headers, (method, path)
     assert writes > 25
+
+
+async def test_a_bodyless_write_whatever_its_content_type(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """The ERP (an API key: authenticating it records the key's use, a write of its own before the claim) closes
+    a call with a key and a stray multipart content type and no body: applied once, replayed, never a 500."""
+    call_id, me, call = await committed_call(client, tenant)
+    for task in call["tasks"]:
+        await client.post(f"/calltask/{task['id']}/status", json={"status": "Done"}, headers=me)
+    assert (await client.post(f"/call/{call_id}/status", json={"status": "Done"}, headers=me)).status_code == 200
+    headers = {**tenant.erp, **key(), "Content-Type": "multipart/form-data; boundary=x"}
+    first = await client.post(f"/call/{call_id}/close", headers=headers)
+    again = await client.post(f"/call/{call_id}/close", headers=headers)
+    assert (first.status_code, again.status_code) == (204, 204), first.text
+    assert "idempotent-replayed" not in first.headers and again.headers["idempotent-replayed"] == "true"
+    other = await client.post(f"/call/{call_id}/close", content=b"x", headers=headers)
+    assert other.status_code == 422 and other.json() == {"errorCode": 27}

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 
 from cabinet.apis.shared.auth import services
 from cabinet.apis.shared.files import UPLOAD_STATE
-from cabinet.core.db.uow import held_writes
+from cabinet.core.db.uow import arm_held_writes, held_writes
 from cabinet.core.http.multipart import MultipartFile
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.core.tracing import current_trace
@@ -57,7 +57,10 @@ def idempotency_key(
         Header(alias=KEY_HEADER, min_length=1, max_length=KEY_MAX, pattern=KEY_PATTERN, description=KEY_DESCRIPTION),
     ] = None,
 ) -> str | None:
-    """Documents and validates the header (an invalid one answers 400 before anything runs)."""
+    """Documents and validates the header (an invalid one answers 400 before anything runs), and from here on
+    (the caller is resolved: this runs after the operation's metering dependency) holds the request's writes."""
+    if key is not None:
+        arm_held_writes()
     return key
 
 
@@ -106,15 +109,14 @@ async def _run_keyed(
     request: Request, key: str, handler: Callable[[Request], Coroutine[Any, Any, Response]]
 ) -> Response:
     idempotency = services(request).idempotency
-    multipart = (request.headers.get("content-type") or "").lower().startswith("multipart/")
-    body = b"" if multipart else await request.body()  # kept by the request: the route reads it again
     claimed: list[KeyClaim] = []
 
     async def claim(_session: Any) -> None:
         principal = current_trace().principal
         if principal is None:
             raise RuntimeError("a keyed write ran before its caller was resolved")
-        request_claim = KeyClaim(scope_of(principal), key, idempotency.fingerprint(*_request_parts(request, body)))
+        parts = await _request_parts(request)
+        request_claim = KeyClaim(scope_of(principal), key, idempotency.fingerprint(*parts))
         claimed.append(request_claim)
         await idempotency.claim(request_claim)
 
@@ -123,28 +125,26 @@ async def _run_keyed(
             response = await handler(request)
             if held.session is not None and claimed:
                 await idempotency.store(claimed[-1], _answer_of(response))
-            await held.commit()
+            await held.complete()
             return response
     except AlreadyAnswered as repeat:
         return _replay(repeat.answer)
 
 
-def _request_parts(request: Request, body: bytes) -> list[bytes]:
-    """What identifies a request: method, path, query (the link token aside: it is the scope) and body."""
+async def _request_parts(request: Request) -> list[bytes]:
+    """What identifies a request: method, path, query (the link token aside: it is the scope) and body: an upload
+    route's file (its digest, name and text fields), else the body's bytes (read now if the route did not)."""
     query = sorted((k, v) for k, v in request.query_params.multi_items() if k != "token")
     content_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     parts = [request.method.encode(), request.url.path.encode(), repr(query).encode(), content_type.encode()]
     upload: MultipartFile | None = getattr(request.state, UPLOAD_STATE, None)
-    if content_type.startswith("multipart/"):
-        if upload is None or not upload.complete:
+    if upload is not None:
+        if not upload.complete:
             raise RuntimeError("a keyed upload wrote before its file was read")
-        parts += [
-            (upload.filename or "").encode(),
-            upload.sha256.encode(),
-            repr(sorted(upload.fields.items())).encode(),
-        ]
+        fields = repr(sorted(upload.fields.items()))
+        parts += [(upload.filename or "").encode(), upload.sha256.encode(), fields.encode()]
     else:
-        parts.append(body)
+        parts.append(await request.body())
     return parts
 
 

@@ -9,10 +9,12 @@ to write after another writer committed. In the embedded profile (one process) w
 queue on an in-process lock; reading units never wait. PostgreSQL needs no such lock.
 Never hold a unit of work open across slow work (password hashing, file I/O): do that before or after.
 
-A request may ask for its writes to be *held* (``held_writes``, used by idempotent requests): its first writing
-unit runs a ``begin`` hook as its first statement (claiming the request's key), then stays open past the service
-method; every later unit of that request joins it, and the request itself commits (``HeldWrites.commit``) once it
-has its answer, so the change, the key and the stored answer commit together or not at all.
+A request may ask for its writes to be *held* (``held_writes``, used by idempotent requests): once armed
+(``arm_held_writes``, after the caller is known: writes made while authenticating, such as an API key's last use,
+stay ordinary units), its first writing unit runs a ``begin`` hook as its first statement (claiming the request's
+key), then stays open past the service method; every later unit of that request joins it, and the request itself
+commits (``HeldWrites.complete``) once it has its answer, so the change, the key and the stored answer commit
+together or not at all.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class HeldWrites:
         self.db = db
         self.begin = begin
         self.unit: _Unit | None = None
+        self.armed = False
         self._locked = False
 
     @property
@@ -90,7 +93,7 @@ class HeldWrites:
             _active.reset(token)
         return unit
 
-    async def commit(self) -> None:
+    async def complete(self) -> None:
         """Commit what the request wrote (nothing when it never opened a writing unit), then run its after-commit
         callbacks."""
         unit = self.unit
@@ -150,6 +153,15 @@ async def held_writes(db: Database, begin: Callable[[AsyncSession], Awaitable[No
         await held.abort()
 
 
+def arm_held_writes() -> bool:
+    """From now on, the running request's writes are held (if it asked for that); True when it did."""
+    held = _held.get()
+    if held is None:
+        return False
+    held.armed = True
+    return True
+
+
 @asynccontextmanager
 async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[AsyncSession]:
     outer = _active.get()
@@ -159,7 +171,7 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
         yield outer.session
         return
     held = _held.get()
-    if held is not None and held.db is db and (held.unit is not None or write):
+    if held is not None and held.armed and held.db is db and (held.unit is not None or write):
         unit = held.unit or await held._open()
         token = _active.set(unit)
         try:
