@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     attachment_max_pixels: int = Field(
         default=40_000_000, ge=1, le=1_000_000_000, description="Largest image attachment, width x height."
     )
+    field_geofence_meters: int = Field(
+        default=500, ge=1, le=1_000_000, description="A check-in farther than this from the service object is marked."
+    )
     idempotency_retention_days: int = Field(
         default=7, ge=7, le=366, description="How long the answer to a request with an Idempotency-Key is kept."
     )

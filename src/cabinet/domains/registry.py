@@ -18,6 +18,7 @@ from cabinet.domains.fieldservice.jeopardies import JeopardyService
 from cabinet.domains.fieldservice.messages import MessageService
 from cabinet.domains.fieldservice.notifications import NotificationService
 from cabinet.domains.fieldservice.tasks import TaskService
+from cabinet.domains.fieldservice.visits import VisitService
 from cabinet.domains.idempotency.service import IdempotencyService
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.service import IdentityService
@@ -42,6 +43,7 @@ class Services:
     jeopardies: JeopardyService
     contractor_settings: ContractorSettingsService
     field_links: FieldLinkService
+    visits: VisitService
     attachments: AttachmentService
     costs: CostService
     notifications: NotificationService
@@ -103,6 +105,7 @@ def build_services(resources: Resources) -> Services:
             secret=resources.secret,
             ttl=timedelta(seconds=settings.field_link_ttl_seconds),
         ),
+        visits=VisitService(resources.db, clock=resources.clock, geofence_meters=settings.field_geofence_meters),
         attachments=AttachmentService(
             resources.db,
             clock=resources.clock,
@@ -116,7 +119,7 @@ def build_services(resources: Resources) -> Services:
         idempotency=IdempotencyService(
             resources.db,
             clock=resources.clock,
-            secret=settings.resolved_secret(),
+            secret=resources.secret,
             retention=timedelta(days=settings.idempotency_retention_days),
         ),
     )

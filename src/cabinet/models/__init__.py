@@ -15,6 +15,7 @@ from cabinet.models.quota import CompanyQuota, Quota
 from cabinet.models.session import DataSession, EndedWebSession
 from cabinet.models.task import CallTask
 from cabinet.models.user import User
+from cabinet.models.visit import CallSignature, CallVisit
 
 __all__ = [
     "ApiKey",
@@ -23,8 +24,10 @@ __all__ = [
     "CallCost",
     "CallJeopardy",
     "CallMessage",
+    "CallSignature",
     "CallTask",
     "CallTaskAttachment",
+    "CallVisit",
     "ChangeSequence",
     "Company",
     "CompanyNetwork",

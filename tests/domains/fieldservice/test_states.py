@@ -45,6 +45,7 @@ def test_what_each_status_permits() -> None:
         CallAction.FIELD_ATTACH: {S.DONE},
         CallAction.CREATE_COST: {S.COMMITTED, S.DONE},
         CallAction.EDIT_COST: {S.COMMITTED, S.DONE, S.CLOSED},
+        CallAction.FIELD_PROOF: {S.COMMITTED, S.DONE},
     }
     for action, status in itertools.product(CallAction, S):
         assert call_permits(status, action) is (status in table[action]), (action, status)

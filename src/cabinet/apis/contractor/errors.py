@@ -10,7 +10,8 @@ items; field links and attachments: 20 (404) = the link expired or was replaced 
 file is none of the nine types or a polyglot (21), damaged or does not decode (22), too large (23), an image with
 too many pixels (24), a file name that is a path or holds control characters (25); 26 (503, with Retry-After) = the
 file store is full or read-only; 27 (422) = an Idempotency-Key this caller already used for a different
-request.
+request; visits: 28 (409) = a check-out without an open check-in, 29 (409) = a check-in while a visit is open;
+2 (404) = a signature not found.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ CODE_BY_MNEMONIC: dict[str, int] = {
     "attachment_name_invalid": 25,
     "blob_store_unavailable": 26,
     "idempotency_key_reused": 27,
+    # visits and signatures (/shared/call/visit, /shared/call/signature, /call/{callId}/signature/...)
+    "field_visit_not_open": 28,
+    "field_visit_already_open": 29,
+    "field_signature_not_found": 2,
     # /callCost: 404 codes 1 call, 2 estimate, 3 expense, 4 material (the seed's); 409 and 400 codes ours
     "call_cost_not_found": 2,
     "call_cost_expense_not_found": 3,

@@ -51,14 +51,47 @@ DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
 }
 
 
+SIGNATURE_FILE_FIELD = "file"
+SIGNER_NAME_FIELD = "signerName"
+SIGNATURE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [SIGNATURE_FILE_FIELD, SIGNER_NAME_FIELD],
+                    "properties": {
+                        SIGNATURE_FILE_FIELD: {"type": "string", "format": "binary", "description": "The PNG"},
+                        SIGNER_NAME_FIELD: {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 200,
+                            "description": "The customer's name as they typed it",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def with_body(operation: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A metered operation's declaration plus a hand-written request body in its OpenAPI document."""
+    return {**operation, "openapi_extra": {**operation.get("openapi_extra", {}), **body}}
+
+
 def with_upload_body(operation: dict[str, Any]) -> dict[str, Any]:
-    """A metered operation's declaration plus the multipart body in its OpenAPI document."""
-    return {**operation, "openapi_extra": {**operation.get("openapi_extra", {}), **UPLOAD_BODY}}
+    """A metered operation's declaration plus the multipart body (field Attachment) in its OpenAPI document."""
+    return with_body(operation, UPLOAD_BODY)
 
 
-def receive_upload(request: Request, max_bytes: int) -> MultipartFile:
-    """The request's file field ``Attachment``, streamed by the domain (apis/shared/uploads.py)."""
-    return receive_file(request, max_bytes, field=FIELD)
+def receive_upload(
+    request: Request, max_bytes: int, *, field: str = FIELD, text_fields: tuple[str, ...] = ()
+) -> MultipartFile:
+    """The request's file field (``Attachment`` unless named), streamed by the domain (apis/shared/files.py)."""
+    return receive_file(request, max_bytes, field=field, text_fields=text_fields)
 
 
 __all__ = ["DOWNLOAD_OK", "UPLOAD_ERRORS", "content_disposition", "file_response", "receive_upload", "with_upload_body"]

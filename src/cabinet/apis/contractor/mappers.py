@@ -20,12 +20,15 @@ from cabinet.apis.contractor.schemas import (
     CallTasktOutputDTO,
     ExpenditureItemDTO,
     ExpenseDTO,
+    LocationDTO,
     MaterialDTO,
     NotificationDTO,
     PostExpenseInputDTO,
     PostMaterialInputDTO,
+    SignatureDTO,
     TokenDTO,
     UserDTO,
+    VisitDTO,
 )
 from cabinet.domains.fieldservice.schemas import (
     CallView,
@@ -37,7 +40,7 @@ from cabinet.domains.fieldservice.schemas import (
     line_total,
 )
 from cabinet.domains.fieldservice.states import TaskStatus
-from cabinet.models import CallJeopardy, CallMessage, CallTask, Notification
+from cabinet.models import CallJeopardy, CallMessage, CallSignature, CallTask, CallVisit, Notification
 
 M = TypeVar("M", bound=BaseModel)
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
@@ -141,7 +144,33 @@ def call_out(view: CallView) -> CallDTO:
         ttf=c.ttf,
         tto=c.tto,
         userId=c.owner_id,
+        visits=[visit_out(v) for v in view.visits],
+        signature=signature_out(view.signature) if view.signature is not None else None,
     )
+
+
+def _location(latitude: float | None, longitude: float | None, accuracy: float | None) -> LocationDTO | None:
+    if latitude is None or longitude is None:
+        return None
+    return LocationDTO(latitude=latitude, longitude=longitude, accuracyMeters=accuracy)
+
+
+def visit_out(v: CallVisit | Any) -> VisitDTO:
+    return VisitDTO(
+        id=v.id,
+        checkInAt=v.check_in_at,
+        checkInClientTime=v.check_in_client_at,
+        checkInLocation=_location(v.check_in_latitude, v.check_in_longitude, v.check_in_accuracy),
+        checkOutAt=v.check_out_at,
+        checkOutClientTime=v.check_out_client_at,
+        checkOutLocation=_location(v.check_out_latitude, v.check_out_longitude, v.check_out_accuracy),
+        distanceMeters=v.distance_meters,
+        outsideGeofence=v.outside_geofence,
+    )
+
+
+def signature_out(s: CallSignature | Any) -> SignatureDTO:
+    return SignatureDTO(signerName=s.signer_name, signedAt=s.signed_at, attachmentId=s.id, size=s.size, sha256=s.sha256)
 
 
 def notification_out(n: Notification) -> NotificationDTO:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -223,6 +223,64 @@ class CallJeopardyDTO(_Out):
     timestamp: int
 
 
+# --- proof of work: visits and the customer's signature (not in the seed) --------------------------------------
+class LocationDTO(_Out):
+    """Where the phone was, as its browser reported it (WGS 84)."""
+
+    latitude: float = Field(description="Degrees, -90..90")
+    longitude: float = Field(description="Degrees, -180..180")
+    accuracyMeters: float | None = Field(default=None, description="The phone's own accuracy estimate, meters")
+
+
+class VisitDTO(_Out):
+    """One stay on site: check-in, then check-out. Times are the service's (when the check reached it) and the
+    phone's (when the person tapped; a report queued offline reaches the service later)."""
+
+    id: int
+    checkInAt: datetime = Field(description="When the check-in reached the service")
+    checkInClientTime: datetime = Field(description="The phone's time of the check-in")
+    checkInLocation: LocationDTO | None = Field(default=None, description="Null: the person did not share it")
+    checkOutAt: datetime | None = Field(default=None, description="Null while the visit is open")
+    checkOutClientTime: datetime | None = None
+    checkOutLocation: LocationDTO | None = None
+    distanceMeters: float | None = Field(
+        default=None,
+        description="Check-in position to the service object, meters (null: no position, or the object has no "
+        "coordinates, i.e. 0, 0)",
+    )
+    outsideGeofence: bool | None = Field(
+        default=None,
+        description="The check-in was farther than CABINET_FIELD_GEOFENCE_METERS from the object (marked, never "
+        "refused); null when the distance is unknown",
+    )
+
+
+class SignatureDTO(_Out):
+    """The customer's signature: a PNG (GET /call/{callId}/signature/{attachmentId}) and the name they typed."""
+
+    signerName: str
+    signedAt: datetime = Field(description="When the signature reached the service")
+    attachmentId: int = Field(description="The PNG's id")
+    size: int = Field(description="Bytes of the PNG")
+    sha256: str = Field(description="SHA-256 of the PNG, hex")
+
+
+class PostVisitInputDTO(_In):
+    action: Literal["checkIn", "checkOut"]
+    clientTime: DateTime = Field(description="The phone's time of the tap (an offline check reaches us later)")
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    accuracyMeters: float | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class PostVisitOutputDTO(_Out):
+    visits: list[VisitDTO]
+
+
+class PostSignatureOutputDTO(_Out):
+    signature: SignatureDTO
+
+
 class CallDTO(_Out):
     availableExpenditureItems: list[ExpenditureItemDTO]
     clientName: str
@@ -252,6 +310,10 @@ class CallDTO(_Out):
     ttf: datetime | None = None
     tto: datetime | None = None
     userId: int
+    visits: list[VisitDTO] = Field(default_factory=list, description="The field employee's visits (not in the seed)")
+    signature: SignatureDTO | None = Field(
+        default=None, description="The customer's current signature (not in the seed); null: not signed"
+    )
 
 
 # --- messages and jeopardies ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, read_only, transactional
+from cabinet.core.db.uow import Database, on_rollback, read_only, transactional
 from cabinet.core.errors import InvalidInput
 from cabinet.core.principal import Principal
 from cabinet.core.storage import BlobTooLarge, LocalBlobStore, StagedBlob
@@ -33,20 +34,28 @@ from cabinet.domains.fieldservice.errors import (
     AttachmentNameInvalid,
     AttachmentNotFound,
     AttachmentTooLarge,
+    AttachmentTypeRefused,
     AttachmentUnreadable,
     CallNotFound,
     CallStateConflict,
     CallTaskNotFound,
     FieldLinkExpired,
     FieldLinkOtherCall,
+    SignatureInvalid,
+    SignatureNotFound,
     TaskStateConflict,
 )
-from cabinet.domains.fieldservice.field_links import FieldLinkAccess
-from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external
-from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository, TaskRepository
-from cabinet.domains.fieldservice.schemas import AttachmentFile, UploadSource
+from cabinet.domains.fieldservice.field_links import FieldLinkAccess, linked_call
+from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
+from cabinet.domains.fieldservice.repository import (
+    AttachmentRepository,
+    CallRepository,
+    ProofRepository,
+    TaskRepository,
+)
+from cabinet.domains.fieldservice.schemas import SIGNATURE_MAX_BYTES, SIGNER_NAME_MAX, AttachmentFile, UploadSource
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, TaskStatus, call_permits
-from cabinet.models import Call, CallTask, CallTaskAttachment
+from cabinet.models import Call, CallSignature, CallTask, CallTaskAttachment
 
 NAME_MAX = 255
 INSPECTIONS_AT_ONCE = 2  # image decodes in flight per process (each may take width x height x 4 bytes)
@@ -89,6 +98,7 @@ class AttachmentService:
         self.calls = CallRepository()
         self.tasks = TaskRepository()
         self.attachments = AttachmentRepository()
+        self.proof = ProofRepository()
         self._inspections = asyncio.Semaphore(INSPECTIONS_AT_ONCE)
 
     # --- upload ------------------------------------------------------------------------------------------
@@ -146,6 +156,89 @@ class AttachmentService:
         call.edited_at = now
         await feed.stamp(call.company_id, [task, call])  # both carry the result's attachments
         await staged.place(key)  # last: a failure here or at the commit rolls the row back, the caller the file
+        on_rollback(functools.partial(self.blobs.delete, key))  # a request holding its writes commits later
+        return row
+
+    # --- the customer's signature (through the field link) ------------------------------------------------
+    async def sign(self, access: FieldLinkAccess, upload: UploadSource) -> CallSignature:
+        """The customer's signature: a PNG (multipart field ``file``) and the name they typed (``signerName``).
+        A new one replaces the call's current one, which is kept (the evidence bundle has every signature)."""
+        await self._check_proof_target(access)  # 404 / 409 before a byte of the file is read
+        try:
+            staged = await self.blobs.stage(upload.chunks(), max_bytes=SIGNATURE_MAX_BYTES)
+        except BlobTooLarge as exc:
+            raise AttachmentTooLarge(f"the signature is larger than {exc.limit} bytes") from exc
+        try:
+            if not upload.found:
+                raise InvalidInput("the signature (PNG) is expected in the multipart/form-data field file")
+            signer = _signer_name(upload.fields.get("signerName"))
+            if staged.size == 0:
+                raise AttachmentUnreadable("the file is empty")
+            async with self._inspections:
+                kind = await anyio.to_thread.run_sync(lambda: inspect(staged.path, max_pixels=self.max_pixels))
+            if kind is not AttachmentType.PNG:
+                raise AttachmentTypeRefused(f"a signature is a PNG image, not {kind.value}")
+            key = f"signatures/{access.company_id}/{uuid.uuid4().hex}.png"
+            return await self._record_signature(access, staged, signer, key)
+        except BaseException:
+            if staged.placed_key is not None:
+                await self.blobs.delete(staged.placed_key)
+            raise
+        finally:
+            await staged.discard()
+
+    @read_only
+    async def _check_proof_target(self, access: FieldLinkAccess) -> None:
+        call = await linked_call(access)
+        if not call_permits(CallStatus(call.status), CallAction.FIELD_PROOF):
+            raise CallStateConflict(f"the customer signs while the call is Committed or Done, not {call.status}")
+
+    @transactional
+    async def _record_signature(
+        self, access: FieldLinkAccess, staged: StagedBlob, signer: str, key: str
+    ) -> CallSignature:
+        call = await linked_call(access, for_update=True)
+        if not call_permits(CallStatus(call.status), CallAction.FIELD_PROOF):
+            raise CallStateConflict(f"the customer signs while the call is Committed or Done, not {call.status}")
+        now = self.clock.now()
+        for previous in await self.proof.signatures_of(call.id):
+            if previous.replaced_at is None:
+                previous.replaced_at = now
+        row = CallSignature(
+            call_id=call.id,
+            company_id=call.company_id,
+            link_id=access.link_id,
+            signer_name=signer,
+            signed_at=now,
+            blob_key=key,
+            size=staged.size,
+            sha256=staged.sha256,
+            replaced_at=None,
+        )
+        await self.proof.add(row)
+        call.edited_at = now
+        await feed.stamp(call.company_id, [call])  # the call carries its signature
+        await staged.place(key)
+        on_rollback(functools.partial(self.blobs.delete, key))
+        return row
+
+    async def signature_file(self, principal: Principal, call_id: int, signature_id: int) -> AttachmentFile:
+        """A signature's PNG (the current one or a replaced one) of a call the caller may see."""
+        row = await self._signature(principal, call_id, signature_id)
+        chunks = await self.blobs.open_stream(row.blob_key)
+        if chunks is None:
+            raise SignatureNotFound(f"the file of signature {signature_id} is missing from the store")
+        name = f"signature-{call_id}-{row.id}.png"
+        return AttachmentFile(name=name, type=AttachmentType.PNG.value, size=row.size, sha256=row.sha256, chunks=chunks)
+
+    @read_only
+    async def _signature(self, principal: Principal, call_id: int, signature_id: int) -> CallSignature:
+        call = await self.calls.get(viewer_of(principal), call_id)
+        if call is None:
+            raise CallNotFound(resource=str(call_id))
+        row = await self.proof.signature(call.id, signature_id)
+        if row is None:
+            raise SignatureNotFound(resource=str(signature_id))
         return row
 
     # --- download ----------------------------------------------------------------------------------------
@@ -202,6 +295,18 @@ class AttachmentService:
             if task.status != TaskStatus.DONE.value:
                 raise TaskStateConflict(f"files are attached to a Done task, not a {task.status} one")
         return call, task
+
+
+def _signer_name(value: str | None) -> str:
+    """The name the customer typed: required, at most SIGNER_NAME_MAX characters, no control characters."""
+    name = " ".join((value or "").split())
+    if not name:
+        raise SignatureInvalid("signerName: the customer's name is required")
+    if len(name) > SIGNER_NAME_MAX:
+        raise SignatureInvalid(f"signerName: at most {SIGNER_NAME_MAX} characters")
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"} for c in name):
+        raise SignatureInvalid("signerName: control or invalid characters")
+    return name
 
 
 def _checked_name(name: str | None) -> str | None:

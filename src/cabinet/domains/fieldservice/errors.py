@@ -174,6 +174,36 @@ class FieldReportInvalid(CabinetError):
     default_message = "Invalid field report"
 
 
+class VisitNotOpen(CabinetError):
+    mnemonic = "field_visit_not_open"
+    kind = ErrorKind.CONFLICT
+    default_message = "There is no open visit to check out of: check in first"
+
+
+class VisitAlreadyOpen(CabinetError):
+    mnemonic = "field_visit_already_open"
+    kind = ErrorKind.CONFLICT
+    default_message = "A visit is open: check out before checking in again"
+
+
+class VisitInvalid(CabinetError):
+    mnemonic = "field_visit_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid visit"
+
+
+class SignatureInvalid(CabinetError):
+    mnemonic = "field_signature_invalid"
+    kind = ErrorKind.INVALID
+    default_message = "Invalid signature"
+
+
+class SignatureNotFound(CabinetError):
+    mnemonic = "field_signature_not_found"
+    kind = ErrorKind.NOT_FOUND
+    default_message = "Signature not found"
+
+
 # --- attachments -------------------------------------------------------------------------------------------
 class AttachmentNotFound(CabinetError):
     mnemonic = "attachment_not_found"

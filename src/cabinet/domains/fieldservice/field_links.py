@@ -214,19 +214,23 @@ class FieldLinkService:
 
     # --- shared with the attachment service ---------------------------------------------------------------
     async def linked_call(self, access: FieldLinkAccess, *, for_update: bool = False) -> Call:
-        """The link's call, as long as the link is still its current one (re-checked in every unit of work)."""
-        call = await self.calls.get(access.viewer, access.call_id, for_update=for_update)
-        if call is None:
-            raise FieldLinkNotFound()
-        if call.temp_link_id != access.link_id:
-            raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
-        return call
+        return await linked_call(access, for_update=for_update)
 
     async def _task_of_call(self, access: FieldLinkAccess, task_id: int) -> CallTask:
         task = await self.tasks.by_id(task_id)
         if task is None or task.call_id != access.call_id:
             raise CallTaskNotFound(resource=str(task_id))
         return task
+
+
+async def linked_call(access: FieldLinkAccess, *, for_update: bool = False) -> Call:
+    """The link's call, as long as the link is still its current one (re-checked in every unit of work)."""
+    call = await CallRepository().get(access.viewer, access.call_id, for_update=for_update)
+    if call is None:
+        raise FieldLinkNotFound()
+    if call.temp_link_id != access.link_id:
+        raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
+    return call
 
 
 def _check_report(report: FieldReport) -> None:

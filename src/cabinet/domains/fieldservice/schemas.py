@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from cabinet.models import (
     Call,
     CallCost,
     CallJeopardy,
+    CallSignature,
     CallTask,
+    CallVisit,
     CostExpense,
     CostMaterial,
     ExpenditureItem,
@@ -100,6 +103,8 @@ class CallView:
     items: list[ExpenditureItem | Any] = field(default_factory=list)
     is_expired: bool = False
     attachments: dict[int, list[Any]] = field(default_factory=dict)  # task id -> its result's attachments
+    visits: list[CallVisit | Any] = field(default_factory=list)
+    signature: CallSignature | Any | None = None  # the current one
 
 
 @dataclass(slots=True)
@@ -140,12 +145,40 @@ class FieldReport:
     materials: list[MaterialLine] = field(default_factory=list)
 
 
+class VisitAction(enum.StrEnum):
+    CHECK_IN = "checkIn"
+    CHECK_OUT = "checkOut"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where the phone was (WGS 84 degrees) and its own accuracy estimate in meters."""
+
+    latitude: float
+    longitude: float
+    accuracy: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitCheck:
+    """A tap on Check-in or Check-out: the phone's time and, if the person allowed it, its position."""
+
+    action: VisitAction
+    client_time: datetime
+    position: Position | None = None
+
+
+SIGNER_NAME_MAX = 200
+SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
+
+
 class UploadSource(Protocol):
     """An upload being received: its bytes (read once, as they arrive), then its file name and whether the
     file field was there at all."""
 
     filename: str | None
     found: bool
+    fields: dict[str, str]
 
     def chunks(self) -> AsyncIterator[bytes]: ...
 

@@ -91,6 +91,7 @@ class CallAction(enum.StrEnum):
     FIELD_ATTACH = "field_attach"  # the field employee: POST /shared/callTask/{id}/attachment
     CREATE_COST = "create_cost"  # the contractor (or its field employee) opens the call's cost estimate
     EDIT_COST = "edit_cost"  # edit and send the Draft (also bounded by the deadline, costs.py)
+    FIELD_PROOF = "field_proof"  # the field employee's visits and the customer's signature (/shared/call/...)
 
 
 CALL_PERMITS: dict[CallAction, frozenset[CallStatus]] = {
@@ -103,6 +104,7 @@ CALL_PERMITS: dict[CallAction, frozenset[CallStatus]] = {
     CallAction.FIELD_ATTACH: frozenset({S.DONE}),
     CallAction.CREATE_COST: frozenset({S.COMMITTED, S.DONE}),
     CallAction.EDIT_COST: frozenset({S.COMMITTED, S.DONE, S.CLOSED}),
+    CallAction.FIELD_PROOF: frozenset({S.COMMITTED, S.DONE}),
 }
 
 TASK_TRANSITIONS: frozenset[tuple[TaskStatus, TaskStatus]] = frozenset(

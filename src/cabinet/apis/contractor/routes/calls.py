@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import StreamingResponse
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
+from cabinet.apis.contractor.files import file_response
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import call_out, jeopardy_out, json_list, message_out
 from cabinet.apis.contractor.schemas import (
@@ -187,6 +189,22 @@ async def jeopardy_modifications(
 )
 async def get_call(id: CallId, principal: Caller, svc: ServicesDep) -> CallDTO:
     return call_out(await svc.calls.get_call(principal, id))
+
+
+@router.get(
+    "/{callId}/signature/{attachmentId}",
+    **contractor_operation("downloadCallSignature", ProcessType.NOTRACE),
+    summary="The PNG of a customer's signature of the call (not in the seed): the current one or a replaced one.",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+        404: {**E, "description": "errorCode 1: call not found; 2: no such signature of the call"},
+    },
+)
+async def download_signature(
+    callId: CallId, attachmentId: Annotated[int, Path(ge=1, le=INT64_MAX)], principal: Caller, svc: ServicesDep
+) -> Response:
+    return file_response(await svc.attachments.signature_file(principal, callId, attachmentId))
 
 
 @router.patch(

@@ -11,13 +11,25 @@ from fastapi.responses import StreamingResponse
 from cabinet.apis.contractor.deps import FieldLink, ServicesDep, field_link_operation
 from cabinet.apis.contractor.files import (
     DOWNLOAD_OK,
+    SIGNATURE_BODY,
+    SIGNATURE_FILE_FIELD,
+    SIGNER_NAME_FIELD,
     UPLOAD_ERRORS,
     file_response,
     receive_upload,
+    with_body,
     with_upload_body,
 )
 from cabinet.apis.contractor.keys import KeyedRoute
-from cabinet.apis.contractor.mappers import attachment_out, call_out, expense_line, material_line, result_out
+from cabinet.apis.contractor.mappers import (
+    attachment_out,
+    call_out,
+    expense_line,
+    material_line,
+    result_out,
+    signature_out,
+    visit_out,
+)
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     CallDTO,
@@ -25,11 +37,22 @@ from cabinet.apis.contractor.schemas import (
     CallTaskResultDTO,
     ErrorDTO,
     PostCallResultDTO,
+    PostSignatureOutputDTO,
+    PostVisitInputDTO,
+    PostVisitOutputDTO,
 )
+from cabinet.core.errors import InvalidInput
 from cabinet.core.http.docs import Responses
 from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.attachments import link_reach
-from cabinet.domains.fieldservice.schemas import FieldReport, FieldTaskResult
+from cabinet.domains.fieldservice.schemas import (
+    SIGNATURE_MAX_BYTES,
+    FieldReport,
+    FieldTaskResult,
+    Position,
+    VisitAction,
+    VisitCheck,
+)
 
 router = APIRouter(prefix="/shared", tags=["Shared"], route_class=KeyedRoute)
 
@@ -88,6 +111,66 @@ async def report_done(body: PostCallResultDTO, link: FieldLink, svc: ServicesDep
         materials=[material_line(m) for m in body.materials],
     )
     return call_out(await svc.field_links.submit_report(link, report))
+
+
+@router.post(
+    "/call/visit",
+    **field_link_operation("postSharedCallVisit", ProcessType.TRACE),
+    summary="The field employee checks in on site, or out (not in the seed); answers the call's visits.",
+    description="`checkIn` opens a visit, `checkOut` closes the open one; several visits per call, one open at a "
+    "time. The service keeps its own time (`checkInAt`: when the check arrived; a check queued offline arrives "
+    "later), the phone's (`clientTime`) and the position when the person allowed it (`latitude` and `longitude` "
+    "together, `accuracyMeters` optional). A check-in's distance to the service object is kept and one farther "
+    "than CABINET_FIELD_GEOFENCE_METERS (default 500) is marked `outsideGeofence`, never refused. While the call "
+    "is Committed or Done.",
+    response_model=PostVisitOutputDTO,
+    responses={
+        **LINK,
+        400: {**E, "description": "errorCode 0: invalid body (latitude without longitude, say) or no token"},
+        409: {
+            **E,
+            "description": "errorCode 28: check-out without an open visit; 29: check-in while a visit is open; "
+            "7: the call is not Committed or Done",
+        },
+    },
+)
+async def post_visit(body: PostVisitInputDTO, link: FieldLink, svc: ServicesDep) -> PostVisitOutputDTO:
+    if (body.latitude is None) != (body.longitude is None) or (body.latitude is None and body.accuracyMeters):
+        raise InvalidInput("latitude and longitude come together; accuracyMeters only with them")
+    position = (
+        Position(body.latitude, body.longitude, body.accuracyMeters)
+        if body.latitude is not None and body.longitude is not None
+        else None
+    )
+    check = VisitCheck(VisitAction(body.action), body.clientTime, position)
+    return PostVisitOutputDTO(visits=[visit_out(v) for v in await svc.visits.check(link, check)])
+
+
+@router.post(
+    "/call/signature",
+    **with_body(
+        field_link_operation("postSharedCallSignature", ProcessType.TRACE, store_payloads=False), SIGNATURE_BODY
+    ),
+    status_code=201,
+    summary="The customer's signature on the phone (not in the seed): a PNG and the name they typed.",
+    description="multipart/form-data: `file` (a PNG, at most 2 MiB) and `signerName` (1..200 characters). A new "
+    "signature replaces the call's current one (`signature` on GET /call/{callId}); the replaced one is kept and "
+    "goes into the evidence bundle. While the call is Committed or Done.",
+    response_model=PostSignatureOutputDTO,
+    responses={
+        **LINK,
+        400: {**E, "description": "errorCode 0: no file, no or blank signerName, malformed body, or no token"},
+        409: {**E, "description": "errorCode 7: the call is not Committed or Done"},
+        **UPLOAD_ERRORS,
+        422: {
+            **E,
+            "description": "errorCode 21: not a PNG; 22: damaged; 23: larger than 2 MiB; 24: too many pixels",
+        },
+    },
+)
+async def post_signature(request: Request, link: FieldLink, svc: ServicesDep) -> PostSignatureOutputDTO:
+    upload = receive_upload(request, SIGNATURE_MAX_BYTES, field=SIGNATURE_FILE_FIELD, text_fields=(SIGNER_NAME_FIELD,))
+    return PostSignatureOutputDTO(signature=signature_out(await svc.attachments.sign(link, upload)))
 
 
 @router.post(

@@ -7,6 +7,7 @@ from cabinet.domains.fieldservice.repository.company import ChangeSequenceReposi
 from cabinet.domains.fieldservice.repository.conversation import JeopardyRepository, MessageRepository
 from cabinet.domains.fieldservice.repository.costs import CostRepository
 from cabinet.domains.fieldservice.repository.notifications import NotificationRepository
+from cabinet.domains.fieldservice.repository.proof import ProofRepository
 from cabinet.domains.fieldservice.repository.scope import expired_clause, is_expired
 from cabinet.domains.fieldservice.repository.tasks import AttachmentRepository, TaskRepository
 
@@ -19,6 +20,7 @@ __all__ = [
     "JeopardyRepository",
     "MessageRepository",
     "NotificationRepository",
+    "ProofRepository",
     "SettingsRepository",
     "TaskRepository",
     "expired_clause",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository.proof import ProofRepository
 from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, is_expired, whole_rows
 from cabinet.domains.fieldservice.repository.tasks import AttachmentRepository
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
@@ -66,7 +67,20 @@ class CallRepository:
         ):
             items[item.call_id].append(item)
         attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
-        return [CallView(c, tasks[c.id], jeopardies[c.id], items[c.id], is_expired(c, now), attachments) for c in calls]
+        visits, signatures = await ProofRepository().of_calls(ids)
+        return [
+            CallView(
+                c,
+                tasks[c.id],
+                jeopardies[c.id],
+                items[c.id],
+                is_expired(c, now),
+                attachments,
+                visits[c.id],
+                signatures.get(c.id),
+            )
+            for c in calls
+        ]
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
         clauses = call_scope(viewer)
