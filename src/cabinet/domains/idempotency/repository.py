@@ -33,6 +33,9 @@ class IdempotencyRepository:
         stmt = select(IdempotentRequest).where(IdempotentRequest.scope == scope, IdempotentRequest.key == key)
         return await current_session().scalar(stmt.execution_options(populate_existing=True))
 
+    async def flush(self) -> None:
+        await current_session().flush()
+
     async def delete_before(self, cutoff: datetime, limit: int) -> int:
         session = current_session()
         ids = select(IdempotentRequest.id).where(IdempotentRequest.created_at < cutoff).limit(limit)

@@ -19,7 +19,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from cabinet.core.clock import Clock
-from cabinet.core.db.uow import Database, current_session, transactional
+from cabinet.core.db.uow import Database, transactional
 from cabinet.domains.idempotency.errors import IdempotencyKeyReused
 from cabinet.domains.idempotency.repository import IdempotencyRepository
 from cabinet.domains.idempotency.schemas import AlreadyAnswered, KeyClaim, StoredAnswer
@@ -65,7 +65,7 @@ class IdempotencyService:
         row.status_code = answer.status_code
         row.headers = [[name, value] for name, value in answer.headers]
         row.body = answer.body
-        await current_session().flush()
+        await self.requests.flush()
 
     async def purge_expired(self) -> int:
         """Delete the answers older than the retention, a batch per unit of work; returns how many went."""
