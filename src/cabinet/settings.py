@@ -11,6 +11,7 @@ import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,11 +109,31 @@ class Settings(BaseSettings):
     web_session_hours: int = Field(
         default=12, ge=1, le=720, description="Lifetime of a web session (its cookie and the token inside)."
     )
+    default_locale: Literal["ru", "en"] = Field(
+        default="ru",
+        description="Language of the pages when neither the person, nor the language switch, nor the browser "
+        "chooses one; also a new company's `locale`.",
+    )
+    default_timezone: str = Field(
+        default="Europe/Moscow", description="A new company's IANA `timezone` (also the pages' when none is known)."
+    )
+    default_currency: str = Field(
+        default="RUB", pattern=r"^[A-Z]{3}$", description="A new company's `currency` (ISO 4217 code)."
+    )
 
     @field_validator("database_url", "redis_url", "database_schema", "forwarded_allow_ips", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not an IANA time zone: {value!r}") from exc
+        return value
 
     # --- derived -----------------------------------------------------------------------------------
     @property

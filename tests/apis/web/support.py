@@ -16,10 +16,12 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def web_client(app: Any) -> httpx.AsyncClient:
-    """A client of its own (its own cookie jar), over HTTPS so the Secure session cookie travels."""
+def web_client(app: Any, language: str | None = "en") -> httpx.AsyncClient:
+    """A client of its own (its own cookie jar), over HTTPS so the Secure session cookie travels; its browser
+    asks for ``language`` (English by default: most tests read the pages' wording; None asks for none)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("127.0.0.1", 50000))
-    return httpx.AsyncClient(transport=transport, base_url="https://testserver")
+    headers = {"Accept-Language": language} if language else {}
+    return httpx.AsyncClient(transport=transport, base_url="https://testserver", headers=headers)
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:

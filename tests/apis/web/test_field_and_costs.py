@@ -132,7 +132,7 @@ async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
         f"{base}/materials",
         data={"name": "Bolt", "owner": "Contractor", "count": "x", "price": "1", "csrf_token": token},
     )
-    assert bad.status_code == 400 and "count is not a number" in bad.text
+    assert bad.status_code == 400 and "“count” is not a number" in bad.text
     material = {"name": "Bolt", "serial": "", "owner": "Unknown", "count": "3", "price": "0.335", "csrf_token": token}
     too_precise = await browser_a.post(f"{base}/materials", data=material)
     assert too_precise.status_code == 400  # the domain's rule: at most 2 places in a price
@@ -144,7 +144,7 @@ async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
     assert sent.status_code == 303
     assert (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()["status"] == "InProgress"
     after = await browser_a.get(base)
-    assert "Send the estimate" not in after.text and "InProgress" in after.text
+    assert "Send the estimate" not in after.text and "Sent for review" in after.text
 
     # files on a Done task of the accepted call
     diagnose = call["tasks"][0]["id"]

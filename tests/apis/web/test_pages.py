@@ -327,7 +327,7 @@ async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: 
     await services.audit.flush()
     usage = await browser_a.get(f"/ui/admin/usage?username={admin.username}")
     assert usage.status_code == 200
-    assert '<svg class="chart"' in usage.text and "<rect" in usage.text and "ADMIN" in usage.text
+    assert '<svg class="chart"' in usage.text and "<rect" in usage.text and "Administration" in usage.text
     report = await browser_a.get(f"/ui/admin/usage/report?username={admin.username}")
     assert report.status_code == 200 and report.content[:2] == b"PK"
     own = await browser_a.get("/ui/account/report")

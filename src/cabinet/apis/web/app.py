@@ -9,9 +9,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet import __version__
-from cabinet.apis.web.deps import Web, bind_operation, check_csrf
+from cabinet.apis.web.deps import Web, bind_locale, bind_operation, check_csrf
 from cabinet.apis.web.errors import install_error_handlers
-from cabinet.apis.web.routes import account, admin, auth, calls, costs, field
+from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, locale
 from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -46,7 +46,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="cabinet web",
         version=__version__,
-        dependencies=[Depends(bind_operation), Depends(check_csrf)],
+        dependencies=[Depends(bind_operation), Depends(bind_locale), Depends(check_csrf)],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -55,7 +55,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.state.web = Web(runtime)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, account, calls, costs, field, admin):
+    for module in (auth, locale, account, calls, costs, field, admin):
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)
 

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+from babel.dates import format_skeleton
 from markupsafe import Markup
+
+from cabinet.apis.web import formats
+from cabinet.apis.web.i18n import current_locale, gettext, label, ngettext
 
 # the stylesheet's .s0.. swatches use the same colours, in the same order (legend)
 PALETTE = ("#0b5cad", "#b3261e", "#1e7b34", "#8a4b00", "#5a2a82", "#00696f", "#6b4a00", "#37474f")
@@ -73,13 +77,13 @@ def daily_points(rows: Iterable[tuple[date, str, int]], start: date, end: date, 
                 x = x0 + s_index * bar
                 parts.append(
                     f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                    f'fill="{PALETTE[s.colour_index]}"><title>{escape(s.name)} {day.isoformat()}: {value} points'
-                    "</title></rect>"
+                    f'fill="{PALETTE[s.colour_index]}"><title>{escape(label("service", s.name))} {formats.day(day)}: '
+                    f"{escape(_points(value))}</title></rect>"
                 )
             if d % label_every == 0:
                 parts.append(
                     f'<text x="{x0 + slot * 0.4:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                    f"{day:%m-%d}</text>"
+                    f"{escape(format_skeleton('Md', day, locale=current_locale()))}</text>"
                 )
     parts.append("</svg>")
     total = sum(v for s in series for v in s.points.values())
@@ -88,9 +92,18 @@ def daily_points(rows: Iterable[tuple[date, str, int]], start: date, end: date, 
 
 def _description(series: list[Series], days: list[date], top: int) -> str:
     if not series:
-        return "No points were spent in this period."
-    totals = ", ".join(f"{s.name}: {sum(s.points.values())} points" for s in series)
-    return f"{len(days)} days; {totals}; the busiest day of one service had {top} points."
+        return gettext("No points were spent in this period.")
+    totals = ", ".join(f"{label('service', s.name)}: {_points(sum(s.points.values()))}" for s in series)
+    return gettext(
+        "%(days)s; %(totals)s; the busiest day of one service had %(top)s.",
+        days=ngettext("%(num)s day", "%(num)s days", len(days)),
+        totals=totals,
+        top=_points(top),
+    )
+
+
+def _points(value: int) -> str:
+    return ngettext("%(num)s point", "%(num)s points", value, num=formats.number(value))
 
 
 def _nice_ceiling(value: int) -> int:

@@ -13,8 +13,11 @@ from urllib.parse import quote, unquote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 
 from cabinet.apis.shared.auth import require_operator, services
+from cabinet.apis.web import formats, i18n
 from cabinet.apis.web.session import (
     ANON_COOKIE,
     COOKIE_PATH,
@@ -47,8 +50,22 @@ class Web:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.templates.env.filters["local"] = local_time
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"], auto_reload=False
+        )
+        self.templates = Jinja2Templates(env=env)
+        env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+            gettext=i18n.template_gettext, ngettext=i18n.template_ngettext, newstyle=True
+        )
+        env.filters["local"] = local_time
+        env.filters["when"] = _when
+        env.filters["day"] = _day
+        env.filters["relative"] = _relative
+        env.filters["number"] = formats.number
+        env.filters["money"] = formats.money
+        env.globals["label"] = i18n.label
+        env.globals["zone_label"] = formats.zone_label
+        env.globals["notification_text"] = i18n.notification_text
         self._csrf: CsrfGuard | None = None
         settings = runtime.settings
         self.cookies = CookiePolicy(
@@ -65,6 +82,22 @@ class Web:
 def web_of(request: Request) -> Web:
     web: Web = request.app.state.web
     return web
+
+
+@pass_context
+def _when(context: Context, moment: datetime | None, label: bool = True, seconds: bool = False) -> str:
+    """A time in the viewer's zone, with the zone's label (the page's ``zone``)."""
+    return formats.when(moment, context["zone"], label=label, seconds=seconds)
+
+
+@pass_context
+def _day(context: Context, moment: datetime | None) -> str:
+    return formats.day(moment, context["zone"])
+
+
+@pass_context
+def _relative(context: Context, deadline: datetime | None) -> str:
+    return formats.relative(deadline, context["now"])
 
 
 def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -146,6 +179,32 @@ admin_read_op = _declare(Service.ADMIN, operator_reader)
 admin_write_op = _declare(Service.ADMIN, operator_writer)
 
 
+# --- language ----------------------------------------------------------------------------------------------
+def locale_of(request: Request) -> str:
+    """The language of this request (see ``i18n``), made the one this request translates into."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    preference = getattr(principal.account, "locale", None) if principal and principal.account else None
+    locale = i18n.negotiate(request, preference, web_of(request).runtime.settings.default_locale)
+    i18n.activate(locale)
+    return locale
+
+
+async def bind_locale(request: Request) -> None:
+    """Before the route runs, so what it says (a flash message, an error) is in the visitor's language."""
+    locale_of(request)
+
+
+def switch_links(request: Request) -> list[dict[str, Any]]:
+    """The language switch: a link per language back to this page."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" or is_htmx(request):
+        here = "/ui/"
+    return [
+        {"code": code, "name": i18n.LOCALE_NAMES[code], "href": f"/ui/locale/{code}?next={quote(here, safe='')}"}
+        for code in i18n.LOCALES
+    ]
+
+
 # --- answers ------------------------------------------------------------------------------------------------
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
@@ -157,14 +216,20 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     principal: Principal | None = getattr(request.state, "principal", None)
     binding = binding_of(request)
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:FLASH_MAX]
+    locale = locale_of(request)
     response = web.templates.TemplateResponse(
         request,
         template,
         {
             "viewer": principal,
             "tz": principal.timezone if principal else 0,
+            "zone": formats.zone_of(None, context.get("tz", principal.timezone if principal else 0)),
+            "now": datetime.now(UTC),
+            "currency": web.runtime.settings.default_currency,
             "csrf": web.csrf.token(binding) if binding else "",
             "flash": flash,
+            "locale": locale,
+            "languages": switch_links(request),
             "is_operator": bool(
                 principal and (principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY))
             ),

@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cabinet.apis.web.deps import is_htmx, page, web_of
+from cabinet.apis.web.deps import is_htmx, locale_of, page, web_of
+from cabinet.apis.web.i18n import N_
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.session import clear_session
 from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, PermissionDenied, ResourceNotFound
 from cabinet.core.http.errors import (
@@ -26,23 +28,24 @@ from cabinet.core.metering import note_failure
 log = get_logger("cabinet.web")
 
 TITLES = {
-    400: "Please check what you entered",
-    401: "Please sign in",
-    402: "Your quota is spent",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Not possible now",
-    413: "Too large",
-    415: "Unsupported file",
-    422: "This file cannot be taken",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: N_("Please check what you entered"),
+    401: N_("Please sign in"),
+    402: N_("Your quota is spent"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Not possible now"),
+    413: N_("Too large"),
+    415: N_("Unsupported file"),
+    422: N_("This file cannot be taken"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("Temporarily unavailable"),
 }
 
 
 def render_error(request: Request, error: CabinetError) -> Response:
     note_failure(error.message)
+    locale_of(request)
     status = status_of(error)
     headers: dict[str, str] = {}
     if error.retry_after:
@@ -58,17 +61,19 @@ def render_error(request: Request, error: CabinetError) -> Response:
             response = RedirectResponse(target, status_code=303)
         clear_session(response, web_of(request).cookies)
         return response
-    issues = [i.message if not i.entity else f"{i.entity}: {i.message}" for i in error.issues][:20]
+    # messages the pages raise are translated already; the domains' are when the catalog knows them
+    message = _(error.message)
+    issues = [_(i.message) if not i.entity else f"{i.entity}: {_(i.message)}" for i in error.issues][:20]
     if is_htmx(request):
         headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
-        response = page(request, "_flash.html", status, message=error.message, issues=issues, error=True)
+        response = page(request, "_flash.html", status, message=message, issues=issues, error=True)
     else:
         response = page(
             request,
             "error.html",
             status,
-            title=TITLES.get(status, "Error"),
-            message=error.message,
+            title=_(TITLES.get(status, N_("Error"))),
+            message=message,
             issues=issues,
             back=_same_site_referer(request),
         )
@@ -95,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if cause is not None:
             return render_error(request, cause)
         issues = issues_from_validation(exc.errors(), limit=20)
-        return render_error(request, InvalidInput("Some fields are not valid", issues=issues))
+        return render_error(request, InvalidInput(_("Some fields are not valid"), issues=issues))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -103,13 +108,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if cause is not None:
             return render_error(request, cause)
         if exc.status_code == 404:
-            return render_error(request, ResourceNotFound("There is no such page"))
+            return render_error(request, ResourceNotFound(_("There is no such page")))
         if exc.status_code == 405:
-            error = PermissionDenied("This address does not take that kind of request")
+            error = PermissionDenied(_("This address does not take that kind of request"))
             response = render_error(request, error)
             response.status_code = 405
             return response
-        return render_error(request, InvalidInput(str(exc.detail) if exc.detail else "Bad request"))
+        return render_error(request, InvalidInput(str(exc.detail) if exc.detail else _("Bad request")))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -118,7 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("backing service unavailable", error=repr(exc))
             return render_error(request, unavailable)
         log.exception("unexpected error", error=repr(exc))
-        error = CabinetError("Something went wrong on our side; the trace code below helps us find it")
+        error = CabinetError(_("Something went wrong on our side; the trace code below helps us find it"))
         return render_error(request, error)
 
     handle_backing_service_errors(app, _unexpected)

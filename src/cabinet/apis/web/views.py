@@ -12,11 +12,14 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from cabinet.apis.web.charts import DailyChart, daily_points
+from cabinet.apis.web.i18n import N_
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
 from cabinet.domains.usage.service import UsageService
 
 DEFAULT_DAYS = 30
+FIELD_NAMES = {"from": N_("From"), "to": N_("To")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,10 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"'{name}' is not a date", issues=[FieldIssue(name, "a date YYYY-MM-DD")]) from exc
+        raise InvalidInput(
+            _("“%(field)s” is not a date", field=_(FIELD_NAMES.get(name, name))),
+            issues=[FieldIssue(name, _("a date YYYY-MM-DD"))],
+        ) from exc
 
 
 def usage_chart(rows: list[UsageRow], start: date, end: date, title: str) -> DailyChart:
@@ -66,7 +72,11 @@ def decimal_of(value: str, name: str) -> Decimal:
     try:
         number = Decimal(value.strip().replace(",", "."))
     except InvalidOperation as exc:
-        raise InvalidInput(f"{name} is not a number", issues=[FieldIssue(name, "a number")]) from exc
+        raise _not_a_number(name) from exc
     if not number.is_finite():
-        raise InvalidInput(f"{name} is not a number", issues=[FieldIssue(name, "a number")])
+        raise _not_a_number(name)
     return number
+
+
+def _not_a_number(name: str) -> InvalidInput:
+    return InvalidInput(_("“%(field)s” is not a number", field=name), issues=[FieldIssue(name, _("a number"))])

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from cabinet.apis.web.deps import ServicesDep, Viewer, account_op, page, redirect, web_of
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.session import set_session
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core.errors import FieldIssue, InvalidInput
@@ -39,7 +40,7 @@ async def account_page(
     quotas = await svc.quotas.list_for_user(principal.user_id)
     query = _usage_query(principal, svc, date_from, date_to)
     rows = await svc.usage.daily(query)
-    chart = usage_chart(rows, query.date_from, query.date_to, "My daily points per service")
+    chart = usage_chart(rows, query.date_from, query.date_to, _("My daily points per service"))
     return page(request, "account.html", user=user, keys=keys, quotas=quotas, chart=chart, query=query)
 
 
@@ -59,7 +60,7 @@ async def update_profile(
 ) -> Response:
     patch = AccountPatch(specification=_optional(name), email=_optional(email), phone=_optional(phone))
     await svc.identity.update_account(principal, patch)
-    return redirect(request, "/ui/account", "Your profile was saved.")
+    return redirect(request, "/ui/account", _("Your profile was saved."))
 
 
 @router.post("/password", **account_op("change_password", ProcessType.TRACE))
@@ -73,11 +74,11 @@ async def change_password(
 ) -> Response:
     if new_password != repeat_password:
         raise InvalidInput(
-            "The new password and its repetition differ",
+            _("The new password and its repetition differ"),
             issues=[FieldIssue("repeat_password", "must equal the new password")],
         )
     issued = await svc.identity.change_password(principal, current_password, new_password)
-    response = redirect(request, "/ui/account", "Your password was changed; your other sessions have ended.")
+    response = redirect(request, "/ui/account", _("Your password was changed; your other sessions have ended."))
     set_session(response, issued.token, issued.expires_at, web_of(request).cookies)
     return response
 

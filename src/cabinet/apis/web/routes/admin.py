@@ -22,6 +22,7 @@ from cabinet.apis.web.deps import (
     page,
     redirect,
 )
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, Service, set_result_elements
@@ -87,7 +88,7 @@ async def create_company(
     detail: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     company = await svc.directory.create_company(principal, key.strip(), _optional(detail))
-    return redirect(request, f"/ui/admin/companies/{company.key}", f"Company {company.key} created.")
+    return redirect(request, f"/ui/admin/companies/{company.key}", _("Company %(key)s created.", key=company.key))
 
 
 @router.get("/companies/{key}", **admin_read_op("read_company", ProcessType.NOTRACE))
@@ -107,7 +108,7 @@ async def update_company(
     detail: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     await svc.directory.update_company(principal, key, _optional(detail))
-    return redirect(request, f"/ui/admin/companies/{key}", "Company saved.")
+    return redirect(request, f"/ui/admin/companies/{key}", _("Company saved."))
 
 
 @router.post("/companies/{key}/networks", **admin_write_op("create_network", ProcessType.TRACE))
@@ -148,7 +149,7 @@ def _roles(values: list[str]) -> list[Role]:
     try:
         return [Role(v) for v in values]
     except ValueError as exc:
-        raise InvalidInput("Unknown role", issues=[FieldIssue("roles", "unknown role")]) from exc
+        raise InvalidInput(_("Unknown role"), issues=[FieldIssue("roles", _("unknown role"))]) from exc
 
 
 @router.post("/users", **admin_write_op("create_user", ProcessType.TRACE))
@@ -178,7 +179,9 @@ async def create_user(
             timezone=timezone,
         ),
     )
-    return redirect(request, f"/ui/admin/users/{user.username}", f"User {user.username} created.")
+    return redirect(
+        request, f"/ui/admin/users/{user.username}", _("User %(username)s created.", username=user.username)
+    )
 
 
 async def _user_page(
@@ -230,19 +233,19 @@ async def update_user(
     change.roles = _roles(roles or [])
     change.password = password if password else UNSET
     await svc.directory.update_user(principal, change)
-    return redirect(request, f"/ui/admin/users/{username}", "User saved.")
+    return redirect(request, f"/ui/admin/users/{username}", _("User saved."))
 
 
 @router.post("/users/{username}/lock", **admin_write_op("lock_user", ProcessType.TRACE))
 async def lock_user(request: Request, username: Username, principal: OperatorWriter, svc: ServicesDep) -> Response:
     await svc.directory.update_user(principal, UserUpdate(username=username, enabled=False))
-    return redirect(request, f"/ui/admin/users/{username}", "User locked: its sessions and tokens have ended.")
+    return redirect(request, f"/ui/admin/users/{username}", _("User locked: its sessions and tokens have ended."))
 
 
 @router.post("/users/{username}/unlock", **admin_write_op("unlock_user", ProcessType.TRACE))
 async def unlock_user(request: Request, username: Username, principal: OperatorWriter, svc: ServicesDep) -> Response:
     await svc.directory.update_user(principal, UserUpdate(username=username, enabled=True))
-    return redirect(request, f"/ui/admin/users/{username}", "User unlocked.")
+    return redirect(request, f"/ui/admin/users/{username}", _("User unlocked."))
 
 
 @router.post("/users/{username}/quota", **admin_write_op("update_quota", ProcessType.TRACE))
@@ -270,7 +273,7 @@ async def update_quota(request: Request, username: Username, principal: Operator
             )
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
-                f"Row {index + 1} of the quota is not valid",
+                _("Row %(row)s of the quota is not valid", row=index + 1),
                 issues=[FieldIssue(f"row {index + 1}", "a known service and method group, and whole numbers")],
             ) from exc
     user = await svc.directory.find_user(principal, username, write=True)
@@ -317,10 +320,10 @@ async def change_key(
     if action == "delete":
         owned = await svc.credentials.get_key(principal, key_id)
         await svc.credentials.delete_key(principal, key_id)
-        said = "Key deleted."
+        said = _("Key deleted.")
     else:
         owned = await svc.credentials.set_blocked(principal, key_id, action == "block")
-        said = "Key blocked." if action == "block" else "Key unblocked."
+        said = _("Key blocked.") if action == "block" else _("Key unblocked.")
     return redirect(request, f"/ui/admin/users/{owned.username}#keys", said)
 
 
@@ -425,7 +428,7 @@ async def usage(
     query = await _usage_query(principal, svc, username, date_from, date_to)
     rows = await svc.usage.daily(query)
     who = username or (principal.company_key if query.company_id is not None else "all users")
-    chart = usage_chart(rows, query.date_from, query.date_to, f"Daily points per service: {who}")
+    chart = usage_chart(rows, query.date_from, query.date_to, _("Daily points per service: %(who)s", who=who))
     set_result_elements(len(rows))
     return page(request, "admin_usage.html", chart=chart, query=query, username=username, who=who)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cabinet.apis.web.deps import ServicesDep, anon_cookie, page, redirect, web_of
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.session import ANON_COOKIE, COOKIE_PATH, SESSION_COOKIE, clear_session, set_session
 from cabinet.core.errors import CabinetError, ErrorKind
 from cabinet.core.principal import Principal
@@ -99,11 +100,15 @@ async def login(
         principal = await svc.identity.resolve_web_session(issued.token)
     except CabinetError as exc:
         if exc.kind is ErrorKind.THROTTLED:
-            response = _login_page(request, status=429, error="Too many failed attempts: wait a while and try again.")
+            response = _login_page(
+                request, status=429, error=_("Too many failed attempts: wait a while and try again.")
+            )
             response.headers["Retry-After"] = str(exc.retry_after or 60)
             return response
         if exc.kind in (ErrorKind.UNAUTHENTICATED, ErrorKind.FORBIDDEN):
-            message = "This account is locked." if isinstance(exc, AccountInactive) else "Wrong username or password."
+            message = (
+                _("This account is locked.") if isinstance(exc, AccountInactive) else _("Wrong username or password.")
+            )
             return _login_page(request, status=401, error=message, username=username[:USERNAME_MAX])
         raise
     response = redirect(request, safe_next(next) or home_of(principal))
@@ -118,6 +123,6 @@ async def logout(request: Request, svc: ServicesDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await svc.identity.end_web_session(token)
-    response = redirect(request, "/ui/login", "You are signed out.")
+    response = redirect(request, "/ui/login", _("You are signed out."))
     clear_session(response, web_of(request).cookies)
     return response

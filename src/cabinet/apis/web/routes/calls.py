@@ -12,6 +12,8 @@ from markupsafe import Markup
 
 from cabinet.apis.shared.files import file_response, receive_upload
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, is_htmx, page, redirect
+from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.i18n import label
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
@@ -155,11 +157,11 @@ async def change_status(
 ) -> Response:
     await svc.calls.change_status(principal, id, status, comments or None)
     said = {
-        CallStatus.COMMITTED: "Call accepted.",
-        CallStatus.DONE: "Call marked done.",
-        CallStatus.NEW: "Call returned to the dispatcher.",
+        CallStatus.COMMITTED: _("Call accepted."),
+        CallStatus.DONE: _("Call marked done."),
+        CallStatus.NEW: _("Call returned to the dispatcher."),
     }
-    return redirect(request, f"/ui/calls/{id}", said.get(status, "Status changed."))
+    return redirect(request, f"/ui/calls/{id}", said.get(status, _("Status changed.")))
 
 
 @router.post("/calls/{id}/message", **contractor_op("postCallMessage", ProcessType.TRACE))
@@ -174,7 +176,7 @@ async def post_message(request: Request, id: CallId, principal: Viewer, svc: Ser
 @router.post("/calls/{id}/jeopardy", **contractor_op("raiseCallJeopardy", ProcessType.TRACE))
 async def raise_jeopardy(request: Request, id: CallId, principal: Viewer, svc: ServicesDep, comment: Text) -> Response:
     await svc.jeopardies.raise_jeopardy(principal, id, comment)
-    return redirect(request, f"/ui/calls/{id}", "Jeopardy raised: the dispatcher is told.")
+    return redirect(request, f"/ui/calls/{id}", _("Jeopardy raised: the dispatcher is told."))
 
 
 @router.post("/tasks/{task_id}/status", **contractor_op("setCallTaskStatus", ProcessType.TRACE))
@@ -188,7 +190,9 @@ async def change_task(
     task = await svc.tasks.change_task_status(principal, task_id, status)
     if is_htmx(request):
         return page(request, "_task.html", task=task, can_tasks=True)
-    return redirect(request, f"/ui/calls/{task.call_id}", f"Task marked {status.value}.")
+    return redirect(
+        request, f"/ui/calls/{task.call_id}", _("Task marked “%(status)s”.", status=label("task_status", status))
+    )
 
 
 # --- notifications -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, page, redirect
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import decimal_of
 from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.errors import CostNotFound
@@ -55,7 +56,7 @@ async def cost_page(request: Request, id: CallId, principal: Viewer, svc: Servic
 @router.post("", **contractor_op("createCallCost", ProcessType.TRACE))
 async def open_cost(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
     await svc.costs.create(principal, id)
-    return redirect(request, f"/ui/calls/{id}/cost", "Cost estimate opened.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Cost estimate opened."))
 
 
 @router.post("/expenses", **contractor_op("addCallCostExpense", ProcessType.TRACE))
@@ -68,7 +69,7 @@ async def add_expense(
     count: Number,
 ) -> Response:
     await svc.costs.add_expense(principal, id, ExpenseLine(item, decimal_of(count, "count")))
-    return redirect(request, f"/ui/calls/{id}/cost", "Expense added.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Expense added."))
 
 
 @router.post("/materials", **contractor_op("addCallCostMaterial", ProcessType.TRACE))
@@ -85,7 +86,7 @@ async def add_material(
 ) -> Response:
     line = MaterialLine(name.strip(), serial.strip(), owner, decimal_of(count, "count"), decimal_of(price, "price"))
     await svc.costs.add_material(principal, id, line)
-    return redirect(request, f"/ui/calls/{id}/cost", "Material added.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Material added."))
 
 
 @router.post("/expenses/{line_id}/delete", **contractor_op("deleteCallCostExpense", ProcessType.TRACE))
@@ -93,7 +94,7 @@ async def delete_expense(
     request: Request, id: CallId, line_id: LineId, principal: Viewer, svc: ServicesDep
 ) -> Response:
     await svc.costs.delete_expense(principal, id, line_id)
-    return redirect(request, f"/ui/calls/{id}/cost", "Expense removed.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Expense removed."))
 
 
 @router.post("/materials/{line_id}/delete", **contractor_op("deleteCallCostMaterial", ProcessType.TRACE))
@@ -101,10 +102,10 @@ async def delete_material(
     request: Request, id: CallId, line_id: LineId, principal: Viewer, svc: ServicesDep
 ) -> Response:
     await svc.costs.delete_material(principal, id, line_id)
-    return redirect(request, f"/ui/calls/{id}/cost", "Material removed.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Material removed."))
 
 
 @router.post("/send", **contractor_op("sendCallCost", ProcessType.TRACE))
 async def send(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
     await svc.costs.send(principal, id)
-    return redirect(request, f"/ui/calls/{id}/cost", "Cost estimate sent to the dispatcher.")
+    return redirect(request, f"/ui/calls/{id}/cost", _("Cost estimate sent to the dispatcher."))

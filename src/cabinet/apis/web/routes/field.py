@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from cabinet.apis.shared.auth import services
 from cabinet.apis.shared.files import receive_upload
 from cabinet.apis.web.deps import ServicesDep, page, redirect
+from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.apis.web.views import decimal_of
 from cabinet.core.errors import FieldIssue, InvalidInput
@@ -90,7 +91,9 @@ def report_of(form: Any, comments: str, task_ids: list[int], item_ids: list[int]
             continue
         owner = str(form.get(f"material_{row}_owner") or MaterialOwner.UNKNOWN.value)
         if owner not in {o.value for o in MaterialOwner}:
-            raise InvalidInput("Unknown owner of a material", issues=[FieldIssue(f"material_{row}_owner", "unknown")])
+            raise InvalidInput(
+                _("Unknown owner of a material"), issues=[FieldIssue(f"material_{row}_owner", _("unknown"))]
+            )
         materials.append(
             MaterialLine(
                 name=name,
@@ -115,7 +118,7 @@ async def report_done(
     form = await request.form()
     report = report_of(form, comments, [t.id for t in view.tasks], [i.id for i in view.items])
     await svc.field_links.submit_report(access, report)
-    return redirect(request, f"/ui/link/{token}", "Thank you: the visit is reported. You can add photos below.")
+    return redirect(request, f"/ui/link/{token}", _("Thank you: the visit is reported. You can add photos below."))
 
 
 @router.post("/tasks/{task_id}/photo", **link_op("attachSharedCallTaskFile", ProcessType.TRACE))

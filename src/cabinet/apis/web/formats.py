@@ -1,0 +1,117 @@
+"""Numbers, money, times and deadlines as the pages show them: Babel's formats of the request's language
+(thousands separators; a decimal comma in Russian), times in the viewer's time zone with the zone's label
+("МСК", "UTC+5"), deadlines also relative ("через 3 ч", "просрочено на 2 ч 10 мин")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
+
+from cabinet.apis.web.i18n import current_locale, gettext
+
+# Zones people call by a name rather than by their offset (else "UTC+5").
+ZONE_NAMES = {"Europe/Moscow": {"ru": "МСК", "en": "MSK"}}
+
+
+def zone_of(name: str | None, fallback_hours: int = 0) -> tzinfo:
+    """The IANA zone ``name``, or (unset or unknown) the fixed offset ``fallback_hours``."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return fixed_zone(fallback_hours)
+
+
+def fixed_zone(hours: int) -> tzinfo:
+    return timezone(timedelta(hours=hours))
+
+
+def zone_label(zone: tzinfo, moment: datetime | None = None) -> str:
+    """ "МСК" (Moscow) or "UTC+3" / "UTC+5:30" / "UTC" at ``moment`` (now by default)."""
+    key = getattr(zone, "key", None)
+    if key in ZONE_NAMES:
+        names = ZONE_NAMES[key]
+        return names.get(current_locale(), names["en"])
+    offset = (moment or datetime.now(UTC)).astimezone(zone).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def when(moment: datetime | None, zone: tzinfo, *, label: bool = True, seconds: bool = False) -> str:
+    """A moment in ``zone``: "4 дек. 2026 г., 22:38 МСК" / "Dec 4, 2026, 10:38 PM MSK"."""
+    if moment is None:
+        return ""
+    moment = _aware(moment)
+    text = format_datetime(moment, "medium" if seconds else _short_datetime(), tzinfo=zone, locale=current_locale())
+    return f"{text} {zone_label(zone, moment)}" if label else text
+
+
+def _short_datetime() -> str:
+    return "d MMM y, HH:mm" if current_locale() == "ru" else "MMM d, y, h:mm a"
+
+
+def day(value: date | datetime | None, zone: tzinfo | None = None) -> str:
+    """A calendar day: "4 дек. 2026 г." / "Dec 4, 2026"."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _aware(value).astimezone(zone or UTC).date()
+    return format_date(value, "medium", locale=current_locale())
+
+
+def span(delta: timedelta) -> str:
+    """A length of time, two units at most: "2 ч 10 мин", "3 д 4 ч", "5 мин"."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    parts = [
+        format_timedelta(timedelta(**{f"{unit}s": amount}), format="short", locale=current_locale(), threshold=1)
+        for amount, unit in units
+        if amount
+    ]
+    if not parts:
+        return format_timedelta(timedelta(minutes=0), format="short", locale=current_locale(), granularity="minute")
+    return " ".join(parts[:2])
+
+
+def relative(deadline: datetime | None, now: datetime) -> str:
+    """ "через 3 ч" / "in 3 h" before the deadline, "просрочено на 2 ч 10 мин" / "overdue by 2 h 10 min" after."""
+    if deadline is None:
+        return ""
+    left = _aware(deadline) - _aware(now)
+    if left >= timedelta(0):
+        return gettext("in %(span)s", span=span(left))
+    return gettext("overdue by %(span)s", span=span(left))
+
+
+def number(value: int | float | Decimal | None, digits: int | None = None) -> str:
+    """A number with the language's separators ("12 345,5"); ``digits`` fixes the decimals."""
+    if value is None:
+        return ""
+    pattern = None if digits is None else ("#,##0." + "0" * digits if digits else "#,##0")
+    return format_decimal(value, format=pattern, locale=current_locale())
+
+
+def money(value: int | float | Decimal | None, currency: str) -> str:
+    """An amount in ``currency`` (ISO 4217): "12 345,50 ₽" / "RUB 12,345.50"."""
+    if value is None:
+        return ""
+    return format_currency(value, currency, locale=current_locale())
+
+
+def currency_symbol(currency: str) -> str:
+    return get_currency_symbol(currency, locale=current_locale())

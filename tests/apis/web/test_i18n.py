@@ -1,0 +1,232 @@
+"""The pages in Russian and English: complete catalogs, the language each visitor gets, labels instead of raw
+API values, and numbers, money and times in the language's formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from starlette.requests import Request
+
+from cabinet.apis.web import formats, i18n
+from cabinet.core.metering import ProcessType, Service
+from cabinet.core.roles import Role
+from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
+from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
+from tests.apis.web.support import sign_in, web_client
+from tests.helpers import UserFactory
+
+WEB = Path(i18n.__file__).parent
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+
+
+def _source_messages() -> set[str]:
+    found = extract_from_dir(str(WEB), METHODS, options_map=OPTIONS, keywords={**_keywords()}, strip_comment_tags=True)
+    return {message if isinstance(message, str) else message[0] for _f, _l, message, _c, _x in found}
+
+
+def _keywords() -> dict[str, Any]:
+    from babel.messages.extract import DEFAULT_KEYWORDS
+
+    return {**DEFAULT_KEYWORDS, "N_": None}
+
+
+def _catalog(locale: str) -> Any:
+    with (WEB / "locale" / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+def test_every_message_of_the_pages_is_in_both_catalogs_and_translated_to_russian() -> None:
+    source = _source_messages()
+    assert len(source) > 100
+    for locale in i18n.LOCALES:
+        catalog = _catalog(locale)
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        missing = source - ids
+        assert not missing, f"{locale} catalog misses {sorted(missing)} (run ./dev i18n)"
+        stale = ids - source
+        assert not stale, f"{locale} catalog keeps messages no page uses: {sorted(stale)} (run ./dev i18n)"
+    untranslated = [m.id for m in _catalog("ru") if m.id and not (all(m.string) if m.pluralizable else m.string)]
+    assert not untranslated, f"ru catalog has no translation for {untranslated}"
+    fuzzy = [m.id for m in _catalog("ru") if m.id and m.fuzzy]
+    assert not fuzzy, f"ru catalog has unchecked (fuzzy) translations: {fuzzy}"
+
+
+def test_translations_keep_the_placeholders_of_their_message() -> None:
+    placeholder = re.compile(r"%\((\w+)\)s")
+    for message in _catalog("ru"):
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        wanted = set().union(*(placeholder.findall(i) for i in ids))
+        for text in strings:
+            assert set(placeholder.findall(text)) <= wanted | {"num"}, (message.id, text)
+            assert set(placeholder.findall(text)) >= wanted - {"num"}, (message.id, text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("call_status", list(CallStatus)),
+        ("task_status", list(TaskStatus)),
+        ("cost_status", list(CostStatus)),
+        ("line_status", list(LineStatus)),
+        ("material_owner", list(MaterialOwner)),
+        ("role", list(Role)),
+        ("service", list(Service)),
+        ("quota_group", list(ProcessType)),
+        ("notification", list(NOTIFICATION_KINDS)),
+    ],
+)
+def test_every_api_value_shown_to_people_has_a_label_in_both_languages(kind: str, values: list[Any]) -> None:
+    for locale in i18n.LOCALES:
+        i18n.activate(locale)
+        for value in values:
+            raw = getattr(value, "value", value)
+            assert str(raw) in i18n.LABELS[kind], f"{kind} {raw} has no label"
+            if locale == "ru":
+                assert not re.search("[A-Za-z]{4,}", i18n.label(kind, value).replace("Data API", "")), (kind, raw)
+    i18n.activate("ru")
+    assert i18n.label("call_status", CallStatus.COMMITTED) == "В работе"
+    i18n.activate("en")
+    assert i18n.label("call_status", "Committed") == "In progress"
+    assert i18n.label("call_status", "SomethingNew") == "SomethingNew"  # an unknown value is shown as it is
+
+
+def _request(headers: dict[str, str]) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "method": "GET", "path": "/ui/", "headers": raw, "query_string": b""})
+
+
+def test_negotiation_order_preference_cookie_browser_default() -> None:
+    both = {"cookie": "cabinet_locale=en", "accept-language": "ru-RU,ru;q=0.9"}
+    assert i18n.negotiate(_request(both), "ru", "en") == "ru"  # the saved preference first
+    assert i18n.negotiate(_request(both), None, "ru") == "en"  # then the switch's cookie
+    assert i18n.negotiate(_request({"accept-language": "de-DE, en;q=0.8, ru;q=0.9"}), None, "en") == "ru"
+    assert i18n.negotiate(_request({"accept-language": "de, fr;q=0.5"}), None, "en") == "en"  # the default
+    assert i18n.negotiate(_request({"cookie": "cabinet_locale=xx"}), None, "ru") == "ru"
+    assert i18n.from_accept_language("en-GB;q=0, ru;q=bad, en-US") == "en"
+    assert i18n.from_accept_language("*") is None
+    assert i18n.supported("ru_RU") == "ru" and i18n.supported("") is None
+
+
+async def test_html_lang_follows_the_browser_then_the_switch(app: Any, settings: Any) -> None:
+    async with web_client(app, language="ru-RU,ru;q=0.9,en;q=0.8") as russian:
+        login = await russian.get("/ui/login")
+        assert '<html lang="ru">' in login.text and "Войти" in login.text and ">Sign in<" not in login.text
+        switch = await russian.get("/ui/locale/en", params={"next": "/ui/login"})
+        assert switch.status_code == 303 and switch.headers["location"] == "/ui/login"
+        cookie = switch.headers["set-cookie"].lower()
+        assert "cabinet_locale=en" in cookie and "path=/ui" in cookie and "samesite=lax" in cookie
+        english = await russian.get("/ui/login")
+        assert '<html lang="en">' in english.text and ">Sign in<" in english.text
+        # the switch links back to the page it is on, and never to another site
+        assert 'href="/ui/locale/ru?next=%2Fui%2Flogin"' in english.text
+        away = await russian.get("/ui/locale/ru", params={"next": "//evil.example/"})
+        assert away.headers["location"] == "/ui/"
+        assert (await russian.get("/ui/locale/de")).status_code == 404
+    async with web_client(app, language=None) as plain:  # no Accept-Language: the deployment's default
+        assert f'<html lang="{settings.default_locale}">' in (await plain.get("/ui/login")).text
+
+
+class _Text(HTMLParser):
+    """The text a person reads on a page: text nodes and the attributes read aloud or shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("aria-label", "alt", "title", "placeholder") and value:
+                self.texts.append(value.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def _english_on(html: str) -> list[str]:
+    """Catalog messages shown in English although Russian has its own words for them."""
+    parser = _Text()
+    parser.feed(html)
+    shown = set(parser.texts)
+    english = []
+    for message in _catalog("ru"):
+        source = message.id if isinstance(message.id, str) else message.id[0]
+        translated = message.string if isinstance(message.string, str) else message.string[0]
+        if source and "%(" not in source and translated != source and source in shown:
+            english.append(source)
+    return english
+
+
+async def test_a_russian_page_shows_no_english_catalog_string(app: Any, make_user: UserFactory) -> None:
+    owner = await make_user(roles=[Role.COMPANYOWNER, Role.USER], company="i18n_ru_co")
+    async with web_client(app, language="ru") as browser:
+        login = await browser.get("/ui/login")
+        assert _english_on(login.text) == []
+        await sign_in(browser, owner.username, owner.password)
+        for path in ("/ui/account", "/ui/calls", "/ui/notifications", "/ui/admin/users", "/ui/no-such-page"):
+            answer = await browser.get(path)
+            assert '<html lang="ru">' in answer.text, path
+            assert _english_on(answer.text) == [], path
+        # the bait: the same page in English does show them (the check is not blind)
+        await browser.get("/ui/locale/en")
+        assert _english_on((await browser.get("/ui/account")).text)
+
+
+def test_numbers_money_and_deadlines_in_russian_and_english() -> None:
+    i18n.activate("ru")
+    assert formats.number(Decimal("12345.5")) == "12\xa0345,5"
+    assert formats.number(Decimal("2.5"), 2) == "2,50"
+    assert formats.money(Decimal("12345.5"), "RUB") == "12\xa0345,50\xa0₽"
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    assert formats.relative(now + timedelta(hours=3), now) == "через 3 ч"
+    assert formats.relative(now - timedelta(hours=2, minutes=10), now) == "просрочено на 2 ч 10 мин"
+    assert formats.relative(now + timedelta(days=2, hours=5, minutes=7), now) == "через 2 дн. 5 ч"
+    moscow = ZoneInfo("Europe/Moscow")
+    assert formats.when(now, moscow) == "4 дек. 2026, 12:00 МСК"
+    assert formats.zone_label(ZoneInfo("Asia/Yekaterinburg"), now) == "UTC+5"
+    assert formats.zone_label(ZoneInfo("Asia/Kolkata"), now) == "UTC+5:30"
+    assert formats.zone_label(ZoneInfo("America/New_York"), now) == "UTC−5"
+    assert formats.zone_label(ZoneInfo("UTC"), now) == "UTC"
+    i18n.activate("en")
+    assert formats.number(Decimal("12345.5")) == "12,345.5"
+    assert formats.money(Decimal("12345.5"), "USD") == "$12,345.50"
+    assert formats.relative(now + timedelta(hours=3), now) == "in 3 hr"
+    assert formats.relative(now - timedelta(hours=2, minutes=10), now) == "overdue by 2 hr 10 min"
+    assert formats.when(now, moscow) == "Dec 4, 2026, 12:00 PM MSK"
+    i18n.activate("ru")
+    assert i18n.ngettext("%(num)s point", "%(num)s points", 1) == "1 балл"
+    assert i18n.ngettext("%(num)s point", "%(num)s points", 3) == "3 балла"
+    assert i18n.ngettext("%(num)s point", "%(num)s points", 25) == "25 баллов"
+    i18n.activate("en")
+    assert i18n.ngettext("%(num)s point", "%(num)s points", 1) == "1 point"
+    assert i18n.ngettext("%(num)s point", "%(num)s points", 2) == "2 points"
+
+
+async def test_the_account_page_in_russian_formats_its_times(app: Any, make_user: UserFactory) -> None:
+    user = await make_user(roles=[Role.USER], company="i18n_fmt_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, user.username, user.password)
+        account = await browser.get("/ui/account")
+        assert "Мой аккаунт" in account.text and "Часовой пояс" in account.text
+    assert isinstance(account, httpx.Response)
