@@ -35,8 +35,14 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "en-US",
+}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 TIMEOUT_MS = 15_000
 
 
@@ -263,7 +269,7 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         snap(page, "contractor-cost")
         page.get_by_role("button", name="Send the estimate").click()
         page.wait_for_selector("text=Cost estimate sent to the dispatcher.")
-        assert page.locator("h1 .badge").inner_text() == "InProgress"
+        assert page.locator("h1 .badge").inner_text() == "Sent for review"
 
         page.goto(f"{live_server.url}/ui/notifications")
         snap(page, "contractor-notifications")
