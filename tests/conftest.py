@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher as Argon2
 
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
+from cabinet.core.security import passwords
 from cabinet.domains.registry import Services
 from cabinet.migrations import upgrade
 from cabinet.settings import Settings
@@ -48,6 +50,30 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return next((module for module in WHOLE_MODULES if nodeid.startswith(module)), nodeid)
 
     return WholeModules(config, log)
+
+
+class _CheapArgon2(Argon2):
+    """argon2id at the library's lowest cost: the same code path (thread pool, dummy hash, rehash check), a
+    thousandth of the CPU. At the production cost (t=2, 19 MiB: about 20 ms of CPU) the suite's several
+    thousand hashes and verifications were a quarter of its CPU time."""
+
+    def __init__(self, *, time_cost: int, memory_cost: int, parallelism: int) -> None:
+        super().__init__(time_cost=1, memory_cost=8 * parallelism, parallelism=parallelism)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Apps built in the test process hash at the cheapest argon2id cost, unless the test is marked
+    ``real_password_hashing`` (those check the production cost itself). Servers the tests start as processes
+    (e2e) keep the production cost."""
+    real = request.node.get_closest_marker("real_password_hashing") is not None
+    if not real:
+        monkeypatch.setattr(passwords, "_Argon2", _CheapArgon2)
+    else:  # the per-process dummy hash is cached by its parameters: never hand a cheap one to a real hasher
+        passwords._dummy_hash.cache_clear()
+    yield
+    if real:
+        passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

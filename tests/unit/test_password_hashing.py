@@ -10,6 +10,8 @@ import pytest
 
 from cabinet.core.security.passwords import PasswordHasher, RequestLoad
 
+pytestmark = pytest.mark.real_password_hashing  # the rests are proportional to a hash's real CPU time
+
 
 @pytest.fixture
 def hasher() -> Iterator[PasswordHasher]:

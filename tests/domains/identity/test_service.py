@@ -25,6 +25,7 @@ def command(username: str, company: str = "acme_corp", **kw: object) -> UserCrea
     return UserCreate(**base)  # type: ignore[arg-type]
 
 
+@pytest.mark.real_password_hashing
 async def test_password_is_argon2id_at_owasp_cost_or_stronger(services: Services) -> None:
     user = await services.identity.create_user(command("hash_check"))
     params = extract_parameters(user.password_hash or "")
