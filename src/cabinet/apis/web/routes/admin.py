@@ -24,6 +24,7 @@ from cabinet.apis.web.deps import (
 )
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
@@ -31,7 +32,7 @@ from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
 from cabinet.domains.credentials.schemas import KeyRequest
 from cabinet.domains.identity.policies import read_scope
-from cabinet.domains.identity.schemas import UNSET, ListQuery, UserCreate, UserUpdate
+from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional, UserCreate, UserUpdate
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.usage.schemas import UsageQuery
 
@@ -76,7 +77,16 @@ async def companies(
 ) -> Response:
     found = await svc.directory.list_companies(principal, ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q")))
     may_create = principal.can(Permission.ADMIN_WRITE_ALL)
-    return _listing(request, "admin_companies.html", found, q, offset, may_create=may_create)
+    return _listing(
+        request,
+        "admin_companies.html",
+        found,
+        q,
+        offset,
+        may_create=may_create,
+        zones=regional.known_zones(),
+        defaults=svc.directory.defaults,
+    )
 
 
 @router.post("/companies", **admin_write_op("create_company", ProcessType.TRACE))
@@ -86,8 +96,12 @@ async def create_company(
     svc: ServicesDep,
     key: Short,
     detail: Annotated[str, Form(max_length=1024)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    locale: Annotated[str, Form(max_length=8)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    company = await svc.directory.create_company(principal, key.strip(), _optional(detail))
+    settings = _regional(timezone, locale, currency)
+    company = await svc.directory.create_company(principal, key.strip(), _optional(detail), settings)
     return redirect(request, f"/ui/admin/companies/{company.key}", _("Company %(key)s created.", key=company.key))
 
 
@@ -96,7 +110,22 @@ async def company_page(request: Request, key: Key, principal: OperatorReader, sv
     company = await svc.directory.get_company(principal, key)
     networks = await svc.credentials.list_networks(principal, key)
     ceiling = await svc.quotas.company_ceiling(company.id)
-    return page(request, "admin_company.html", company=company, networks=networks, ceiling=ceiling)
+    return page(
+        request,
+        "admin_company.html",
+        company=company,
+        networks=networks,
+        ceiling=ceiling,
+        zones=regional.known_zones(),
+        defaults=svc.directory.defaults,
+    )
+
+
+def _regional(timezone: str, locale: str, currency: str) -> Regional:
+    """The form's regional settings (a field left empty keeps the current value, or takes the default)."""
+    return Regional(
+        zone=timezone.strip() or UNSET, locale=locale.strip() or UNSET, currency=currency.strip().upper() or UNSET
+    )
 
 
 @router.post("/companies/{key}", **admin_write_op("update_company", ProcessType.TRACE))
@@ -106,8 +135,11 @@ async def update_company(
     principal: OperatorWriter,
     svc: ServicesDep,
     detail: Annotated[str, Form(max_length=1024)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    locale: Annotated[str, Form(max_length=8)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    await svc.directory.update_company(principal, key, _optional(detail))
+    await svc.directory.update_company(principal, key, _optional(detail), _regional(timezone, locale, currency))
     return redirect(request, f"/ui/admin/companies/{key}", _("Company saved."))
 
 
