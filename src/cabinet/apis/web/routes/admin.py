@@ -6,7 +6,7 @@ apply the same scope rules as the Admin API: another company's objects are not f
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -21,6 +21,8 @@ from cabinet.apis.web.deps import (
     admin_write_op,
     page,
     redirect,
+    regional_of,
+    web_of,
 )
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
@@ -373,10 +375,10 @@ async def audit(
     operation: Annotated[str, Query(max_length=256)] = "",
     offset: Offset = 0,
 ) -> Response:
-    tz = principal.timezone
+    zone = regional_of(principal, web_of(request).runtime.settings).zone  # the zone the page shows times in
     now = svc.audit.clock.now()
-    start = parse_datetime(date_from or None, name="date_from", tz_hours=tz)
-    end = parse_datetime(date_to or None, name="date_to", tz_hours=tz) or now
+    start = _moment(date_from, "date_from", zone)
+    end = _moment(date_to, "date_to", zone) or now
     if start is None:
         start = end - timedelta(days=1)
     rows, overall, filtered = await svc.audit.search(
@@ -395,8 +397,8 @@ async def audit(
     )
     set_result_elements(len(rows))
     form = {
-        "date_from": (start + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
-        "date_to": (end + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
+        "date_from": start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "date_to": end.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "username": username,
         "company_key": company_key,
         "service": service,
@@ -476,3 +478,19 @@ async def usage_report(
     query = await _usage_query(principal, svc, username, date_from, date_to)
     label = username or (principal.company_key if query.company_id is not None else "all")
     return await usage_report_file(svc.usage, query, label)
+
+
+def _moment(value: str, name: str, zone: tzinfo) -> datetime | None:
+    """A moment typed in a form: without an offset it is a time in the page's zone (a datetime-local field)."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError:
+        naive = None
+    if naive is not None and naive.tzinfo is None:
+        try:
+            return naive.replace(tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            pass  # year 1 east of UTC: the shared parser says why
+    return parse_datetime(value, name=name, tz_hours=0)
