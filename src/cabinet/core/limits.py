@@ -6,12 +6,12 @@ makes them exact across processes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -35,25 +35,64 @@ def build_limit_storage(redis_url: str | None, *, key_prefix: str) -> Storage:
 
 
 class AttemptThrottle:
-    """Counts failed attempts per key in a moving window; refuses once the window is full."""
+    """Sign-in attempts per key in a window, reserved atomically *before* the check they guard.
+
+    ``reserve`` takes a slot with one atomic increment on the shared store (a lock in-process, ``INCRBY`` +
+    ``EXPIRE`` in one Lua script on Redis) and says whether it was within the limit, so a burst of any size gets
+    at most the limit's number of checks: there is no gap between asking and counting. A failed attempt keeps
+    its slot (it is the failure's record); a successful one gives it back (``release``) or, for the username,
+    empties the counter (``reset``). The window starts at the key's first attempt and ends ``window_seconds``
+    later (the counter's expiry)."""
 
     def __init__(self, storage: Storage, spec: str, namespace: str) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._storage = storage
         self._item: RateLimitItem = parse(spec)
         self._namespace = namespace
+
+    @property
+    def limit(self) -> int:
+        return int(self._item.amount)
 
     @property
     def window_seconds(self) -> int:
         return int(self._item.get_expiry())
 
-    async def allowed(self, key: str) -> bool:
-        return await self._limiter.test(self._item, self._namespace, key)
+    def _key(self, key: str) -> str:
+        # a digest: any key (a username of any length, an address) makes a short store key
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"attempts:{self._namespace}:{digest}"
 
-    async def record_failure(self, key: str) -> None:
-        await self._limiter.hit(self._item, self._namespace, key)
+    async def reserve(self, key: str) -> bool:
+        """Take a slot for one attempt; False (the slot is not kept) once the window's slots are all taken."""
+        count = await self._storage.incr(self._key(key), self.window_seconds, amount=1)
+        if count > self.limit:
+            await self._storage.incr(self._key(key), self.window_seconds, amount=-1)
+            return False
+        return True
+
+    async def release(self, key: str) -> None:
+        """Give back a slot ``reserve`` took (the attempt succeeded, or never came to its check)."""
+        await self._storage.incr(self._key(key), self.window_seconds, amount=-1)
 
     async def reset(self, key: str) -> None:
-        await self._limiter.clear(self._item, self._namespace, key)
+        """Forget every attempt of this key in the window."""
+        await self._storage.clear(self._key(key))
+
+
+async def reserve_attempt(user: AttemptThrottle, user_key: str, client: AttemptThrottle, client_key: str) -> bool:
+    """Reserve one attempt on both a name's and a client's throttle, or on neither (False: throttled)."""
+    if not await user.reserve(user_key):
+        return False
+    if not await client.reserve(client_key):
+        await user.release(user_key)
+        return False
+    return True
+
+
+async def give_back_attempt(user: AttemptThrottle, user_key: str, client: AttemptThrottle, client_key: str) -> None:
+    """Undo ``reserve_attempt`` (the attempt came to no verdict)."""
+    await user.release(user_key)
+    await client.release(client_key)
 
 
 class JobLease:

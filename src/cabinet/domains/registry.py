@@ -98,9 +98,8 @@ def build_services(resources: Resources) -> Services:
             hasher=resources.hasher,
             tokens=resources.tokens,
             secret=resources.secret,
-            throttle=AttemptThrottle(
-                resources.limit_storage, settings.login_failures_per_username, "contractor-sign-in"
-            ),
+            throttle=identity.user_throttle,  # one name's attempts count together at every sign-in
+            ip_throttle=identity.ip_throttle,
             users=identity,
         ),
         calls=CallService(resources.db, clock=resources.clock),

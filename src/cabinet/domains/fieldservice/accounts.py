@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
-from cabinet.core.limits import AttemptThrottle
+from cabinet.core.limits import AttemptThrottle, give_back_attempt, reserve_attempt
 from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import Role
 from cabinet.core.security.passwords import PasswordHasher
@@ -99,6 +99,7 @@ class ContractorAccountService:
         tokens: TokenCodec,
         secret: bytes,
         throttle: AttemptThrottle,
+        ip_throttle: AttemptThrottle,
         users: UserWriter,
         access_ttl: timedelta = timedelta(seconds=ACCESS_TOKEN_TTL_SECONDS),
         service_ttl: timedelta = timedelta(seconds=SERVICE_TOKEN_TTL_SECONDS),
@@ -108,6 +109,7 @@ class ContractorAccountService:
         self.hasher = hasher
         self.tokens = tokens
         self.throttle = throttle
+        self.ip_throttle = ip_throttle
         self.users = users
         self.accounts = ContractorAccountRepository()
         self.access_ttl = access_ttl
@@ -139,7 +141,12 @@ class ContractorAccountService:
         return user
 
     # --- sign-in -----------------------------------------------------------------------------------------
-    async def sign_in(self, username: str, salt_b64: str, hashed_b64: str) -> IssuedPair:
+    async def sign_in(
+        self, username: str, salt_b64: str, hashed_b64: str, *, client_ip: str | None = None
+    ) -> IssuedPair:
+        """Salted-hash sign-in. A slot of the username's and of the client address's throttle is reserved before
+        the check (a failure keeps both, success gives them back), so a burst gets at most the limits' number of
+        checks; known and unknown names take the same path."""
         salt = _b64(salt_b64, "salt")
         hashed = _b64(hashed_b64, "hashedPassword")
         if not SALT_MIN_BYTES <= len(salt) <= SALT_MAX_BYTES:
@@ -148,32 +155,36 @@ class ContractorAccountService:
                 issues=[FieldIssue("salt", f"{SALT_MIN_BYTES}..{SALT_MAX_BYTES} bytes, base64")],
             )
         throttle_key = username[:256]
-        if not await self.throttle.allowed(throttle_key):
+        ip_key = client_ip or "unknown"
+        if not await reserve_attempt(self.throttle, throttle_key, self.ip_throttle, ip_key):
             raise SignInThrottled(retry_after=self.throttle.window_seconds)
-        candidate = await self._candidate(username)
-        ok = False
-        if candidate is not None and candidate.sealed is not None:
-            try:
-                verifier = self._sealer.open(candidate.sealed, bound_to=_bound(candidate.user))
-                ok = hmac.compare_digest(hashlib.sha256(verifier + salt).digest(), hashed)
-            except SealBroken:
-                ok = False
-        else:  # the same work for an unknown user
-            try:
-                self._sealer.open(self._dummy_sealed, bound_to=b"0")
-            except SealBroken:  # pragma: no cover - the dummy always opens
-                pass
-            hmac.compare_digest(hashlib.sha256(b"\0" * 32 + salt).digest(), hashed)
+        try:
+            candidate = await self._candidate(username)
+            ok = self._check(candidate, salt, hashed)
+        except BaseException:  # no verdict: no failure either
+            await give_back_attempt(self.throttle, throttle_key, self.ip_throttle, ip_key)
+            raise
         if candidate is None or not ok:
-            await self.throttle.record_failure(throttle_key)
             raise SignInFailed()
+        await self.throttle.reset(throttle_key)
+        await self.ip_throttle.release(ip_key)
         if not candidate.user.enabled:
             raise SignInLocked()
-        pair = await self._consume_salt(
+        return await self._consume_salt(
             candidate.user.id, candidate.user.token_version, hashlib.sha256(salt).hexdigest()
         )
-        await self.throttle.reset(throttle_key)
-        return pair
+
+    def _check(self, candidate: _Candidate | None, salt: bytes, hashed: bytes) -> bool:
+        """Whether ``hashed`` is the candidate's verifier salted with ``salt``; the same work for an unknown
+        user (a dummy seal opened, a digest compared)."""
+        sealed, bound, known = self._dummy_sealed, b"0", False
+        if candidate is not None and candidate.sealed is not None:
+            sealed, bound, known = candidate.sealed, _bound(candidate.user), True
+        try:
+            verifier = self._sealer.open(sealed, bound_to=bound)
+        except SealBroken:
+            verifier, known = b"\0" * 32, False
+        return hmac.compare_digest(hashlib.sha256(verifier + salt).digest(), hashed) and known
 
     @read_only
     async def _candidate(self, username: str) -> _Candidate | None:

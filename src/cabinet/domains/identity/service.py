@@ -13,7 +13,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.types import is_foreign_key_violation
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
-from cabinet.core.limits import AttemptThrottle
+from cabinet.core.limits import AttemptThrottle, give_back_attempt, reserve_attempt
 from cabinet.core.observability import LOGIN_FAILURES
 from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import MAX_ROLES_PER_USER, Role
@@ -77,7 +77,7 @@ class IdentityService:
 
     # --- sign-in -----------------------------------------------------------------------------------
     async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
-        """Password sign-in. Unknown users, wrong passwords and throttled callers all cost one argon2 verify.
+        """Password sign-in (``authenticate``), then a token.
 
         The verify runs outside any transaction, so a storm of sign-ins holds no database connection."""
         user = await self.authenticate(username, password, client_ip=client_ip)
@@ -92,24 +92,31 @@ class IdentityService:
         return self._issue(user, ttl, CredentialKind.WEB)
 
     async def authenticate(self, username: str, password: str, *, client_ip: str | None) -> User:
-        """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive."""
+        """The enabled user these credentials name, or InvalidCredentials / LoginThrottled / AccountInactive.
+
+        A slot of the username's and of the client address's throttle is reserved before the password is
+        checked (so a burst gets at most the limits' number of checks); a failure keeps both, a right password
+        gives them back. Unknown users and wrong passwords cost one argon2 verify alike; a throttled caller
+        costs none."""
         async with self.hasher.login():  # a login is not "other traffic" its own hash should yield to
             ip_key = client_ip or "unknown"
-            throttled = not await self.user_throttle.allowed(username) or not await self.ip_throttle.allowed(ip_key)
-            user = await self._find_user(username)
-            password_ok = await self.hasher.verify(user.password_hash if user else None, password)
-            if throttled:
+            if not await reserve_attempt(self.user_throttle, username, self.ip_throttle, ip_key):
                 LOGIN_FAILURES.labels("throttled").inc()
                 raise LoginThrottled(retry_after=self.user_throttle.window_seconds)
+            try:
+                user = await self._find_user(username)
+                password_ok = await self.hasher.verify(user.password_hash if user else None, password)
+            except BaseException:  # no verdict (the database failed, the caller went away): no failure either
+                await give_back_attempt(self.user_throttle, username, self.ip_throttle, ip_key)
+                raise
             if user is None or not password_ok:
                 LOGIN_FAILURES.labels("invalid_credentials").inc()
-                await self.user_throttle.record_failure(username)
-                await self.ip_throttle.record_failure(ip_key)
                 raise InvalidCredentials()
+            await self.user_throttle.reset(username)
+            await self.ip_throttle.release(ip_key)
             if not user.enabled:
                 LOGIN_FAILURES.labels("account_inactive").inc()
                 raise AccountInactive()
-            await self.user_throttle.reset(username)
             if self.hasher.needs_rehash(user.password_hash or ""):
                 rehashed = await self.hasher.hash(password)
                 await self._store_password_hash(user.id, user.token_version, rehashed, bump=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from cabinet.apis.contractor.deps import (
     Caller,
@@ -57,8 +57,9 @@ async def register_user(body: RegisterUserDTO, principal: Caller, svc: ServicesD
     response_model=AccessServiceTokensDTO,
     responses={401: {**E, "description": "1 wrong user or password; 2 salt reused; 5 user locked"}},
 )
-async def sign_in(body: SignInInputDTO, svc: ServicesDep) -> AccessServiceTokensDTO:
-    return tokens_out(await svc.contractors.sign_in(body.userName, body.salt, body.hashedPassword))
+async def sign_in(body: SignInInputDTO, request: Request, svc: ServicesDep) -> AccessServiceTokensDTO:
+    client = request.client.host if request.client else None
+    return tokens_out(await svc.contractors.sign_in(body.userName, body.salt, body.hashedPassword, client_ip=client))
 
 
 @router.post(
