@@ -174,6 +174,11 @@ def test_link_tokens_are_signed_and_bound_to_their_key() -> None:
     unsigned = jwt.encode(claims, None, algorithm="none")
     assert codec.decode(unsigned) is None  # alg none
     assert codec.decode(jwt.encode({**claims, "typ": "access"}, codec._key, algorithm="HS256")) is None
-    assert codec.decode(codec.encode(43, link, expires - timedelta(days=1), 1)) == (43, link, expires - timedelta(days=1), 1)
+    assert codec.decode(codec.encode(43, link, expires - timedelta(days=1), 1)) == (
+        43,
+        link,
+        expires - timedelta(days=1),
+        1,
+    )
     for garbage in ("", "=" * 64, "a" * 600, "ж" * 64, token[:-2]):
         assert codec.decode(garbage) is None

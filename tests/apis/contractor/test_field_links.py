@@ -134,7 +134,9 @@ async def test_a_new_link_revokes_the_old_one_and_so_do_hand_back_close_and_lock
     assert error(await field.shared(token)) == (404, {"errorCode": 20})
 
 
-async def test_a_lock_by_an_operator_kills_links_for_good(field: Field, client: httpx.AsyncClient, services: Any) -> None:
+async def test_a_lock_by_an_operator_kills_links_for_good(
+    field: Field, client: httpx.AsyncClient, services: Any
+) -> None:
     """Locked and unlocked elsewhere (the Admin API, the web pages: the identity core), the links stay dead."""
     token = await field.link()
     owner = await services.identity.get_account_by_id(field.owner_id)
