@@ -21,6 +21,7 @@ from cabinet.domains.fieldservice.tasks import TaskService
 from cabinet.domains.fieldservice.visits import VisitService
 from cabinet.domains.idempotency.service import IdempotencyService
 from cabinet.domains.identity.directory import DirectoryService
+from cabinet.domains.identity.schemas import Regional
 from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
@@ -64,7 +65,15 @@ def build_services(resources: Resources) -> Services:
     )
     return Services(
         identity=identity,
-        directory=DirectoryService(resources.db, clock=resources.clock, hasher=resources.hasher, identity=identity),
+        directory=DirectoryService(
+            resources.db,
+            clock=resources.clock,
+            hasher=resources.hasher,
+            identity=identity,
+            defaults=Regional(
+                zone=settings.default_timezone, locale=settings.default_locale, currency=settings.default_currency
+            ),
+        ),
         quotas=QuotaService(
             resources.db,
             clock=resources.clock,

@@ -21,6 +21,10 @@ class Company(Base):
     day_points_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     minute_points_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     timezone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What its people see (None: the deployment's CABINET_DEFAULT_*): IANA zone, ru|en, ISO 4217 currency
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -26,6 +26,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(256), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     timezone: Mapped[int] = mapped_column(Integer, default=0)
+    # The person's own IANA zone (None: the company's; `timezone` follows its offset) and language (None: the
+    # browser's)
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
     # Bumped by a password change, a lock or a disable: every token with an older `ver` is dead.
     token_version: Mapped[int] = mapped_column(Integer, default=1)

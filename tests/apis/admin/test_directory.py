@@ -29,6 +29,8 @@ from cabinet.domains.identity.schemas import ListQuery, UserCreate
 from cabinet.domains.registry import Services
 from tests.helpers import MadeUser, UserFactory, bearer, login
 
+# a company's regional settings when nobody chose them: the deployment's defaults
+REGIONAL = {"timezone": "Europe/Moscow", "locale": "ru", "currency": "RUB"}
 COMPANIES = "/admin/companies"
 USERS = "/admin/users"
 INFO = "/account/info"
@@ -169,20 +171,20 @@ async def test_company_lifecycle(api: httpx.AsyncClient, admin: Caller) -> None:
     h = admin.headers
     created = await api.post(COMPANIES, json={"key": "new_co", "detail": "A new tenant"}, headers=h)
     assert created.status_code == 200, created.text
-    assert created.json() == {"key": "new_co", "detail": "A new tenant"}
+    assert created.json() == {"key": "new_co", "detail": "A new tenant", **REGIONAL}
 
     bare = await api.post(COMPANIES, json={"key": "bare_co"}, headers=h)
-    assert bare.status_code == 200 and bare.json() == {"key": "bare_co", "detail": None}
+    assert bare.status_code == 200 and bare.json() == {"key": "bare_co", "detail": None, **REGIONAL}
 
     read = await api.get(f"{COMPANIES}/new_co", headers=h)
-    assert read.status_code == 200 and read.json() == {"key": "new_co", "detail": "A new tenant"}
+    assert read.status_code == 200 and read.json() == {"key": "new_co", "detail": "A new tenant", **REGIONAL}
 
     updated = await api.put(COMPANIES, json={"key": "new_co", "detail": "Renamed tenant"}, headers=h)
-    assert updated.status_code == 200 and updated.json() == {"key": "new_co", "detail": "Renamed tenant"}
+    assert updated.status_code == 200 and updated.json() == {"key": "new_co", "detail": "Renamed tenant", **REGIONAL}
     assert (await api.get(f"{COMPANIES}/new_co", headers=h)).json()["detail"] == "Renamed tenant"
 
     cleared = await api.put(COMPANIES, json={"key": "new_co", "detail": None}, headers=h)
-    assert cleared.status_code == 200 and cleared.json() == {"key": "new_co", "detail": None}
+    assert cleared.status_code == 200 and cleared.json() == {"key": "new_co", "detail": None, **REGIONAL}
 
     deleted = await api.delete(f"{COMPANIES}/new_co", headers=h)
     assert deleted.status_code == 204 and deleted.content == b""
@@ -198,7 +200,11 @@ async def test_company_errors(api: httpx.AsyncClient, admin: Caller, services: S
     await arrange_company(services, "taken_co", "first")
     duplicate = await api.post(COMPANIES, json={"key": "taken_co", "detail": "second"}, headers=h)
     assert_error(duplicate, 409, "create_company", client=admin.client_id)
-    assert (await api.get(f"{COMPANIES}/taken_co", headers=h)).json() == {"key": "taken_co", "detail": "first"}
+    assert (await api.get(f"{COMPANIES}/taken_co", headers=h)).json() == {
+        "key": "taken_co",
+        "detail": "first",
+        **REGIONAL,
+    }
 
     assert_not_found(await api.get(f"{COMPANIES}/ghost_co", headers=h), "read_company", "ghost_co")
     assert_not_found(
@@ -672,9 +678,9 @@ async def test_company_list_sorting_filtering_paging(api: httpx.AsyncClient, dir
     assert await list_companies(api, root) == (["alpha_co", "beta_co", "gamma_co"], three)
     response = await api.get(COMPANIES, headers=root.headers)
     assert response.json()["companies"] == [
-        {"key": "alpha_co", "detail": "Alpha logistics"},
-        {"key": "beta_co", "detail": "Beta field service"},
-        {"key": "gamma_co", "detail": None},
+        {"key": "alpha_co", "detail": "Alpha logistics", **REGIONAL},
+        {"key": "beta_co", "detail": "Beta field service", **REGIONAL},
+        {"key": "gamma_co", "detail": None, **REGIONAL},
     ]
     assert (await list_companies(api, root, sort_direction="DESC"))[0] == ["gamma_co", "beta_co", "alpha_co"]
     assert (await list_companies(api, root, sort_field="key", sort_direction="DESC"))[0] == [
@@ -1048,6 +1054,22 @@ async def test_disabling_and_moving_kill_old_tokens(
     assert (await api.get(INFO, headers=token)).json()["company_key"] == "next_co"
 
 
+async def test_a_role_change_kills_old_tokens(api: httpx.AsyncClient, admin: Caller, make_user: UserFactory) -> None:
+    """What a token may do is fixed when it is issued: a new set of roles ends it (an unchanged set does not)."""
+    h = admin.headers
+    worker = await make_user("worker", roles=[Role.USER], company="crew_co", password="first_password")
+    token = bearer(await login(api, worker))
+    assert (await api.put(USERS, json=user_body("worker", "crew_co", ["USER"]), headers=h)).status_code == 200
+    assert (await api.get(INFO, headers=token)).status_code == 200  # the same roles: nothing ended
+    promoted = await api.put(USERS, json=user_body("worker", "crew_co", ["USER", "COMPANYOWNER"]), headers=h)
+    assert promoted.status_code == 200, promoted.text
+    assert (await api.get(INFO, headers=token)).status_code == 401
+    token = bearer(await login(api, worker))
+    assert (await api.get(INFO, headers=token)).json()["roles"] == ["USER", "COMPANYOWNER"]
+    assert (await api.put(USERS, json=user_body("worker", "crew_co", ["USER"]), headers=h)).status_code == 200
+    assert (await api.get(INFO, headers=token)).status_code == 401  # a demotion as well
+
+
 # --------------------------------------------------------------------------------------------------------------
 # deleting a user and its company keeps a consistent audit trail
 
@@ -1360,10 +1382,10 @@ async def test_company_body_bounds(
     if accepted:
         created = await api.post(COMPANIES, json=body, headers=admin.headers)
         assert created.status_code == 200, created.text
-        assert created.json() == body
+        assert created.json() == {**body, **REGIONAL}
         body["detail"] = value if field == "detail" else "changed"
         updated = await api.put(COMPANIES, json=body, headers=admin.headers)
-        assert updated.status_code == 200 and updated.json() == body
+        assert updated.status_code == 200 and updated.json() == {**body, **REGIONAL}
     else:
         await arrange_company(services, "bounded_co", "something")
         before = await snapshot(services)
@@ -1489,3 +1511,49 @@ async def test_path_parameter_bounds(
     else:
         entity = "username" if path.startswith(USERS) else "key"
         assert_invalid(response, operation, entity)
+
+
+async def test_company_timezone_locale_and_currency(api: httpx.AsyncClient, admin: Caller, services: Services) -> None:
+    h = admin.headers
+    body = {"key": "tz_co", "detail": "East", "timezone": "Asia/Yekaterinburg", "locale": "en", "currency": "USD"}
+    created = await api.post(COMPANIES, json=body, headers=h)
+    assert created.status_code == 200 and created.json() == body
+    # a PUT changes what it names and keeps what it leaves out (the fields are additive)
+    moved = await api.put(
+        COMPANIES, json={"key": "tz_co", "detail": "East", "timezone": "Europe/Kaliningrad"}, headers=h
+    )
+    assert moved.json() == {**body, "timezone": "Europe/Kaliningrad"}
+    assert (await api.get(f"{COMPANIES}/tz_co", headers=h)).json()["currency"] == "USD"
+    # a new company takes the deployment's defaults (CABINET_DEFAULT_TIMEZONE / _LOCALE / _CURRENCY)
+    assert services.directory.defaults.zone == "Europe/Moscow"
+    plain = await api.post(COMPANIES, json={"key": "plain_co"}, headers=h)
+    assert plain.json() == {"key": "plain_co", "detail": None, **REGIONAL}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("timezone", "Mars/Olympus_Mons"),
+        ("timezone", "../../etc/passwd"),
+        ("timezone", ""),
+        ("timezone", "x" * 65),
+        ("timezone", None),
+        ("timezone", 3),
+        ("locale", "de"),
+        ("locale", None),
+        ("currency", "XYZ"),
+        ("currency", "rub"),
+        ("currency", None),
+    ],
+)
+async def test_company_regional_settings_are_validated(
+    api: httpx.AsyncClient, admin: Caller, services: Services, field: str, value: Any
+) -> None:
+    await arrange_company(services, "valid_tz_co", "kept")
+    before = await snapshot(services)
+    body = {"key": "valid_tz_co", field: value}
+    assert_invalid(await api.put(COMPANIES, json=body, headers=admin.headers), "update_company", field)
+    assert_invalid(
+        await api.post(COMPANIES, json={**body, "key": "other_tz_co"}, headers=admin.headers), "create_company", field
+    )
+    assert await snapshot(services) == before

@@ -22,7 +22,8 @@ from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
 from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
-from tests.apis.web.support import sign_in, web_client
+from cabinet.domains.identity.schemas import UserUpdate
+from tests.apis.web.support import csrf_of, sign_in, web_client
 from tests.helpers import UserFactory
 
 WEB = Path(i18n.__file__).parent
@@ -230,3 +231,77 @@ async def test_the_account_page_in_russian_formats_its_times(app: Any, make_user
         account = await browser.get("/ui/account")
         assert "Мой аккаунт" in account.text and "Часовой пояс" in account.text
     assert isinstance(account, httpx.Response)
+
+
+async def test_a_person_chooses_a_time_zone_and_language_kept_in_step_with_the_offset(
+    app: Any, make_user: UserFactory, services: Any
+) -> None:
+    user = await make_user(roles=[Role.USER], company="i18n_zone_co")
+    async with web_client(app, language="en") as browser:
+        await sign_in(browser, user.username, user.password)
+        account = await browser.get("/ui/account")
+        # never chosen: the company's zone, which is the deployment's default (the company predates the settings)
+        assert "Europe/Moscow (MSK)" in account.text
+        token = csrf_of(account.text)
+        saved = await browser.post(
+            "/ui/account/regional", data={"zone": "Asia/Yekaterinburg", "locale": "ru", "csrf_token": token}
+        )
+        assert saved.status_code == 303
+        row = await services.identity.get_account_by_id(user.id)
+        assert (row.zone, row.locale, row.timezone) == ("Asia/Yekaterinburg", "ru", 5)  # the integer in step
+        russian = await browser.get("/ui/account")  # the saved preference outranks the browser's English
+        assert '<html lang="ru">' in russian.text and "Asia/Yekaterinburg (UTC+5)" in russian.text
+        bad = await browser.post("/ui/account/regional", data={"zone": "Mars/Base", "csrf_token": token})
+        assert bad.status_code == 400
+        # the switch of a signed-in person saves the preference too (a cookie alone would lose to it)
+        switched = await browser.post(
+            "/ui/account/locale", data={"locale": "en", "next": "/ui/account", "csrf_token": token}
+        )
+        assert switched.status_code == 303 and switched.headers["location"] == "/ui/account"
+        assert (await services.identity.get_account_by_id(user.id)).locale == "en"
+        assert '<html lang="en">' in (await browser.get("/ui/account")).text
+        # an API writing the integer offset moves the zone to that offset when they disagree
+        await services.directory.update_user(await _operator(services), UserUpdate(username=user.username, timezone=2))
+        row = await services.identity.get_account_by_id(user.id)
+        assert (row.zone, row.timezone) == ("Etc/GMT-2", 2)
+        assert "Etc/GMT-2 (UTC+2)" in (await browser.get("/ui/account")).text
+        # back to the company's zone
+        await browser.post("/ui/account/regional", data={"zone": "", "locale": "", "csrf_token": token})
+        row = await services.identity.get_account_by_id(user.id)
+        assert (row.zone, row.locale) == (None, None)
+
+
+async def _operator(services: Any) -> Any:
+    from cabinet.core.principal import CredentialKind, Principal
+
+    return Principal(0, "root", 0, "root_co", (Role.ADMIN,), 0, CredentialKind.ACCESS)
+
+
+async def test_times_carry_their_zone_and_a_company_sets_zone_and_currency(
+    app: Any, make_user: UserFactory, services: Any
+) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="i18n_admin_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, admin.username, admin.password)
+        listing = await browser.get("/ui/admin/companies")
+        token = csrf_of(listing.text)
+        created = await browser.post(
+            "/ui/admin/companies",
+            data={
+                "key": "i18n_new_co",
+                "timezone": "Asia/Kolkata",
+                "locale": "en",
+                "currency": "inr",
+                "csrf_token": token,
+            },
+        )
+        assert created.status_code == 303
+        company = await services.directory.get_company(await _operator(services), "i18n_new_co")
+        assert (company.zone, company.locale, company.currency) == ("Asia/Kolkata", "en", "INR")
+        bad = await browser.post(
+            "/ui/admin/companies/i18n_new_co", data={"timezone": "Nowhere/Town", "csrf_token": token}
+        )
+        assert bad.status_code == 400
+        users = await browser.get(f"/ui/admin/users/{admin.username}")
+        # the operator's own times: the company's zone is the deployment's Moscow, labelled in Russian
+        assert "МСК" in users.text

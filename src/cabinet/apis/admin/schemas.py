@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
+from cabinet.core import regional
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
 
@@ -43,11 +44,45 @@ class UserGroup(enum.StrEnum):
 class Company(WireModel):
     key: CompanyKey
     detail: StrictStr | None = Field(default=None, min_length=0, max_length=1024)
+    timezone: StrictStr | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone its people see times in (unless they choose their own). Left out: on "
+        "creation the deployment's CABINET_DEFAULT_TIMEZONE, on an update the current one.",
+        examples=["Europe/Moscow"],
+    )
+    locale: Literal["ru", "en"] | None = Field(
+        default=None,
+        description="Language of its pages when the person and the browser choose none. Left out: on creation "
+        "CABINET_DEFAULT_LOCALE, on an update the current one.",
+    )
+    currency: StrictStr | None = Field(
+        default=None,
+        description="ISO 4217 currency of its amounts (cost estimates). Left out: on creation "
+        "CABINET_DEFAULT_CURRENCY, on an update the current one.",
+        examples=["RUB"],
+    )
 
     @field_validator("detail")
     @classmethod
     def _detail(cls, value: str | None) -> str | None:
         return _no_nul(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        issue = None if value is None else regional.zone_issue(value)
+        if issue:
+            raise ValueError(issue)
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        issue = None if value is None else regional.currency_issue(value)
+        if issue:
+            raise ValueError(issue)
+        return value
 
 
 class TotalCounter(WireModel):

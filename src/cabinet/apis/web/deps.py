@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -39,6 +40,7 @@ from cabinet.core.roles import Permission
 from cabinet.core.tracing import current_trace
 from cabinet.domains.registry import Services
 from cabinet.runtime import Runtime
+from cabinet.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_MAX = 300
@@ -183,10 +185,34 @@ admin_write_op = _declare(Service.ADMIN, operator_writer)
 def locale_of(request: Request) -> str:
     """The language of this request (see ``i18n``), made the one this request translates into."""
     principal: Principal | None = getattr(request.state, "principal", None)
-    preference = getattr(principal.account, "locale", None) if principal and principal.account else None
-    locale = i18n.negotiate(request, preference, web_of(request).runtime.settings.default_locale)
+    account = principal.account if principal else None
+    preference = getattr(account, "locale", None)
+    company_default = getattr(getattr(account, "company", None), "locale", None)
+    locale = i18n.negotiate(request, preference, company_default or web_of(request).runtime.settings.default_locale)
     i18n.activate(locale)
     return locale
+
+
+@dataclass(frozen=True, slots=True)
+class Regional:
+    """Where a page's times and amounts are read: the zone (and its name) and the currency."""
+
+    zone: tzinfo
+    zone_name: str | None
+    currency: str
+
+
+def regional_of(subject: Principal | None, settings: Settings) -> Regional:
+    """``subject``'s own zone, else its company's, else the deployment's; its company's currency, else the
+    deployment's. A subject without a loaded account keeps its integer offset."""
+    account = subject.account if subject else None
+    company = getattr(account, "company", None)
+    name = getattr(account, "zone", None) or getattr(company, "zone", None)
+    currency = getattr(company, "currency", None) or settings.default_currency
+    if name is None and subject is not None and account is None:
+        return Regional(formats.fixed_zone(subject.timezone), None, currency)
+    name = name or settings.default_timezone
+    return Regional(formats.zone_of(name), name, currency)
 
 
 async def bind_locale(request: Request) -> None:
@@ -200,7 +226,12 @@ def switch_links(request: Request) -> list[dict[str, Any]]:
     if request.method != "GET" or is_htmx(request):
         here = "/ui/"
     return [
-        {"code": code, "name": i18n.LOCALE_NAMES[code], "href": f"/ui/locale/{code}?next={quote(here, safe='')}"}
+        {
+            "code": code,
+            "name": i18n.LOCALE_NAMES[code],
+            "href": f"/ui/locale/{code}?next={quote(here, safe='')}",
+            "here": here,
+        }
         for code in i18n.LOCALES
     ]
 
@@ -217,15 +248,17 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     binding = binding_of(request)
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:FLASH_MAX]
     locale = locale_of(request)
+    where = regional_of(context.pop("regional_of", None) or principal, web.runtime.settings)
     response = web.templates.TemplateResponse(
         request,
         template,
         {
             "viewer": principal,
             "tz": principal.timezone if principal else 0,
-            "zone": formats.zone_of(None, context.get("tz", principal.timezone if principal else 0)),
+            "zone": where.zone,
+            "zone_name": where.zone_name,
             "now": datetime.now(UTC),
-            "currency": web.runtime.settings.default_currency,
+            "currency": where.currency,
             "csrf": web.csrf.token(binding) if binding else "",
             "flash": flash,
             "locale": locale,

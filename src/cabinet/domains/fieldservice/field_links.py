@@ -163,6 +163,7 @@ class FieldLinkService:
             timezone=owner.timezone,
             credential=CredentialKind.FIELD_LINK,
             credential_id=link_id.hex,
+            account=owner,  # request-local: the pages read the owner's time zone and currency from it
         )
         return FieldLinkAccess(call.id, call.company_id, link_id, principal)
 

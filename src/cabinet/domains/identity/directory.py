@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from cabinet.core import regional
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
@@ -34,19 +35,30 @@ from cabinet.domains.identity.schemas import (
     PASSWORD_MIN,
     UNSET,
     ListQuery,
+    Regional,
     UserCounters,
     UserCreate,
     UserUpdate,
 )
-from cabinet.domains.identity.service import IdentityService, contact_issues
+from cabinet.domains.identity.service import IdentityService, contact_issues, set_offset, set_zone
 from cabinet.models import Company, User
 
 DETAIL_MAX = 1024
 
 
 class DirectoryService:
-    def __init__(self, db: Database, *, clock: Clock, hasher: PasswordHasher, identity: IdentityService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        identity: IdentityService,
+        defaults: Regional | None = None,
+    ) -> None:
         self.db = db
+        # a new company's time zone, language and currency unless its creator names them (CABINET_DEFAULT_*)
+        self.defaults = defaults or Regional(zone="Europe/Moscow", locale="ru", currency="RUB")
         self.clock = clock
         self.hasher = hasher
         self.identity = identity
@@ -56,25 +68,41 @@ class DirectoryService:
 
     # --- companies ------------------------------------------------------------------------------------
     @transactional
-    async def create_company(self, principal: Principal, key: str, detail: str | None) -> Company:
+    async def create_company(
+        self, principal: Principal, key: str, detail: str | None, settings: Regional | None = None
+    ) -> Company:
         if not policies.may_manage_companies(principal):
             raise CompanyManagementDenied()
         _check_company(key, detail)
+        wanted = settings or Regional()
+        _check_regional(wanted)
         if await self.companies.get_by_key(key) is not None:
             raise CompanyAlreadyExists(resource=key)
         now = self.clock.now()
+        company = Company(key=key, detail=detail, created_at=now, edited_at=now)
+        for name in ("zone", "locale", "currency"):
+            value = getattr(wanted, name)
+            setattr(company, name, getattr(self.defaults, name) if value is UNSET else value)
         try:
-            return await self.companies.add_guarded(Company(key=key, detail=detail, created_at=now, edited_at=now))
+            return await self.companies.add_guarded(company)
         except IntegrityError as exc:
             raise CompanyAlreadyExists(resource=key) from exc
 
     @transactional
-    async def update_company(self, principal: Principal, key: str, detail: str | None) -> Company:
+    async def update_company(
+        self, principal: Principal, key: str, detail: str | None, settings: Regional | None = None
+    ) -> Company:
         company = await self._company(principal, key, write=True)
         if not policies.may_manage_companies(principal):
             raise CompanyManagementDenied()
         _check_company(key, detail)
+        wanted = settings or Regional()
+        _check_regional(wanted)
         company.detail = detail
+        for name in ("zone", "locale", "currency"):
+            value = getattr(wanted, name)
+            if value is not UNSET:
+                setattr(company, name, value)
         company.edited_at = self.clock.now()
         try:
             await self.directory.save()
@@ -160,6 +188,8 @@ class DirectoryService:
                 raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
             if len(roles) > 2 or len(set(roles)) != len(roles):
                 raise UserInvalid(issues=[FieldIssue("roles", "at most 2 distinct roles")])
+            if set(roles) != {Role(r) for r in user.roles}:  # what a token may do changed: its tokens end
+                kills_tokens = True
             user.roles = [r.value for r in roles]
         if change.enabled is not UNSET and change.enabled != user.enabled:
             if not change.enabled and user.id == principal.user_id:
@@ -169,7 +199,9 @@ class DirectoryService:
         if change.timezone is not UNSET:
             if not -12 <= change.timezone <= 12:
                 raise UserInvalid(issues=[FieldIssue("timezone", "must be -12..12")])
-            user.timezone = change.timezone
+            set_offset(user, change.timezone)
+        if change.zone is not UNSET:
+            set_zone(user, change.zone)
         contacts = {n: getattr(change, n) for n in ("specification", "email", "phone")}
         issues = contact_issues(*(v if v is not UNSET else None for v in contacts.values()))
         if issues:
@@ -261,3 +293,18 @@ def _check_company(key: str, detail: str | None) -> None:
         issues.append(FieldIssue("detail", f"at most {DETAIL_MAX} characters"))
     if issues:
         raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
+
+
+def _check_regional(wanted: Regional) -> None:
+    checks = (
+        ("timezone", wanted.zone, regional.zone_issue),
+        ("locale", wanted.locale, regional.locale_issue),
+        ("currency", wanted.currency, regional.currency_issue),
+    )
+    issues = [
+        FieldIssue(name, issue)
+        for name, value, check in checks
+        if value is not UNSET and (issue := ("must not be null" if value is None else check(value)))
+    ]
+    if issues:
+        raise UserInvalid("; ".join(f"{i.entity}: {i.message}" for i in issues), issues=issues)

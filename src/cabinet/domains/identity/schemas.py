@@ -42,6 +42,18 @@ class AccountPatch:
     email: Any = UNSET
     phone: Any = UNSET
     attributes: Any = UNSET
+    zone: Any = UNSET  # IANA time zone; None: the company's
+    locale: Any = UNSET  # ru|en; None: the browser's
+
+
+@dataclass(slots=True)
+class Regional:
+    """A company's time zone (IANA), language (ru|en) and currency (ISO 4217); UNSET keeps (or, for a new company,
+    takes the deployment's default)."""
+
+    zone: Any = UNSET
+    locale: Any = UNSET
+    currency: Any = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,7 @@ class UserUpdate:
     enabled: Any = UNSET
     roles: Any = UNSET
     timezone: Any = UNSET
+    zone: Any = UNSET  # IANA; None: the company's (the integer ``timezone`` follows its offset)
 
 
 class UserGroup:

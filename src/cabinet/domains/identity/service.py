@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from cabinet.core import regional
 from cabinet.core.clock import Clock
 from cabinet.core.db.types import is_foreign_key_violation
 from cabinet.core.db.uow import Database, read_only, transactional
@@ -245,6 +246,13 @@ class IdentityService:
                 setattr(user, name, value)
         if patch.attributes is not UNSET:
             user.attributes = _checked_attributes(patch.attributes or [])
+        if patch.zone is not UNSET:
+            set_zone(user, patch.zone)
+        if patch.locale is not UNSET:
+            issue = None if patch.locale is None else regional.locale_issue(patch.locale)
+            if issue:
+                raise UserInvalid(issues=[FieldIssue("locale", issue)])
+            user.locale = patch.locale
         user.edited_at = self.clock.now()
         return user
 
@@ -421,3 +429,23 @@ def _checked_attributes(attributes: list[dict[str, object]]) -> list[dict[str, o
             "attribute keys must be unique", issues=[FieldIssue("attributes", "attribute keys must be unique")]
         )
     return [dict(a) for a in attributes]
+
+
+def set_zone(user: User, zone: str | None) -> None:
+    """The person's IANA time zone (None: the company's), and the seeds' integer ``timezone`` in step with it."""
+    if zone is not None:
+        issue = regional.zone_issue(zone)
+        if issue:
+            raise UserInvalid(issues=[FieldIssue("zone", issue)])
+    user.zone = zone
+    followed = zone or user.company.zone
+    if followed:
+        user.timezone = regional.offset_hours(followed)
+
+
+def set_offset(user: User, hours: int) -> None:
+    """The seeds' integer ``timezone`` given by an API: a zone of another offset gives way to that fixed offset."""
+    user.timezone = hours
+    followed = user.zone or user.company.zone
+    if followed and regional.offset_hours(followed) != hours:
+        user.zone = regional.zone_of_offset(hours)

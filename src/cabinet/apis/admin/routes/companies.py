@@ -12,7 +12,7 @@ from cabinet.apis.admin.schemas import Company, CompanyList, ListStats, SortDire
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.identity.repository import COMPANY_SORT
-from cabinet.domains.identity.schemas import ListQuery
+from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional
 from cabinet.models import Company as CompanyRow
 
 router = APIRouter(tags=["Companies"])
@@ -20,8 +20,25 @@ router = APIRouter(tags=["Companies"])
 KeyPath = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$", description="Company key.")]
 
 
-def company_out(row: CompanyRow) -> Company:
-    return Company(key=row.key, detail=row.detail)
+def company_out(row: CompanyRow, defaults: Regional) -> Company:
+    """The company on the wire; a company from before its regional settings shows the deployment's defaults."""
+    return Company(
+        key=row.key,
+        detail=row.detail,
+        timezone=row.zone or defaults.zone,
+        locale=row.locale or defaults.locale,
+        currency=row.currency or defaults.currency,
+    )
+
+
+def regional_of(body: Company) -> Regional:
+    """The regional settings the body gives (left out: UNSET; an explicit null is refused by the domain)."""
+    sent = body.model_fields_set
+    return Regional(
+        zone=body.timezone if "timezone" in sent else UNSET,
+        locale=body.locale if "locale" in sent else UNSET,
+        currency=body.currency if "currency" in sent else UNSET,
+    )
 
 
 def filter_of(value: str | None) -> str | None:
@@ -50,7 +67,8 @@ def sort_field_of(value: str | None, allowed: Mapping[str, object]) -> str | Non
     response_model=Company,
 )
 async def create_company(body: Company, principal: Writer, svc: ServicesDep) -> Company:
-    return company_out(await svc.directory.create_company(principal, body.key, body.detail))
+    created = await svc.directory.create_company(principal, body.key, body.detail, regional_of(body))
+    return company_out(created, svc.directory.defaults)
 
 
 @router.put(
@@ -60,7 +78,8 @@ async def create_company(body: Company, principal: Writer, svc: ServicesDep) -> 
     response_model=Company,
 )
 async def update_company(body: Company, principal: Writer, svc: ServicesDep) -> Company:
-    return company_out(await svc.directory.update_company(principal, body.key, body.detail))
+    updated = await svc.directory.update_company(principal, body.key, body.detail, regional_of(body))
+    return company_out(updated, svc.directory.defaults)
 
 
 @router.get(
@@ -89,7 +108,7 @@ async def read_companies(
     rows, overall, filtered = await svc.directory.list_companies(principal, query)
     set_result_elements(len(rows))
     return CompanyList(
-        companies=[company_out(r) for r in rows],
+        companies=[company_out(r, svc.directory.defaults) for r in rows],
         statistics=ListStats(overall=TotalCounter(total=overall), filter=TotalCounter(total=filtered)),
     )
 
@@ -101,7 +120,7 @@ async def read_companies(
     response_model=Company,
 )
 async def read_company(key: KeyPath, principal: Reader, svc: ServicesDep) -> Company:
-    return company_out(await svc.directory.get_company(principal, key))
+    return company_out(await svc.directory.get_company(principal, key), svc.directory.defaults)
 
 
 @router.delete(

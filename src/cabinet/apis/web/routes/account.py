@@ -10,8 +10,10 @@ from fastapi.responses import FileResponse, Response
 
 from cabinet.apis.web.deps import ServicesDep, Viewer, account_op, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes.locale import local_page, remember_locale
 from cabinet.apis.web.session import set_session
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType
 from cabinet.core.principal import Principal
@@ -41,7 +43,17 @@ async def account_page(
     query = _usage_query(principal, svc, date_from, date_to)
     rows = await svc.usage.daily(query)
     chart = usage_chart(rows, query.date_from, query.date_to, _("My daily points per service"))
-    return page(request, "account.html", user=user, keys=keys, quotas=quotas, chart=chart, query=query)
+    return page(
+        request,
+        "account.html",
+        user=user,
+        keys=keys,
+        quotas=quotas,
+        chart=chart,
+        query=query,
+        zones=regional.known_zones(),
+        company_zone=user.company.zone or web_of(request).runtime.settings.default_timezone,
+    )
 
 
 def _optional(value: str) -> str | None:
@@ -61,6 +73,38 @@ async def update_profile(
     patch = AccountPatch(specification=_optional(name), email=_optional(email), phone=_optional(phone))
     await svc.identity.update_account(principal, patch)
     return redirect(request, "/ui/account", _("Your profile was saved."))
+
+
+@router.post("/regional", **account_op("update_info", ProcessType.TRACE))
+async def update_regional(
+    request: Request,
+    principal: Viewer,
+    svc: ServicesDep,
+    zone: Annotated[str, Form(max_length=64)] = "",
+    locale: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """The person's own time zone (empty: the company's) and language (empty: the browser's)."""
+    patch = AccountPatch(zone=_optional(zone), locale=_optional(locale))
+    await svc.identity.update_account(principal, patch)
+    response = redirect(request, "/ui/account", _("Your time zone and language were saved."))
+    if patch.locale:
+        remember_locale(request, response, patch.locale)
+    return response
+
+
+@router.post("/locale", **account_op("update_info", ProcessType.TRACE))
+async def switch_own_locale(
+    request: Request,
+    principal: Viewer,
+    svc: ServicesDep,
+    locale: Annotated[str, Form(max_length=8)],
+    next_page: Annotated[str, Form(alias="next", max_length=2000)] = "/ui/",
+) -> Response:
+    """The language switch of a signed-in person: saved as their preference (it outranks the cookie)."""
+    await svc.identity.update_account(principal, AccountPatch(locale=locale))
+    response = redirect(request, local_page(next_page))
+    remember_locale(request, response, locale)
+    return response
 
 
 @router.post("/password", **account_op("change_password", ProcessType.TRACE))

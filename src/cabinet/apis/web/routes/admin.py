@@ -6,7 +6,7 @@ apply the same scope rules as the Admin API: another company's objects are not f
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -21,9 +21,12 @@ from cabinet.apis.web.deps import (
     admin_write_op,
     page,
     redirect,
+    regional_of,
+    web_of,
 )
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
@@ -31,7 +34,7 @@ from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
 from cabinet.domains.credentials.schemas import KeyRequest
 from cabinet.domains.identity.policies import read_scope
-from cabinet.domains.identity.schemas import UNSET, ListQuery, UserCreate, UserUpdate
+from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional, UserCreate, UserUpdate
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.usage.schemas import UsageQuery
 
@@ -76,7 +79,16 @@ async def companies(
 ) -> Response:
     found = await svc.directory.list_companies(principal, ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q")))
     may_create = principal.can(Permission.ADMIN_WRITE_ALL)
-    return _listing(request, "admin_companies.html", found, q, offset, may_create=may_create)
+    return _listing(
+        request,
+        "admin_companies.html",
+        found,
+        q,
+        offset,
+        may_create=may_create,
+        zones=regional.known_zones(),
+        defaults=svc.directory.defaults,
+    )
 
 
 @router.post("/companies", **admin_write_op("create_company", ProcessType.TRACE))
@@ -86,8 +98,12 @@ async def create_company(
     svc: ServicesDep,
     key: Short,
     detail: Annotated[str, Form(max_length=1024)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    locale: Annotated[str, Form(max_length=8)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    company = await svc.directory.create_company(principal, key.strip(), _optional(detail))
+    settings = _regional(timezone, locale, currency)
+    company = await svc.directory.create_company(principal, key.strip(), _optional(detail), settings)
     return redirect(request, f"/ui/admin/companies/{company.key}", _("Company %(key)s created.", key=company.key))
 
 
@@ -96,7 +112,22 @@ async def company_page(request: Request, key: Key, principal: OperatorReader, sv
     company = await svc.directory.get_company(principal, key)
     networks = await svc.credentials.list_networks(principal, key)
     ceiling = await svc.quotas.company_ceiling(company.id)
-    return page(request, "admin_company.html", company=company, networks=networks, ceiling=ceiling)
+    return page(
+        request,
+        "admin_company.html",
+        company=company,
+        networks=networks,
+        ceiling=ceiling,
+        zones=regional.known_zones(),
+        defaults=svc.directory.defaults,
+    )
+
+
+def _regional(timezone: str, locale: str, currency: str) -> Regional:
+    """The form's regional settings (a field left empty keeps the current value, or takes the default)."""
+    return Regional(
+        zone=timezone.strip() or UNSET, locale=locale.strip() or UNSET, currency=currency.strip().upper() or UNSET
+    )
 
 
 @router.post("/companies/{key}", **admin_write_op("update_company", ProcessType.TRACE))
@@ -106,8 +137,11 @@ async def update_company(
     principal: OperatorWriter,
     svc: ServicesDep,
     detail: Annotated[str, Form(max_length=1024)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    locale: Annotated[str, Form(max_length=8)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    await svc.directory.update_company(principal, key, _optional(detail))
+    await svc.directory.update_company(principal, key, _optional(detail), _regional(timezone, locale, currency))
     return redirect(request, f"/ui/admin/companies/{key}", _("Company saved."))
 
 
@@ -341,10 +375,10 @@ async def audit(
     operation: Annotated[str, Query(max_length=256)] = "",
     offset: Offset = 0,
 ) -> Response:
-    tz = principal.timezone
+    zone = regional_of(principal, web_of(request).runtime.settings).zone  # the zone the page shows times in
     now = svc.audit.clock.now()
-    start = parse_datetime(date_from or None, name="date_from", tz_hours=tz)
-    end = parse_datetime(date_to or None, name="date_to", tz_hours=tz) or now
+    start = _moment(date_from, "date_from", zone)
+    end = _moment(date_to, "date_to", zone) or now
     if start is None:
         start = end - timedelta(days=1)
     rows, overall, filtered = await svc.audit.search(
@@ -363,8 +397,8 @@ async def audit(
     )
     set_result_elements(len(rows))
     form = {
-        "date_from": (start + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
-        "date_to": (end + timedelta(hours=tz)).strftime("%Y-%m-%dT%H:%M"),
+        "date_from": start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "date_to": end.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "username": username,
         "company_key": company_key,
         "service": service,
@@ -444,3 +478,19 @@ async def usage_report(
     query = await _usage_query(principal, svc, username, date_from, date_to)
     label = username or (principal.company_key if query.company_id is not None else "all")
     return await usage_report_file(svc.usage, query, label)
+
+
+def _moment(value: str, name: str, zone: tzinfo) -> datetime | None:
+    """A moment typed in a form: without an offset it is a time in the page's zone (a datetime-local field)."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError:
+        naive = None
+    if naive is not None and naive.tzinfo is None:
+        try:
+            return naive.replace(tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            pass  # year 1 east of UTC: the shared parser says why
+    return parse_datetime(value, name=name, tz_hours=0)

@@ -64,7 +64,7 @@ async def field_page(request: Request, token: str, access: Link, svc: ServicesDe
         token=token,
         view=view,
         call=view.call,
-        tz=access.principal.timezone,
+        regional_of=access.principal,  # the contractor's zone and currency; the language is the visitor's
         owners=[o.value for o in MaterialOwner],
         material_rows=range(1, MATERIAL_ROWS + 1),
         is_image=is_image,

@@ -33,6 +33,11 @@ async def switch_locale(
     if locale is None or locale != code:
         raise ResourceNotFound(_("There is no such language"))
     response = RedirectResponse(local_page(next_page), status_code=303)
+    remember_locale(request, response, locale)
+    return response
+
+
+def remember_locale(request: Request, response: Response, locale: str) -> None:
     response.set_cookie(
         i18n.LOCALE_COOKIE,
         locale,
@@ -42,4 +47,3 @@ async def switch_locale(
         httponly=True,
         samesite="lax",
     )
-    return response
