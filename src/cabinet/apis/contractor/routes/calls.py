@@ -207,6 +207,27 @@ async def download_signature(
     return file_response(await svc.attachments.signature_file(principal, callId, attachmentId))
 
 
+@router.get(
+    "/{callId}/report.pdf",
+    **contractor_operation("getCallWorkReport", ProcessType.NOTRACE),
+    summary="The call's work report as a PDF (not in the seed), for the customer's file.",
+    description="The call, its tasks and their results, the estimate's materials and expenses with totals, the "
+    "visits (times in the company's time zone, time on site), thumbnails of the result photos, the customer's "
+    "signature with their name, and when it was generated; in the company's language (ru|en). The same callers "
+    "as GET /call/{id}.",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **NOT_FOUND,
+    },
+)
+async def download_work_report(callId: CallId, principal: Caller, svc: ServicesDep) -> Response:
+    return file_response(await svc.reports.pdf(principal, callId))
+
+
 @router.patch(
     "/{id}",
     **contractor_operation("patchCall", ProcessType.TRACE),

@@ -146,6 +146,11 @@ async def thumbnail(task_id: TaskId, attachment_id: AttachmentId, principal: Vie
     return await thumbnail_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
 
 
+@router.get("/calls/{id}/report.pdf", **contractor_op("getCallWorkReport", ProcessType.NOTRACE))
+async def work_report(id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+    return file_response(await svc.reports.pdf(principal, id))
+
+
 @router.post("/calls/{id}/status", **contractor_op("setCallStatus", ProcessType.TRACE))
 async def change_status(
     request: Request,
