@@ -10,10 +10,12 @@ call, or another contractor's for a confined caller, is *not found*.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from cabinet.core.clock import Clock
@@ -84,6 +86,8 @@ class WorkReportService:
         self.costs = CostRepository()
         self.proof = ProofRepository()
         self.settings = SettingsRepository()
+        # photos decoded at once, per process: one per core (decoding releases the GIL), at most four
+        self._decoders = anyio.CapacityLimiter(max(1, min(4, os.cpu_count() or 1)))
 
     async def pdf(self, principal: Principal, call_id: int) -> AttachmentFile:
         """The call's work report as a PDF (``work-report-<number>.pdf``)."""
@@ -150,11 +154,19 @@ class WorkReportService:
         """The report's PDF: the photos' thumbnails and the signature read from the store (one file at a time),
         then the layout, off the event loop."""
         content = record.content
-        for row in (a for a in record.attachments if a.type in IMAGE_TYPES):
-            data = await self.blobs.get(row.blob_key)
-            jpeg = None if data is None else await anyio.to_thread.run_sync(thumbnail, data)
-            del data
-            content.photos.append(ReportPhoto(row.name, jpeg))
+        rows = [a for a in record.attachments if a.type in IMAGE_TYPES]
+        thumbnails: list[bytes | None] = [None] * len(rows)
+
+        async def shrink(index: int, key: str) -> None:
+            async with self._decoders:  # a photo's bytes are held only while it is being shrunk
+                data = await self.blobs.get(key)
+                if data is not None:
+                    thumbnails[index] = await anyio.to_thread.run_sync(thumbnail, data)
+
+        async with anyio.create_task_group() as group:
+            for index, row in enumerate(rows):
+                group.start_soon(shrink, index, row.blob_key)
+        content.photos = [ReportPhoto(row.name, jpeg) for row, jpeg in zip(rows, thumbnails, strict=True)]
         current = next((s for s in reversed(record.signatures) if s.replaced_at is None), None)
         if current is not None:
             content.signer_name = current.signer_name
