@@ -10,12 +10,10 @@ call, or another contractor's for a confined caller, is *not found*.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio
 import anyio.to_thread
 
 from cabinet.core.clock import Clock
@@ -25,6 +23,7 @@ from cabinet.core.storage import LocalBlobStore
 from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.errors import CallNotFound
 from cabinet.domains.fieldservice.evidence import MANIFEST, BundleFile, iso, manifest, stream
+from cabinet.domains.fieldservice.imaging import in_decoder
 from cabinet.domains.fieldservice.policies import viewer_of
 from cabinet.domains.fieldservice.report_pdf import (
     ReportContent,
@@ -86,8 +85,6 @@ class WorkReportService:
         self.costs = CostRepository()
         self.proof = ProofRepository()
         self.settings = SettingsRepository()
-        # photos decoded at once, per process: one per core (decoding releases the GIL), at most four
-        self._decoders = anyio.CapacityLimiter(max(1, min(4, os.cpu_count() or 1)))
 
     async def pdf(self, principal: Principal, call_id: int) -> AttachmentFile:
         """The call's work report as a PDF (``work-report-<number>.pdf``)."""
@@ -154,19 +151,11 @@ class WorkReportService:
         """The report's PDF: the photos' thumbnails and the signature read from the store (one file at a time),
         then the layout, off the event loop."""
         content = record.content
-        rows = [a for a in record.attachments if a.type in IMAGE_TYPES]
-        thumbnails: list[bytes | None] = [None] * len(rows)
-
-        async def shrink(index: int, key: str) -> None:
-            async with self._decoders:  # a photo's bytes are held only while it is being shrunk
-                data = await self.blobs.get(key)
-                if data is not None:
-                    thumbnails[index] = await anyio.to_thread.run_sync(thumbnail, data)
-
-        async with anyio.create_task_group() as group:
-            for index, row in enumerate(rows):
-                group.start_soon(shrink, index, row.blob_key)
-        content.photos = [ReportPhoto(row.name, jpeg) for row, jpeg in zip(rows, thumbnails, strict=True)]
+        for row in (a for a in record.attachments if a.type in IMAGE_TYPES):
+            data = await self.blobs.get(row.blob_key)
+            jpeg = None if data is None else await in_decoder(thumbnail, data)
+            del data
+            content.photos.append(ReportPhoto(row.name, jpeg))
         current = next((s for s in reversed(record.signatures) if s.replaced_at is None), None)
         if current is not None:
             content.signer_name = current.signer_name
