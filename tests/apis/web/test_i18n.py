@@ -305,3 +305,46 @@ async def test_times_carry_their_zone_and_a_company_sets_zone_and_currency(
         users = await browser.get(f"/ui/admin/users/{admin.username}")
         # the operator's own times: the company's zone is the deployment's Moscow, labelled in Russian
         assert "МСК" in users.text
+
+
+def _error_classes(root: type) -> list[type]:
+    found = []
+    for sub in root.__subclasses__():
+        found += [sub, *_error_classes(sub)]
+    return found
+
+
+def test_every_default_error_message_has_words_in_russian() -> None:
+    import importlib
+    import pkgutil
+
+    import cabinet
+    from cabinet.apis.web.domain_messages import DOMAIN_MESSAGES
+    from cabinet.core.errors import CabinetError
+
+    for module in pkgutil.walk_packages(cabinet.__path__, "cabinet."):
+        if ".migrations" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    defaults = {c.default_message for c in [CabinetError, *_error_classes(CabinetError)]}
+    missing = defaults - DOMAIN_MESSAGES
+    assert not missing, f"add to apis/web/domain_messages.py (then ./dev i18n): {sorted(missing)}"
+    i18n.activate("ru")
+    assert i18n.gettext("The current password is wrong") == "Текущий пароль указан неверно"
+
+
+async def test_a_domain_error_reads_in_russian(app: Any, make_user: UserFactory) -> None:
+    user = await make_user(roles=[Role.USER], company="i18n_err_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, user.username, user.password)
+        token = csrf_of((await browser.get("/ui/account")).text)
+        wrong = await browser.post(
+            "/ui/account/password",
+            data={
+                "current_password": "not-it-at-all",
+                "new_password": "fresh-one-1",
+                "repeat_password": "fresh-one-1",
+                "csrf_token": token,
+            },
+        )
+        assert wrong.status_code in (400, 401, 403) and "Текущий пароль указан неверно" in wrong.text
+        assert _english_on(wrong.text) == []
