@@ -1054,6 +1054,22 @@ async def test_disabling_and_moving_kill_old_tokens(
     assert (await api.get(INFO, headers=token)).json()["company_key"] == "next_co"
 
 
+async def test_a_role_change_kills_old_tokens(api: httpx.AsyncClient, admin: Caller, make_user: UserFactory) -> None:
+    """What a token may do is fixed when it is issued: a new set of roles ends it (an unchanged set does not)."""
+    h = admin.headers
+    worker = await make_user("worker", roles=[Role.USER], company="crew_co", password="first_password")
+    token = bearer(await login(api, worker))
+    assert (await api.put(USERS, json=user_body("worker", "crew_co", ["USER"]), headers=h)).status_code == 200
+    assert (await api.get(INFO, headers=token)).status_code == 200  # the same roles: nothing ended
+    promoted = await api.put(USERS, json=user_body("worker", "crew_co", ["USER", "COMPANYOWNER"]), headers=h)
+    assert promoted.status_code == 200, promoted.text
+    assert (await api.get(INFO, headers=token)).status_code == 401
+    token = bearer(await login(api, worker))
+    assert (await api.get(INFO, headers=token)).json()["roles"] == ["USER", "COMPANYOWNER"]
+    assert (await api.put(USERS, json=user_body("worker", "crew_co", ["USER"]), headers=h)).status_code == 200
+    assert (await api.get(INFO, headers=token)).status_code == 401  # a demotion as well
+
+
 # --------------------------------------------------------------------------------------------------------------
 # deleting a user and its company keeps a consistent audit trail
 

@@ -249,6 +249,25 @@ async def test_password_change_and_lock_end_other_sessions(
     assert again.status_code == 401 and "locked" in again.text
 
 
+async def test_a_role_or_company_change_ends_web_sessions(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="ops_co")
+    worker = await make_user(roles=[Role.USER], company="ops_co")
+    headers = {"Authorization": f"Bearer {await login(client, admin)}"}
+    body = {"username": worker.username, "company_key": "ops_co", "roles": ["USER"]}
+    made = await client.post("/admin/companies", json={"key": "next_co", "detail": "moved here"}, headers=headers)
+    assert made.status_code == 200, made.text
+    for change in ({"roles": ["USER", "COMPANYOWNER"]}, {"company_key": "next_co"}):
+        await sign_in(browser_a, worker.username, worker.password)
+        assert (await browser_a.get("/ui/account")).status_code == 200
+        body.update(change)
+        changed = await client.put("/admin/users", json=body, headers=headers)
+        assert changed.status_code == 200, changed.text
+        ended = await browser_a.get("/ui/account")
+        assert ended.status_code == 303 and ended.headers["location"].startswith("/ui/login"), change
+
+
 async def test_signing_out_ends_the_session_on_the_server(
     app: Any, client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
 ) -> None:

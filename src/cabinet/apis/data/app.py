@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from cabinet import __version__
-from cabinet.apis.data import methods
+from cabinet.apis.data import methods, openrpc
 from cabinet.apis.data.docs import render_docs
 from cabinet.apis.data.errors import RpcError
-from cabinet.apis.data.protocol import Version, handle, respond
+from cabinet.apis.data.protocol import Version, handle, respond, version_url
 from cabinet.runtime import Runtime, runtime_of
 
 
@@ -30,6 +31,12 @@ def build_app(runtime: Runtime, version: Version) -> FastAPI:
     @app.post("/", include_in_schema=False)
     async def rpc(request: Request) -> Response:
         return await handle(request, runtime_of(request), version)
+
+    @app.get("/openrpc.json", include_in_schema=False)
+    async def openrpc_json(request: Request) -> Response:
+        """The OpenRPC document (as ``rpc.discover`` answers it)."""
+        document = openrpc.document(version, version_url(request, version))
+        return Response(orjson.dumps(document), media_type="application/json")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

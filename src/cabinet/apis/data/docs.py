@@ -63,6 +63,9 @@ td,th{{border:1px solid #ccc;padding:2px 6px;vertical-align:top}}</style></head>
 <code>result</code> (<code>{{"data": ..., "metadata": {{...}}}}</code>) or <code>error</code>
 (<code>{{"code", "message", "data": {{"mnemonic", "field", "value", "params", "metadata"}}}}</code>).
 Batches and notifications are not supported.</p>
+<p><b>Machine-readable:</b> <code>rpc.discover</code> (no <code>params</code> or <code>{{}}</code>, no token, no
+points) answers an OpenRPC 1.3 document of every method below, also at
+<a href="/v{version.number}/openrpc.json"><code>GET /v{version.number}/openrpc.json</code></a>.</p>
 <p><b>Authentication:</b> <code>params.access_token</code> is a <code>login.user</code> session key (one hour),
 or a permanent or temporary API key issued in the Admin API. Calls are accepted only from the networks on your
 company's allow-list (empty: nobody). An agent (PARTNER) acts for a client user with <code>params.user_id</code>;

@@ -57,16 +57,27 @@ class Param:
     description: str
     required: bool = False
     nullable: bool = False  # update: null clears the value
+    limits: Mapping[str, Any] | None = None  # JSON Schema keywords the checks enforce (published in openrpc.json)
 
 
 ACCESS_TOKEN = Param(Kind.STRING, "A session key (login.user), a permanent or a temporary API key.", required=True)
 USER_ID = Param(Kind.INTEGER, "Agents only: the id of the client user to act as (its rights apply).")
 GET_PARAMS: dict[str, Param] = {
     "filter": Param(Kind.OBJECT, "A simple filter {field, operator, value} or a tree {filters: [...], condition}."),
-    "sort": Param(Kind.ARRAY, 'Sort keys [{"field": ..., "order": "asc"|"desc"}] (order defaults to asc).'),
+    "sort": Param(
+        Kind.ARRAY,
+        'Sort keys [{"field": ..., "order": "asc"|"desc"}] (order defaults to asc).',
+        limits={"maxItems": SORT_KEYS_MAX},
+    ),
     "fields": Param(Kind.ARRAY, "The fields to return (default: the method's default fields)."),
-    "offset": Param(Kind.INTEGER, f"Rows to skip: 0..{OFFSET_MAX}, default 0."),
-    "limit": Param(Kind.INTEGER, f"Rows to return: 1..{LIMIT_MAX}, default {LIMIT_DEFAULT}."),
+    "offset": Param(
+        Kind.INTEGER, f"Rows to skip: 0..{OFFSET_MAX}, default 0.", limits={"minimum": 0, "maximum": OFFSET_MAX}
+    ),
+    "limit": Param(
+        Kind.INTEGER,
+        f"Rows to return: 1..{LIMIT_MAX}, default {LIMIT_DEFAULT}.",
+        limits={"minimum": 1, "maximum": LIMIT_MAX},
+    ),
 }
 REPORT_PARAMS: dict[str, Param] = {
     "date_from": Param(Kind.DATETIME, "Start (YYYY-MM-DD hh:mm:ss, your timezone), inclusive.", required=True),

@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cabinet.apis.data import openrpc
 from cabinet.apis.data.auth import caller
 from cabinet.apis.data.errors import RpcError, from_cabinet
 from cabinet.apis.data.params import check_params, storable
@@ -98,6 +99,9 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
             raise RpcError("invalid_request", field="jsonrpc")
         if not isinstance(envelope.method, str):
             raise RpcError("invalid_request", field="method")
+        if envelope.method == openrpc.DISCOVER:  # no token, no points: the document of this version
+            trace.operation = openrpc.DISCOVER
+            return respond({"jsonrpc": "2.0", "id": ident, "result": _discover(request, envelope.params, version)})
         if not isinstance(envelope.params, dict):
             raise RpcError("invalid_request", field="params")
         for name in ("access_token", "user_id"):  # read before the declared parameters are checked
@@ -142,6 +146,20 @@ async def handle(request: Request, runtime: Runtime, version: Version) -> Respon
                 log.error("data api refund failed", error=repr(refund_failure))
             await _add_limits(metadata, runtime, trace)
         return respond({"jsonrpc": "2.0", "id": ident, "error": error.body(metadata)})
+
+
+def _discover(request: Request, params: Any, version: Version) -> dict[str, Any]:
+    """``rpc.discover`` takes no parameters (absent or ``{}``)."""
+    if params is not None and not isinstance(params, dict):
+        raise RpcError("invalid_request", field="params")
+    for name in params or {}:
+        raise RpcError("unexpected_parameters", field=name)
+    return openrpc.document(version, version_url(request, version))
+
+
+def version_url(request: Request, version: Version) -> str:
+    """The served version's absolute address as the caller reached it."""
+    return f"{request.url.scheme}://{request.url.netloc}/v{version.number}"
 
 
 def _counted(method: Method) -> bool:

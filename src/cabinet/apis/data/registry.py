@@ -105,6 +105,8 @@ class Method:
     fields: tuple[FieldSpec, ...] = ()
     who: str = "client, agent"
     store_payloads: bool = True
+    result: Mapping[str, Any] | None = None  # JSON Schema of ``result.data`` (``get`` methods: from ``fields``)
+    errors: tuple[str, ...] = ()  # mnemonics the handler itself may answer, besides those every such call can
 
     @property
     def operation(self) -> Operation:
@@ -133,6 +135,14 @@ def register(*methods: Method) -> None:
         if method.name in REGISTRY:
             raise RuntimeError(f"Data API method {method.name} is declared twice")
         REGISTRY[method.name] = method
+
+
+ID_RESULT: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}},
+    "required": ["id"],
+    "additionalProperties": False,
+}
 
 
 def common_params(extra: Mapping[str, Param] | None = None) -> dict[str, Param]:

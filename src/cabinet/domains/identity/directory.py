@@ -188,6 +188,8 @@ class DirectoryService:
                 raise RoleNotGrantable(f"you may not give the role(s) {', '.join(refused)}")
             if len(roles) > 2 or len(set(roles)) != len(roles):
                 raise UserInvalid(issues=[FieldIssue("roles", "at most 2 distinct roles")])
+            if set(roles) != {Role(r) for r in user.roles}:  # what a token may do changed: its tokens end
+                kills_tokens = True
             user.roles = [r.value for r in roles]
         if change.enabled is not UNSET and change.enabled != user.enabled:
             if not change.enabled and user.id == principal.user_id:

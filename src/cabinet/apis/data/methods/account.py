@@ -31,10 +31,33 @@ async def getobj_account(call: RpcCall) -> Result:
     return Result(await _account(call))
 
 
+ACCOUNT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "app_id": {"type": "integer", "description": "The account (company) id."},
+        "name": {"type": "string", "description": "The company key."},
+        "timezone": {"type": "string", "description": "Your timezone (IANA name)."},
+        "user_id": {"type": "integer"},
+        "login": {"type": "string"},
+    },
+    "required": ["app_id", "name", "timezone", "user_id", "login"],
+}
 FIELDS_DOC = "app_id (the account = company id), name (company key), timezone (IANA), user_id, login"
 register(
     Method(
-        "get.account", f"Your account as a one-element list: {FIELDS_DOC}.", DATA_USER, get_account, common_params()
+        "get.account",
+        f"Your account as a one-element list: {FIELDS_DOC}.",
+        DATA_USER,
+        get_account,
+        common_params(),
+        result={"type": "array", "items": ACCOUNT, "minItems": 1, "maxItems": 1},
     ),
-    Method("getobj.account", f"Your account as one object: {FIELDS_DOC}.", DATA_USER, getobj_account, common_params()),
+    Method(
+        "getobj.account",
+        f"Your account as one object: {FIELDS_DOC}.",
+        DATA_USER,
+        getobj_account,
+        common_params(),
+        result=ACCOUNT,
+    ),
 )

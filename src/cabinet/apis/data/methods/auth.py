@@ -42,6 +42,16 @@ register(
         process_type=ProcessType.TRACE,
         points=0,
         store_payloads=False,
+        result={
+            "type": "object",
+            "properties": {
+                "access_token": {"type": "string"},
+                "expire_at": {"type": "integer", "description": "Unix seconds."},
+                "app_id": {"type": "integer"},
+            },
+            "required": ["access_token", "expire_at", "app_id"],
+        },
+        errors=("auth_error", "ip_not_whitelisted", "account_inactive", "forbidden"),
     ),
     Method(
         "logout.user",
@@ -52,5 +62,6 @@ register(
         process_type=ProcessType.TRACE,
         points=0,
         store_payloads=False,
+        result={"type": "object", "additionalProperties": False},
     ),
 )

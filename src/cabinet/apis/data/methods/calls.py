@@ -16,7 +16,17 @@ from operator import attrgetter
 
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import Kind, Param
-from cabinet.apis.data.registry import FieldSpec, Method, Result, Rights, RpcCall, common_params, get_method, register
+from cabinet.apis.data.registry import (
+    ID_RESULT,
+    FieldSpec,
+    Method,
+    Result,
+    Rights,
+    RpcCall,
+    common_params,
+    get_method,
+    register,
+)
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Permission
@@ -276,5 +286,7 @@ register(
             }
         ),
         process_type=ProcessType.TRACE,
+        result=ID_RESULT,
+        errors=("entity_not_found", "error"),
     ),
 )

@@ -13,6 +13,7 @@ from cabinet.apis.data.registry import (
     AGENT,
     DIRECTORY_READER,
     DIRECTORY_WRITER,
+    ID_RESULT,
     FieldSpec,
     Method,
     Result,
@@ -157,6 +158,8 @@ async def delete_user(call: RpcCall) -> Result:
 
 
 def _write(name: str, summary: str, handler: Any, params: dict[str, Param]) -> Method:
+    verb = name.split(".", 1)[0]
+    errors = ("duplicate_entity", "entity_not_found") if verb in ("create", "update") else ("entity_not_found",)
     return Method(
         name,
         summary,
@@ -165,6 +168,8 @@ def _write(name: str, summary: str, handler: Any, params: dict[str, Param]) -> M
         common_params(params),
         process_type=ProcessType.TRACE,
         store_payloads=False,  # bodies may hold passwords
+        result=ID_RESULT,
+        errors=errors + (("dependency_error",) if verb == "delete" else ()),
     )
 
 
