@@ -9,9 +9,15 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_web_browser import PHONE, _dispatched_call, chromium, live_server, new_page  # noqa: F401
+from tests.apis.contractor.files_support import jpeg
+from tests.e2e.test_web_browser import PHONE, _dispatched_call, artifacts, chromium, live_server, new_page  # noqa: F401
 from tests.helpers import LiveServer
 
+OUTBOX = (
+    "() => new Promise(r => { const o = indexedDB.open('cabinet-field', 1); o.onsuccess = () => {"
+    " const q = o.result.transaction('outbox').objectStore('outbox').getAll();"
+    " q.onsuccess = () => r(q.result.map(i => i.kind)); }; })"
+)
 CACHED = "() => caches.open('cabinet-field-v1').then(c => c.match(location.pathname)).then(r => !!r)"
 
 
@@ -24,6 +30,9 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
     seed = live_server.run(_dispatched_call(live_server, accept_and_link=True))
     diagnose, repair = seed["call"]["tasks"]
     context, page, console_errors = new_page(chromium, PHONE)
+    photos = [artifacts() / f"offline-{n}.jpg" for n in (1, 2)]
+    for n, path in enumerate(photos):
+        path.write_bytes(jpeg((3000 + n * 100, 2000)))
     sent: list[dict[str, Any]] = []
     page.on(
         "request",
@@ -33,6 +42,8 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
             else None
         ),
     )
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda r: answers.append((r.url.split("?")[0], r.status)) if "/shared/" in r.url else None)
     try:
         url = f"{live_server.url}/ui/link/{seed['token']}"
         page.goto(url)
@@ -44,6 +55,8 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.wait_for_function(CACHED)
 
         context.set_offline(True)
+        page.get_by_role("button", name="Check in").click()
+        page.wait_for_selector("#field-status[data-state=queued]")
         page.locator(f"#task-{diagnose['id']}-Done").check()
         page.locator(f"#task-{repair['id']}-Canceled").check()
         page.get_by_label("Comment (required)").fill("Fixed in the basement")
@@ -51,12 +64,31 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.reload()  # no network: the service worker answers, the draft comes back
         page.wait_for_function("() => document.getElementById('comments').value === 'Fixed in the basement'")
         assert page.locator(f"#task-{diagnose['id']}-Done").is_checked()
+        page.get_by_label("Photos for “Diagnose”").set_input_files([str(photos[0]), str(photos[1])])
+        page.wait_for_function("() => document.querySelector('[data-photo-count]').textContent.includes('2')")
+        page.locator("#signature-pad").scroll_into_view_if_needed()
+        pad = page.locator("#signature-pad").bounding_box()
+        page.mouse.move(pad["x"] + 20, pad["y"] + 40)
+        page.mouse.down()
+        for step in range(1, 12):
+            page.mouse.move(pad["x"] + 20 + step * 25, pad["y"] + 40 + (step % 3) * 20)
+        page.mouse.up()
+        page.get_by_label("Customer's name").fill("Анна Петрова")
+        page.get_by_role("button", name="Save the signature").click()
+        page.wait_for_timeout(300)
+        assert "signature" in page.evaluate(OUTBOX)
+        page.get_by_role("button", name="Check out").click()
         page.get_by_role("button", name="Send the report").click()
         page.wait_for_selector("#field-status[data-state=queued]")
         assert "not yet at the office" in page.locator("#field-status").inner_text()
         page.reload()  # still offline: the report waits in the outbox
         page.wait_for_selector("#field-status[data-state=queued]")
         assert live_server.run(_call(live_server, seed))["status"] == "Committed"
+        for _ in range(50):  # the photos join the outbox right after the report
+            if len(page.evaluate(OUTBOX)) == 6:
+                break
+            page.wait_for_timeout(100)
+        assert sorted(page.evaluate(OUTBOX)) == ["photo", "photo", "report", "signature", "visit", "visit"]
 
         context.set_offline(False)  # the online event sends the outbox
         page.wait_for_function(
@@ -70,6 +102,12 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
     call = live_server.run(_call(live_server, seed))
     assert call["status"] == "Done" and call["comments"] == "Fixed in the basement"
     assert [t["status"] for t in call["tasks"]] == ["Done", "Canceled"]
+    attachments = call["tasks"][0]["result"]["attachments"]
+    assert len(attachments) == 2 and all(a["type"] == "JPEG" for a in attachments)  # both photos, once each
+    assert call["signature"] is not None, answers
+    assert call["signature"]["signerName"] == "Анна Петрова"
+    (visit,) = call["visits"]
+    assert visit["checkOutAt"] is not None
     delivered = [s for s in sent if s["key"]]
     assert delivered and len({s["key"] for s in delivered}) == 1  # one report, one key, however many tries
 

@@ -119,37 +119,188 @@
     return withStore("outbox", "readonly", (store) => store.getAll()).then((items) => items.filter((i) => i.token === token));
   }
 
+  let reloadAfter = false;
+
   function send() {
     clearTimeout(retryTimer);
     return queued().then((items) => {
       if (!items.length) return;
       say("sending");
-      return items.reduce((chain, item) => chain.then(() => deliver(item)), Promise.resolve());
+      items.sort((a, b) => a.at - b.at);
+      return items.reduce((chain, item) => chain.then((ok) => (ok ? deliver(item) : false)), Promise.resolve(true))
+        .then((ok) => {
+          if (ok && reloadAfter) { say("sent"); setTimeout(() => location.reload(), 500); }
+        });
     });
   }
 
+  function requestOf(item) {
+    const headers = { "Idempotency-Key": item.key };
+    if (!item.parts) {
+      headers["Content-Type"] = "application/json";
+      return { method: "POST", headers: headers, body: JSON.stringify(item.body), credentials: "omit" };
+    }
+    const data = new FormData();
+    for (const part of item.parts) {
+      if (part.blob) data.append(part.name, part.blob, part.filename);
+      else data.append(part.name, part.value);
+    }
+    return { method: "POST", headers: headers, body: data, credentials: "omit" };
+  }
+
   function deliver(item) {
-    return fetch(item.url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": item.key },
-      body: JSON.stringify(item.body),
-      credentials: "omit",
-    }).then((response) => {
+    return fetch(item.url, requestOf(item)).then((response) => {
       if (response.ok) {
         tries = 0;
+        if (item.kind === "report") reloadAfter = true;
         return withStore("outbox", "readwrite", (store) => store.delete(item.id))
-          .then(() => withStore("drafts", "readwrite", (store) => store.delete(draftKey)))
-          .then(() => { say("sent"); setTimeout(() => location.reload(), 800); });
+          .then(() => (item.kind === "report" ? withStore("drafts", "readwrite", (store) => store.delete(draftKey)) : null))
+          .then(() => { say("sent"); return true; });
       }
       if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Error("retry");
       return response.text().then((text) => {
         withStore("outbox", "readwrite", (store) => store.delete(item.id));
         say("refused", text);
+        return true;
       });
     }).catch(() => {
       tries += 1;
       say("queued");
       retryTimer = setTimeout(send, Math.min(60000, 1000 * 2 ** Math.min(tries, 6)));
+      return false;
+    });
+  }
+
+  function enqueue(item, now = true) {
+    item.id = uuid();
+    item.key = uuid();
+    item.token = token;
+    item.at = Date.now() + (item.later || 0);
+    return withStore("outbox", "readwrite", (store) => store.put(item))
+      .then(() => { say("queued"); return now && navigator.onLine ? send() : undefined; });
+  }
+
+  function linkUrl(path) {
+    return path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
+  }
+
+  // --- photos: downscaled on the phone (longest side 2560 px, JPEG, upright), sent after the report -----------
+  const PHOTO_SIDE = 2560;
+
+  function downscale(file) {
+    if (!window.createImageBitmap) return Promise.resolve(file);
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then((bitmap) => {
+      const scale = Math.min(1, PHOTO_SIDE / Math.max(bitmap.width, bitmap.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise((resolve) => canvas.toBlob((blob) => resolve(blob || file), "image/jpeg", 0.9));
+    }).catch(() => file);
+  }
+
+  function photoKey() { return "photos:" + token; }
+
+  function photosOnPhone() {
+    return withStore("drafts", "readonly", (store) => store.get(photoKey())).then((list) => list || []);
+  }
+
+  function showPhotos() {
+    return photosOnPhone().then((list) => {
+      for (const counter of document.querySelectorAll("[data-photo-count]")) {
+        const n = list.filter((p) => String(p.taskId) === counter.dataset.photoCount).length;
+        counter.textContent = n ? (status.dataset.photos || "") + " " + n : "";
+      }
+    });
+  }
+
+  for (const input of document.querySelectorAll("input[data-photos-for]")) {
+    input.addEventListener("change", () => {
+      const taskId = input.dataset.photosFor;
+      Promise.all(Array.from(input.files, (file) => downscale(file).then((blob) => ({
+        taskId: taskId, blob: blob, filename: (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg",
+      })))).then((added) => photosOnPhone().then((list) => withStore("drafts", "readwrite", (store) => store.put(list.concat(added), photoKey()))))
+        .then(() => { input.value = ""; say("saved"); return showPhotos(); })
+        .catch(() => undefined);
+    });
+  }
+
+  function queuePhotos(doneTasks) {
+    return photosOnPhone().then((list) => {
+      const sending = list.filter((p) => doneTasks.includes(Number(p.taskId)));
+      return sending.reduce((chain, photo, index) => chain.then(() => enqueue({
+        kind: "photo",
+        later: 1 + index,
+        url: linkUrl("/shared/callTask/" + photo.taskId + "/attachment"),
+        parts: [{ name: "Attachment", blob: photo.blob, filename: photo.filename }],
+      }, false)), Promise.resolve()).then(() => withStore("drafts", "readwrite", (store) => store.delete(photoKey())));
+    });
+  }
+
+  // --- visits: check-in / check-out with the phone's time and, if allowed, its position -----------------------
+  function position() {
+    return new Promise((resolve) => {
+      if (!navigator.geolocation) return resolve(null);
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracyMeters: p.coords.accuracy }),
+        () => resolve(null),
+        { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 }
+      );
+    });
+  }
+
+  for (const button of document.querySelectorAll("button[data-visit]")) {
+    button.addEventListener("click", () => {
+      const clientTime = new Date().toISOString();
+      position().then((where) => enqueue({
+        kind: "visit",
+        url: linkUrl("/shared/call/visit"),
+        body: Object.assign({ action: button.dataset.visit, clientTime: clientTime }, where || {}),
+      }));
+    });
+  }
+
+  // --- the customer's signature: pointer events on a canvas (finger, pen or mouse) ---------------------------
+  const pad = document.getElementById("signature-pad");
+  if (pad) {
+    const ink = pad.getContext("2d");
+    let drawing = false;
+    let signed = false;
+    ink.lineWidth = 2.5;
+    ink.lineCap = "round";
+    ink.strokeStyle = "#000";
+    const at = (event) => {
+      const box = pad.getBoundingClientRect();
+      return [(event.clientX - box.left) * (pad.width / box.width), (event.clientY - box.top) * (pad.height / box.height)];
+    };
+    pad.addEventListener("pointerdown", (event) => {
+      drawing = true;
+      pad.setPointerCapture(event.pointerId);
+      ink.beginPath();
+      ink.moveTo(...at(event));
+    });
+    pad.addEventListener("pointermove", (event) => {
+      if (!drawing) return;
+      ink.lineTo(...at(event));
+      ink.stroke();
+      signed = true;
+    });
+    const stop = () => { drawing = false; };
+    pad.addEventListener("pointerup", stop);
+    pad.addEventListener("pointercancel", stop);
+    document.getElementById("signature-clear").addEventListener("click", () => {
+      ink.clearRect(0, 0, pad.width, pad.height);
+      signed = false;
+    });
+    document.getElementById("signature-save").addEventListener("click", () => {
+      const name = document.getElementById("signer-name");
+      if (!signed || !name.value.trim()) { name.reportValidity(); return; }
+      pad.toBlob((blob) => enqueue({
+        kind: "signature",
+        url: linkUrl("/shared/call/signature"),
+        parts: [{ name: "file", blob: blob, filename: "signature.png" }, { name: "signerName", value: name.value.trim() }],
+      }).then(() => { ink.clearRect(0, 0, pad.width, pad.height); signed = false; }), "image/png");
     });
   }
 
@@ -163,17 +314,13 @@
     form.addEventListener("change", saveDraft);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const item = {
-        id: uuid(),
-        key: uuid(),
-        token: token,
-        url: "/shared/call/done?token=" + encodeURIComponent(token),
-        body: reportOf(fieldsOf()),
-        at: Date.now(),
-      };
-      withStore("outbox", "readwrite", (store) => store.put(item))
-        .then(() => { say("queued"); return navigator.onLine ? send() : undefined; });
+      const report = reportOf(fieldsOf());
+      const done = report.callTaskResults.filter((r) => r.newStatus === "Done").map((r) => r.taskId);
+      enqueue({ kind: "report", url: linkUrl("/shared/call/done"), body: report }, false)
+        .then(() => queuePhotos(done))
+        .then(() => (navigator.onLine ? send() : undefined));
     });
   }
+  showPhotos().catch(() => undefined);
   queued().then((items) => { if (items.length) { say("queued"); if (navigator.onLine) send(); } }).catch(() => undefined);
 })();
