@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
