@@ -143,7 +143,7 @@ async def download(task_id: TaskId, attachment_id: AttachmentId, principal: View
     "/tasks/{task_id}/attachments/{attachment_id}/thumb", **contractor_op("thumbCallTaskFile", ProcessType.NOTRACE)
 )
 async def thumbnail(task_id: TaskId, attachment_id: AttachmentId, principal: Viewer, svc: ServicesDep) -> Response:
-    return await thumbnail_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
+    return thumbnail_response(await svc.attachments.thumbnail(contractor_reach(principal), task_id, attachment_id))
 
 
 @router.get("/calls/{id}/report.pdf", **contractor_op("getCallWorkReport", ProcessType.NOTRACE))
