@@ -82,20 +82,20 @@ class ReportWriter:
         # 100,000 rows x 10 cells: bound methods and the Excel serial computed here (what write_datetime does,
         # minus its type dispatch) keep the per-cell cost low
         sheet = self.actions
-        text, number = sheet.write_string, sheet.write_number
+        string, number = sheet.write_string, sheet.write_number
         time_fmt, int_fmt, seconds_fmt = self.time, self.int, self.seconds
         n = self.actions_row
         for _day, _id, started, username, service, ptype, operation, status, points, elements, duration, code in rows:
             number(n, 0, (started - EXCEL_EPOCH).total_seconds() / 86400.0, time_fmt)
-            text(n, 1, username)
-            text(n, 2, service)
-            text(n, 3, ptype)
-            text(n, 4, operation)
-            text(n, 5, status)
+            string(n, 1, username)
+            string(n, 2, service)
+            string(n, 3, ptype)
+            string(n, 4, operation)
+            string(n, 5, status)
             number(n, 6, points, int_fmt)
             number(n, 7, elements, int_fmt)
             number(n, 8, duration, seconds_fmt)
-            text(n, 9, str(code))
+            string(n, 9, str(code))
             n += 1
         self.actions_row = n
 
