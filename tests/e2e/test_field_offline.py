@@ -84,7 +84,7 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.reload()  # still offline: the report waits in the outbox
         page.wait_for_selector("#field-status[data-state=queued]")
         assert live_server.run(_call(live_server, seed))["status"] == "Committed"
-        for _ in range(50):  # the photos join the outbox right after the report
+        for _ in range(300):  # the photos join the outbox right after the report
             if len(page.evaluate(OUTBOX)) == 6:
                 break
             page.wait_for_timeout(100)
