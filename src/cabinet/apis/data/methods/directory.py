@@ -224,7 +224,12 @@ register(
         "A new user; answers its id. A COMPANYOWNER creates users of its own company without platform roles.",
         create_user,
         {
-            "login": Param(Kind.STRING, "Login: 2..256 letters, digits, _.", required=True),
+            "login": Param(
+                Kind.STRING,
+                "Login: 2..256 letters, digits, _; global (unique across companies); one script, and not a "
+                "look-alike of an existing login (Unicode confusables).",
+                required=True,
+            ),
             "password": Param(Kind.STRING, "Password (5..256 characters).", required=True),
             "is_active": Param(Kind.BOOLEAN, "Enabled (default true)."),
             **{k: v for k, v in USER_PARAMS.items() if k != "password"},
