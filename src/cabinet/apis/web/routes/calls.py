@@ -116,7 +116,7 @@ async def issue_link(request: Request, id: CallId, principal: Viewer, svc: Servi
     """A new field link (the call's previous one stops working), shown once with its QR code: only its id is kept."""
     token = await svc.field_links.issue(principal, id)
     url = f"{request.url.scheme}://{request.url.netloc}/ui/link/{token}"
-    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR code of the field link", border=2))
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the field link"), border=2))
     return await _call_page(request, principal, svc, id, new_link=url, qr=qr)
 
 
