@@ -193,10 +193,10 @@ async def test_contractor_works_a_call_and_each_action_is_audited(
         AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), username=name, limit=100)
     )
     operations = {(r.service, r.operation, r.status) for r in rows}
-    assert ("CONTRACTOR", "ui_setCallStatus", "FINISHED_IN_TIME") in operations
-    assert ("CONTRACTOR", "ui_setCallStatus", "FAILED") in operations  # the refused return
-    assert ("CONTRACTOR", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
-    assert ("CONTRACTOR", "ui_getCall", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_setCallStatus", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_setCallStatus", "FAILED") in operations  # the refused return
+    assert ("STUDIO", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_getCall", "FINISHED_IN_TIME") in operations
 
 
 async def test_notifications_and_unread_badge(

@@ -176,7 +176,7 @@ def _declare(service: Service, dependency: Callable[..., Any]) -> Callable[[str,
 
 
 account_op = _declare(Service.ACCOUNT, session_principal)
-contractor_op = _declare(Service.CONTRACTOR, session_principal)
+contractor_op = _declare(Service.STUDIO, session_principal)
 admin_read_op = _declare(Service.ADMIN, operator_reader)
 admin_write_op = _declare(Service.ADMIN, operator_writer)
 

@@ -28,7 +28,7 @@ from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
-from cabinet.core.metering import ProcessType, Service, set_result_elements
+from cabinet.core.metering import METERED_SERVICES, ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
@@ -235,7 +235,7 @@ async def _user_page(
         new_key=new_key,
         roles=ROLE_CHOICES,
         timezones=TIMEZONES,
-        services=[s.value for s in Service],
+        services=sorted(s.value for s in METERED_SERVICES),
         process_types=[p.value for p in ProcessType],
         may_write=principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY),
     )
