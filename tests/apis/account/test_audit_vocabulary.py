@@ -90,11 +90,10 @@ async def test_every_operation_and_service_reads_back(
         assert {a["tracedata"]["operation"] for a in one.json()["actions"]} == {name}
 
 
-async def test_operations_report_under_the_metered_services_only() -> None:
-    from cabinet.app import create_app
+async def test_operations_report_under_the_metered_services_only(app: Any) -> None:
     from cabinet.core.metering import METERED_SERVICES
 
-    del create_app  # imported: every API (and so every operation) is declared
+    del app  # built: every API (and so every operation) is declared
     assert {op.service for op in declared_operations()} == METERED_SERVICES
     assert {"STUDIO", "REGISTRY", "ACCOUNT", "ADMIN"} == {s.value for s in METERED_SERVICES}
 
