@@ -5,8 +5,8 @@ quota set under the names shown was stored but never checked. Records are rename
 operation reports under (it never limited anything) is removed, and where a user or company had a quota under
 both names for one process type, the one that was enforced (DATA, CONTRACTOR) is kept.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
