@@ -4,7 +4,10 @@ as the call may have it, anyone else gets the call's 404."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +129,72 @@ async def test_the_report_is_seen_only_by_those_who_see_the_call(
     assert missing.status_code == 404 and missing.json() == {"errorCode": 1}
     anonymous = await client.get(f"/call/{link.call_id}/report.pdf")
     assert anonymous.status_code == 401
+
+
+async def test_the_evidence_bundle_holds_every_file_with_its_hash(
+    client: httpx.AsyncClient, tenant: Tenant, settings: Settings
+) -> None:
+    link = await Link(client, tenant).setup()
+    await finished_call(link)
+    first_signature = (await link.erp_call())["signature"]
+    replacement = png(5)
+    assert (await link.sign(replacement, name="Иван Сидоров")).status_code == 201  # the old one stays in the bundle
+    call = await link.erp_call()
+    answer = await client.get(f"/call/{link.call_id}/evidence.zip", headers=tenant.erp)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    assert f"evidence-{call['number']}.zip" in answer.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    assert archive.testzip() is None
+    names = archive.namelist()
+    assert names[0] == "manifest.json"
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["call"] == {"id": link.call_id, "number": call["number"], "status": "Done"}
+    listed = {f["name"]: f for f in manifest["files"]}
+    assert set(listed) == set(names) - {"manifest.json"}
+    for name, entry in listed.items():
+        data = archive.read(name)
+        assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest(), name
+    kinds = sorted(f["kind"] for f in manifest["files"])
+    assert kinds == ["attachment", "signature", "signature", "workReport"]
+    (photo,) = call["tasks"][0]["result"]["attachments"]
+    (attachment,) = [f for f in manifest["files"] if f["kind"] == "attachment"]
+    assert attachment["sha256"] == photo["sha256"] and attachment["attachmentId"] == photo["id"]
+    signatures = {f["attachmentId"]: f for f in manifest["files"] if f["kind"] == "signature"}
+    assert signatures[first_signature["attachmentId"]]["replacedAt"] is not None
+    current = signatures[call["signature"]["attachmentId"]]
+    assert current["signerName"] == "Иван Сидоров" and current["replacedAt"] is None
+    assert archive.read(current["name"]) == replacement
+    (report,) = [f for f in manifest["files"] if f["kind"] == "workReport"]
+    assert "Иван Сидоров" in text_of(archive.read(report["name"]))
+    assert [v["id"] for v in manifest["visits"]] == [v["id"] for v in call["visits"]]
+    assert manifest["visits"][0]["checkInLocation"] == call["visits"][0]["checkInLocation"]
+    assert manifest["visits"][0]["distanceMeters"] == call["visits"][0]["distanceMeters"]
+    assert manifest["missing"] == []
+
+
+async def test_a_file_gone_from_the_store_is_listed_as_missing(
+    client: httpx.AsyncClient, tenant: Tenant, settings: Settings
+) -> None:
+    link = await Link(client, tenant).setup()
+    await finished_call(link)
+    for photo in (Path(settings.blob_dir) / "attachments").rglob("*.jpg"):
+        photo.unlink()
+    answer = await client.get(f"/call/{link.call_id}/evidence.zip", headers=link.me)
+    assert answer.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [m["kind"] for m in manifest["missing"]] == ["attachment"]
+    assert not [n for n in archive.namelist() if n.startswith("attachments/")]
+
+
+async def test_the_evidence_is_seen_only_by_those_who_see_the_call(
+    client: httpx.AsyncClient, tenant: Tenant, services: Services
+) -> None:
+    link = await Link(client, tenant).setup()
+    other = await make_tenant(services)
+    foreign = await client.get(f"/call/{link.call_id}/evidence.zip", headers=other.erp)
+    assert foreign.status_code == 404 and foreign.json() == {"errorCode": 1}
+    _, stranger = await tenant.contractor(client)
+    confined = await client.get(f"/call/{link.call_id}/evidence.zip", headers=stranger)
+    assert confined.status_code == 404 and confined.json() == {"errorCode": 1}

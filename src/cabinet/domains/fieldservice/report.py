@@ -22,6 +22,8 @@ from cabinet.core.principal import Principal
 from cabinet.core.storage import LocalBlobStore
 from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.errors import CallNotFound
+from cabinet.domains.fieldservice.evidence import MANIFEST, BundleFile, iso, manifest, stream
+from cabinet.domains.fieldservice.imaging import in_decoder
 from cabinet.domains.fieldservice.policies import viewer_of
 from cabinet.domains.fieldservice.report_pdf import (
     ReportContent,
@@ -54,8 +56,14 @@ class CallRecord:
 
     view: CallView
     content: ReportContent
-    photos: list[Any] = field(default_factory=list)  # attachment rows of images, in task order
+    attachments: list[Any] = field(default_factory=list)  # attachment rows, in task order
     signatures: list[Any] = field(default_factory=list)  # every signature, the replaced ones too, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBundle:
+    name: str
+    chunks: AsyncIterator[bytes]
 
 
 def _download(name: str, kind: AttachmentType, data: bytes) -> AttachmentFile:
@@ -84,13 +92,68 @@ class WorkReportService:
         data = await self.render(record)
         return _download(f"work-report-{record.content.number}.pdf", AttachmentType.PDF, data)
 
+    async def evidence(self, principal: Principal, call_id: int) -> EvidenceBundle:
+        """The call's evidence bundle (evidence.py): the report, every attachment and signature, the manifest."""
+        record = await self.record(principal, call_id)
+        report = await self.render(record)
+        number = record.content.number
+        files = [
+            BundleFile(
+                name=f"attachments/task-{a.task_id}/{a.id}-{a.name}",
+                blob_key=a.blob_key,
+                size=a.size,
+                sha256=a.sha256,
+                stamp=a.uploaded_at,
+                about={
+                    "kind": "attachment",
+                    "taskId": a.task_id,
+                    "attachmentId": a.id,
+                    "fileName": a.name,
+                    "type": a.type,
+                    "source": a.source,
+                    "uploaded": iso(a.uploaded_at),
+                },
+            )
+            for a in record.attachments
+        ] + [
+            BundleFile(
+                name=f"signatures/signature-{s.id}.png",
+                blob_key=s.blob_key,
+                size=s.size,
+                sha256=s.sha256,
+                stamp=s.signed_at,
+                about={
+                    "kind": "signature",
+                    "attachmentId": s.id,
+                    "signerName": s.signer_name,
+                    "signedAt": iso(s.signed_at),
+                    "replacedAt": iso(s.replaced_at),
+                },
+            )
+            for s in record.signatures
+        ]
+        present: list[BundleFile] = []
+        missing: list[BundleFile] = []  # listed in the manifest as gone from the store
+        for entry in files:
+            (present if await self.blobs.exists(entry.blob_key) else missing).append(entry)
+        report_name = f"work-report-{number}.pdf"
+        generated = record.content.generated
+        head = [
+            (
+                MANIFEST,
+                manifest(record.view.call, generated, report_name, report, present, missing, record.view.visits),
+            ),
+            (report_name, report),
+        ]
+        return EvidenceBundle(f"evidence-{number}.zip", stream(self.blobs, generated, head, present))
+
     async def render(self, record: CallRecord) -> bytes:
         """The report's PDF: the photos' thumbnails and the signature read from the store (one file at a time),
         then the layout, off the event loop."""
         content = record.content
-        for row in record.photos:
+        for row in (a for a in record.attachments if a.type in IMAGE_TYPES):
             data = await self.blobs.get(row.blob_key)
-            jpeg = None if data is None else await anyio.to_thread.run_sync(thumbnail, data)
+            jpeg = None if data is None else await in_decoder(thumbnail, data)
             del data
             content.photos.append(ReportPhoto(row.name, jpeg))
         current = next((s for s in reversed(record.signatures) if s.replaced_at is None), None)
@@ -138,5 +201,5 @@ class WorkReportService:
                 ReportMaterial(m.name, m.serial_number, m.count, m.price, line_total(m)) for m in materials[cost.id]
             ]
             content.materials_total = sum((m.total for m in content.materials), content.materials_total)
-        photos = [a for t in view.tasks for a in view.attachments.get(t.id, ()) if a.type in IMAGE_TYPES]
-        return CallRecord(view, content, photos, await self.proof.signatures_of(call.id))
+        attachments = [a for t in view.tasks for a in view.attachments.get(t.id, ())]
+        return CallRecord(view, content, attachments, await self.proof.signatures_of(call.id))

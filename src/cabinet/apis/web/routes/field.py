@@ -132,4 +132,4 @@ async def upload_photo(request: Request, token: str, task_id: TaskId, access: Li
 async def thumbnail(
     token: str, task_id: TaskId, attachment_id: Annotated[int, Path(ge=1, le=INT64_MAX)], access: Link, svc: ServicesDep
 ) -> Response:
-    return await thumbnail_response(await svc.attachments.download(link_reach(access), task_id, attachment_id))
+    return thumbnail_response(await svc.attachments.thumbnail(link_reach(access), task_id, attachment_id))
