@@ -149,7 +149,8 @@ def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> Non
         assert page.locator("form[action$='/done']").count() == 1
 
         page.goto(f"{live_server.url}{call}")
-        task = page.locator("#task-1")
+        task = page.locator("li[id^='task-']").first
+        task_id = (task.get_attribute("id") or "").removeprefix("task-")
         task.locator("form:has(input[value=Done]) button").click()
         dialog = page.locator("#confirm-dialog")
         dialog.wait_for(state="visible")
@@ -160,8 +161,8 @@ def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> Non
         posts.clear()
         task.locator("form:has(input[value=Done]) button").click()
         dialog.locator("[data-ok]").click()
-        page.wait_for_selector("#task-1:has-text('Выполнена')")
-        assert len([p for p in posts if p.endswith("/ui/tasks/1/status")]) == 1
+        page.wait_for_selector(f"#task-{task_id}:has-text('Выполнена')")
+        assert len([p for p in posts if p.endswith(f"/ui/tasks/{task_id}/status")]) == 1
 
         page.locator("#jeopardy-comment").fill("Запчасть будет через 2 дня")
         posts.clear()
