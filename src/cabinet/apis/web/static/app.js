@@ -43,8 +43,14 @@
       return;
     }
     form.removeAttribute("data-confirmed");
-    busy(form, true);
   }, true);
+  // after the form's own handlers: a form some other script sends itself (the field page's offline queue) is left
+  // alone; htmx forms are freed again when their answer is in
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || (form.method || "").toLowerCase() !== "post") return;
+    if (!event.defaultPrevented || form.hasAttribute("hx-post")) busy(form, true);
+  });
 
   // htmx forms stay on the page: free them when their answer is in (an error keeps the form usable)
   document.addEventListener("htmx:afterRequest", function (event) {
