@@ -21,7 +21,9 @@ from cabinet.apis.web.deps import (
     admin_write_op,
     page,
     redirect,
+    redirect_with_secret,
     regional_of,
+    secret_once,
     web_of,
 )
 from cabinet.apis.web.i18n import gettext as _
@@ -242,7 +244,7 @@ async def _user_page(
 
 @router.get("/users/{username}", **admin_read_op("read_user", ProcessType.NOTRACE))
 async def user_page(request: Request, username: Username, principal: OperatorReader, svc: ServicesDep) -> Response:
-    return await _user_page(request, principal, svc, username)
+    return await _user_page(request, principal, svc, username, new_key=secret_once(request))
 
 
 @router.post("/users/{username}", **admin_write_op("update_user", ProcessType.TRACE))
@@ -338,8 +340,8 @@ async def issue_key(
     issued = await svc.credentials.issue_key(
         principal, username, KeyRequest(name=_optional(name), expires_at=expires_at)
     )
-    # shown in this answer only (never in a URL, a cookie or the audit's stored data)
-    return await _user_page(request, principal, svc, username, new_key=issued.key)
+    # shown once, on the page this redirects to (sealed for it: never in a URL or the audit's stored data)
+    return redirect_with_secret(request, f"/ui/admin/users/{username}#keys", _("Key issued."), issued.key)
 
 
 @router.post("/keys/{key_id}/{action}", **admin_write_op("change_api_key", ProcessType.TRACE))
