@@ -1,7 +1,7 @@
 """usernames' confusable skeletons (Unicode TS 39), indexed: a new name may not look like an existing one
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from cabinet.core.usernames import skeleton
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
