@@ -108,5 +108,7 @@ DOMAIN_MESSAGES = frozenset(
         N_("Your account has been disabled, contact the support service"),
         N_("callCostDeadlineDayOfMonth must be 1..28"),
         N_("expenditureItemId is not one of the call's availableExpenditureItems"),
+        N_("username looks like an existing user name (Unicode confusables); choose another"),
+        N_("username mixes scripts (for example Latin and Cyrillic letters); use one script"),
     }
 )
