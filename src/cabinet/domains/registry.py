@@ -91,7 +91,9 @@ def build_services(resources: Resources) -> Services:
             scratch_dir=settings.scratch_dir,
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
-        credentials=CredentialService(resources.db, clock=resources.clock, secret=resources.secret),
+        credentials=CredentialService(
+            resources.db, clock=resources.clock, secret=resources.secret, max_days=settings.api_key_max_days
+        ),
         contractors=ContractorAccountService(
             resources.db,
             clock=resources.clock,

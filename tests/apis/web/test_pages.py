@@ -327,7 +327,7 @@ async def test_operator_creates_a_user_and_a_key_shown_once(
     principal = await services.credentials.authenticate_key(key)
     assert principal.username == "new_hand" and principal.company_key == "keys_co"
     later = await browser_a.get("/ui/admin/users/new_hand")
-    assert key not in later.text and key.split(".")[0] in later.text
+    assert key not in later.text and key[:20] in later.text
     await services.audit.flush()
     from datetime import UTC, datetime, timedelta
 
