@@ -81,9 +81,12 @@ class DomainMeter:
             metered.quota = await self.services.quotas.reserve(
                 principal, operation.service, operation.process_type, metered.points
             )
+            trace.rate_limits = list(metered.quota.states)
             if operation.charges_company_budget:
                 metered.budget = await self.services.quotas.reserve_budget(principal.company_id, metered.points)
         except (QuotaExceeded, ConcurrencyLimitReached, CompanyBudgetExceeded) as exc:
+            if not isinstance(exc, CompanyBudgetExceeded):
+                trace.rate_limits = list(exc.rate_limits)
             QUOTA_REFUSALS.labels(operation.service.value, exc.mnemonic).inc()
             metered.refused = True
             metered.error_message = exc.message
