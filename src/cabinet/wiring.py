@@ -202,6 +202,7 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
     )
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
+        asyncio.create_task(services.webhooks.run_worker(), name="webhook-deliveries"),  # in every process
         asyncio.create_task(
             _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads, retention),
             name="payload-retention",

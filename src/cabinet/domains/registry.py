@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cabinet.core import events
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
@@ -26,6 +27,7 @@ from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
+from cabinet.domains.webhooks.service import WebhookService
 from cabinet.resources import Resources, token_ttl_cap
 
 
@@ -50,6 +52,7 @@ class Services:
     notifications: NotificationService
     sessions: SessionService
     idempotency: IdempotencyService
+    webhooks: WebhookService
 
 
 def build_services(resources: Resources) -> Services:
@@ -63,6 +66,10 @@ def build_services(resources: Resources) -> Services:
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
     )
+    webhooks = WebhookService(
+        resources.db, clock=resources.clock, allow_private=settings.webhook_allow_private_networks
+    )
+    events.set_sink(webhooks.record)  # every domain's events go to the webhooks outbox, in the change's transaction
     return Services(
         identity=identity,
         directory=DirectoryService(
@@ -132,4 +139,5 @@ def build_services(resources: Resources) -> Services:
             secret=resources.secret,
             retention=timedelta(days=settings.idempotency_retention_days),
         ),
+        webhooks=webhooks,
     )

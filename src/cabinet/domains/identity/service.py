@@ -33,6 +33,7 @@ from cabinet.domains.identity.errors import (
     UserInvalid,
     UserNotFound,
 )
+from cabinet.domains.identity.events import company_event, user_event
 from cabinet.domains.identity.repository import CompanyRepository, EndedWebSessionRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
@@ -309,17 +310,20 @@ class IdentityService:
                 raise CompanyNotFound(resource=command.company_key) from exc
             raise UserAlreadyExists(resource=command.username) from exc  # a concurrent create won the race
         user.company = company
+        await user_event("created", user, company)
         return user
 
     async def _add_company(self, key: str, now: datetime) -> Company:
         """Create a company; if a concurrent request created it first, use that one."""
         try:
-            return await self.companies.add_guarded(Company(key=key, detail=None, created_at=now, edited_at=now))
+            added = await self.companies.add_guarded(Company(key=key, detail=None, created_at=now, edited_at=now))
         except IntegrityError:
             company = await self.companies.get_by_key(key)
             if company is None:
                 raise
             return company
+        await company_event("created", added)
+        return added
 
     # --- user writes other domains ask for (identity alone writes users; each joins the caller's unit of work) --
     @transactional
