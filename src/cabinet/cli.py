@@ -17,6 +17,7 @@ import uvicorn
 
 from cabinet.core.errors import CabinetError
 from cabinet.core.observability import MULTIPROC_ENV
+from cabinet.core.redaction import SecretsInLogs
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.identity.schemas import UserCreate
@@ -244,6 +245,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    SecretsInLogs.install()  # this process's own records (each worker installs it too, with the app)
     uvicorn.run(
         "cabinet.asgi:create_from_env",
         factory=True,

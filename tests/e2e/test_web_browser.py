@@ -2,12 +2,11 @@
 the real server on a loopback port. Login; an operator creating a user and a key; a contractor accepting a call,
 writing to the dispatcher, sending a cost estimate and giving a field link; the field employee's whole visit on a
 360 px phone, photo included. Every page visited is checked for labels, keyboard reach and contrast, and saved as
-a screenshot under $CABINET_TEST_ARTIFACTS/ui (default test-artifacts/ui, ignored by git)."""
+a screenshot under $CABINET_SCREENSHOT_DIR (default /tmp/cabinet-screens)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -24,17 +23,10 @@ from cabinet.settings import Settings
 from tests.apis.contractor.files_support import jpeg
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.e2e.web_a11y import check_page
+from tests.e2e.web_checks import FLAGS, screenshot_dir
 from tests.helpers import LiveServer, clean_sync_copy
 from tests.system_packages import require_chromium
 
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "is_mobile": True,
@@ -47,10 +39,8 @@ TIMEOUT_MS = 15_000
 
 
 def artifacts() -> Path:
-    root = Path(os.environ.get("CABINET_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
-    path = root / "ui"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Screenshots go outside the repository ($CABINET_SCREENSHOT_DIR, default /tmp/cabinet-screens)."""
+    return screenshot_dir()
 
 
 @pytest.fixture(scope="module")

@@ -163,8 +163,8 @@ def test_link_tokens_are_signed_and_bound_to_their_key() -> None:
     codec = LinkCodec(b"s" * 40)
     link = uuid.uuid4()
     expires = datetime(2030, 1, 1, tzinfo=UTC)
-    token = codec.encode(42, link, expires)
-    assert len(token) < 256 and codec.decode(token) == (42, link, expires)
+    token = codec.encode(42, link, expires, 3)
+    assert len(token) < 256 and codec.decode(token) == (42, link, expires, 3)
     assert LinkCodec(b"t" * 40).decode(token) is None  # another server secret
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -174,6 +174,11 @@ def test_link_tokens_are_signed_and_bound_to_their_key() -> None:
     unsigned = jwt.encode(claims, None, algorithm="none")
     assert codec.decode(unsigned) is None  # alg none
     assert codec.decode(jwt.encode({**claims, "typ": "access"}, codec._key, algorithm="HS256")) is None
-    assert codec.decode(codec.encode(43, link, expires - timedelta(days=1))) == (43, link, expires - timedelta(days=1))
+    assert codec.decode(codec.encode(43, link, expires - timedelta(days=1), 1)) == (
+        43,
+        link,
+        expires - timedelta(days=1),
+        1,
+    )
     for garbage in ("", "=" * 64, "a" * 600, "ж" * 64, token[:-2]):
         assert codec.decode(garbage) is None

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from cabinet.core.redaction import SecretsInLogs, redact_event
 from cabinet.core.tracing import active_trace
 
 
@@ -24,12 +25,16 @@ def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    """structlog's events and the standard library's records (uvicorn's access and error logs) alike go out with
+    every secret in them replaced by a fingerprint (``cabinet.core.redaction``)."""
+    SecretsInLogs.install()
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace,
         structlog.processors.format_exc_info,
+        redact_event,  # last: the exception text too
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(

@@ -79,6 +79,24 @@ class Operation:
         return self.service is Service.DATA and self.points > 0
 
 
+_DECLARED: dict[tuple[Service, str], Operation] = {}
+
+
+def declare(operation: Operation) -> Operation:
+    """Record an operation some API declared (its routes or methods are built at import time): what the audit,
+    quotas and statistics may meet. Declaring the same name twice with another shape is a programming error."""
+    key = (operation.service, operation.name)
+    known = _DECLARED.setdefault(key, operation)
+    if known != operation:
+        raise RuntimeError(f"operation {operation.service}/{operation.name} is declared twice, differently")
+    return operation
+
+
+def declared_operations() -> list[Operation]:
+    """Every operation declared so far in this process (all of them once the app is built)."""
+    return list(_DECLARED.values())
+
+
 @dataclass(slots=True)
 class Metered:
     """Metering state of one running request (hangs off its TraceContext)."""

@@ -18,6 +18,7 @@ from cabinet.domains.fieldservice.field_links import FieldLinkService
 from cabinet.domains.fieldservice.jeopardies import JeopardyService
 from cabinet.domains.fieldservice.messages import MessageService
 from cabinet.domains.fieldservice.notifications import NotificationService
+from cabinet.domains.fieldservice.report import RegionalDefaults, WorkReportService
 from cabinet.domains.fieldservice.tasks import TaskService
 from cabinet.domains.fieldservice.visits import VisitService
 from cabinet.domains.idempotency.service import IdempotencyService
@@ -48,6 +49,7 @@ class Services:
     field_links: FieldLinkService
     visits: VisitService
     attachments: AttachmentService
+    reports: WorkReportService
     costs: CostService
     notifications: NotificationService
     sessions: SessionService
@@ -129,6 +131,12 @@ def build_services(resources: Resources) -> Services:
             blobs=resources.blobs,
             max_bytes=settings.attachment_max_bytes,
             max_pixels=settings.attachment_max_pixels,
+        ),
+        reports=WorkReportService(
+            resources.db,
+            clock=resources.clock,
+            blobs=resources.blobs,
+            defaults=RegionalDefaults(settings.default_timezone, settings.default_locale, settings.default_currency),
         ),
         costs=CostService(resources.db, clock=resources.clock),
         notifications=NotificationService(resources.db, clock=resources.clock),

@@ -129,6 +129,20 @@ async def test_a_new_link_revokes_the_old_one_and_so_do_hand_back_close_and_lock
     token = await field.link(other_call)
     assert (await client.post(f"/user/{field.owner_id}/lock", headers=field.tenant.erp)).status_code in (200, 204)
     assert error(await field.shared(token)) == (404, {"errorCode": 20})
+    # for good: an unlock does not revive them
+    assert (await client.post(f"/user/{field.owner_id}/unlock", headers=field.tenant.erp)).status_code in (200, 204)
+    assert error(await field.shared(token)) == (404, {"errorCode": 20})
+
+
+async def test_a_lock_by_an_operator_kills_links_for_good(
+    field: Field, client: httpx.AsyncClient, services: Any
+) -> None:
+    """Locked and unlocked elsewhere (the Admin API, the web pages: the identity core), the links stay dead."""
+    token = await field.link()
+    owner = await services.identity.get_account_by_id(field.owner_id)
+    await services.identity.set_enabled(owner.username, False)
+    await services.identity.set_enabled(owner.username, True)
+    assert error(await field.shared(token)) == (404, {"errorCode": 20})
 
 
 async def test_a_link_reaches_only_its_call_and_only_shared(field: Field, client: httpx.AsyncClient) -> None:

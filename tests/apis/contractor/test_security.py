@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserCreate
@@ -298,3 +298,38 @@ async def test_a_user_who_owns_calls_cannot_be_deleted(
     assert (await client.delete(f"/admin/users/{other}", headers=headers)).status_code == 204
     gone = await client.post("/user/signin", json=signin_body(other))
     assert (gone.status_code, gone.json()) == (401, {"errorCode": 1})
+
+
+async def test_known_and_unknown_names_take_the_same_path(
+    client: httpx.AsyncClient, tenant: Tenant, services: Services
+) -> None:
+    """A wrong sign-in for a known name runs the very statements an unknown name does (one query), and the same
+    check (a sealed verifier opened, a digest compared): nothing in the work says the name exists."""
+    username, _ = await tenant.register(client)
+    statements: list[str] = []
+    checks: list[bool] = []
+    engine = services.contractors.db.engine.sync_engine
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    opened = services.contractors._sealer.open
+
+    def counted_open(*args: Any, **kwargs: Any) -> bytes:
+        checks.append(True)
+        return opened(*args, **kwargs)
+
+    services.contractors._sealer.open = counted_open  # type: ignore[method-assign]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        paths = []
+        for name in (username, "nobody_here_at_all"):
+            statements.clear()
+            checks.clear()
+            answer = await client.post("/user/signin", json=signin_body(name, password="wrong_pw"))
+            assert (answer.status_code, answer.json()) == (401, {"errorCode": 1})
+            paths.append(([s for s in statements if "audit" not in s.lower()], len(checks)))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert paths[0] == paths[1]
+    assert paths[0][1] == 1 and len(paths[0][0]) >= 1

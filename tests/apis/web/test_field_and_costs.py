@@ -188,6 +188,16 @@ async def test_files_and_estimates_of_another_tenant_are_not_found(
     assert (await browser_b.get(thumb.group(1))).status_code == 404
     assert (await browser_b.get(f"/ui/tasks/{task_a}/attachments/{thumb.group(2)}")).status_code == 404
     assert (await browser_b.get(f"/ui/calls/{call_a['id']}/cost")).status_code == 404
+    report = re.search(r'href="(/ui/calls/\d+/report.pdf)"', page.text)
+    assert report and report.group(1) == f"/ui/calls/{call_a['id']}/report.pdf"  # the call page links its report
+    own = await browser_a.get(report.group(1))
+    assert own.status_code == 200 and own.content.startswith(b"%PDF-")
+    assert own.headers["content-type"] == "application/pdf"
+    assert (await browser_b.get(report.group(1))).status_code == 404
+    bundle = await browser_a.get(f"/ui/calls/{call_a['id']}/evidence.zip")
+    assert bundle.status_code == 200 and bundle.content.startswith(b"PK")
+    assert f'href="/ui/calls/{call_a["id"]}/evidence.zip"' in page.text
+    assert (await browser_b.get(f"/ui/calls/{call_a['id']}/evidence.zip")).status_code == 404
     token_b = await page_token(browser_b, f"/ui/calls/{call_b['id']}")
     upload = await browser_b.post(
         f"/ui/tasks/{task_a}/attachments?csrf_token={token_b}", files={"file": ("b.jpg", jpeg(), "image/jpeg")}

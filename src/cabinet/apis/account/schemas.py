@@ -22,7 +22,12 @@ Password = Annotated[StrictStr, Field(min_length=10, max_length=256, examples=["
 Specification = Annotated[StrictStr, Field(min_length=2, max_length=256, examples=["User full name"])]
 Email = Annotated[StrictStr, Field(min_length=5, max_length=256, examples=["admin@company.com"])]
 Phone = Annotated[StrictStr, Field(min_length=5, max_length=32, examples=["+71112223333"])]
-WordName = Annotated[str, Field(min_length=3, max_length=256, pattern=r"^\w+$")]
+# An operation's name as the audit records it: the REST operationIds are words, the Data API's JSON-RPC method
+# names are dotted words (login.user). The published client checks only that it starts with a word character.
+OPERATION_PATTERN = r"^\w+(?:\.\w+)*$"
+OperationName = Annotated[
+    str, Field(min_length=3, max_length=256, pattern=OPERATION_PATTERN, examples=["read_audit", "get.calls"])
+]
 
 
 class Service(enum.StrEnum):
@@ -147,7 +152,7 @@ class Tracedata(WireModel):
     username: Annotated[str, Field(min_length=2, max_length=256, pattern=r"^\w+$")]
     company: Annotated[str, Field(min_length=3, max_length=256, pattern=r"^\w+$")]
     service: Service
-    operation: WordName
+    operation: OperationName
     env: Annotated[str, Field(min_length=2, max_length=256, pattern=r"^\S+$")]
     pod: Annotated[str, Field(min_length=2, max_length=256, pattern=r"^\S+$")]
     time: datetime

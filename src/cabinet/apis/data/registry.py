@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cabinet.apis.data.params import ACCESS_TOKEN, GET_PARAMS, REPORT_PARAMS, USER_ID, Param, parse_query
-from cabinet.core.metering import Operation, ProcessType, Service, set_result_elements
+from cabinet.core.metering import Operation, ProcessType, Service, declare, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.query import FieldType, Query
 from cabinet.core.query.model import format_local
@@ -135,6 +135,7 @@ def register(*methods: Method) -> None:
         if method.name in REGISTRY:
             raise RuntimeError(f"Data API method {method.name} is declared twice")
         REGISTRY[method.name] = method
+        declare(method.operation)
 
 
 ID_RESULT: Mapping[str, Any] = {

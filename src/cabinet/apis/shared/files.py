@@ -3,6 +3,7 @@ domain, and the download response (streamed, its type's content type, a safe ``C
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -45,6 +46,18 @@ def file_response(file: AttachmentFile) -> StreamingResponse:
         "Referrer-Policy": "no-referrer",
     }
     return StreamingResponse(file.chunks, media_type=MEDIA_TYPES[AttachmentType(file.type)], headers=headers)
+
+
+def archive_response(name: str, chunks: AsyncIterator[bytes]) -> StreamingResponse:
+    """A ZIP made while it is sent (no length known ahead: chunked)."""
+    headers = {
+        "Content-Disposition": content_disposition(name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    return StreamingResponse(chunks, media_type="application/zip", headers=headers)
 
 
 def content_disposition(name: str) -> str:

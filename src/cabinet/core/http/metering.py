@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from cabinet.core.http.runtime import meter_of
 from cabinet.core.metering import Operation, ProcessType, Service
+from cabinet.core.metering import declare as declare_operation
 from cabinet.core.principal import Principal
 
 
@@ -25,8 +26,10 @@ def metered_operation(service: Service, principal_dependency: Callable[..., Any]
     def declare(
         name: str, process_type: ProcessType, *, points: int = 1, store_payloads: bool = True
     ) -> dict[str, Any]:
-        operation = Operation(
-            name=name, service=service, process_type=process_type, points=points, store_payloads=store_payloads
+        operation = declare_operation(
+            Operation(
+                name=name, service=service, process_type=process_type, points=points, store_payloads=store_payloads
+            )
         )
 
         async def admit(request: Request, principal: Principal = Depends(principal_dependency)) -> None:

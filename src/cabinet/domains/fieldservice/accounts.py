@@ -188,10 +188,8 @@ class ContractorAccountService:
 
     @read_only
     async def _candidate(self, username: str) -> _Candidate | None:
-        user = await self.accounts.user_by_name(username)
-        if user is None:
-            return None
-        return _Candidate(user, await self.accounts.sealed_verifier(user.id))
+        found = await self.accounts.user_and_verifier(username)
+        return None if found is None else _Candidate(*found)
 
     @transactional
     async def _consume_salt(self, user_id: int, version: int, salt_digest: str) -> IssuedPair:

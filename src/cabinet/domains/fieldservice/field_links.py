@@ -9,7 +9,9 @@ link nor a link for any other token. A token is good while
 * its expiry (``CABINET_FIELD_LINK_TTL_SECONDS`` after issue) has not passed on the service's clock,
 * its link id is still the call's ``temp_link_id``: issuing a new link replaces it, so the old one dies at once;
   handing the call back (Committed -> New) or closing it clears it,
-* the call's owner (the contractor user the link acts for) is enabled.
+* the call's owner (the contractor user the link acts for) is enabled and its token version is the one the link
+  was issued under (``ver``): a lock, a password change or a role change of the owner kills every link issued
+  before for good, and an unlock does not revive them.
 
 A link reaches only its own call: the ``/shared`` operations take the call from the link, never from the
 request, and check every task id against it. It carries no roles, so no other endpoint accepts it (they take an
@@ -86,13 +88,19 @@ class LinkCodec:
     def __init__(self, secret: bytes) -> None:
         self._key = hmac.new(secret, b"cabinet/field-link/v1", hashlib.sha256).digest()
 
-    def encode(self, call_id: int, link_id: uuid.UUID, expires_at: datetime) -> str:
-        claims = {"typ": TOKEN_TYPE, "sub": str(call_id), "lid": link_id.hex, "exp": int(expires_at.timestamp())}
+    def encode(self, call_id: int, link_id: uuid.UUID, expires_at: datetime, version: int) -> str:
+        claims = {
+            "typ": TOKEN_TYPE,
+            "sub": str(call_id),
+            "lid": link_id.hex,
+            "ver": version,
+            "exp": int(expires_at.timestamp()),
+        }
         return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
 
-    def decode(self, token: str) -> tuple[int, uuid.UUID, datetime] | None:
-        """The token's call id, link id and expiry, or None when it is not a link this server signed. Expiry is
-        the caller's to check, on the service's clock."""
+    def decode(self, token: str) -> tuple[int, uuid.UUID, datetime, int] | None:
+        """The token's call id, link id, expiry and its owner's token version, or None when it is not a link this
+        server signed. Expiry is the caller's to check, on the service's clock."""
         if not token or len(token) > TOKEN_MAX_CHARS or not token.isascii():
             return None
         try:
@@ -100,7 +108,7 @@ class LinkCodec:
                 token,
                 self._key,
                 algorithms=[_ALGORITHM],
-                options={"require": ["typ", "sub", "lid", "exp"], "verify_exp": False},
+                options={"require": ["typ", "sub", "lid", "ver", "exp"], "verify_exp": False},
             )
             if claims["typ"] != TOKEN_TYPE:
                 return None
@@ -108,6 +116,7 @@ class LinkCodec:
                 int(claims["sub"]),
                 uuid.UUID(hex=str(claims["lid"])),
                 datetime.fromtimestamp(int(claims["exp"]), UTC),
+                int(claims["ver"]),
             )
         except (jwt.PyJWTError, TypeError, ValueError, OverflowError, OSError):
             return None
@@ -133,9 +142,12 @@ class FieldLinkService:
             raise CallNotFound(resource=str(call_id))
         if not call_permits(CallStatus(call.status), CallAction.ISSUE_FIELD_LINK):
             raise CallStateConflict(f"a link is given for a Committed call, not a {call.status} one")
+        owner = await self.calls.user(call.owner_id)
+        if owner is None:  # pragma: no cover - a call keeps its owner (the foreign key)
+            raise CallNotFound(resource=str(call_id))
         call.temp_link_id = uuid.uuid4()
         expires_at = self.clock.now() + self.ttl
-        return self.codec.encode(call.id, call.temp_link_id, expires_at)
+        return self.codec.encode(call.id, call.temp_link_id, expires_at, owner.token_version)
 
     # --- the field employee ------------------------------------------------------------------------------
     @read_only
@@ -143,7 +155,7 @@ class FieldLinkService:
         decoded = self.codec.decode(token)
         if decoded is None:
             raise FieldLinkNotFound()
-        call_id, link_id, expires_at = decoded
+        call_id, link_id, expires_at, version = decoded
         if expires_at <= self.clock.now():
             raise FieldLinkExpired("the link has expired: ask the contractor for a new one")
         call = await self.calls.by_id(call_id)
@@ -154,6 +166,8 @@ class FieldLinkService:
         owner = await self.calls.user(call.owner_id)
         if owner is None or not owner.enabled:
             raise FieldLinkExpired("the contractor this link acts for is locked")
+        if owner.token_version != version:  # locked (even if unlocked since), new password or roles
+            raise FieldLinkExpired("the link was withdrawn: ask the contractor for a new one")
         principal = Principal(
             user_id=owner.id,
             username=owner.username,

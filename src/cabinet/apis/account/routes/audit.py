@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
 from cabinet.apis.account.params import parse_datetime
-from cabinet.apis.account.schemas import Service, Tracedata
+from cabinet.apis.account.schemas import OPERATION_PATTERN, Service, Tracedata
 from cabinet.apis.account.schemas_metering import (
     INTERNAL_SERVICES,
     AccountAuditResult,
@@ -92,7 +92,7 @@ async def read_audit(
     date_from: Annotated[DateTimeParam, Query(alias="from")] = None,
     date_to: Annotated[DateTimeParam, Query(alias="to")] = None,
     service: Service | None = None,
-    operation: Annotated[str | None, Query(min_length=3, max_length=256, pattern=r"^\w+$")] = None,
+    operation: Annotated[str | None, Query(min_length=3, max_length=256, pattern=OPERATION_PATTERN)] = None,
     process_type: ProcessType | None = None,
     status: CalculationStatus | None = None,
     sort_field: Annotated[str | None, Query(min_length=1, max_length=64)] = None,

@@ -32,6 +32,7 @@ from cabinet.apis.contractor.schemas import (
     PostExternalCallMessageInputDTO,
     PostExternalCallMessageOutputDTO,
 )
+from cabinet.apis.shared.files import archive_response
 from cabinet.core.http.docs import Responses
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.schemas import (
@@ -205,6 +206,50 @@ async def download_signature(
     callId: CallId, attachmentId: Annotated[int, Path(ge=1, le=INT64_MAX)], principal: Caller, svc: ServicesDep
 ) -> Response:
     return file_response(await svc.attachments.signature_file(principal, callId, attachmentId))
+
+
+@router.get(
+    "/{callId}/report.pdf",
+    **contractor_operation("getCallWorkReport", ProcessType.NOTRACE),
+    summary="The call's work report as a PDF (not in the seed), for the customer's file.",
+    description="The call, its tasks and their results, the estimate's materials and expenses with totals, the "
+    "visits (times in the company's time zone, time on site), thumbnails of the result photos, the customer's "
+    "signature with their name, and when it was generated; in the company's language (ru|en). The same callers "
+    "as GET /call/{id}.",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **NOT_FOUND,
+    },
+)
+async def download_work_report(callId: CallId, principal: Caller, svc: ServicesDep) -> Response:
+    return file_response(await svc.reports.pdf(principal, callId))
+
+
+@router.get(
+    "/{callId}/evidence.zip",
+    **contractor_operation("getCallEvidence", ProcessType.NOTRACE),
+    summary="The call's evidence bundle as a ZIP (not in the seed): report, originals, signatures, manifest.",
+    description="`manifest.json` (first) lists each file's `name`, `size` and `sha256` (as recorded when the "
+    "service received it), what it is (`kind`: workReport, attachment, signature; ids, names, times), files gone "
+    "from the store under `missing`, and the call's `visits`; then the work report PDF, every attachment's "
+    "original under `attachments/task-<taskId>/`, and every signature (replaced ones too) under `signatures/`. "
+    "Streamed as it is made (chunked). The same callers as GET /call/{id}.",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The ZIP",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **NOT_FOUND,
+    },
+)
+async def download_evidence(callId: CallId, principal: Caller, svc: ServicesDep) -> Response:
+    bundle = await svc.reports.evidence(principal, callId)
+    return archive_response(bundle.name, bundle.chunks)
 
 
 @router.patch(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from cabinet.apis.shared.files import file_response, receive_upload
+from cabinet.apis.shared.files import archive_response, file_response, receive_upload
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, is_htmx, page, redirect
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.i18n import label
@@ -144,6 +144,17 @@ async def download(task_id: TaskId, attachment_id: AttachmentId, principal: View
 )
 async def thumbnail(task_id: TaskId, attachment_id: AttachmentId, principal: Viewer, svc: ServicesDep) -> Response:
     return await thumbnail_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
+
+
+@router.get("/calls/{id}/report.pdf", **contractor_op("getCallWorkReport", ProcessType.NOTRACE))
+async def work_report(id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+    return file_response(await svc.reports.pdf(principal, id))
+
+
+@router.get("/calls/{id}/evidence.zip", **contractor_op("getCallEvidence", ProcessType.NOTRACE))
+async def evidence(id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+    bundle = await svc.reports.evidence(principal, id)
+    return archive_response(bundle.name, bundle.chunks)
 
 
 @router.post("/calls/{id}/status", **contractor_op("setCallStatus", ProcessType.TRACE))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cabinet.core.db.uow import current_session
-from cabinet.models import ChangeSequence, ContractorSettings
+from cabinet.models import ChangeSequence, Company, ContractorSettings
 
 
 class SettingsRepository:
@@ -20,6 +20,12 @@ class SettingsRepository:
 
     def add(self, row: ContractorSettings) -> None:
         current_session().add(row)
+
+    async def regional(self, company_id: int) -> tuple[str | None, str | None, str | None]:
+        """The company's IANA zone, language and currency (None: the deployment's default)."""
+        stmt = select(Company.zone, Company.locale, Company.currency).where(Company.id == company_id)
+        row = (await current_session().execute(stmt)).one_or_none()
+        return (row[0], row[1], row[2]) if row is not None else (None, None, None)
 
 
 class ChangeSequenceRepository:

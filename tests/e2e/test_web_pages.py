@@ -1,0 +1,119 @@
+"""Every page, as its people see it: the real server on a loopback port with the demo data, Debian's Chromium at
+360×740 (a phone, touch) and 1366×768 (a desk), in Russian and in English. Each page state passes web_checks
+(axe-core WCAG 2.2 AA + best practice with no serious or critical violation, 44 px targets on the phone, no
+sideways scrolling, no console error) and leaves a screenshot in $CABINET_SCREENSHOT_DIR (default
+/tmp/cabinet-screens)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from cabinet.demo import DEMO_CONTRACTOR, load_demo_data
+from cabinet.domains.fieldservice.schemas import CallListQuery
+from cabinet.domains.fieldservice.states import CallStatus
+from tests.e2e.test_web_browser import chromium, live_server  # noqa: F401  (fixtures)
+from tests.e2e.web_checks import DESKTOP_VIEWPORT, PHONE_VIEWPORT, check_everything
+from tests.helpers import LiveServer
+
+TIMEOUT_MS = 15_000
+SIZES = {"phone": PHONE_VIEWPORT, "desk": DESKTOP_VIEWPORT}
+
+
+class Visitor:
+    """One signed-in person in one language at one size: a context and a page reused for every visit."""
+
+    def __init__(self, browser: Any, base: str, lang: str, size: str, problems: list[str]) -> None:
+        viewport = SIZES[size]
+        options: dict[str, Any] = {"viewport": viewport, "locale": "ru-RU" if lang == "ru" else "en-US"}
+        if size == "phone":
+            options |= {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+        self.context = browser.new_context(**options)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.base, self.lang, self.size = base, lang, size
+        self.problems = problems  # every page is checked, then the test fails with all that is wrong
+
+    def _console(self, message: Any) -> None:
+        # an error page we meant to open (a 404) is logged as a failed load of the document itself: not a fault
+        if message.type == "error" and message.location.get("url") != self.page.url:
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def sign_in(self, username: str, password: str) -> None:
+        self.page.goto(f"{self.base}/ui/login")
+        self.page.locator("#username").fill(username)
+        self.page.locator("#password").fill(password)
+        self.page.locator("form[action='/ui/login'] button[type=submit]").click()
+        self.page.wait_for_load_state()
+        assert "/ui/login" not in self.page.url, self.page.url
+
+    def visit(self, path: str, name: str) -> None:
+        answer = self.page.goto(f"{self.base}{path}")
+        assert answer is not None
+        self.check(name)
+
+    def check(self, name: str) -> None:
+        try:
+            assert self.page.locator("html").get_attribute("lang") == self.lang, name
+            check_everything(self.page, f"{name}-{self.lang}-{self.size}", self.errors)
+        except AssertionError as failure:
+            self.problems.append(str(failure))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+async def _seed(server: LiveServer) -> dict[str, Any]:
+    """The demo data, the demo contractor's first call accepted and given a field link."""
+    services = server.services
+    await load_demo_data(services)
+    token = await services.identity.sign_in(
+        DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password, client_ip=None, ttl=timedelta(minutes=5)
+    )
+    contractor = await services.identity.resolve_access_token(token.token)
+    views, _total = await services.calls.list_calls(contractor, CallListQuery(sort="number"))
+    first, second = views[0].call, views[1].call
+    await services.calls.change_status(contractor, first.id, CallStatus.COMMITTED, None)
+    link = await services.field_links.issue(contractor, first.id)
+    return {"call": first.id, "new_call": second.id, "token": link}
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: str) -> None:  # noqa: F811
+    browser = chromium
+    seed = live_server.run(_seed(live_server))
+    base = live_server.url
+    problems: list[str] = []
+    for size in SIZES:
+        visitor = Visitor(browser, base, lang, size, problems)
+        try:
+            visitor.visit("/ui/login", "login")
+            visitor.visit(f"/ui/link/{seed['token']}", "field")
+            visitor.visit("/ui/nowhere", "not-found")
+            visitor.sign_in(DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password)
+            visitor.check("queue")
+            visitor.visit(f"/ui/calls/{seed['call']}", "call")
+            visitor.visit(f"/ui/calls/{seed['new_call']}", "call-new")
+            visitor.visit(f"/ui/calls/{seed['call']}/cost", "cost")
+            visitor.visit("/ui/notifications", "notifications")
+            visitor.visit("/ui/account", "contractor-account")
+        finally:
+            visitor.close()
+        visitor = Visitor(browser, base, lang, size, problems)
+        try:
+            visitor.sign_in("demo_admin", "demo_admin_password")
+            visitor.visit("/ui/admin/users", "admin-users")
+            visitor.visit("/ui/admin/users/demo_owner", "admin-user")
+            visitor.visit("/ui/admin/companies", "admin-companies")
+            visitor.visit("/ui/admin/companies/demo_company", "admin-company")
+            visitor.visit("/ui/admin/usage", "admin-usage")
+            visitor.visit("/ui/admin/audit", "admin-audit")
+            visitor.visit("/ui/account", "admin-account")
+        finally:
+            visitor.close()
+    assert not problems, "\n".join(problems)

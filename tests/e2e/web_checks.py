@@ -1,0 +1,102 @@
+"""What every page the browser tests visit must pass, beside web_a11y's basics: axe-core (vendored under
+vendor/axe-core, MPL-2.0) with WCAG 2.0/2.1/2.2 A+AA and best-practice rules and no serious or critical
+violation; on a phone every visible interactive element at least 44×44 CSS px; nothing scrolling sideways; no
+console error. Screenshots go to a folder outside the repository: $CABINET_SCREENSHOT_DIR, else
+/tmp/cabinet-screens."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+TARGET_PX = 44
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE_VIEWPORT = {"width": 360, "height": 740}
+DESKTOP_VIEWPORT = {"width": 1366, "height": 768}
+
+
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("CABINET_SCREENSHOT_DIR") or "/tmp/cabinet-screens")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Serious and critical axe-core violations on the current page (injected through the DevTools protocol, so
+    the page's Content-Security-Policy, which forbids inline scripts, stays as it is)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source() + "\n;0")
+    results = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+                 .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+                        v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | ')))""",
+        AXE_TAGS,
+    )
+    return list(results)
+
+
+SMALL_TARGETS = """min => {
+  const visible = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && el.closest('[hidden], [inert]') === null; };
+  const small = [];
+  for (const el of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [tabindex="0"]')) {
+    if (!visible(el) || el.disabled) continue;
+    let box = el;
+    // a check box or radio is hit through its label: the label is the target
+    if ((el.type === 'checkbox' || el.type === 'radio' || el.type === 'file') && el.labels && el.labels.length)
+      box = el.labels[0];
+    const r = box.getBoundingClientRect();
+    if (r.width + 0.5 < min || r.height + 0.5 < min)
+      small.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.value || el.name || '').trim().slice(0, 30)}"` +
+                 ` ${Math.round(r.width)}×${Math.round(r.height)}`);
+  }
+  return small;
+}"""
+
+
+def small_targets(page: Any) -> list[str]:
+    return list(page.evaluate(SMALL_TARGETS, TARGET_PX))
+
+
+def sideways(page: Any) -> int:
+    """How many px the page is wider than the window (0 when nothing scrolls sideways)."""
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    return max(0, int(width) - int(page.evaluate("() => window.innerWidth")))
+
+
+def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
+    """axe, target sizes (on a phone), sideways scrolling and the console; then the screenshot."""
+    page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True)
+    problems: list[str] = []
+    violations = axe_violations(page)
+    if violations:
+        problems.append(f"axe: {violations}")
+    if page.viewport_size["width"] <= PHONE_VIEWPORT["width"]:
+        small = small_targets(page)
+        if small:
+            problems.append(f"targets smaller than {TARGET_PX}px: {small}")
+    over = sideways(page)
+    if over:
+        problems.append(f"scrolls sideways by {over}px")
+    if console_errors:
+        problems.append(f"console errors: {console_errors}")
+        console_errors.clear()
+    assert not problems, f"{name} ({page.url}):\n  " + "\n  ".join(problems)
