@@ -299,7 +299,7 @@ def test_field_employee_visit_on_a_phone(chromium: Any, live_server: LiveServer)
         page.get_by_label("Material 1: quantity").fill("1")
         page.get_by_label("Material 1: unit price").fill("19.99")
         page.get_by_role("button", name="Send the report").click()
-        page.wait_for_selector("text=the visit is reported")
+        page.wait_for_selector("text=Photo for “Diagnose”")  # sent by the page's outbox, then the Done view
         upload = page.get_by_label("Photo for “Diagnose”")
         assert upload.get_attribute("accept") == "image/*" and upload.get_attribute("capture") == "environment"
         upload.set_input_files(str(photo))

@@ -4,13 +4,20 @@ locked; the report that makes the call Done is all or nothing; the field employe
 
 from __future__ import annotations
 
+import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
+from sqlalchemy import select
 
 from cabinet.core.clock import OffsetClock
+from cabinet.domains.fieldservice import attachments as attachments_module
+from cabinet.domains.fieldservice.imaging import thumbnail_key
+from cabinet.models import CallTaskAttachment
 from cabinet.settings import Settings
 from tests.apis.contractor.files_support import blob_files, isolated_settings, jpeg, multipart
 from tests.apis.contractor.support import Tenant
@@ -284,3 +291,43 @@ async def test_the_field_employees_files(field: Field, client: httpx.AsyncClient
     late = await client.post(f"/shared/callTask/{first}/attachment", params=q, **multipart(jpeg()))
     assert error(late) == (404, {"errorCode": 20})
     assert len(blob_files(settings)) == 1
+
+
+async def test_a_thumbnail_is_made_once_stored_and_served_from_the_stored_copy(
+    field: Field, client: httpx.AsyncClient, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """16 parallel requests for the thumbnail of a large image decode it once; the copy is stored as a blob."""
+    task = field.tasks[0]
+    await client.post(f"/calltask/{task}/status", json={"status": "Done"}, headers=field.me)
+    big = io.BytesIO()
+    Image.linear_gradient("L").resize((3000, 2000)).convert("RGB").save(big, "PNG")
+    uploaded = await client.post(f"/calltask/{task}/attachment", headers=field.me, **multipart(big.getvalue(), "b.png"))
+    assert uploaded.status_code == 200, uploaded.text
+    attachment = uploaded.json()["id"]
+    decodes: list[int] = []
+    real = attachments_module.make_thumbnail
+
+    def counted(data: bytes) -> bytes:
+        decodes.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(attachments_module, "make_thumbnail", counted)
+    url = f"/ui/link/{await field.link()}/tasks/{task}/attachments/{attachment}/thumb"
+    answers = await asyncio.gather(*(client.get(url) for _ in range(16)))
+    assert {a.status_code for a in answers} == {200}
+    assert {a.content for a in answers} == {answers[0].content} and answers[0].headers["content-type"] == "image/jpeg"
+    assert len(decodes) == 1
+    with Image.open(io.BytesIO(answers[0].content)) as small:
+        assert max(small.size) == 320 and small.size == (320, 213)
+    row = await services.attachments.blobs.get(thumbnail_key(await _blob_key(services, attachment)))
+    assert row == answers[0].content  # the stored copy
+    assert (await client.get(url)).content == answers[0].content and len(decodes) == 1  # later: no decode
+
+
+async def _blob_key(services: Any, attachment_id: int) -> str:
+    async with services.attachments.db.engine.connect() as conn:
+        return str(
+            (
+                await conn.execute(select(CallTaskAttachment.blob_key).where(CallTaskAttachment.id == attachment_id))
+            ).scalar_one()
+        )

@@ -305,3 +305,95 @@ async def test_times_carry_their_zone_and_a_company_sets_zone_and_currency(
         users = await browser.get(f"/ui/admin/users/{admin.username}")
         # the operator's own times: the company's zone is the deployment's Moscow, labelled in Russian
         assert "МСК" in users.text
+
+
+def _error_classes(root: type) -> list[type]:
+    found = []
+    for sub in root.__subclasses__():
+        found += [sub, *_error_classes(sub)]
+    return found
+
+
+def test_every_default_error_message_has_words_in_russian() -> None:
+    import importlib
+    import pkgutil
+
+    import cabinet
+    from cabinet.apis.web.domain_messages import DOMAIN_MESSAGES
+    from cabinet.core.errors import CabinetError
+
+    for module in pkgutil.walk_packages(cabinet.__path__, "cabinet."):
+        if ".migrations" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    defaults = {c.default_message for c in [CabinetError, *_error_classes(CabinetError)]}
+    missing = defaults - DOMAIN_MESSAGES
+    assert not missing, f"add to apis/web/domain_messages.py (then ./dev i18n): {sorted(missing)}"
+    i18n.activate("ru")
+    assert i18n.gettext("The current password is wrong") == "Текущий пароль указан неверно"
+
+
+async def test_a_domain_error_reads_in_russian(app: Any, make_user: UserFactory) -> None:
+    user = await make_user(roles=[Role.USER], company="i18n_err_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, user.username, user.password)
+        token = csrf_of((await browser.get("/ui/account")).text)
+        wrong = await browser.post(
+            "/ui/account/password",
+            data={
+                "current_password": "not-it-at-all",
+                "new_password": "fresh-one-1",
+                "repeat_password": "fresh-one-1",
+                "csrf_token": token,
+            },
+        )
+        assert wrong.status_code in (400, 401, 403) and "Текущий пароль указан неверно" in wrong.text
+        assert _english_on(wrong.text) == []
+
+
+async def test_every_page_of_a_call_reads_in_russian(app: Any, client: httpx.AsyncClient, services: Any) -> None:
+    from tests.apis.contractor.support import PASSWORD, make_tenant
+
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    call = await tenant.dispatch(client, user_id)
+    async with web_client(app, language="ru-RU,ru;q=0.9") as browser:
+        await sign_in(browser, name, PASSWORD)
+        page = await browser.get(f"/ui/calls/{call['id']}")
+        assert _english_on(page.text) == [] and "Принять заявку" in page.text
+        token = csrf_of(page.text)
+        await browser.post(f"/ui/calls/{call['id']}/status", data={"status": "Committed", "csrf_token": token})
+        accepted = await browser.get(f"/ui/calls/{call['id']}")
+        assert _english_on(accepted.text) == [] and "В работе" in accepted.text
+        assert re.search(r"\d{1,2} [а-я]{3}\.? \d{4}, \d\d:\d\d (МСК|UTC)", accepted.text), "times carry their zone"
+        issued = await browser.post(f"/ui/calls/{call['id']}/link", data={"csrf_token": token})
+        assert _english_on(issued.text) == [] and "QR-код ссылки для выезда" in issued.text
+        link = re.search(r'id="new-link" href="https?://[^/]+(/ui/link/[A-Za-z0-9_.-]+)"', issued.text)
+        assert link
+        cost = await browser.get(f"/ui/calls/{call['id']}/cost")
+        assert _english_on(cost.text) == []
+        await browser.post(f"/ui/calls/{call['id']}/cost", data={"csrf_token": token})
+        editor = await browser.get(f"/ui/calls/{call['id']}/cost")
+        assert _english_on(editor.text) == [] and "Черновик" in editor.text
+        notifications = await browser.get("/ui/notifications")
+        assert _english_on(notifications.text) == []
+    async with web_client(app, language="ru") as phone:  # the field employee: no account, the browser's language
+        visit = await phone.get(link.group(1))
+        assert visit.status_code == 200 and '<html lang="ru">' in visit.text
+        assert _english_on(visit.text) == [] and "Отчёт о выезде" in visit.text
+        assert 'href="/ui/locale/en?next=' in visit.text  # the switch is on the field page too
+
+
+async def test_operator_pages_read_in_russian(app: Any, make_user: UserFactory) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="i18n_ops_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, admin.username, admin.password)
+        for path in (
+            "/ui/admin/companies",
+            "/ui/admin/companies/i18n_ops_co",
+            f"/ui/admin/users/{admin.username}",
+            "/ui/admin/audit",
+            "/ui/admin/usage",
+        ):
+            answer = await browser.get(path)
+            assert answer.status_code == 200, path
+            assert _english_on(answer.text) == [], path

@@ -311,7 +311,7 @@ async def test_operator_creates_a_user_and_a_key_shown_once(
             "username": "new_hand",
             "password": "new_hand_pw",
             "roles": ["USER"],
-            "timezone": "3",
+            "zone": "Europe/Samara",
             "csrf_token": token,
         },
     )
@@ -328,6 +328,7 @@ async def test_operator_creates_a_user_and_a_key_shown_once(
     assert principal.username == "new_hand" and principal.company_key == "keys_co"
     later = await browser_a.get("/ui/admin/users/new_hand")
     assert key not in later.text and key[:20] in later.text
+    assert '<option value="Europe/Samara" selected>' in later.text  # its own zone (the integer follows: +4)
     await services.audit.flush()
     from datetime import UTC, datetime, timedelta
 

@@ -57,6 +57,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, locale, account, calls, costs, field, admin):
         app.include_router(module.router)
+    app.include_router(field.pwa)
     app.add_middleware(SecurityHeaders)
 
     return app

@@ -115,7 +115,7 @@ async def session_principal(request: Request) -> Principal:
     """The person behind the session cookie (NotAuthenticated sends them to the login page)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise NotAuthenticated("Please sign in")
+        raise NotAuthenticated(i18n.gettext("Please sign in"))
     principal = await services(request).identity.resolve_web_session(token)
     trace = current_trace()
     trace.username = principal.username

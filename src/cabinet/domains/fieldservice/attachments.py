@@ -46,6 +46,14 @@ from cabinet.domains.fieldservice.errors import (
     TaskStateConflict,
 )
 from cabinet.domains.fieldservice.field_links import FieldLinkAccess, linked_call
+from cabinet.domains.fieldservice.imaging import (
+    DECODES_AT_ONCE,
+    THUMBNAIL_KINDS,
+    in_decoder,
+    make_thumbnail,
+    thumbnail_key,
+    thumbnail_media_type,
+)
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import (
     AttachmentRepository,
@@ -53,7 +61,13 @@ from cabinet.domains.fieldservice.repository import (
     ProofRepository,
     TaskRepository,
 )
-from cabinet.domains.fieldservice.schemas import SIGNATURE_MAX_BYTES, SIGNER_NAME_MAX, AttachmentFile, UploadSource
+from cabinet.domains.fieldservice.schemas import (
+    SIGNATURE_MAX_BYTES,
+    SIGNER_NAME_MAX,
+    AttachmentFile,
+    Thumbnail,
+    UploadSource,
+)
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, TaskStatus, call_permits
 from cabinet.models import Call, CallSignature, CallTask, CallTaskAttachment
 
@@ -100,6 +114,7 @@ class AttachmentService:
         self.attachments = AttachmentRepository()
         self.proof = ProofRepository()
         self._inspections = asyncio.Semaphore(INSPECTIONS_AT_ONCE)
+        self._decodes = asyncio.Semaphore(DECODES_AT_ONCE)  # thumbnails: read, decode and store one at a time
 
     # --- upload ------------------------------------------------------------------------------------------
     async def upload(self, reach: Reach, task_id: int, upload: UploadSource) -> CallTaskAttachment:
@@ -250,6 +265,27 @@ class AttachmentService:
         if chunks is None:
             raise AttachmentNotFound(f"the file of attachment {attachment_id} is missing from the store")
         return AttachmentFile(name=row.name, type=row.type, size=row.size, sha256=row.sha256, chunks=chunks)
+
+    async def thumbnail(self, reach: Reach, task_id: int, attachment_id: int) -> Thumbnail:
+        """A small image of an image attachment for the pages: made once (at the first request, on the decode pool,
+        at most ``DECODES_AT_ONCE`` at a time per process) and stored as a blob; every later request is served from
+        the stored copy. Other types: AttachmentNotFound (the page shows their name instead)."""
+        row = await self._find(reach, task_id, attachment_id)
+        if row.type not in THUMBNAIL_KINDS:
+            raise AttachmentNotFound(f"attachment {attachment_id} is not an image")
+        key = thumbnail_key(row.blob_key)
+        data = await self.blobs.get(key)
+        if data is None:
+            async with self._decodes:
+                data = await self.blobs.get(key)  # made by a request this one waited behind
+                if data is None:
+                    original = await self.blobs.get(row.blob_key)
+                    if original is None:
+                        raise AttachmentNotFound(f"the file of attachment {attachment_id} is missing from the store")
+                    data = await in_decoder(make_thumbnail, original)
+                    del original
+                    await self.blobs.put(key, data)
+        return Thumbnail(data, thumbnail_media_type(data))
 
     @read_only
     async def _find(self, reach: Reach, task_id: int, attachment_id: int) -> CallTaskAttachment:

@@ -23,6 +23,7 @@ from cabinet.core.storage import LocalBlobStore
 from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.errors import CallNotFound
 from cabinet.domains.fieldservice.evidence import MANIFEST, BundleFile, iso, manifest, stream
+from cabinet.domains.fieldservice.imaging import in_decoder
 from cabinet.domains.fieldservice.policies import viewer_of
 from cabinet.domains.fieldservice.report_pdf import (
     ReportContent,
@@ -152,7 +153,7 @@ class WorkReportService:
         content = record.content
         for row in (a for a in record.attachments if a.type in IMAGE_TYPES):
             data = await self.blobs.get(row.blob_key)
-            jpeg = None if data is None else await anyio.to_thread.run_sync(thumbnail, data)
+            jpeg = None if data is None else await in_decoder(thumbnail, data)
             del data
             content.photos.append(ReportPhoto(row.name, jpeg))
         current = next((s for s in reversed(record.signatures) if s.replaced_at is None), None)

@@ -25,7 +25,8 @@ from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
-from PIL import Image, ImageOps
+
+from cabinet.domains.fieldservice.imaging import small_image
 
 FONTS = Path(__file__).with_name("fonts")
 FONT = "DejaVuSans"
@@ -182,18 +183,13 @@ class ReportContent:
 
 
 def thumbnail(data: bytes, max_side: int = THUMBNAIL_PIXELS) -> bytes | None:
-    """A small JPEG of an image (EXIF orientation applied; JPEGs decoded at the smallest scale that still covers
-    ``max_side``), or None when the bytes do not decode."""
+    """A small JPEG of an image (``imaging.small_image``: decoded at the cheapest scale, EXIF orientation
+    applied), or None when the bytes do not decode. Run it on the decode pool (``imaging.in_decoder``)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format == "JPEG":
-                image.draft("RGB", (max_side, max_side))
-            upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((max_side, max_side))
-            rgb = upright.convert("RGB")
-            out = io.BytesIO()
-            rgb.save(out, "JPEG", quality=80, optimize=True)
-            return out.getvalue()
+        rgb = small_image(data, max_side).convert("RGB")
+        out = io.BytesIO()
+        rgb.save(out, "JPEG", quality=80, optimize=True)
+        return out.getvalue()
     except Exception:
         return None
 

@@ -194,6 +194,14 @@ class AttachmentFile:
     chunks: AsyncIterator[bytes]
 
 
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A stored page thumbnail of an image attachment."""
+
+    data: bytes
+    media_type: str
+
+
 # --- cost estimates ------------------------------------------------------------------------------------------
 # Quantities: positive, at most COUNT_SCALE places; unit prices: zero or more, at most PRICE_SCALE places. The
 # bounds keep every value exact as a JSON number (at most 12 significant digits) and every total exact.

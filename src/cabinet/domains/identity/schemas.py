@@ -30,6 +30,7 @@ class UserCreate:
     email: str | None = None
     phone: str | None = None
     timezone: int = 0
+    zone: str | None = None  # IANA; None: the company's (``timezone`` then stays as given)
     enabled: bool = True
     attributes: list[dict[str, Any]] = field(default_factory=list)
 

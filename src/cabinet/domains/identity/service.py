@@ -310,6 +310,8 @@ class IdentityService:
                 raise CompanyNotFound(resource=command.company_key) from exc
             raise UserAlreadyExists(resource=command.username) from exc  # a concurrent create won the race
         user.company = company
+        if command.zone is not None:
+            set_zone(user, command.zone)
         await user_event("created", user, company)
         return user
 
@@ -408,6 +410,9 @@ def _check_user(command: UserCreate) -> list[FieldIssue]:
         issues.append(FieldIssue("roles", f"at most {MAX_ROLES_PER_USER} distinct roles"))
     if not -12 <= command.timezone <= 12:
         issues.append(FieldIssue("timezone", "timezone must be -12..12"))
+    zone_issue = regional.zone_issue(command.zone) if command.zone is not None else None
+    if zone_issue:
+        issues.append(FieldIssue("zone", zone_issue))
     issues.extend(contact_issues(command.specification, command.email, command.phone))
     return issues
 

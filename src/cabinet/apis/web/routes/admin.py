@@ -50,7 +50,6 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 SearchText = Annotated[str, Query(max_length=64)]
 Short = Annotated[str, Form(max_length=256)]
 ROLE_CHOICES = [r.value for r in Role]
-TIMEZONES = list(range(-12, 13))
 
 
 def _optional(value: str) -> str | None:
@@ -174,7 +173,7 @@ async def users(
         q,
         offset,
         roles=ROLE_CHOICES,
-        timezones=TIMEZONES,
+        zones=regional.known_zones(),
         confined=read_scope(principal) is not None,
     )
 
@@ -197,7 +196,7 @@ async def create_user(
     name: Short = "",
     email: Short = "",
     phone: Annotated[str, Form(max_length=32)] = "",
-    timezone: Annotated[int, Form(ge=-12, le=12)] = 0,
+    zone: Annotated[str, Form(max_length=64)] = "",
     roles: Annotated[list[str] | None, Form(max_length=9)] = None,
 ) -> Response:
     user = await svc.directory.create_user(
@@ -210,7 +209,7 @@ async def create_user(
             specification=_optional(name),
             email=_optional(email),
             phone=_optional(phone),
-            timezone=timezone,
+            zone=_optional(zone),
         ),
     )
     return redirect(
@@ -234,7 +233,7 @@ async def _user_page(
         window=window,
         new_key=new_key,
         roles=ROLE_CHOICES,
-        timezones=TIMEZONES,
+        zones=regional.known_zones(),
         services=[s.value for s in Service],
         process_types=[p.value for p in ProcessType],
         may_write=principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY),
@@ -255,7 +254,7 @@ async def update_user(
     name: Short = "",
     email: Short = "",
     phone: Annotated[str, Form(max_length=32)] = "",
-    timezone: Annotated[int, Form(ge=-12, le=12)] = 0,
+    zone: Annotated[str, Form(max_length=64)] = "",
     roles: Annotated[list[str] | None, Form(max_length=9)] = None,
     password: Short = "",
 ) -> Response:
@@ -263,7 +262,7 @@ async def update_user(
     change.specification = _optional(name)
     change.email = _optional(email)
     change.phone = _optional(phone)
-    change.timezone = timezone
+    change.zone = _optional(zone)  # empty: the company's
     change.roles = _roles(roles or [])
     change.password = password if password else UNSET
     await svc.directory.update_user(principal, change)

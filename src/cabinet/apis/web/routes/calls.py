@@ -116,7 +116,7 @@ async def issue_link(request: Request, id: CallId, principal: Viewer, svc: Servi
     """A new field link (the call's previous one stops working), shown once with its QR code: only its id is kept."""
     token = await svc.field_links.issue(principal, id)
     url = f"{request.url.scheme}://{request.url.netloc}/ui/link/{token}"
-    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title="QR code of the field link", border=2))
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the field link"), border=2))
     return await _call_page(request, principal, svc, id, new_link=url, qr=qr)
 
 
@@ -143,7 +143,7 @@ async def download(task_id: TaskId, attachment_id: AttachmentId, principal: View
     "/tasks/{task_id}/attachments/{attachment_id}/thumb", **contractor_op("thumbCallTaskFile", ProcessType.NOTRACE)
 )
 async def thumbnail(task_id: TaskId, attachment_id: AttachmentId, principal: Viewer, svc: ServicesDep) -> Response:
-    return await thumbnail_response(await svc.attachments.download(contractor_reach(principal), task_id, attachment_id))
+    return thumbnail_response(await svc.attachments.thumbnail(contractor_reach(principal), task_id, attachment_id))
 
 
 @router.get("/calls/{id}/report.pdf", **contractor_op("getCallWorkReport", ProcessType.NOTRACE))

@@ -5,6 +5,8 @@ A link reaches its own call only; an expired, replaced or withdrawn link says so
 
 from __future__ import annotations
 
+import json
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -27,6 +29,8 @@ from cabinet.domains.fieldservice.schemas import TEXT_MAX, ExpenseLine, FieldRep
 from cabinet.domains.fieldservice.states import MaterialOwner, TaskStatus
 
 router = APIRouter(prefix="/link/{token}", include_in_schema=False)
+pwa = APIRouter(include_in_schema=False)  # what makes the field page an installable app that reopens offline
+STATIC = FilePath(__file__).resolve().parent.parent / "static"
 
 INT64_MAX = 2**63 - 1
 MATERIAL_ROWS = 3
@@ -53,6 +57,32 @@ _declare = metered_operation(Service.CONTRACTOR, link_principal)
 def link_op(name: str, process_type: ProcessType) -> dict[str, Any]:
     """Metered and audited as the call's owner with the credential kind field_link (like /shared), no payloads."""
     return {**_declare(f"ui_{name}", process_type, store_payloads=False), "include_in_schema": False}
+
+
+@pwa.get("/field-sw.js", operation_id="ui_fieldServiceWorker")
+async def service_worker() -> Response:
+    """The field pages' service worker: served from here (not /ui/static) so it may control /ui/link/."""
+    return Response(
+        (STATIC / "field-sw.js").read_bytes(),
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/ui/link/", "Cache-Control": "no-cache"},
+    )
+
+
+@pwa.get("/link/{token}/manifest.webmanifest", operation_id="ui_fieldManifest")
+async def manifest(token: Annotated[str, Path(min_length=1, max_length=TOKEN_MAX_CHARS)]) -> Response:
+    """The web app manifest of one link's page (installable; opens the link full screen)."""
+    body = {
+        "name": "cabinet · field",
+        "short_name": "cabinet",
+        "start_url": f"/ui/link/{token}",
+        "scope": "/ui/link/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f4e79",
+        "icons": [{"src": "/ui/static/favicon.svg", "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return Response(json.dumps(body), media_type="application/manifest+json", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("", **link_op("getSharedCall", ProcessType.NOTRACE))
@@ -132,4 +162,4 @@ async def upload_photo(request: Request, token: str, task_id: TaskId, access: Li
 async def thumbnail(
     token: str, task_id: TaskId, attachment_id: Annotated[int, Path(ge=1, le=INT64_MAX)], access: Link, svc: ServicesDep
 ) -> Response:
-    return await thumbnail_response(await svc.attachments.download(link_reach(access), task_id, attachment_id))
+    return thumbnail_response(await svc.attachments.thumbnail(link_reach(access), task_id, attachment_id))
