@@ -77,7 +77,9 @@ class WebhookRepository:
         )
         return [(r[0], r[1]) for r in rows.all()]
 
-    async def due_heads(self, now: datetime, limit: int) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
+    async def due_heads(
+        self, now: datetime, limit: int, *, lock: bool = True
+    ) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
         """Each enabled endpoint's first pending delivery (per-endpoint order), when it is due and not claimed;
         rows another process holds are skipped (PostgreSQL ``FOR UPDATE SKIP LOCKED``)."""
         head = (
@@ -101,9 +103,34 @@ class WebhookRepository:
             )
             .order_by(WebhookDelivery.id)
             .limit(limit)
-            .with_for_update(of=WebhookDelivery, skip_locked=True)
         )
+        if lock:
+            stmt = stmt.with_for_update(of=WebhookDelivery, skip_locked=True)
         return [(r[0], r[1]) for r in (await current_session().execute(stmt)).all()]
+
+    async def run_after(
+        self, endpoint_id: int, seq: int, limit: int, *, lock: bool = True
+    ) -> Sequence[tuple[WebhookDelivery, WebhookEvent]]:
+        """The endpoint's pending deliveries after ``seq``, in order, locked. Only the process holding the
+        endpoint's head delivery asks (no other claims these), so they need no skipping."""
+        stmt = (
+            select(WebhookDelivery, WebhookEvent)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.seq > seq,
+            )
+            .order_by(WebhookDelivery.seq)
+            .limit(limit)
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=WebhookDelivery)
+        return [(r[0], r[1]) for r in (await current_session().execute(stmt)).all()]
+
+    async def deliveries_by_id(self, ids: Sequence[int]) -> Sequence[WebhookDelivery]:
+        stmt = select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.seq)
+        return (await current_session().scalars(stmt)).all()
 
     async def any_due(self, now: datetime) -> bool:
         stmt = (

@@ -83,13 +83,18 @@ class DeliveryView:
 
 
 @dataclass(frozen=True, slots=True)
-class Claimed:
-    """A delivery a process has claimed: what to send where, signed with which secrets."""
-
+class Message:
     delivery_id: int
-    endpoint_id: int
-    url: str
     message_id: str
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An endpoint's run of pending deliveries a process has claimed (from its head, in order): what to send
+    where, signed with which secrets."""
+
+    endpoint_id: int
+    url: str
     secrets: tuple[str, ...]
-    attempts: int
+    messages: tuple[Message, ...]

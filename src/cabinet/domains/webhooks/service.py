@@ -53,6 +53,7 @@ from cabinet.domains.webhooks.schemas import (
     CreatedEndpoint,
     DeliveryView,
     EndpointCommand,
+    Message,
     RotatedSecret,
 )
 from cabinet.models import Company, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -60,7 +61,8 @@ from cabinet.models import Company, WebhookDelivery, WebhookEndpoint, WebhookEve
 log = get_logger("cabinet.webhooks")
 
 POLL_SECONDS = 0.5
-BATCH = 50
+BATCH = 50  # endpoints per round
+RUN_MAX = 100  # deliveries of one endpoint per round
 DisabledHook = Callable[[int, int, str], Awaitable[None]]  # (company_id, endpoint_id, url)
 
 
@@ -74,6 +76,8 @@ class WebhookService:
         self.on_disabled = on_disabled
         self.repo = WebhookRepository()
         self._wake: asyncio.Event | None = None
+        self._inflight: set[int] = set()  # deliveries this process is sending (SQLite's claims)
+        self._claiming = asyncio.Lock()
 
     # --- endpoints ------------------------------------------------------------------------------------
     @transactional
@@ -253,34 +257,70 @@ class WebhookService:
         """Whether a claim could find anything (a reading unit: idle rounds take no write lock)."""
         return await self.repo.any_due(self.clock.now())
 
-    @transactional
     async def _claim(self) -> list[Claimed]:
+        """Claim each enabled endpoint's due head delivery and the pending ones after it (one run per endpoint,
+        sent in order on one connection, recorded in one transaction). Several processes (PostgreSQL) claim in
+        the database (``locked_until``, rows held with SKIP LOCKED); the one process of SQLite in memory, so an
+        idle or busy round takes no write lock."""
+        if self.db.dialect == "sqlite":
+            async with self._claiming:  # one claim at a time: a round never takes what another is sending
+                claimed = await self._claim_local()
+                self._inflight.update(m.delivery_id for c in claimed for m in c.messages)
+            return claimed
+        return await self._claim_shared()
+
+    @transactional
+    async def _claim_shared(self) -> list[Claimed]:
+        return await self._runs(lock=True)
+
+    @read_only
+    async def _claim_local(self) -> list[Claimed]:
+        return await self._runs(lock=False)
+
+    async def _runs(self, *, lock: bool) -> list[Claimed]:
         now = self.clock.now()
+        until = now + timedelta(seconds=CLAIM_SECONDS)
         claimed: list[Claimed] = []
-        for delivery, event in await self.repo.due_heads(now, BATCH):
-            endpoint = await self.repo.endpoint(delivery.endpoint_id)
+        for head, event in await self.repo.due_heads(now, BATCH, lock=lock):
+            if head.id in self._inflight:
+                continue
+            endpoint = await self.repo.endpoint(head.endpoint_id)
             if endpoint is None:
                 continue
-            delivery.locked_until = now + timedelta(seconds=CLAIM_SECONDS)
-            delivery.attempts += 1
+            run = [(head, event), *await self.repo.run_after(endpoint.id, head.seq, RUN_MAX - 1, lock=lock)]
+            messages = []
+            for delivery, item in run:
+                if lock:
+                    delivery.locked_until = until
+                messages.append(Message(delivery.id, item.message_id, orjson.dumps(item.payload)))
             signing = [endpoint.secret]
             if endpoint.old_secret and endpoint.old_secret_until and endpoint.old_secret_until > now:
                 signing.append(endpoint.old_secret)
-            body = orjson.dumps(event.payload)
-            claimed.append(
-                Claimed(
-                    delivery.id, endpoint.id, endpoint.url, event.message_id, body, tuple(signing), delivery.attempts
-                )
-            )
+            claimed.append(Claimed(endpoint.id, endpoint.url, tuple(signing), tuple(messages)))
         return claimed
 
     async def _send(self, client: Any, claim: Claimed) -> None:
-        timestamp = int(self.clock.now().timestamp())
-        outcome = await send(
-            client, claim.url, claim.message_id, timestamp, claim.body, claim.secrets, allow_private=self.allow_private
-        )
-        WEBHOOK_DELIVERIES.labels("delivered" if outcome.ok else "failed").inc()
-        disabled = await self._record(claim, outcome)
+        """Send a run in order; the first failure stops it (what follows waits for that one's retry)."""
+        outcomes: list[Outcome] = []
+        for message in claim.messages:
+            timestamp = int(self.clock.now().timestamp())
+            outcome = await send(
+                client,
+                claim.url,
+                message.message_id,
+                timestamp,
+                message.body,
+                claim.secrets,
+                allow_private=self.allow_private,
+            )
+            WEBHOOK_DELIVERIES.labels("delivered" if outcome.ok else "failed").inc()
+            outcomes.append(outcome)
+            if not outcome.ok:
+                break
+        try:
+            disabled = await self._record(claim, outcomes)
+        finally:
+            self._inflight.difference_update(m.delivery_id for m in claim.messages)
         if disabled is not None and self.on_disabled is not None:
             try:
                 await self.on_disabled(*disabled)
@@ -288,24 +328,33 @@ class WebhookService:
                 log.warning("webhook disabled notice failed", error=repr(exc))
 
     @transactional
-    async def _record(self, claim: Claimed, outcome: Outcome) -> tuple[int, int, str] | None:
-        found = await self.repo.delivery(claim.delivery_id)
+    async def _record(self, claim: Claimed, outcomes: list[Outcome]) -> tuple[int, int, str] | None:
         endpoint = await self.repo.endpoint(claim.endpoint_id, lock=True)
-        if found is None or endpoint is None:
+        if endpoint is None:
             return None
-        delivery = found[0]
         now = self.clock.now()
-        delivery.last_attempt_at, delivery.locked_until = now, None
-        delivery.last_status, delivery.last_response = outcome.status, outcome.response
-        delivery.last_error = outcome.error
-        if outcome.ok:
-            delivery.status, delivery.delivered_at = DELIVERED, now
+        by_id = {d.id: d for d in await self.repo.deliveries_by_id([m.delivery_id for m in claim.messages])}
+        for index, message in enumerate(claim.messages):
+            delivery = by_id.get(message.delivery_id)
+            if delivery is None:
+                continue
+            delivery.locked_until = None
+            if index >= len(outcomes):  # not tried: the failure before it stopped the run
+                continue
+            outcome = outcomes[index]
+            delivery.attempts += 1
+            delivery.last_attempt_at = now
+            delivery.last_status, delivery.last_response = outcome.status, outcome.response
+            delivery.last_error = outcome.error
+            if outcome.ok:
+                delivery.status, delivery.delivered_at = DELIVERED, now
+            elif delivery.attempts > len(RETRY_SCHEDULE):
+                delivery.status = FAILED
+            else:
+                delivery.next_attempt_at = now + RETRY_SCHEDULE[delivery.attempts - 1]
+        if not outcomes or outcomes[-1].ok:
             endpoint.failing_since = None
             return None
-        if delivery.attempts > len(RETRY_SCHEDULE):
-            delivery.status = FAILED
-        else:
-            delivery.next_attempt_at = now + RETRY_SCHEDULE[delivery.attempts - 1]
         endpoint.failing_since = endpoint.failing_since or now
         if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
             endpoint.enabled = False
