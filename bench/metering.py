@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _load import LoadProcess, Server, Stream, http_request, machine
+from _load import LoadProcess, Server, Stream, http_request, machine, source_revision
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 USERNAME, PASSWORD, COMPANY = "bench_user", "bench-password-1234", "bench_company"
@@ -118,6 +118,25 @@ class PeakRss:
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
+def bare_xlsx_seconds(rows: int, path: Path) -> float:
+    """The floor, measured in the same run: XlsxWriter alone (constant memory) writing as many 10-cell rows of
+    the same shape from memory, no database, no cabinet code."""
+    import xlsxwriter
+
+    moment, code = datetime.now(UTC).replace(tzinfo=None), str(uuid.uuid4())
+    began = time.perf_counter()
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    fmt = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet = book.add_worksheet("Actions")
+    for n in range(1, rows + 1):
+        sheet.write_datetime(n, 0, moment, fmt)
+        sheet.write_row(n, 1, (USERNAME, "ACCOUNT", "NOTRACE", "read_info", "FINISHED_IN_TIME", 1, 1, 0.002, code))
+    book.close()
+    seconds = time.perf_counter() - began
+    path.unlink()
+    return seconds
+
+
 async def report_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(SRC))
     from sqlalchemy import insert
@@ -190,8 +209,11 @@ async def report_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - began
         size = (await asyncio.to_thread(path.stat)).st_size
         await asyncio.to_thread(path.unlink)
+        baseline = await asyncio.to_thread(bare_xlsx_seconds, args.actions, data_dir / "bare.xlsx")
     growth = peak.peak - before
     return {
+        "baseline_bare_xlsx_seconds": baseline,
+        "ratio_to_baseline": elapsed / baseline,
         "actions": args.actions,
         "seed_seconds": seeded,
         "report_seconds": elapsed,
@@ -213,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {info['loadavg_before'][0]:.2f}",
         flush=True,
     )
-    report: dict[str, Any] = {"machine": info, "started": datetime.now(UTC).isoformat()}
+    report: dict[str, Any] = {"machine": info, "started": datetime.now(UTC).isoformat(), "source": source_revision()}
     ok = True
     if not args.skip_http:
         print(f"GET /account/info with metering on and off ({args.seconds:g} s per phase, {args.rounds} rounds):")
@@ -233,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  => {xlsx['report_seconds']:.2f} s ({xlsx['rows_per_second']:,.0f} actions/s), "
             f"{xlsx['xlsx_bytes'] / 2**20:.1f} MiB file; peak RSS growth {xlsx['rss_growth_mb']:.1f} MB "
             f"(target <= {REPORT_MEMORY_TARGET_MB:.0f} MB): {'PASS' if xlsx['pass'] else 'FAIL'}"
+        )
+        print(
+            f"     baseline (bare XlsxWriter, same rows from memory, same run): "
+            f"{xlsx['baseline_bare_xlsx_seconds']:.2f} s; report / baseline = {xlsx['ratio_to_baseline']:.2f}x"
+            " (absolute figures on a loaded shared machine are upper bounds)"
         )
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"metering-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"

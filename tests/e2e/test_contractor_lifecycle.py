@@ -157,7 +157,7 @@ def test_whole_life_of_a_call(live_server: LiveServer) -> None:
         query = AuditQuery(
             date_from=now - timedelta(hours=1),
             date_to=now + timedelta(hours=1),
-            services=(Service.CONTRACTOR,),
+            services=(Service.STUDIO,),
             limit=1000,
         )
         actions, _, _ = await live_server.services.audit.search(query)

@@ -136,7 +136,7 @@ def test_a_field_employee_reports_and_attaches_through_a_link(live_server: LiveS
         query = AuditQuery(
             date_from=now - timedelta(hours=1),
             date_to=now + timedelta(hours=1),
-            services=(Service.CONTRACTOR,),
+            services=(Service.STUDIO,),
             limit=1000,
         )
         actions, _, _ = await live_server.services.audit.search(query)

@@ -258,6 +258,9 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         assert "37.20" in page.locator("tfoot").inner_text()
         snap(page, "contractor-cost")
         page.get_by_role("button", name="Send the estimate").click()
+        dialog = page.locator("#confirm-dialog")  # an irreversible action asks first
+        assert dialog.get_by_text("It can no longer be edited afterwards").is_visible()
+        dialog.get_by_role("button", name="Send the estimate").click()
         page.wait_for_selector("text=Cost estimate sent to the dispatcher.")
         assert page.locator("h1 .badge").inner_text() == "Sent for review"
 

@@ -117,3 +117,70 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
         finally:
             visitor.close()
     assert not problems, "\n".join(problems)
+
+
+def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> None:  # noqa: F811
+    """Post/Redirect/Get (a reload neither repeats an action nor mints a second link), the confirm dialog (cancel
+    keeps the task, confirm closes it), one request for a double tap, the Copy button."""
+    seed = live_server.run(_seed(live_server))
+    problems: list[str] = []
+    visitor = Visitor(chromium, live_server.url, "ru", "phone", problems)
+    page = visitor.page
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    try:
+        visitor.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+        visitor.sign_in(DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password)
+        call = f"/ui/calls/{seed['call']}"
+        page.goto(f"{live_server.url}{call}")
+        page.locator(f"form[action='{call}/link'] button").click()
+        page.wait_for_url(f"**{call}#field-link")
+        link = page.locator("#new-link").get_attribute("href")
+        assert link and "/ui/link/" in link
+        visitor.check("call-link-issued")
+        page.locator("button[data-copy='#new-link']").click()
+        page.wait_for_selector("#new-link-said:has-text('Скопировано')")
+        assert page.evaluate("() => navigator.clipboard.readText()") == link
+        posts.clear()
+        page.reload()
+        assert posts == [], "a reload repeats no POST"
+        assert page.locator("#new-link").count() == 0, "the secret is shown once"
+        page.goto(link)  # the link shown is still the call's link: the reload minted no other
+        assert page.locator("form[action$='/done']").count() == 1
+
+        page.goto(f"{live_server.url}{call}")
+        task = page.locator("li[id^='task-']").first
+        task_id = (task.get_attribute("id") or "").removeprefix("task-")
+        task.locator("form:has(input[value=Done]) button").click()
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "Отметить" in dialog.inner_text()
+        visitor.check("confirm-dialog")
+        dialog.locator("button[value=cancel]").click()
+        assert dialog.is_hidden() and task.locator("form").count() == 2, "cancel leaves the task as it was"
+        posts.clear()
+        task.locator("form:has(input[value=Done]) button").click()
+        dialog.locator("[data-ok]").click()
+        page.wait_for_selector(f"#task-{task_id}:has-text('Выполнена')")
+        assert len([p for p in posts if p.endswith(f"/ui/tasks/{task_id}/status")]) == 1
+
+        page.locator("#jeopardy-comment").fill("Запчасть будет через 2 дня")
+        posts.clear()
+        with page.expect_navigation():
+            page.locator(f"form[action='{call}/jeopardy'] button").dblclick()  # a double tap sends once
+        page.wait_for_selector("text=Запчасть будет через 2 дня")
+        assert len([p for p in posts if p.endswith(f"{call}/jeopardy")]) == 1, posts
+
+        close = page.locator(f"form[action='{call}/status']:has(input[value=Done])")
+        close.locator("button").click()
+        assert "Replace the dispenser" in dialog.inner_text()  # names the task still open
+        posts.clear()
+        with page.expect_navigation():
+            dialog.locator("[data-ok]").click()
+        assert len([p for p in posts if p.endswith(f"{call}/status")]) == 1
+        assert page.locator("h1 .badge.status").inner_text() == "Выполнена"
+        page.reload()
+        assert len([p for p in posts if p.endswith(f"{call}/status")]) == 1, "a reload does not close it again"
+    finally:
+        visitor.close()
+    assert not problems, "\n".join(problems)

@@ -21,7 +21,7 @@ def test_every_method_is_a_declared_data_operation(name: str) -> None:
     verb, _, noun = name.partition(".")
     assert verb in VERBS and re.fullmatch(r"[a-z][a-z_]*", noun)
     operation = method.operation
-    assert (operation.name, operation.service) == (name, Service.DATA)
+    assert (operation.name, operation.service) == (name, Service.REGISTRY)
     writes = verb not in ("get", "getobj")
     assert operation.process_type is (ProcessType.TRACE if writes else ProcessType.NOTRACE)
     assert operation.points == (0 if verb in ("login", "logout") else 1)

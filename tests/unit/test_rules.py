@@ -207,3 +207,20 @@ def test_domains_keep_their_sql_in_repositories() -> None:
             ):
                 offenders.append(f"{rel}:{node.lineno}: imports {', '.join(a.name for a in node.names)}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_one_copy_of_each_shared_rule() -> None:
+    """The call tenant scope is written once (fieldservice/repository/scope.py), the lenient date-time parser
+    once (apis/shared/params.py): stale copies drifted from the fixed one (issue 17)."""
+    scope_writers = [
+        path.relative_to(SRC).as_posix()
+        for path in SRC.rglob("*.py")
+        if "owner_scope" in path.read_text() and "domains/fieldservice/repository/" in path.as_posix()
+    ]
+    assert scope_writers == ["domains/fieldservice/repository/scope.py"], scope_writers
+    parsers = [
+        path.relative_to(SRC).as_posix()
+        for path in SRC.rglob("*.py")
+        if re.search(r"^def parse_datetime\(", path.read_text(), re.M)
+    ]
+    assert parsers == ["apis/shared/params.py"], parsers

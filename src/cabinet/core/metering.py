@@ -18,7 +18,12 @@ from cabinet.core.tracing import TraceContext, current_trace
 
 
 class Service(enum.StrEnum):
-    """Services that appear in audit, quotas and statistics (the client's ten, plus our DATA and CONTRACTOR)."""
+    """The one vocabulary of services in audit, quotas, statistics and enforcement: the published client's ten.
+
+    cabinet's operations report under four of them (``METERED_SERVICES``): the Account API under ACCOUNT, the
+    Admin API and the operator's pages under ADMIN, the JSON-RPC Data API under REGISTRY, the contractor area
+    (its API, its pages, field links) under STUDIO. The other six name no operation: no quota may be set on them.
+    """
 
     UNIVERSAL = "UNIVERSAL"
     ROUTING = "ROUTING"
@@ -30,8 +35,9 @@ class Service(enum.StrEnum):
     AGRO = "AGRO"
     REGISTRY = "REGISTRY"
     SUPPORT = "SUPPORT"
-    DATA = "DATA"
-    CONTRACTOR = "CONTRACTOR"
+
+
+METERED_SERVICES = frozenset({Service.ACCOUNT, Service.ADMIN, Service.REGISTRY, Service.STUDIO})
 
 
 class ProcessType(enum.StrEnum):
@@ -76,7 +82,7 @@ class Operation:
     @property
     def charges_company_budget(self) -> bool:
         """Data API calls also spend their company's day and minute points (seed 003 "Лимиты")."""
-        return self.service is Service.DATA and self.points > 0
+        return self.service is Service.REGISTRY and self.points > 0
 
 
 _DECLARED: dict[tuple[Service, str], Operation] = {}

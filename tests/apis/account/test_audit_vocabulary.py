@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -18,6 +19,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditEntry
 from cabinet.domains.quotas.service import local_date
 from cabinet.domains.registry import Services
+from tests.apis.contractor.support import make_tenant
+from tests.apis.data.support import make_caller, mnemonic, rpc
 from tests.helpers import UserFactory, login
 
 
@@ -85,3 +88,61 @@ async def test_every_operation_and_service_reads_back(
         one = await api.get("/admin/audit", params={"operation_id": name}, headers=headers)
         assert one.status_code == 200, one.text
         assert {a["tracedata"]["operation"] for a in one.json()["actions"]} == {name}
+
+
+async def test_operations_report_under_the_metered_services_only(app: Any) -> None:
+    from cabinet.core.metering import METERED_SERVICES
+
+    del app  # built: every API (and so every operation) is declared
+    assert {op.service for op in declared_operations()} == METERED_SERVICES
+    assert {"STUDIO", "REGISTRY", "ACCOUNT", "ADMIN"} == {s.value for s in METERED_SERVICES}
+
+
+def _quota(service: str, per_day: int = 1) -> dict[str, Any]:
+    method = {
+        "method_group": "NOTRACE",
+        "points_per_request": 1,
+        "points_per_day": per_day,
+        "points_per_date_window": None,
+        "max_concurrent_execution": 5,
+    }
+    return {"services": [{"service": service, "methods": [method]}]}
+
+
+async def test_a_quota_under_each_shown_service_is_enforced(
+    api: httpx.AsyncClient, make_user: UserFactory, services: Services
+) -> None:
+    """A quota set under the names /account/quota and /account/statistics show (STUDIO, REGISTRY) limits the
+    operations reporting under them; a name no operation reports under is refused (400)."""
+    root = await make_user(roles=[Role.ADMIN], company="quota_root_co")
+    admin = {"Authorization": f"Bearer {await login(api, root)}"}
+
+    # STUDIO: the contractor area (its API)
+    tenant = await make_tenant(services)
+    owner_id, me = await tenant.contractor(api)
+    contractor = await services.identity.get_account_by_id(owner_id)
+    put = await api.put(f"/admin/quota/{contractor.username}", json=_quota("STUDIO"), headers=admin)
+    assert put.status_code == 204, put.text
+    shown = await api.get(f"/admin/quota/{contractor.username}", headers=admin)
+    assert shown.json()["base"]["services"][0]["service"] == "STUDIO"
+    assert (await api.get("/call", headers=me)).status_code == 200
+    refused = await api.get("/call", headers=me)
+    assert refused.status_code == 402, refused.text
+
+    # REGISTRY: the Data API (its reads are NOTRACE); the Account API shows the same name
+    caller = await make_caller(services, make_user, company="quota_user_co")
+    user = caller.user
+    put = await api.put(f"/admin/quota/{user.username}", json=_quota("REGISTRY"), headers=admin)
+    assert put.status_code == 204, put.text
+    token = await login(api, user)
+    mine = await api.get("/account/quota", headers={"Authorization": f"Bearer {token}"})
+    assert [s["service"] for s in mine.json()["base"]["services"]] == ["REGISTRY"]
+    assert "result" in await rpc(api, "get.account", caller.params())
+    assert mnemonic(await rpc(api, "get.account", caller.params())) == "limit_exceeded"
+
+    # a service no operation reports under: refused, for a user's quota and a company's ceiling alike
+    for service in ("UNIVERSAL", "ROUTING", "MONITOR", "PACKER", "AGRO", "SUPPORT"):
+        answer = await api.put(f"/admin/quota/{user.username}", json=_quota(service), headers=admin)
+        assert answer.status_code == 400 and service in answer.text, answer.text
+        answer = await api.put("/admin/companies/quota_user_co/quota", json=_quota(service), headers=admin)
+        assert answer.status_code == 400 and service in answer.text, answer.text

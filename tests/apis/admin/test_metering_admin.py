@@ -810,7 +810,7 @@ async def test_quota_lifecycle(api: httpx.AsyncClient, world: World) -> None:
     body = quota_body(
         ("ACCOUNT", "NOTRACE", 10, 2, 100, 5),
         ("ACCOUNT", "TRACE", 10, 100, None, 1),
-        ("UNIVERSAL", "PLAN", 15, 1500, 1500, 5),
+        ("STUDIO", "PLAN", 15, 1500, 1500, 5),
     )
     window = {"from": "2024-02-01", "to": "2099-12-31"}
     put = await api.put(quota_url("alice"), json=body, params=window, headers=h)
@@ -826,7 +826,7 @@ async def test_quota_lifecycle(api: httpx.AsyncClient, world: World) -> None:
     assert (await api.get("/account/info", headers=world.alan.h)).status_code == 200  # alan has no quota
 
     # a new PUT replaces the whole quota; without from/to there is no window
-    smaller = quota_body(("UNIVERSAL", "ROUTE", 1, 1, None, 1))
+    smaller = quota_body(("STUDIO", "ROUTE", 1, 1, None, 1))
     assert (await api.put(quota_url("alice"), json=smaller, headers=h)).status_code == 204
     assert await read_quota(api, world.root, "alice") == {"base": smaller, "window": None}
     assert (await api.get("/account/info", headers=world.alice.h)).status_code == 200  # no ACCOUNT limit now
@@ -849,7 +849,7 @@ async def test_quota_lifecycle(api: httpx.AsyncClient, world: World) -> None:
 async def test_quota_writes_are_audited_with_their_data(
     api: httpx.AsyncClient, world: World, services: Services
 ) -> None:
-    body = quota_body(("UNIVERSAL", "PLAN", 15, 1500, 1500, 5))
+    body = quota_body(("STUDIO", "PLAN", 15, 1500, 1500, 5))
     put = await api.put(quota_url("alice"), json=body, params={"from": "2024-02-01"}, headers=world.root.h)
     assert put.status_code == 204
     code = put.headers["x-process-code"]
@@ -882,38 +882,38 @@ def method(**fields: Any) -> dict[str, Any]:
         ({}, "services"),
         ({"services": []}, "services"),
         ({"services": None}, "services"),
-        ({"services": [{"service": "UNIVERSAL", "methods": []}]}, "methods"),
+        ({"services": [{"service": "STUDIO", "methods": []}]}, "methods"),
         ({"services": [{"service": "NOPE", "methods": [method()]}]}, "service"),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(method_group="NOPE")]}]}, "method_group"),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(points_per_request=-1)]}]}, "points_per_request"),
+        ({"services": [{"service": "STUDIO", "methods": [method(method_group="NOPE")]}]}, "method_group"),
+        ({"services": [{"service": "STUDIO", "methods": [method(points_per_request=-1)]}]}, "points_per_request"),
         (
-            {"services": [{"service": "UNIVERSAL", "methods": [method(points_per_request=1_000_001)]}]},
+            {"services": [{"service": "STUDIO", "methods": [method(points_per_request=1_000_001)]}]},
             "points_per_request",
         ),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(points_per_day=100_000_001)]}]}, "points_per_day"),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(points_per_day="5")]}]}, "points_per_day"),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(points_per_day=1.5)]}]}, "points_per_day"),
+        ({"services": [{"service": "STUDIO", "methods": [method(points_per_day=100_000_001)]}]}, "points_per_day"),
+        ({"services": [{"service": "STUDIO", "methods": [method(points_per_day="5")]}]}, "points_per_day"),
+        ({"services": [{"service": "STUDIO", "methods": [method(points_per_day=1.5)]}]}, "points_per_day"),
         (
-            {"services": [{"service": "UNIVERSAL", "methods": [method(points_per_date_window=2_147_483_648)]}]},
+            {"services": [{"service": "STUDIO", "methods": [method(points_per_date_window=2_147_483_648)]}]},
             "points_per_date_window",
         ),
         (
-            {"services": [{"service": "UNIVERSAL", "methods": [method(max_concurrent_execution=1001)]}]},
+            {"services": [{"service": "STUDIO", "methods": [method(max_concurrent_execution=1001)]}]},
             "max_concurrent_execution",
         ),
-        ({"services": [{"service": "UNIVERSAL", "methods": [{"method_group": "PLAN"}]}]}, "points_per_request"),
+        ({"services": [{"service": "STUDIO", "methods": [{"method_group": "PLAN"}]}]}, "points_per_request"),
         # one (service, method group) twice, in one service or across two entries
-        ({"services": [{"service": "UNIVERSAL", "methods": [method(), method()]}]}, "services"),
+        ({"services": [{"service": "STUDIO", "methods": [method(), method()]}]}, "services"),
         (
             {
                 "services": [
-                    {"service": "UNIVERSAL", "methods": [method()]},
-                    {"service": "UNIVERSAL", "methods": [method()]},
+                    {"service": "STUDIO", "methods": [method()]},
+                    {"service": "STUDIO", "methods": [method()]},
                 ]
             },
             "services",
         ),
-        ({"services": [{"service": "UNIVERSAL", "methods": [method()]}] * 101}, "services"),
+        ({"services": [{"service": "STUDIO", "methods": [method()]}] * 101}, "services"),
     ],
 )
 async def test_quota_body_bounds(api: httpx.AsyncClient, world: World, body: Any, entity: str) -> None:
@@ -924,8 +924,8 @@ async def test_quota_body_bounds(api: httpx.AsyncClient, world: World, body: Any
 
 async def test_quota_bounds_that_pass_and_window_bounds(api: httpx.AsyncClient, world: World) -> None:
     h = world.root.h
-    top = quota_body(("UNIVERSAL", "PLAN", 1_000_000, 100_000_000, 2_147_483_647, 1000))
-    zero = quota_body(("UNIVERSAL", "PLAN", 0, 0, 0, 0))
+    top = quota_body(("STUDIO", "PLAN", 1_000_000, 100_000_000, 2_147_483_647, 1000))
+    zero = quota_body(("STUDIO", "PLAN", 0, 0, 0, 0))
     for body in (top, zero):
         assert (await api.put(quota_url("alice"), json=body, headers=h)).status_code == 204
         assert (await read_quota(api, world.root, "alice"))["base"] == body
@@ -946,7 +946,7 @@ async def test_quota_bounds_that_pass_and_window_bounds(api: httpx.AsyncClient, 
 # --------------------------------------------------------------------------------------------------------------
 # company ceilings and the COMPANYOWNER's quotas within them
 
-CEILING = quota_body(("UNIVERSAL", "PLAN", 15, 1500, 3000, 5))
+CEILING = quota_body(("STUDIO", "PLAN", 15, 1500, 3000, 5))
 
 
 async def test_ceiling_lifecycle(api: httpx.AsyncClient, world: World) -> None:
@@ -959,7 +959,7 @@ async def test_ceiling_lifecycle(api: httpx.AsyncClient, world: World) -> None:
         read = await api.get(ceiling_url("alpha_co"), headers=caller.h)
         assert read.status_code == 200 and read.json() == {"base": CEILING}
     assert (await api.get(ceiling_url("beta_co"), headers=h)).json() == empty
-    other = quota_body(("ROUTING", "ROUTE", 1, 2, None, 3), ("UNIVERSAL", "PLAN", 1, 1, None, 1))
+    other = quota_body(("REGISTRY", "ROUTE", 1, 2, None, 3), ("STUDIO", "PLAN", 1, 1, None, 1))
     assert (await api.put(ceiling_url("alpha_co"), json=other, headers=world.overlord.h)).status_code == 204
     assert (await api.get(ceiling_url("alpha_co"), headers=h)).json() == {"base": other}
     deleted = await api.delete(ceiling_url("alpha_co"), headers=h)
@@ -979,21 +979,21 @@ async def test_companyowner_gives_quotas_within_the_ceiling(api: httpx.AsyncClie
     o = world.owner.h
     assert (await api.put(ceiling_url("alpha_co"), json=CEILING, headers=world.root.h)).status_code == 204
 
-    at_ceiling = quota_body(("UNIVERSAL", "PLAN", 15, 1500, 3000, 5))
+    at_ceiling = quota_body(("STUDIO", "PLAN", 15, 1500, 3000, 5))
     assert (await api.put(quota_url("alice"), json=at_ceiling, headers=o)).status_code == 204
     assert (await read_quota(api, world.owner, "alice"))["base"] == at_ceiling
     # pairs the ceiling does not name have no ceiling
-    wider = quota_body(("ACCOUNT", "NOTRACE", 1_000_000, 100_000_000, None, 1000), ("UNIVERSAL", "PLAN", 1, 2, 3, 4))
+    wider = quota_body(("ACCOUNT", "NOTRACE", 1_000_000, 100_000_000, None, 1000), ("STUDIO", "PLAN", 1, 2, 3, 4))
     assert (await api.put(quota_url("alan"), json=wider, params={"from": "2024-01-01"}, headers=o)).status_code == 204
     assert (await read_quota(api, world.owner, "alan"))["base"] == wider
 
     refusals = [
-        (quota_body(("UNIVERSAL", "PLAN", 16, 1500, 3000, 5)), "points_per_request 16 is above the company's ceiling"),
-        (quota_body(("UNIVERSAL", "PLAN", 15, 1501, 3000, 5)), "points_per_day 1501 is above"),
-        (quota_body(("UNIVERSAL", "PLAN", 15, 1500, 3001, 5)), "points_per_date_window 3001 is above"),
-        (quota_body(("UNIVERSAL", "PLAN", 15, 1500, None, 5)), "points_per_date_window must be given"),
-        (quota_body(("UNIVERSAL", "PLAN", 15, 1500, 3000, 6)), "max_concurrent_execution 6 is above"),
-        (quota_body(("ROUTING", "ROUTE", 1, 1, 1, 1)), "UNIVERSAL/PLAN has a company ceiling"),
+        (quota_body(("STUDIO", "PLAN", 16, 1500, 3000, 5)), "points_per_request 16 is above the company's ceiling"),
+        (quota_body(("STUDIO", "PLAN", 15, 1501, 3000, 5)), "points_per_day 1501 is above"),
+        (quota_body(("STUDIO", "PLAN", 15, 1500, 3001, 5)), "points_per_date_window 3001 is above"),
+        (quota_body(("STUDIO", "PLAN", 15, 1500, None, 5)), "points_per_date_window must be given"),
+        (quota_body(("STUDIO", "PLAN", 15, 1500, 3000, 6)), "max_concurrent_execution 6 is above"),
+        (quota_body(("REGISTRY", "ROUTE", 1, 1, 1, 1)), "STUDIO/PLAN has a company ceiling"),
     ]
     for body, message in refusals:
         refused = assert_error(
@@ -1007,11 +1007,11 @@ async def test_companyowner_gives_quotas_within_the_ceiling(api: httpx.AsyncClie
     assert (await read_quota(api, world.owner, "alice"))["base"] == at_ceiling
 
     # the platform's operators are not bound by it
-    above = quota_body(("UNIVERSAL", "PLAN", 1_000_000, 100_000_000, None, 1000))
+    above = quota_body(("STUDIO", "PLAN", 1_000_000, 100_000_000, None, 1000))
     assert (await api.put(quota_url("alice"), json=above, headers=world.root.h)).status_code == 204
     assert (await api.put(quota_url("owner"), json=above, headers=world.overlord.h)).status_code == 204
     # lowering the ceiling keeps quotas already given
-    low = quota_body(("UNIVERSAL", "PLAN", 1, 1, 1, 1))
+    low = quota_body(("STUDIO", "PLAN", 1, 1, 1, 1))
     assert (await api.put(ceiling_url("alpha_co"), json=low, headers=world.root.h)).status_code == 204
     assert (await read_quota(api, world.owner, "alice"))["base"] == above
     assert (await read_quota(api, world.owner, "alan"))["base"] == wider
@@ -1024,7 +1024,7 @@ async def test_companyowner_gives_quotas_within_the_ceiling(api: httpx.AsyncClie
 
 async def test_companyowner_scope_for_quotas_and_ceilings(api: httpx.AsyncClient, world: World) -> None:
     o = world.owner.h
-    body = quota_body(("UNIVERSAL", "PLAN", 1, 1, 1, 1))
+    body = quota_body(("STUDIO", "PLAN", 1, 1, 1, 1))
     assert (await api.put(quota_url("bob"), json=body, headers=world.root.h)).status_code == 204
     assert (await api.put(ceiling_url("beta_co"), json=CEILING, headers=world.root.h)).status_code == 204
     # another company's user and company: not found, whatever the operation
@@ -1047,7 +1047,7 @@ async def test_companyowner_scope_for_quotas_and_ceilings(api: httpx.AsyncClient
 
 async def test_support_reads_quotas_and_changes_nothing(api: httpx.AsyncClient, world: World) -> None:
     s = world.helper.h
-    body = quota_body(("UNIVERSAL", "PLAN", 1, 1, 1, 1))
+    body = quota_body(("STUDIO", "PLAN", 1, 1, 1, 1))
     assert (await api.put(quota_url("bob"), json=body, headers=world.root.h)).status_code == 204
     assert (await read_quota(api, world.helper, "bob"))["base"] == body
     for method, url, operation in (
@@ -1101,7 +1101,7 @@ async def test_every_role_on_every_operation(
     alice = await sign_in(api, make_user, "alice", Role.USER, "alpha_co")
     put = await api.put("/account/info", json=ALICE_BODY, headers=alice.h)
     caller = await sign_in(api, make_user, "caller", role, "alpha_co")
-    body = quota_body(("UNIVERSAL", "PLAN", 1, 1, 1, 1))
+    body = quota_body(("STUDIO", "PLAN", 1, 1, 1, 1))
     for operation, method, path in OPERATIONS:
         url = path.format(code=put.headers["x-process-code"])
         response = await api.request(method, url, json=body, headers=caller.h)

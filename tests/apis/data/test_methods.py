@@ -373,7 +373,7 @@ async def test_api_keys_audit_and_usage(
     assert actions == [
         {
             "login": owner.user.username,
-            "service": "DATA",
+            "service": "REGISTRY",
             "operation": "get.api_keys",
             "status": "FINISHED_IN_TIME",
             "points": 1,
@@ -390,7 +390,7 @@ async def test_api_keys_audit_and_usage(
             client,
             "get.usage_statistics",
             owner.params(
-                **window, filter={"field": "service", "operator": "=", "value": "DATA"}, sort=[{"field": "points"}]
+                **window, filter={"field": "service", "operator": "=", "value": "REGISTRY"}, sort=[{"field": "points"}]
             ),
         )
     )

@@ -380,8 +380,8 @@ async def test_failed_calls_are_audited_as_failed(
     actions, _, _ = await services.audit.search(query)
     by_status = sorted((a.operation, a.service, a.status, a.request_points) for a in actions)
     assert by_status == [
-        ("get.account", "DATA", "FAILED", 0),
-        ("get.account", "DATA", "FINISHED_IN_TIME", 1),
+        ("get.account", "REGISTRY", "FAILED", 0),
+        ("get.account", "REGISTRY", "FINISHED_IN_TIME", 1),
     ]
 
 
@@ -468,7 +468,7 @@ async def test_a_users_own_quota_answers_limit_exceeded_in_the_seeds_words(
     caller = await make_caller(services, make_user)
     user = await services.identity.get_account_by_id(caller.user.id)
     spec = QuotaSpec(
-        Service.DATA, ProcessType.NOTRACE, points_per_request=1, points_per_day=1, max_concurrent_execution=5
+        Service.REGISTRY, ProcessType.NOTRACE, points_per_request=1, points_per_day=1, max_concurrent_execution=5
     )
     await services.quotas.replace_for_user(user.id, user.company_id, [spec])
     assert "result" in await rpc(client, "get.account", caller.params())

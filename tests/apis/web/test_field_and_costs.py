@@ -31,10 +31,13 @@ async def _accepted_call(client: httpx.AsyncClient, browser: httpx.AsyncClient, 
 async def _issue_link(browser: httpx.AsyncClient, call_id: int) -> str:
     token = await page_token(browser, f"/ui/calls/{call_id}")
     issued = await browser.post(f"/ui/calls/{call_id}/link", data={"csrf_token": token})
-    assert issued.status_code == 200
-    assert "<svg" in issued.text and "QR code of the field link" in issued.text
-    match = LINK_RE.search(issued.text)
+    assert issued.status_code == 303 and issued.headers["location"] == f"/ui/calls/{call_id}#field-link"
+    shown = await browser.get(f"/ui/calls/{call_id}")  # Post/Redirect/Get: the link is on the next page, once
+    assert "<svg" in shown.text and "QR code of the field link" in shown.text
+    match = LINK_RE.search(shown.text)
     assert match, "the page shows the new link"
+    again = await browser.get(f"/ui/calls/{call_id}")
+    assert LINK_RE.search(again.text) is None, "a reload shows no link"
     return match.group(1)
 
 

@@ -365,7 +365,8 @@ async def test_every_page_of_a_call_reads_in_russian(app: Any, client: httpx.Asy
         accepted = await browser.get(f"/ui/calls/{call['id']}")
         assert _english_on(accepted.text) == [] and "В работе" in accepted.text
         assert re.search(r"\d{1,2} [а-я]{3}\.? \d{4}, \d\d:\d\d (МСК|UTC)", accepted.text), "times carry their zone"
-        issued = await browser.post(f"/ui/calls/{call['id']}/link", data={"csrf_token": token})
+        await browser.post(f"/ui/calls/{call['id']}/link", data={"csrf_token": token})
+        issued = await browser.get(f"/ui/calls/{call['id']}")  # the link is shown once, after the redirect
         assert _english_on(issued.text) == [] and "QR-код ссылки для выезда" in issued.text
         link = re.search(r'id="new-link" href="https?://[^/]+(/ui/link/[A-Za-z0-9_.-]+)"', issued.text)
         assert link

@@ -11,6 +11,7 @@ import httpx
 
 from cabinet.core.roles import Role
 from cabinet.domains.audit.schemas import AuditQuery
+from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
 from tests.helpers import UserFactory, login
@@ -193,10 +194,10 @@ async def test_contractor_works_a_call_and_each_action_is_audited(
         AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), username=name, limit=100)
     )
     operations = {(r.service, r.operation, r.status) for r in rows}
-    assert ("CONTRACTOR", "ui_setCallStatus", "FINISHED_IN_TIME") in operations
-    assert ("CONTRACTOR", "ui_setCallStatus", "FAILED") in operations  # the refused return
-    assert ("CONTRACTOR", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
-    assert ("CONTRACTOR", "ui_getCall", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_setCallStatus", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_setCallStatus", "FAILED") in operations  # the refused return
+    assert ("STUDIO", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
+    assert ("STUDIO", "ui_getCall", "FINISHED_IN_TIME") in operations
 
 
 async def test_notifications_and_unread_badge(
@@ -322,12 +323,15 @@ async def test_operator_creates_a_user_and_a_key_shown_once(
     )
     assert platform.status_code == 403  # an owner may not give platform roles: the directory's rule
     issued = await browser_a.post("/ui/admin/users/new_hand/keys", data={"name": "erp", "csrf_token": token})
-    assert issued.status_code == 200
-    key = re.search(r'id="new-key">([^<]+)<', issued.text).group(1)  # type: ignore[union-attr]
+    assert issued.status_code == 303 and issued.headers["location"] == "/ui/admin/users/new_hand#keys"
+    assert "new-key" not in issued.text
+    shown = await browser_a.get("/ui/admin/users/new_hand")  # Post/Redirect/Get: the secret is on the next page
+    key = re.search(r'id="new-key">([^<]+)<', shown.text).group(1)  # type: ignore[union-attr]
     principal = await services.credentials.authenticate_key(key)
     assert principal.username == "new_hand" and principal.company_key == "keys_co"
-    later = await browser_a.get("/ui/admin/users/new_hand")
-    assert key not in later.text and key[:20] in later.text
+    later = await browser_a.get("/ui/admin/users/new_hand")  # a reload: shown once, nothing new minted
+    assert key not in later.text and key[:20] in later.text and "new-key" not in later.text
+    assert len(await services.credentials.list_keys(PLATFORM_OPERATOR, "new_hand")) == 1
     assert '<option value="Europe/Samara" selected>' in later.text  # its own zone (the integer follows: +4)
     await services.audit.flush()
     from datetime import UTC, datetime, timedelta

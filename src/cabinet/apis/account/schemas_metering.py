@@ -12,15 +12,9 @@ from cabinet.apis.account.schemas import CompanyKey, Service, Tracedata, Usernam
 from cabinet.core.metering import CalculationStatus, ProcessType
 from cabinet.core.metering import Service as InternalService
 
-# The published client knows ten services; cabinet's own DATA and CONTRACTOR are shown as the nearest of them.
-WIRE_SERVICE: dict[InternalService, Service] = {
-    s: Service(s.value) for s in InternalService if s.value in Service.__members__
-}
-WIRE_SERVICE[InternalService.DATA] = Service.REGISTRY
-WIRE_SERVICE[InternalService.CONTRACTOR] = Service.STUDIO
-INTERNAL_SERVICES: dict[Service, list[InternalService]] = {}
-for _internal, _wire in WIRE_SERVICE.items():
-    INTERNAL_SERVICES.setdefault(_wire, []).append(_internal)
+# The published client's ten services are cabinet's one vocabulary (core.metering.Service): the same names.
+WIRE_SERVICE: dict[InternalService, Service] = {s: Service(s.value) for s in InternalService}
+INTERNAL_SERVICES: dict[Service, list[InternalService]] = {w: [i] for i, w in WIRE_SERVICE.items()}
 
 
 def wire_service(internal: str) -> Service:

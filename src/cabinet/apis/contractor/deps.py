@@ -98,6 +98,6 @@ Caller = Annotated[Principal, Depends(caller)]
 ServiceCaller = Annotated[Principal, Depends(service_caller)]
 FieldLink = Annotated[FieldLinkAccess, Depends(field_link)]
 
-contractor_operation = metered_operation(Service.CONTRACTOR, caller)
-service_token_operation = metered_operation(Service.CONTRACTOR, service_caller)
-field_link_operation = metered_operation(Service.CONTRACTOR, field_link_principal)
+contractor_operation = metered_operation(Service.STUDIO, caller)
+service_token_operation = metered_operation(Service.STUDIO, service_caller)
+field_link_operation = metered_operation(Service.STUDIO, field_link_principal)

@@ -112,7 +112,7 @@ class Method:
     def operation(self) -> Operation:
         return Operation(
             name=self.name,
-            service=Service.DATA,
+            service=Service.REGISTRY,
             process_type=self.process_type,
             points=self.points,
             store_payloads=self.store_payloads,

@@ -25,11 +25,14 @@ from cabinet.apis.web.session import (
     CSRF_FIELD,
     CSRF_HEADER,
     FLASH_COOKIE,
+    ONCE_COOKIE,
+    ONCE_SECONDS,
     SAFE_METHODS,
     SESSION_COOKIE,
     CookiePolicy,
     CsrfGuard,
     CsrfRejected,
+    OnceSealer,
     binding_of,
 )
 from cabinet.core.errors import NotAuthenticated
@@ -69,6 +72,7 @@ class Web:
         env.globals["zone_label"] = formats.zone_label
         env.globals["notification_text"] = i18n.notification_text
         self._csrf: CsrfGuard | None = None
+        self._once: OnceSealer | None = None
         settings = runtime.settings
         self.cookies = CookiePolicy(
             secure=settings.web_cookie_secure, session_seconds=settings.web_session_hours * 3600
@@ -79,6 +83,12 @@ class Web:
         if self._csrf is None:
             self._csrf = CsrfGuard(self.runtime.resources.secret)
         return self._csrf
+
+    @property
+    def once(self) -> OnceSealer:
+        if self._once is None:
+            self._once = OnceSealer(self.runtime.resources.secret)
+        return self._once
 
 
 def web_of(request: Request) -> Web:
@@ -176,7 +186,7 @@ def _declare(service: Service, dependency: Callable[..., Any]) -> Callable[[str,
 
 
 account_op = _declare(Service.ACCOUNT, session_principal)
-contractor_op = _declare(Service.CONTRACTOR, session_principal)
+contractor_op = _declare(Service.STUDIO, session_principal)
 admin_read_op = _declare(Service.ADMIN, operator_reader)
 admin_write_op = _declare(Service.ADMIN, operator_writer)
 
@@ -274,7 +284,31 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     )
     if flash and not is_htmx(request):
         response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
+    if ONCE_COOKIE in request.cookies and not is_htmx(request):  # shown (or stale): never again
+        response.delete_cookie(ONCE_COOKIE, path=request.url.path)
     return response
+
+
+def redirect_with_secret(request: Request, url: str, flash: str, secret: str) -> Response:
+    """See-other to ``url`` (a path, maybe with a #fragment), which shows ``secret`` once (``secret_once``)."""
+    response = redirect(request, url, flash)
+    path = url.split("#", 1)[0]
+    web = web_of(request)
+    response.set_cookie(
+        ONCE_COOKIE,
+        web.once.seal(secret, path, binding_of(request) or ""),
+        max_age=ONCE_SECONDS,
+        path=path,
+        secure=web.cookies.secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def secret_once(request: Request) -> str | None:
+    """The secret the POST before this page sealed for it, or None (the page's answer deletes the cookie)."""
+    return web_of(request).once.open(request.cookies.get(ONCE_COOKIE), request.url.path, binding_of(request))
 
 
 def redirect(request: Request, url: str, flash: str | None = None) -> Response:

@@ -11,15 +11,25 @@ CSRF: every unsafe request must carry a token (form field ``csrf_token`` or head
 sends) equal to ``HMAC(k, binding)``, where ``k`` is derived from the server secret for this one purpose and the
 binding is what authenticates the request: the session token; the field link's token on ``/link/...``; a random
 anonymous cookie before sign-in (the login form). Nothing is stored; a token is useless with another session.
+
+A secret made by a POST (a new API key, a field link) reaches the page the POST redirects to in a once-only
+cookie: sealed with AES-GCM under a key derived from the server secret, bound to the session and to that page's
+path, HttpOnly, SameSite=Strict, scoped to the page and expiring in two minutes; the page shows it and deletes the
+cookie, so a reload shows nothing and mints nothing (Post/Redirect/Get).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,6 +42,9 @@ COOKIE_PATH = "/ui"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 CSRF_LABEL = b"cabinet/web-csrf/v1"
+ONCE_COOKIE = "cabinet_once"
+ONCE_LABEL = b"cabinet/web-once/v1"
+ONCE_SECONDS = 120
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -60,6 +73,27 @@ class CsrfGuard:
         if not binding or not presented:
             return False
         return hmac.compare_digest(self.token(binding), presented)
+
+
+class OnceSealer:
+    """Seals a secret for one showing on one page of one session (see the module's text)."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._aead = AESGCM(hmac.new(secret, ONCE_LABEL, hashlib.sha256).digest())
+
+    def seal(self, value: str, path: str, binding: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, value.encode(), f"{path}\n{binding}".encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def open(self, cookie: str | None, path: str, binding: str | None) -> str | None:
+        if not cookie or not binding or len(cookie) > 2048:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(cookie.encode())
+            return self._aead.decrypt(raw[:12], raw[12:], f"{path}\n{binding}".encode()).decode()
+        except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
+            return None
 
 
 def binding_of(request: Request) -> str | None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue, PermissionDenied
-from cabinet.core.metering import ProcessType, Service
+from cabinet.core.metering import METERED_SERVICES, ProcessType, Service
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.core.tracing import RateLimitState
@@ -447,6 +447,14 @@ def _check(specs: Sequence[QuotaSpec]) -> None:
     seen: set[tuple[str, str]] = set()
     for i, s in enumerate(specs):
         pair = (s.service.value, s.process_type.value)
+        if s.service not in METERED_SERVICES:
+            issues.append(
+                FieldIssue(
+                    f"services[{i}].service",
+                    f"no operation reports under {s.service.value}: a quota can be set on "
+                    f"{', '.join(sorted(METERED_SERVICES))} only",
+                )
+            )
         if pair in seen:
             issues.append(FieldIssue(f"services[{i}]", f"{pair[0]}/{pair[1]} is given twice"))
         seen.add(pair)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, select, tuple_
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.metering import CalculationStatus
@@ -98,8 +98,11 @@ class UsageRepository:
         )
         return [_row(r) for r in rows], total
 
-    async def stream_actions(self, query: UsageQuery, *, batch: int = 2000) -> AsyncIterator[Any]:
-        """Every audit action of the period, in time order, fetched in batches (constant memory)."""
+    async def stream_actions(self, query: UsageQuery, *, batch: int = 2000) -> AsyncIterator[Sequence[Any]]:
+        """Every audit action of the period, day by day and in id order within a day, in pages of ``batch``
+        rows (constant memory). The pages are keyset pages on (billing_date, id), which the
+        ``(user_id|company_id, billing_date, id)`` indexes serve in order: each page costs its own rows, never a
+        scan and sort of the whole period."""
         conditions = [
             AuditAction.billing_date >= query.date_from,
             AuditAction.billing_date <= query.date_to,
@@ -112,9 +115,9 @@ class UsageRepository:
             conditions.append(AuditAction.service.in_(query.services))
         if query.process_type is not None:
             conditions.append(AuditAction.process_type == query.process_type)
-        last_id = 0
         session = current_session()
         columns = (
+            AuditAction.billing_date,
             AuditAction.id,
             AuditAction.started_at,
             AuditAction.username,
@@ -127,14 +130,14 @@ class UsageRepository:
             AuditAction.duration_seconds,
             AuditAction.process_code,
         )
+        stmt = select(*columns).where(*conditions).order_by(AuditAction.billing_date, AuditAction.id).limit(batch)
+        after: list[ColumnElement[bool]] = []
         while True:
-            rows = (
-                await session.execute(
-                    select(*columns).where(*conditions, AuditAction.id > last_id).order_by(AuditAction.id).limit(batch)
-                )
-            ).all()
+            rows = (await session.execute(stmt.where(*after))).all()
             if not rows:
                 return
-            for row in rows:
-                yield row
-            last_id = rows[-1][0]
+            yield rows
+            if len(rows) < batch:
+                return
+            last = rows[-1]
+            after = [tuple_(AuditAction.billing_date, AuditAction.id) > (last[0], last[1])]

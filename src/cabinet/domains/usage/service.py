@@ -17,7 +17,7 @@ from cabinet.domains.usage.repository import UsageRepository
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
 
 MAX_DAYS = 3653
-BATCH = 2000
+BATCH = 5000
 
 
 class UsageService:
@@ -68,10 +68,5 @@ class UsageService:
     async def _fill(self, writer: ReportWriter, query: UsageQuery) -> None:
         summary = await self.usage.daily(query)
         await asyncio.to_thread(writer.add_summary, summary)
-        batch = []
-        async for row in self.usage.stream_actions(query, batch=BATCH):
-            batch.append(row)
-            if len(batch) >= BATCH:
-                await asyncio.to_thread(writer.add_actions, batch)
-                batch = []
-        await asyncio.to_thread(writer.add_actions, batch)
+        async for page in self.usage.stream_actions(query, batch=BATCH):
+            await asyncio.to_thread(writer.add_actions, page)

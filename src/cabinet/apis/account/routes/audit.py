@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
-from cabinet.apis.account.params import parse_datetime
 from cabinet.apis.account.schemas import OPERATION_PATTERN, Service, Tracedata
 from cabinet.apis.account.schemas_metering import (
     INTERNAL_SERVICES,
@@ -26,6 +25,7 @@ from cabinet.apis.account.schemas_metering import (
     iso_duration,
     wire_service,
 )
+from cabinet.apis.shared.params import parse_datetime
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import CalculationStatus, ProcessType, set_result_elements
 from cabinet.domains.audit.schemas import SORT_FIELDS, AuditQuery

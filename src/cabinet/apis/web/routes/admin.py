@@ -21,14 +21,16 @@ from cabinet.apis.web.deps import (
     admin_write_op,
     page,
     redirect,
+    redirect_with_secret,
     regional_of,
+    secret_once,
     web_of,
 )
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
-from cabinet.core.metering import ProcessType, Service, set_result_elements
+from cabinet.core.metering import METERED_SERVICES, ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
@@ -234,7 +236,7 @@ async def _user_page(
         new_key=new_key,
         roles=ROLE_CHOICES,
         zones=regional.known_zones(),
-        services=[s.value for s in Service],
+        services=sorted(s.value for s in METERED_SERVICES),
         process_types=[p.value for p in ProcessType],
         may_write=principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY),
     )
@@ -242,7 +244,7 @@ async def _user_page(
 
 @router.get("/users/{username}", **admin_read_op("read_user", ProcessType.NOTRACE))
 async def user_page(request: Request, username: Username, principal: OperatorReader, svc: ServicesDep) -> Response:
-    return await _user_page(request, principal, svc, username)
+    return await _user_page(request, principal, svc, username, new_key=secret_once(request))
 
 
 @router.post("/users/{username}", **admin_write_op("update_user", ProcessType.TRACE))
@@ -338,8 +340,8 @@ async def issue_key(
     issued = await svc.credentials.issue_key(
         principal, username, KeyRequest(name=_optional(name), expires_at=expires_at)
     )
-    # shown in this answer only (never in a URL, a cookie or the audit's stored data)
-    return await _user_page(request, principal, svc, username, new_key=issued.key)
+    # shown once, on the page this redirects to (sealed for it: never in a URL or the audit's stored data)
+    return redirect_with_secret(request, f"/ui/admin/users/{username}#keys", _("Key issued."), issued.key)
 
 
 @router.post("/keys/{key_id}/{action}", **admin_write_op("change_api_key", ProcessType.TRACE))

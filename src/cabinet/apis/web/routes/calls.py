@@ -11,7 +11,16 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from cabinet.apis.shared.files import archive_response, file_response, receive_upload
-from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, is_htmx, page, redirect
+from cabinet.apis.web.deps import (
+    ServicesDep,
+    Viewer,
+    contractor_op,
+    is_htmx,
+    page,
+    redirect,
+    redirect_with_secret,
+    secret_once,
+)
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.i18n import label
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
@@ -108,16 +117,20 @@ async def _call_page(request: Request, principal: Principal, svc: Services, id: 
 
 @router.get("/calls/{id}", **contractor_op("getCall", ProcessType.NOTRACE))
 async def call_page(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
-    return await _call_page(request, principal, svc, id)
+    url = secret_once(request)  # a field link issued just before, shown this once
+    if url is None:
+        return await _call_page(request, principal, svc, id)
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the field link"), border=2))
+    return await _call_page(request, principal, svc, id, new_link=url, qr=qr)
 
 
 @router.post("/calls/{id}/link", **contractor_op("createCallTempLink", ProcessType.TRACE))
 async def issue_link(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
-    """A new field link (the call's previous one stops working), shown once with its QR code: only its id is kept."""
+    """A new field link (the call's previous one stops working), shown once on the call's page after the redirect,
+    with its QR code: only its id is kept."""
     token = await svc.field_links.issue(principal, id)
     url = f"{request.url.scheme}://{request.url.netloc}/ui/link/{token}"
-    qr = Markup(segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of the field link"), border=2))
-    return await _call_page(request, principal, svc, id, new_link=url, qr=qr)
+    return redirect_with_secret(request, f"/ui/calls/{id}#field-link", _("Field link issued."), url)
 
 
 # --- attachments of task results ---------------------------------------------------------------------------

@@ -51,7 +51,7 @@ async def link_principal(access: Annotated[FieldLinkAccess, Depends(link_access)
 
 
 Link = Annotated[FieldLinkAccess, Depends(link_access)]
-_declare = metered_operation(Service.CONTRACTOR, link_principal)
+_declare = metered_operation(Service.STUDIO, link_principal)
 
 
 def link_op(name: str, process_type: ProcessType) -> dict[str, Any]:

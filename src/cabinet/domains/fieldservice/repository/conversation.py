@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import whole_rows
-from cabinet.models import Call, CallJeopardy, CallMessage
+from cabinet.domains.fieldservice.repository.scope import whole_rows, within_call_scope
+from cabinet.models import CallJeopardy, CallMessage
 
 
 class MessageRepository:
@@ -17,11 +17,7 @@ class MessageRepository:
         current_session().add(message)
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
-        stmt = whole_rows(CallMessage).where(
-            CallMessage.company_id == viewer.company_id, CallMessage.change_no > cursor
-        )
-        if viewer.owner_scope is not None:
-            stmt = stmt.join(Call, Call.id == CallMessage.call_id).where(Call.owner_id == viewer.owner_scope)
+        stmt = within_call_scope(whole_rows(CallMessage), CallMessage, viewer).where(CallMessage.change_no > cursor)
         return list(await current_session().execute(stmt.order_by(CallMessage.change_no).limit(limit)))
 
 
@@ -34,9 +30,5 @@ class JeopardyRepository:
         return await current_session().scalar(stmt.order_by(CallJeopardy.id.desc()).limit(1))
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
-        stmt = whole_rows(CallJeopardy).where(
-            CallJeopardy.company_id == viewer.company_id, CallJeopardy.change_no > cursor
-        )
-        if viewer.owner_scope is not None:
-            stmt = stmt.join(Call, Call.id == CallJeopardy.call_id).where(Call.owner_id == viewer.owner_scope)
+        stmt = within_call_scope(whole_rows(CallJeopardy), CallJeopardy, viewer).where(CallJeopardy.change_no > cursor)
         return list(await current_session().execute(stmt.order_by(CallJeopardy.change_no).limit(limit)))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository.scope import within_call_scope
 from cabinet.models import Call, CallCost, Company, ContractorSettings, CostExpense, CostMaterial, ExpenditureItem
 
 
@@ -68,9 +69,7 @@ class CostRepository:
         return day, int(tz or 0)
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[CallCost]:
-        stmt = select(CallCost).where(CallCost.company_id == viewer.company_id, CallCost.change_no > cursor)
-        if viewer.owner_scope is not None:
-            stmt = stmt.join(Call, Call.id == CallCost.call_id).where(Call.owner_id == viewer.owner_scope)
+        stmt = within_call_scope(select(CallCost), CallCost, viewer).where(CallCost.change_no > cursor)
         return list(await current_session().scalars(stmt.order_by(CallCost.change_no).limit(limit)))
 
     async def lines(

@@ -13,10 +13,29 @@ from cabinet.models import Call
 
 
 def call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
+    """The calls the viewer may see: of its company, and only those it owns for a confined contractor. The one
+    place the tenant scope of calls is written (every query of calls or of their child rows goes through it)."""
     clauses: list[ColumnElement[bool]] = [Call.company_id == viewer.company_id]
     if viewer.owner_scope is not None:
         clauses.append(Call.owner_id == viewer.owner_scope)
     return clauses
+
+
+def child_scope(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
+    """A call's child rows (tasks, messages, jeopardies, estimates) the viewer may see: of its company, and of
+    the calls in its ``call_scope``."""
+    clauses: list[ColumnElement[bool]] = [model.company_id == viewer.company_id]
+    if viewer.owner_scope is not None:
+        clauses.append(model.call_id.in_(select(Call.id).where(*call_scope(viewer))))
+    return clauses
+
+
+def within_call_scope(stmt: Select[Any], model: Any, viewer: Viewer) -> Select[Any]:
+    """``stmt`` over a call's child rows narrowed like ``child_scope``, by a join (the change feeds)."""
+    stmt = stmt.where(model.company_id == viewer.company_id)
+    if viewer.owner_scope is not None:
+        stmt = stmt.join(Call, Call.id == model.call_id).where(*call_scope(viewer))
+    return stmt
 
 
 def whole_rows(model: Any) -> Select[Any]:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import expired_clause
+from cabinet.domains.fieldservice.repository.scope import call_scope, child_scope, expired_clause
 from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, TaskStatus
 from cabinet.models import Call, CallCost, CallJeopardy, CallMessage, CallTask, CostExpense, CostMaterial, Notification
@@ -102,23 +102,6 @@ COST_CATALOG = {
 }
 
 
-def _visible_calls(viewer: Viewer) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [Call.company_id == viewer.company_id]
-    if viewer.owner_scope is not None:
-        clauses.append(Call.owner_id == viewer.owner_scope)
-    return clauses
-
-
-def _of_visible_calls(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
-    """A call's child rows (tasks, messages, jeopardies) the viewer may see: of its company, and of the calls
-    it owns for a confined contractor."""
-    clauses: list[ColumnElement[bool]] = [model.company_id == viewer.company_id]
-    if viewer.owner_scope is not None:
-        owned = select(Call.id).where(Call.company_id == viewer.company_id, Call.owner_id == viewer.owner_scope)
-        clauses.append(model.call_id.in_(owned))
-    return clauses
-
-
 @dataclass(frozen=True, slots=True)
 class CallHit:
     """A call and whether it is expired, as SQL computed it for the filter."""
@@ -132,24 +115,24 @@ class FieldServiceSearch:
 
     async def calls(self, viewer: Viewer, query: Query, now: datetime) -> tuple[list[CallHit], int]:
         catalog = call_catalog(now)
-        stmt = select(Call, catalog["is_expired"].column).where(*_visible_calls(viewer))
+        stmt = select(Call, catalog["is_expired"].column).where(*call_scope(viewer))
         rows, total = await run_query(stmt, catalog, query, [Call.id], scalars=False)
         return [CallHit(call, bool(expired)) for call, expired in rows], total
 
     async def tasks(self, viewer: Viewer, query: Query) -> tuple[list[CallTask], int]:
-        stmt = select(CallTask).where(*_of_visible_calls(CallTask, viewer))
+        stmt = select(CallTask).where(*child_scope(CallTask, viewer))
         return await run_query(stmt, TASK_CATALOG, query, [CallTask.id])
 
     async def messages(self, viewer: Viewer, query: Query) -> tuple[list[CallMessage], int]:
-        stmt = select(CallMessage).where(*_of_visible_calls(CallMessage, viewer))
+        stmt = select(CallMessage).where(*child_scope(CallMessage, viewer))
         return await run_query(stmt, MESSAGE_CATALOG, query, [CallMessage.id])
 
     async def jeopardies(self, viewer: Viewer, query: Query) -> tuple[list[CallJeopardy], int]:
-        stmt = select(CallJeopardy).where(*_of_visible_calls(CallJeopardy, viewer))
+        stmt = select(CallJeopardy).where(*child_scope(CallJeopardy, viewer))
         return await run_query(stmt, JEOPARDY_CATALOG, query, [CallJeopardy.id])
 
     async def costs(self, viewer: Viewer, query: Query) -> tuple[list[CallCost], int]:
-        stmt = select(CallCost).where(*_of_visible_calls(CallCost, viewer))
+        stmt = select(CallCost).where(*child_scope(CallCost, viewer))
         return await run_query(stmt, COST_CATALOG, query, [CallCost.id])
 
     async def notifications(self, user_id: int, query: Query) -> tuple[list[Notification], int]:

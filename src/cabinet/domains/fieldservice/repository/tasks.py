@@ -10,16 +10,13 @@ from sqlalchemy import Select, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import whole_rows
-from cabinet.models import Call, CallTask, CallTaskAttachment
+from cabinet.domains.fieldservice.repository.scope import whole_rows, within_call_scope
+from cabinet.models import CallTask, CallTaskAttachment
 
 
 class TaskRepository:
     def _scoped(self, viewer: Viewer, *, rows: bool = False) -> Select[Any]:
-        stmt = (whole_rows(CallTask) if rows else select(CallTask)).where(CallTask.company_id == viewer.company_id)
-        if viewer.owner_scope is not None:
-            stmt = stmt.join(Call, Call.id == CallTask.call_id).where(Call.owner_id == viewer.owner_scope)
-        return stmt
+        return within_call_scope(whole_rows(CallTask) if rows else select(CallTask), CallTask, viewer)
 
     async def by_id(self, task_id: int) -> CallTask | None:
         """Any company's task (the caller checks it belongs to the call it was reached through)."""
