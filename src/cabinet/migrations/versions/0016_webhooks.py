@@ -1,7 +1,7 @@
 """webhooks: endpoints per company, the events outbox, deliveries
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import cabinet.core.db.types
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
