@@ -18,6 +18,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(256), unique=True)
+    # what the name looks like (cabinet.core.usernames.skeleton): a new name may not share it with another
+    username_skeleton: Mapped[str] = mapped_column(String(1024), index=True, default="")
     company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(512), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

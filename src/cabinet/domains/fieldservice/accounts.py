@@ -39,6 +39,7 @@ from cabinet.core.roles import Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.core.security.sealing import SealBroken, Sealer
 from cabinet.core.security.tokens import TokenClaims, TokenCodec, TokenInvalid
+from cabinet.core.usernames import MIXED_SCRIPT, mixed_script
 from cabinet.domains.fieldservice.errors import (
     ContractorUserExists,
     ContractorUserInvalid,
@@ -123,6 +124,8 @@ class ContractorAccountService:
         issues: list[FieldIssue] = []
         if not USERNAME_RE.fullmatch(username or ""):
             issues.append(FieldIssue("userName", "2..256 word characters (letters, digits, _)"))
+        elif mixed_script(username):
+            issues.append(FieldIssue("userName", MIXED_SCRIPT))
         if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
             issues.append(FieldIssue("password", f"{PASSWORD_MIN}..{PASSWORD_MAX} characters"))
         if issues:

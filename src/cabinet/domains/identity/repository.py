@@ -39,6 +39,12 @@ class UserRepository:
     async def get_by_username(self, username: str) -> User | None:
         return await current_session().scalar(select(User).where(User.username == username))
 
+    async def confusable_name(self, skeleton: str, username: str) -> str | None:
+        """Another user's name with this skeleton (the indexed column), if any."""
+        return await current_session().scalar(
+            select(User.username).where(User.username_skeleton == skeleton, User.username != username).limit(1)
+        )
+
     async def get_by_id(self, user_id: int) -> User | None:
         return await current_session().get(User, user_id)
 

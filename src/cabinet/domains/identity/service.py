@@ -19,6 +19,7 @@ from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import MAX_ROLES_PER_USER, Role
 from cabinet.core.security.passwords import PasswordHasher
 from cabinet.core.security.tokens import TokenCodec, TokenInvalid
+from cabinet.core.usernames import UsernameRefused, mixed_script, skeleton
 from cabinet.domains.identity.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -275,6 +276,8 @@ class IdentityService:
         issues = _check_user(command)
         if issues:
             raise UserInvalid("; ".join(i.message for i in issues), issues=issues)
+        if mixed_script(command.username):
+            raise UsernameRefused.mixed()
         password_hash = await self.hasher.hash(command.password) if command.password else None
         return await self._insert_user(command, password_hash)
 
@@ -288,8 +291,10 @@ class IdentityService:
             company = await self._add_company(command.company_key, now)
         if await self.users.get_by_username(command.username) is not None:
             raise UserAlreadyExists(resource=command.username)
+        shape = await self._unconfusable(command.username)
         user = User(
             username=command.username,
+            username_skeleton=shape,
             company_id=company.id,
             password_hash=password_hash,
             enabled=command.enabled,
@@ -315,6 +320,14 @@ class IdentityService:
         await user_event("created", user, company)
         return user
 
+    async def _unconfusable(self, username: str) -> str:
+        """The name's skeleton, or UsernameRefused when another user's name looks the same (usernames are
+        global: a look-alike in any company would do)."""
+        shape = skeleton(username)
+        if await self.users.confusable_name(shape, username) is not None:
+            raise UsernameRefused.confusable()
+        return shape
+
     async def _add_company(self, key: str, now: datetime) -> Company:
         """Create a company; if a concurrent request created it first, use that one."""
         try:
@@ -336,9 +349,13 @@ class IdentityService:
         (also by a concurrent registration)."""
         if await self.users.get_by_username(username) is not None:
             return None
+        if mixed_script(username):
+            raise UsernameRefused.mixed()
+        shape = await self._unconfusable(username)
         now = self.clock.now()
         user = User(
             username=username,
+            username_skeleton=shape,
             company_id=company_id,
             password_hash=password_hash,
             enabled=True,

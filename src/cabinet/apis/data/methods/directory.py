@@ -25,6 +25,7 @@ from cabinet.apis.data.registry import (
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Role
+from cabinet.core.usernames import UsernameRefused
 from cabinet.domains.identity.repository import COMPANY_CATALOG, USER_CATALOG
 from cabinet.domains.identity.schemas import UNSET, UserCreate, UserUpdate
 
@@ -97,20 +98,21 @@ async def _company_key(call: RpcCall) -> str:
 async def create_user(call: RpcCall) -> Result:
     p = call.params
     timezone = _timezone(p)
-    user = await call.services.directory.create_user(
-        call.principal,
-        UserCreate(
-            username=p["login"],
-            password=p["password"],
-            company_key=await _company_key(call),
-            roles=_roles(p.get("roles")),
-            specification=p.get("name"),
-            email=p.get("email"),
-            phone=p.get("phone"),
-            timezone=0 if timezone is UNSET else timezone,
-            enabled=p.get("is_active", True) is not False,
-        ),
+    command = UserCreate(
+        username=p["login"],
+        password=p["password"],
+        company_key=await _company_key(call),
+        roles=_roles(p.get("roles")),
+        specification=p.get("name"),
+        email=p.get("email"),
+        phone=p.get("phone"),
+        timezone=0 if timezone is UNSET else timezone,
+        enabled=p.get("is_active", True) is not False,
     )
+    try:
+        user = await call.services.directory.create_user(call.principal, command)
+    except UsernameRefused as exc:  # a look-alike or mixed-script login: the wire names the parameter
+        raise RpcError("invalid_parameter_value", field="login", value=p["login"], detail=exc.message) from exc
     set_result_elements(1)
     return Result({"id": user.id})
 
@@ -222,7 +224,12 @@ register(
         "A new user; answers its id. A COMPANYOWNER creates users of its own company without platform roles.",
         create_user,
         {
-            "login": Param(Kind.STRING, "Login: 2..256 letters, digits, _.", required=True),
+            "login": Param(
+                Kind.STRING,
+                "Login: 2..256 letters, digits, _; global (unique across companies); one script, and not a "
+                "look-alike of an existing login (Unicode confusables).",
+                required=True,
+            ),
             "password": Param(Kind.STRING, "Password (5..256 characters).", required=True),
             "is_active": Param(Kind.BOOLEAN, "Enabled (default true)."),
             **{k: v for k, v in USER_PARAMS.items() if k != "password"},

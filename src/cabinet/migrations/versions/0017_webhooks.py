@@ -1,7 +1,7 @@
 """webhooks: endpoints per company, the events outbox, deliveries
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import cabinet.core.db.types
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
