@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     field_geofence_meters: int = Field(
         default=500, ge=1, le=1_000_000, description="A check-in farther than this from the service object is marked."
     )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description="Let webhook endpoints be on loopback, private or link-local addresses (on-premises, tests).",
+    )
+    api_key_max_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="Longest lifetime of a new API key, in days (a permanent key asked for gets this end); unset: "
+        "no cap.",
+    )
     idempotency_retention_days: int = Field(
         default=7, ge=7, le=366, description="How long the answer to a request with an Idempotency-Key is kept."
     )

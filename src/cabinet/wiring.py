@@ -81,9 +81,12 @@ class DomainMeter:
             metered.quota = await self.services.quotas.reserve(
                 principal, operation.service, operation.process_type, metered.points
             )
+            trace.rate_limits = list(metered.quota.states)
             if operation.charges_company_budget:
                 metered.budget = await self.services.quotas.reserve_budget(principal.company_id, metered.points)
         except (QuotaExceeded, ConcurrencyLimitReached, CompanyBudgetExceeded) as exc:
+            if not isinstance(exc, CompanyBudgetExceeded):
+                trace.rate_limits = list(exc.rate_limits)
             QUOTA_REFUSALS.labels(operation.service.value, exc.mnemonic).inc()
             metered.refused = True
             metered.error_message = exc.message
@@ -199,6 +202,7 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
     )
     tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(services.audit.run_flusher(), name="audit-flusher"),
+        asyncio.create_task(services.webhooks.run_worker(), name="webhook-deliveries"),  # in every process
         asyncio.create_task(
             _every(RETENTION_INTERVAL_SECONDS, services.audit.purge_expired_payloads, retention),
             name="payload-retention",

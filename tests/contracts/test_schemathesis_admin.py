@@ -66,7 +66,7 @@ def admin_schema(fuzz_env: dict[str, Any]) -> Any:
 
 def test_document_lists_every_directory_operation(admin_schema: Any) -> None:
     """The fuzzing below is only as wide as the document: every Admin operation is in it (companies, users,
-    metering §5.4, keys and networks), with bearer security on all but the system ones."""
+    metering §5.4, keys and networks, webhooks), with bearer security on all but the system ones."""
     raw = admin_schema.raw_schema
     assert raw["servers"] == [{"url": "/admin"}]
     found = {
@@ -91,6 +91,17 @@ def test_document_lists_every_directory_operation(admin_schema: Any) -> None:
         ("POST", "/keys/{key_id}/block", "block_api_key", True),
         ("POST", "/keys/{key_id}/unblock", "unblock_api_key", True),
         ("DELETE", "/keys/{key_id}", "delete_api_key", True),
+        ("POST", "/keys/{key_id}/rotate", "rotate_api_key", True),
+        ("POST", "/users/{username}/keys/revoke-all", "revoke_api_keys", True),
+        ("POST", "/companies/{key}/webhooks", "create_webhook", True),
+        ("GET", "/companies/{key}/webhooks", "read_webhooks", True),
+        ("GET", "/webhooks/{id}", "read_webhook", True),
+        ("PUT", "/webhooks/{id}", "update_webhook", True),
+        ("DELETE", "/webhooks/{id}", "delete_webhook", True),
+        ("POST", "/webhooks/{id}/rotate-secret", "rotate_webhook_secret", True),
+        ("POST", "/webhooks/{id}/test", "test_webhook", True),
+        ("GET", "/webhooks/{id}/deliveries", "read_webhook_deliveries", True),
+        ("POST", "/webhooks/deliveries/{id}/replay", "replay_webhook_delivery", True),
         ("GET", "/companies/{key}/networks", "read_networks", True),
         ("PUT", "/companies/{key}/networks", "update_networks", True),
         ("POST", "/companies/{key}/networks", "create_network", True),

@@ -171,7 +171,7 @@ def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServe
         page.get_by_label("What the key is for").fill("erp")
         page.get_by_role("button", name="Issue key").click()
         key = page.locator("#new-key").inner_text().strip()
-        assert re.fullmatch(r"[0-9a-f]{16}\.[A-Za-z0-9_-]{43}", key)
+        assert re.fullmatch(r"cab_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", key)
         snap(page, "admin-user-key")
         principal = live_server.run(live_server.services.credentials.authenticate_key(key))
         assert principal.username == "field_boss"

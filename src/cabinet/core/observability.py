@@ -14,6 +14,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -36,6 +37,14 @@ QUOTA_REFUSALS = Counter(
     "cabinet_quota_refusals_total",
     "Requests refused by a quota or limit, by service and reason.",
     ["service", "reason"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "cabinet_webhook_deliveries_total", "Webhook delivery attempts, by result (delivered, failed).", ["result"]
+)
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "cabinet_webhook_oldest_undelivered_seconds",
+    "Age of the oldest event not yet delivered to an endpoint.",
+    multiprocess_mode="max",
 )
 LOGIN_FAILURES = Counter("cabinet_login_failures_total", "Failed password sign-ins, by reason.", ["reason"])
 

@@ -37,6 +37,20 @@ def new_code() -> uuid.UUID:
     return uuid.UUID(int=_codes.getrandbits(128), version=4)
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimitState:
+    """One quota or limit that applied to a request, as the ``RateLimit-Policy`` / ``RateLimit`` headers tell it
+    (draft-ietf-httpapi-ratelimit-headers-08): its name, quota and window (seconds), what remains and the seconds
+    until it is restored (None: not known), and its unit (None: the default)."""
+
+    name: str
+    quota: int
+    remaining: int
+    window: int | None = None
+    reset: int | None = None
+    unit: str | None = None
+
+
 @dataclass(slots=True)
 class TraceContext:
     process_code: uuid.UUID = field(default_factory=new_code)
@@ -51,6 +65,7 @@ class TraceContext:
     principal: Principal | None = None  # once the API has resolved the caller
     # run (once) inside the first writing unit of work of this request, just before it commits
     commit_hooks: list[CommitHook] = field(default_factory=list)
+    rate_limits: list[RateLimitState] = field(default_factory=list)  # the quotas that applied (answer headers)
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("cabinet_trace", default=None)

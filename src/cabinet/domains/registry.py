@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cabinet.core import events
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
@@ -27,6 +28,7 @@ from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
+from cabinet.domains.webhooks.service import WebhookService
 from cabinet.resources import Resources, token_ttl_cap
 
 
@@ -52,6 +54,7 @@ class Services:
     notifications: NotificationService
     sessions: SessionService
     idempotency: IdempotencyService
+    webhooks: WebhookService
 
 
 def build_services(resources: Resources) -> Services:
@@ -65,6 +68,10 @@ def build_services(resources: Resources) -> Services:
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
     )
+    webhooks = WebhookService(
+        resources.db, clock=resources.clock, allow_private=settings.webhook_allow_private_networks
+    )
+    events.set_sink(webhooks.record)  # every domain's events go to the webhooks outbox, in the change's transaction
     return Services(
         identity=identity,
         directory=DirectoryService(
@@ -93,7 +100,9 @@ def build_services(resources: Resources) -> Services:
             scratch_dir=settings.scratch_dir,
         ),
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
-        credentials=CredentialService(resources.db, clock=resources.clock, secret=resources.secret),
+        credentials=CredentialService(
+            resources.db, clock=resources.clock, secret=resources.secret, max_days=settings.api_key_max_days
+        ),
         contractors=ContractorAccountService(
             resources.db,
             clock=resources.clock,
@@ -138,4 +147,5 @@ def build_services(resources: Resources) -> Services:
             secret=resources.secret,
             retention=timedelta(days=settings.idempotency_retention_days),
         ),
+        webhooks=webhooks,
     )

@@ -16,6 +16,7 @@ from cabinet.models.session import DataSession, EndedWebSession
 from cabinet.models.task import CallTask
 from cabinet.models.user import User
 from cabinet.models.visit import CallSignature, CallVisit
+from cabinet.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -46,4 +47,7 @@ __all__ = [
     "ServiceToken",
     "UsedSalt",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

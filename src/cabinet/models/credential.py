@@ -20,13 +20,14 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     company_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("company.id", ondelete="CASCADE"), index=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20), unique=True)  # ``cab_`` + 16 hex (older keys: the 16 hex)
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(256), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None = permanent
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)  # written with last_used_at
 
 
 class CompanyNetwork(Base):

@@ -122,3 +122,12 @@ async def test_settings_and_registration_rules(client: httpx.AsyncClient, tenant
     for body in ({"userName": "ok_name", "password": "abcd"}, {"userName": "bad name!", "password": "abcdef"}, {}):
         answer = await client.post("/user/register", json=body, headers=tenant.erp)
         assert (answer.status_code, answer.json()) == (400, {"errorCode": 0}), body
+
+
+async def test_text_json_bodies_are_read_as_json(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """Seed 004 lists text/json among the request media types (it answered 400 before)."""
+    body = b'{"userName": "text_json_user", "password": "contractor_pw"}'
+    for media in ("text/json", "text/json; charset=utf-8"):
+        answer = await client.post("/user/register", content=body, headers={**tenant.erp, "Content-Type": media})
+        assert answer.status_code == 200, answer.text
+        body = body.replace(b"text_json_user", b"text_json_user2")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -68,8 +69,9 @@ async def test_issue_returns_the_secret_once_and_keeps_only_its_hmac(
 ) -> None:
     owner = await make_user(roles=[Role.BOT], timezone=3)
     issued = await creds.issue_key(OP, owner.username, KeyRequest(name="erp"))
-    prefix, secret = issued.key.split(".")
-    assert issued.row.prefix == prefix and len(prefix) == 16 and len(secret) == 43
+    prefix, secret = issued.key[:20], issued.key[21:]
+    assert issued.key == f"{prefix}_{secret}" and re.fullmatch(r"cab_[0-9a-f]{16}", prefix)
+    assert issued.row.prefix == prefix and len(secret) == 43
     assert issued.row.name == "erp" and issued.row.expires_at is None and issued.row.blocked is False
     rows = await raw_rows(services, ApiKey)
     assert len(rows) == 1
@@ -136,15 +138,17 @@ async def test_wrong_prefix_and_tampered_secret_are_invalid(creds: CredentialSer
     owner = await make_user()
     issued = await creds.issue_key(OP, owner.username, KeyRequest())
     other = await creds.issue_key(OP, owner.username, KeyRequest())
-    prefix, secret = issued.key.split(".")
-    other_prefix, other_secret = other.key.split(".")
-    unknown_prefix = ("0" if prefix[0] != "0" else "1") + prefix[1:]
+    prefix, secret = issued.key[:20], issued.key[21:]
+    other_prefix, other_secret = other.key[:20], other.key[21:]
+    unknown_prefix = "cab_" + ("0" if prefix[4] != "0" else "1") + prefix[5:]
     tampered = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     for raw in (
-        f"{unknown_prefix}.{secret}",
-        f"{prefix}.{tampered}",
-        f"{prefix}.{other_secret}",
-        f"{other_prefix}.{secret}",
+        f"{unknown_prefix}_{secret}",
+        f"{prefix}_{tampered}",
+        f"{prefix}_{other_secret}",
+        f"{other_prefix}_{secret}",
+        f"{prefix}.{secret}",
+        f"{prefix[4:]}.{secret}",
     ):
         with pytest.raises(ApiKeyInvalid):
             await creds.authenticate_key(raw)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cabinet.apis.admin.errors import install_error_handlers
-from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users
+from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users, webhooks
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
 from cabinet.core.http.subapp import build_rest_app
@@ -40,6 +40,7 @@ def build_app(runtime: Runtime) -> FastAPI:
             companies.router,
             users.router,
             credentials.router,
+            webhooks.router,
             audit.router,
             usage.router,
             quota.router,

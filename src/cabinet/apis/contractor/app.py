@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
@@ -35,8 +36,28 @@ DESCRIPTION = (
 )
 
 
+class TextJsonAsJson:
+    """Seed 004 lists ``text/json`` (and ``application/*+json``) among the request media types: a ``text/json``
+    body is read as ``application/json`` (FastAPI reads JSON bodies of JSON media types only)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            for i, (name, value) in enumerate(headers):
+                if name == b"content-type" and value.split(b";", 1)[0].strip().lower() == b"text/json":
+                    rest = value.split(b";", 1)[1:]
+                    patched = list(headers)
+                    patched[i] = (name, b";".join([b"application/json", *rest]))
+                    scope = {**scope, "headers": patched}
+                    break
+        await self.app(scope, receive, send)
+
+
 def build_app(runtime: Runtime) -> FastAPI:
-    return build_rest_app(
+    app = build_rest_app(
         runtime,
         title="cabinet Contractor API",
         description=DESCRIPTION,
@@ -55,3 +76,5 @@ def build_app(runtime: Runtime) -> FastAPI:
         docs_url="/contractor/docs",
         openapi_url="/contractor/openapi.json",
     )
+    app.add_middleware(TextJsonAsJson)
+    return app

@@ -64,7 +64,7 @@ async def caller(request: Request, header: Annotated[str | None, Depends(authori
     value = bearer_value(header)
     svc = services(request)
     if KEY_RE.fullmatch(value):
-        return _bind(await svc.credentials.authenticate_key(value))
+        return _bind(await svc.credentials.authenticate_key(value, current_trace().client_ip))
     return _bind(await svc.identity.resolve_access_token(value))
 
 

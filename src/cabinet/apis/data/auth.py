@@ -22,7 +22,7 @@ async def caller(services: Services, params: dict[str, Any], client_ip: str | No
         raise RpcError("data_type_error", field="access_token", value=token)
     try:
         if KEY_RE.fullmatch(token):
-            principal = await services.credentials.authenticate_key(token)
+            principal = await services.credentials.authenticate_key(token, client_ip)
         else:
             principal = await services.sessions.resolve(token)
     except CabinetError as exc:  # a disabled account: the IP check comes first (seed 003's check order)

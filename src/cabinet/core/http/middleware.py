@@ -24,6 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet.core.errors import RequestTooLarge
+from cabinet.core.http.ratelimit import rate_limit_headers
 from cabinet.core.http.runtime import HttpRuntime
 from cabinet.core.logging import get_logger
 from cabinet.core.observability import observe_request
@@ -63,6 +64,7 @@ class TraceMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["X-Process-Code"] = str(trace.process_code)
                 headers["X-Request-Code"] = str(trace.request_code)
+                rate_limit_headers(headers, message["status"], trace.rate_limits)
             await send(message)
 
         try:

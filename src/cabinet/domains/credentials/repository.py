@@ -24,6 +24,7 @@ KEY_CATALOG = {
     "is_blocked": QueryField(ApiKey.blocked, FieldType.BOOLEAN),
     "creation_date": QueryField(ApiKey.created_at, FieldType.DATETIME),
     "last_used_date": QueryField(ApiKey.last_used_at, FieldType.DATETIME),
+    "last_used_address": QueryField(ApiKey.last_used_ip, FieldType.STRING),
 }
 
 
@@ -47,18 +48,17 @@ class ApiKeyRepository:
         ).first()
         return None if row is None else (row[0], row[1])
 
-    async def by_id(self, key_id: int) -> tuple[ApiKey, User] | None:
-        row = (
-            await current_session().execute(
-                select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.id == key_id)
-            )
-        ).first()
+    async def by_id(self, key_id: int, *, lock: bool = False) -> tuple[ApiKey, User] | None:
+        """The key and its owner; ``lock`` holds the key's row until commit (PostgreSQL)."""
+        stmt = select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.id == key_id)
+        if lock:
+            stmt = stmt.with_for_update(of=ApiKey)
+        row = (await current_session().execute(stmt)).first()
         return None if row is None else (row[0], row[1])
 
-    async def for_user(self, user_id: int) -> Sequence[ApiKey]:
-        return (
-            await current_session().scalars(select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id))
-        ).all()
+    async def for_user(self, user_id: int, *, lock: bool = False) -> Sequence[ApiKey]:
+        stmt = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id)
+        return (await current_session().scalars(stmt.with_for_update() if lock else stmt)).all()
 
     async def count_for_user(self, user_id: int) -> int:
         return int(
@@ -80,12 +80,12 @@ class ApiKeyRepository:
         await session.delete(key)
         await session.flush()
 
-    async def touch(self, key_id: int, now: datetime, not_since: datetime) -> None:
-        """Set last_used_at, unless someone (another process) already did after ``not_since``."""
+    async def touch(self, key_id: int, now: datetime, not_since: datetime, address: str | None) -> None:
+        """Set last_used_at and its address, unless someone (another process) already did after ``not_since``."""
         await current_session().execute(
             update(ApiKey)
             .where(ApiKey.id == key_id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < not_since))
-            .values(last_used_at=now)
+            .values(last_used_at=now, last_used_ip=address)
         )
 
 

@@ -9,12 +9,30 @@ from datetime import datetime, timedelta
 from cabinet.core.principal import Principal
 from cabinet.models import ApiKey
 
-# The wire form of a key is ``<prefix>.<secret>``: a public lookup prefix (16 hex characters, 64 random bits)
-# and a secret of 32 random bytes (43 URL-safe base64 characters). Only HMAC-SHA256 of the secret is kept.
+# The wire form of a key is ``cab_<id>_<secret>``: ``cab_`` and a public lookup id (16 hex characters, 64 random
+# bits) -- together the key's public prefix, shown in lists -- and a secret of 32 random bytes (43 URL-safe base64
+# characters). Only HMAC-SHA256 of the secret is kept. Keys issued before the ``cab_`` form are
+# ``<id>.<secret>`` (their prefix is the bare id) and keep working.
 PREFIX_BYTES = 8
 SECRET_BYTES = 32
-KEY_RE = re.compile(r"([0-9a-f]{16})\.([A-Za-z0-9_-]{43})")
-KEY_MAX_LENGTH = 60
+KEY_LABEL = "cab_"
+KEY_RE = re.compile(r"(cab_[0-9a-f]{16})_([A-Za-z0-9_-]{43})|([0-9a-f]{16})\.([A-Za-z0-9_-]{43})")
+KEY_MAX_LENGTH = 64
+PREFIX_MAX_LENGTH = 20
+ADDRESS_MAX_LENGTH = 45  # the longest IPv6 address written out (IPv4-mapped)
+ROTATION_GRACE_HOURS_DEFAULT = 24
+ROTATION_GRACE_HOURS_MAX = 24 * 30
+
+
+def split_key(raw: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a key in either form, or None."""
+    match = KEY_RE.fullmatch(raw) if len(raw) <= KEY_MAX_LENGTH else None
+    if match is None:
+        return None
+    if match.group(1) is not None:
+        return match.group(1), match.group(2)
+    return match.group(3), match.group(4)
+
 
 NAME_MAX = 256
 KEYS_PER_USER_MAX = 100
@@ -52,3 +70,11 @@ class IssuedKey:
     row: ApiKey
     username: str
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedKey:
+    """A key's successor; the old key works until ``old_key_valid_until``."""
+
+    issued: IssuedKey
+    old_key_valid_until: datetime

@@ -10,7 +10,11 @@ operator (``PLATFORM_OPERATOR``).
 
 Keys are ``<prefix>.<secret>``; the database keeps only ``HMAC-SHA256(k, secret)``, where ``k`` is derived from
 the server secret for this one purpose, and finds the row by its public prefix. Secrets are compared in
-constant time. ``last_used_at`` is written at most once a minute per key.
+constant time. ``last_used_at`` (and the address it was used from) is written at most once a minute per key.
+
+Life cycle: ``max_days`` (CABINET_API_KEY_MAX_DAYS) caps a new key's lifetime; a rotation issues a successor and
+leaves the old key working for a grace period; revoking all of a user's keys blocks every one of them at once,
+grace periods included.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, after_commit, read_only, transactional
@@ -47,21 +51,24 @@ from cabinet.domains.credentials.errors import (
 )
 from cabinet.domains.credentials.repository import ApiKeyRepository, NetworkRepository
 from cabinet.domains.credentials.schemas import (
+    ADDRESS_MAX_LENGTH,
     CACHE_MAX_ENTRIES,
     CIDR_MAX_LENGTH,
-    KEY_MAX_LENGTH,
-    KEY_RE,
+    KEY_LABEL,
     KEYS_PER_USER_MAX,
     LAST_USED_RESOLUTION,
     NAME_MAX,
     NETWORK_CACHE_SECONDS,
     NETWORKS_PER_COMPANY_MAX,
     PREFIX_BYTES,
+    ROTATION_GRACE_HOURS_MAX,
     SECRET_BYTES,
     Caller,
     IssuedKey,
     KeyRequest,
     PlatformOperator,
+    RotatedKey,
+    split_key,
 )
 from cabinet.models import ApiKey, Company, CompanyNetwork, User
 
@@ -81,9 +88,10 @@ class OwnedKey:
 
 
 class CredentialService:
-    def __init__(self, db: Database, *, clock: Clock, secret: bytes) -> None:
+    def __init__(self, db: Database, *, clock: Clock, secret: bytes, max_days: int | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.max_days = max_days
         self._hash_key = hmac.new(secret, HASH_KEY_LABEL, hashlib.sha256).digest()
         self._dummy_hash = self._digest("-" * 43)
         self.keys = ApiKeyRepository()
@@ -99,6 +107,9 @@ class CredentialService:
         _guard_owner(caller, owner)
         now = self.clock.now()
         name, expires_at = _checked_request(request, now)
+        return await self._issue(owner, name, self._capped(expires_at, now), now)
+
+    async def _issue(self, owner: User, name: str | None, expires_at: datetime | None, now: datetime) -> IssuedKey:
         if await self.keys.count_for_user(owner.id) >= KEYS_PER_USER_MAX:
             raise ApiKeyLimitReached(f"a user may hold at most {KEYS_PER_USER_MAX} API keys: delete one first")
         prefix = await self._fresh_prefix()
@@ -115,7 +126,44 @@ class CredentialService:
             last_used_at=None,
         )
         await self.keys.add(row)
-        return IssuedKey(row=row, username=owner.username, key=f"{prefix}.{secret}")
+        return IssuedKey(row=row, username=owner.username, key=f"{prefix}_{secret}")
+
+    def _capped(self, expires_at: datetime | None, now: datetime) -> datetime | None:
+        """A new key's end, capped at ``max_days`` from now when the deployment sets it (permanent: the cap)."""
+        if self.max_days is None:
+            return expires_at
+        cap = now + timedelta(days=self.max_days)
+        return cap if expires_at is None or expires_at > cap else expires_at
+
+    @transactional
+    async def rotate_key(self, caller: Caller, key_id: int, grace_hours: int) -> RotatedKey:
+        """A successor of a key (same owner and name; a temporary key gets its lifetime again, from now); the
+        old key keeps working for ``grace_hours`` (never longer than it would have anyway)."""
+        if not 0 <= grace_hours <= ROTATION_GRACE_HOURS_MAX:
+            issue = FieldIssue("grace_hours", f"0..{ROTATION_GRACE_HOURS_MAX} hours")
+            raise ApiKeyRequestInvalid(f"grace_hours: {issue.message}", issues=[issue])
+        key, owner = await self._key(caller, key_id, write=True, lock=True)
+        _guard_owner(caller, owner)
+        now = self.clock.now()
+        lifetime = None if key.expires_at is None else now + (key.expires_at - key.created_at)
+        issued = await self._issue(owner, key.name, self._capped(lifetime, now), now)
+        until = now + timedelta(hours=grace_hours)
+        if key.expires_at is None or key.expires_at > until:
+            key.expires_at = until
+        return RotatedKey(issued=issued, old_key_valid_until=key.expires_at)
+
+    @transactional
+    async def revoke_all(self, caller: Caller, username: str) -> int:
+        """Block every key of the user (those in a rotation's grace period too); how many were still usable."""
+        owner = await self._owner(caller, username, write=True)
+        _guard_owner(caller, owner)
+        now = self.clock.now()
+        revoked = 0
+        for key in await self.keys.for_user(owner.id, lock=True):
+            if not key.blocked and (key.expires_at is None or key.expires_at > now):
+                revoked += 1
+            key.blocked = True
+        return revoked
 
     @read_only
     async def list_keys(self, caller: Caller, username: str) -> Sequence[ApiKey]:
@@ -154,14 +202,15 @@ class CredentialService:
         await self.keys.delete(key)
 
     # --- keys: authentication -------------------------------------------------------------------------
-    async def authenticate_key(self, raw: str) -> Principal:
+    async def authenticate_key(self, raw: str, client_ip: str | None = None) -> Principal:
         """The principal behind a live key (the owner's current roles, company and timezone), or why not:
         ApiKeyInvalid (malformed, unknown, deleted, wrong secret, owner moved company), ApiKeyBlocked,
-        ApiKeyExpired, ApiKeyOwnerInactive. Call it outside any read-only unit of work."""
-        match = KEY_RE.fullmatch(raw) if isinstance(raw, str) and len(raw) <= KEY_MAX_LENGTH else None
-        if match is None:
+        ApiKeyExpired, ApiKeyOwnerInactive. ``client_ip`` is noted as the last use's address. Call it outside
+        any read-only unit of work."""
+        parts = split_key(raw) if isinstance(raw, str) else None
+        if parts is None:
             raise ApiKeyInvalid()
-        prefix, secret = match.group(1), match.group(2)
+        prefix, secret = parts
         found = await self._by_prefix(prefix)
         digest = self._digest(secret)
         if found is None:
@@ -179,14 +228,14 @@ class CredentialService:
             raise ApiKeyExpired()
         if not owner.enabled:
             raise ApiKeyOwnerInactive(extra={"company_id": owner.company_id})
-        await self._note_use(key, now)
+        await self._note_use(key, now, client_ip)
         return principal_of(owner, CredentialKind.API_KEY, str(key.id))
 
     @read_only
     async def _by_prefix(self, prefix: str) -> tuple[ApiKey, User] | None:
         return await self.keys.by_prefix(prefix)
 
-    async def _note_use(self, key: ApiKey, now: datetime) -> None:
+    async def _note_use(self, key: ApiKey, now: datetime, client_ip: str | None) -> None:
         """Record the use at most once per LAST_USED_RESOLUTION per key (per process, and in the row)."""
         recent = self._last_touch.get(key.id)
         if key.last_used_at is not None and (recent is None or key.last_used_at > recent):
@@ -197,20 +246,20 @@ class CredentialService:
             self._last_touch.clear()
         self._last_touch[key.id] = now
         try:
-            await self._touch(key.id, now)
+            await self._touch(key.id, now, _address_text(client_ip))
         except Exception as exc:  # a lost "last used" mark must never refuse a valid key
             log.warning("could not record API key use", key_id=key.id, error=repr(exc))
 
     @transactional
-    async def _touch(self, key_id: int, now: datetime) -> None:
-        await self.keys.touch(key_id, now, now - LAST_USED_RESOLUTION)
+    async def _touch(self, key_id: int, now: datetime, address: str | None) -> None:
+        await self.keys.touch(key_id, now, now - LAST_USED_RESOLUTION, address)
 
     def _digest(self, secret: str) -> str:
         return hmac.new(self._hash_key, secret.encode(), hashlib.sha256).hexdigest()
 
     async def _fresh_prefix(self) -> str:
         for _ in range(8):
-            prefix = secrets.token_hex(PREFIX_BYTES)
+            prefix = KEY_LABEL + secrets.token_hex(PREFIX_BYTES)
             if not await self.keys.prefix_taken(prefix):
                 return prefix
         raise RuntimeError("no free API key prefix after 8 draws")  # 64 random bits: never in practice
@@ -222,9 +271,9 @@ class CredentialService:
             raise KeyOwnerNotFound(resource=username)
         return owner
 
-    async def _key(self, caller: Caller, key_id: int, *, write: bool) -> tuple[ApiKey, User]:
+    async def _key(self, caller: Caller, key_id: int, *, write: bool, lock: bool = False) -> tuple[ApiKey, User]:
         scope = _scope(caller, write=write)
-        found = await self.keys.by_id(key_id)
+        found = await self.keys.by_id(key_id, lock=lock)
         if found is None or (scope is not None and found[1].company_id != scope):
             raise ApiKeyNotFound(resource=str(key_id))
         return found
@@ -392,6 +441,12 @@ def normalise_cidrs(values: Iterable[object], field: str) -> list[str]:
             f"at most {NETWORKS_PER_COMPANY_MAX} networks", issues=[FieldIssue(field, "too many networks")]
         )
     return networks
+
+
+def _address_text(ip: str | None) -> str | None:
+    """The canonical text of a client address worth keeping, or None."""
+    address = _address(ip)
+    return None if address is None else str(address)[:ADDRESS_MAX_LENGTH]
 
 
 def _address(ip: str | Address | None) -> Address | None:

@@ -28,6 +28,7 @@ from cabinet.domains.identity.errors import (
     UserInvalid,
     UserNotFound,
 )
+from cabinet.domains.identity.events import company_event, user_event
 from cabinet.domains.identity.repository import CompanyRepository, DirectoryRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
@@ -84,9 +85,11 @@ class DirectoryService:
             value = getattr(wanted, name)
             setattr(company, name, getattr(self.defaults, name) if value is UNSET else value)
         try:
-            return await self.companies.add_guarded(company)
+            added = await self.companies.add_guarded(company)
         except IntegrityError as exc:
             raise CompanyAlreadyExists(resource=key) from exc
+        await company_event("created", added)
+        return added
 
     @transactional
     async def update_company(
@@ -108,6 +111,7 @@ class DirectoryService:
             await self.directory.save()
         except StaleDataError as exc:  # deleted by a concurrent request
             raise CompanyNotFound(resource=key) from exc
+        await company_event("updated", company)
         return company
 
     @read_only
@@ -139,6 +143,7 @@ class DirectoryService:
         users = await self.directory.users_in_company(company.id)
         if users:
             raise CompanyNotEmpty(f"the company still has {users} user(s): delete or move them first")
+        await company_event("deleted", company)  # before its endpoints go with it (nobody to tell after)
         try:
             await self.directory.delete(company)
         except IntegrityError as exc:  # a concurrent request added or moved a user into it
@@ -191,11 +196,13 @@ class DirectoryService:
             if set(roles) != {Role(r) for r in user.roles}:  # what a token may do changed: its tokens end
                 kills_tokens = True
             user.roles = [r.value for r in roles]
+        switched = None
         if change.enabled is not UNSET and change.enabled != user.enabled:
             if not change.enabled and user.id == principal.user_id:
                 raise SelfLockout()
             user.enabled = change.enabled
             kills_tokens = True
+            switched = "unlocked" if change.enabled else "locked"
         if change.timezone is not UNSET:
             if not -12 <= change.timezone <= 12:
                 raise UserInvalid(issues=[FieldIssue("timezone", "must be -12..12")])
@@ -221,6 +228,9 @@ class DirectoryService:
         except IntegrityError as exc:  # its new company was deleted by a concurrent request
             moved_to = change.company_key if change.company_key is not UNSET else None
             raise CompanyNotFound(resource=moved_to) from exc
+        await user_event("updated", user, user.company)
+        if switched is not None:
+            await user_event(switched, user, user.company)
         return user
 
     @read_only
@@ -240,6 +250,7 @@ class DirectoryService:
             raise SelfLockout()
         if policies.roles_not_grantable(principal, [Role(r) for r in user.roles]):
             raise RoleNotGrantable("you may not delete a user holding a platform role")
+        await user_event("deleted", user, user.company)
         try:
             await self.directory.delete(user)
         except IntegrityError as exc:  # calls it owns keep their owner (history): refused, not a 500

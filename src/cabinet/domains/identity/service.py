@@ -34,6 +34,7 @@ from cabinet.domains.identity.errors import (
     UserInvalid,
     UserNotFound,
 )
+from cabinet.domains.identity.events import company_event, user_event
 from cabinet.domains.identity.repository import CompanyRepository, EndedWebSessionRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
@@ -316,6 +317,7 @@ class IdentityService:
         user.company = company
         if command.zone is not None:
             set_zone(user, command.zone)
+        await user_event("created", user, company)
         return user
 
     async def _unconfusable(self, username: str) -> str:
@@ -329,12 +331,14 @@ class IdentityService:
     async def _add_company(self, key: str, now: datetime) -> Company:
         """Create a company; if a concurrent request created it first, use that one."""
         try:
-            return await self.companies.add_guarded(Company(key=key, detail=None, created_at=now, edited_at=now))
+            added = await self.companies.add_guarded(Company(key=key, detail=None, created_at=now, edited_at=now))
         except IntegrityError:
             company = await self.companies.get_by_key(key)
             if company is None:
                 raise
             return company
+        await company_event("created", added)
+        return added
 
     # --- user writes other domains ask for (identity alone writes users; each joins the caller's unit of work) --
     @transactional

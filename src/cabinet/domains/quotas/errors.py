@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 from cabinet.core.errors import CabinetError, ErrorKind
+from cabinet.core.tracing import RateLimitState
 
 
 class QuotaExceeded(CabinetError):
+    """``rate_limits``: the quotas that applied (the answer's RateLimit headers)."""
+
+    rate_limits: tuple[RateLimitState, ...] = ()  # set per refusal
     mnemonic = "quota_exceeded"
     kind = ErrorKind.QUOTA_EXCEEDED
     default_message = "The points quota is exhausted"
 
 
 class ConcurrencyLimitReached(CabinetError):
+    rate_limits: tuple[RateLimitState, ...] = ()  # set per refusal
     mnemonic = "concurrency_limit_reached"
     kind = ErrorKind.THROTTLED
     default_message = "Too many requests of this kind are running at once"

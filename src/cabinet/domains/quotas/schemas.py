@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cabinet.core.metering import ProcessType, Service
+from cabinet.core.tracing import RateLimitState
 
 MAX_POINTS_PER_REQUEST = 1_000_000
 MAX_POINTS_PER_DAY = 100_000_000
@@ -31,6 +32,7 @@ class Reservation:
 
     keys: list[tuple[str, int]] = field(default_factory=list)  # (counter key, points) to refund on failure
     slot_key: str | None = None
+    states: list[RateLimitState] = field(default_factory=list)  # the limits that applied, after this request
 
 
 @dataclass(frozen=True, slots=True)

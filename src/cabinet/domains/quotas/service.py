@@ -25,6 +25,7 @@ from cabinet.core.errors import FieldIssue, PermissionDenied
 from cabinet.core.metering import METERED_SERVICES, ProcessType, Service
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
+from cabinet.core.tracing import RateLimitState
 from cabinet.domains.quotas.errors import (
     CompanyBudgetExceeded,
     ConcurrencyLimitReached,
@@ -51,8 +52,17 @@ CACHE_SECONDS = 2.0  # how stale another process's view of changed quota definit
 CACHE_MAX_ENTRIES = 50_000
 
 
+DAY = 86_400
+
+
 def local_date(moment: datetime, timezone_hours: int) -> date:
     return (moment + timedelta(hours=timezone_hours)).date()
+
+
+def _until_local_day(moment: datetime, timezone_hours: int, day: date) -> int:
+    """Whole seconds (at least 1) from ``moment`` until ``day`` starts in the timezone."""
+    local = (moment + timedelta(hours=timezone_hours)).replace(tzinfo=None)
+    return max(1, int((datetime.combine(day, datetime.min.time()) - local).total_seconds()) + 1)
 
 
 class QuotaService:
@@ -213,35 +223,48 @@ class QuotaService:
         spec = (await self._specs(principal.user_id)).get((service.value, process_type.value))
         if spec is None:
             return reservation
+        now = self.clock.now()
+        today = local_date(now, principal.timezone)
+        day_reset = _until_local_day(now, principal.timezone, today + timedelta(days=1))
         if points > spec.points_per_request:
             raise QuotaExceeded(
                 f"{points} points exceed the limit of {spec.points_per_request} points per request "
                 f"for {service.value}/{process_type.value}",
+                retry_after=day_reset,
                 extra={"limit_type": "request", "limit_max_value": spec.points_per_request},
             )
         ident = (str(principal.user_id), service.value, process_type.value)
         slot = ":".join(("slot", *ident))
         running = await self.storage.incr(slot, SLOT_TTL_SECONDS, amount=1)
         reservation.slot_key = slot
+        limit = spec.max_concurrent_execution
+        reservation.states.append(
+            RateLimitState("concurrency", limit, max(0, limit - running), unit="concurrent-requests")
+        )
         try:
-            if running > spec.max_concurrent_execution:
+            if running > limit:
                 raise ConcurrencyLimitReached(
-                    f"at most {spec.max_concurrent_execution} concurrent requests "
-                    f"for {service.value}/{process_type.value}",
+                    f"at most {limit} concurrent requests for {service.value}/{process_type.value}",
                     retry_after=1,
-                    extra={"limit_type": "concurrent requests", "limit_max_value": spec.max_concurrent_execution},
+                    extra={"limit_type": "concurrent requests", "limit_max_value": limit},
                 )
-            today = local_date(self.clock.now(), principal.timezone)
             day = RateLimitItemPerDay(spec.points_per_day, multiples=2, namespace="quota-day")
-            await self._take(reservation, day, (*ident, today.isoformat()), points, "per day")
+            await self._take(reservation, day, (*ident, today.isoformat()), points, "per day", ("day", DAY, day_reset))
             if spec.points_per_date_window is not None and _in_window(spec, today):
                 span = (
                     (spec.window_to - spec.window_from).days + 2 if spec.window_from and spec.window_to else 3653
                 )  # the key's lifetime; constant for the window (the limits key includes it)
                 window = RateLimitItemPerDay(spec.points_per_date_window, multiples=span, namespace="quota-window")
                 ident_w = (*ident, str(spec.window_from), str(spec.window_to))
-                await self._take(reservation, window, ident_w, points, "per date window")
-        except BaseException:
+                length = (spec.window_to - spec.window_from).days + 1 if spec.window_from and spec.window_to else None
+                ends = None
+                if spec.window_to is not None:
+                    ends = _until_local_day(now, principal.timezone, spec.window_to + timedelta(days=1))
+                shape = ("window", None if length is None else length * DAY, ends)
+                await self._take(reservation, window, ident_w, points, "per date window", shape)
+        except BaseException as exc:
+            if isinstance(exc, QuotaExceeded | ConcurrencyLimitReached):
+                exc.rate_limits = tuple(reservation.states)
             await self.release(reservation, charged=False)
             raise
         return reservation
@@ -313,19 +336,34 @@ class QuotaService:
         )
 
     async def _take(
-        self, reservation: Reservation, item: RateLimitItemPerDay, ident: tuple[str, ...], points: int, label: str
+        self,
+        reservation: Reservation,
+        item: RateLimitItemPerDay,
+        ident: tuple[str, ...],
+        points: int,
+        label: str,
+        shape: tuple[str, int | None, int | None],
     ) -> None:
-        if points <= 0:
-            return
+        """Take ``points`` from a quota counter; ``shape`` (name, window and reset seconds) describes the quota
+        in the reservation's states (the RateLimit headers)."""
+        name, window, reset = shape
         key = item.key_for(*ident)
+        if points <= 0:
+            used = await self.storage.get(key)
+            reservation.states.append(RateLimitState(name, item.amount, max(0, item.amount - used), window, reset))
+            return
         admitted = await self.counter.hit(item, *ident, cost=points)
         if not admitted:
-            await self.storage.incr(key, item.get_expiry(), amount=-points)
+            used = await self.storage.incr(key, item.get_expiry(), amount=-points)
+            reservation.states.append(RateLimitState(name, item.amount, max(0, item.amount - used), window, reset))
             raise QuotaExceeded(
                 f"the quota of {item.amount} points {label} is exhausted",
+                retry_after=reset,
                 extra={"limit_type": label.removeprefix("per "), "limit_max_value": item.amount},
             )
         reservation.keys.append((key, points))
+        used = await self.storage.get(key)
+        reservation.states.append(RateLimitState(name, item.amount, max(0, item.amount - used), window, reset))
 
     async def release(self, reservation: Reservation | None, *, charged: bool) -> None:
         if reservation is None:

@@ -12,14 +12,21 @@ from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import WireModel
 from cabinet.core.metering import ProcessType, set_result_elements
-from cabinet.domains.credentials.schemas import CIDR_MAX_LENGTH, NAME_MAX, NETWORKS_PER_COMPANY_MAX, KeyRequest
+from cabinet.domains.credentials.schemas import (
+    CIDR_MAX_LENGTH,
+    NAME_MAX,
+    NETWORKS_PER_COMPANY_MAX,
+    ROTATION_GRACE_HOURS_DEFAULT,
+    ROTATION_GRACE_HOURS_MAX,
+    KeyRequest,
+)
 from cabinet.models import ApiKey as ApiKeyRow
 
 router = APIRouter()
@@ -48,20 +55,28 @@ class ApiKeyOut(WireModel):
     """A key without its secret."""
 
     key_id: int = Field(description="The key's id (block, unblock, delete).")
-    prefix: str = Field(description="The public part of the key: the characters before the dot.")
+    prefix: str = Field(
+        description="The public prefix of the key: `cab_` and its id (a key issued before: the part before the "
+        "dot). The key itself starts with it.",
+        examples=["cab_3f9a0c1e5b7d2a46"],
+    )
     username: str = Field(description="The user the key acts as.")
     name: str | None = None
     created_at: datetime
     expires_at: datetime | None = Field(default=None, description="null: permanent.")
     blocked: bool
     last_used_at: datetime | None = Field(default=None, description="Last use, to the minute; null: never used.")
+    last_used_address: str | None = Field(default=None, description="The client address of that last use.")
 
 
 class ApiKeyIssued(WireModel):
     """A new key. ``key`` is the secret: shown in this answer only, never again."""
 
     key_id: int
-    key: str = Field(description="The whole key (`<prefix>.<secret>`): the Data API's `access_token`. Shown once.")
+    key: str = Field(
+        description="The whole key (`<prefix>_<secret>`): the Data API's `access_token`, the contractor API's "
+        "bearer token. Shown once."
+    )
     prefix: str
     username: str
     name: str | None = None
@@ -72,6 +87,29 @@ class ApiKeyIssued(WireModel):
 
 class ApiKeyList(WireModel):
     keys: list[ApiKeyOut]
+
+
+class RotateIn(WireModel):
+    grace_hours: StrictInt = Field(
+        default=ROTATION_GRACE_HOURS_DEFAULT,
+        ge=0,
+        le=ROTATION_GRACE_HOURS_MAX,
+        description="How long the old key keeps working (never longer than it would have anyway); 0: it stops now.",
+    )
+
+
+class ApiKeyRotated(WireModel):
+    """The successor key (shown once) and when the old one stops working."""
+
+    id: int = Field(description="The new key's id.")
+    key: str = Field(description="The new key (`<prefix>_<secret>`). Shown once.")
+    prefix: str
+    expires_at: datetime | None = Field(default=None, description="The new key's end; null: permanent.")
+    old_key_valid_until: datetime
+
+
+class Revoked(WireModel):
+    revoked: int = Field(description="How many of the user's keys were still usable and are now blocked.")
 
 
 class NetworkList(WireModel):
@@ -99,6 +137,7 @@ def key_out(row: ApiKeyRow, username: str) -> ApiKeyOut:
         expires_at=row.expires_at,
         blocked=row.blocked,
         last_used_at=row.last_used_at,
+        last_used_address=row.last_used_ip,
     )
 
 
@@ -108,8 +147,9 @@ def key_out(row: ApiKeyRow, username: str) -> ApiKeyOut:
     tags=KEYS,
     **admin_write("create_api_key", ProcessType.TRACE, store_payloads=False),
     summary="New API key for a user.",
-    description="The answer carries the key (`key`) once; only a keyed hash of it is kept. The key acts as the "
-    "user, with the user's current roles. No request or response data of this operation is stored.",
+    description="The answer carries the key (`key`, starting `cab_`) once; only a keyed hash of it is kept. The "
+    "key acts as the user, with the user's current roles. CABINET_API_KEY_MAX_DAYS, when set, caps its lifetime "
+    "(a permanent key asked for ends then). No request or response data of this operation is stored.",
     response_model=ApiKeyIssued,
 )
 async def create_api_key(
@@ -171,6 +211,45 @@ async def block_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) 
 async def unblock_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) -> ApiKeyOut:
     owned = await svc.credentials.set_blocked(principal, key_id, False)
     return key_out(owned.row, owned.username)
+
+
+@router.post(
+    "/keys/{key_id}/rotate",
+    tags=KEYS,
+    **admin_write("rotate_api_key", ProcessType.TRACE, store_payloads=False),
+    summary="Rotate an API key: a new key now, the old one for a grace period.",
+    description="The new key has the old one's owner and name (a temporary key gets its lifetime again, from "
+    "now; CABINET_API_KEY_MAX_DAYS caps it). The old key keeps working for `grace_hours` (default 24), then is "
+    "refused as expired. No request or response data of this operation is stored.",
+    response_model=ApiKeyRotated,
+)
+async def rotate_api_key(
+    key_id: KeyIdPath, principal: Writer, svc: ServicesDep, body: Annotated[RotateIn | None, Body()] = None
+) -> ApiKeyRotated:
+    rotated = await svc.credentials.rotate_key(principal, key_id, (body or RotateIn()).grace_hours)
+    row = rotated.issued.row
+    return ApiKeyRotated(
+        id=row.id,
+        key=rotated.issued.key,
+        prefix=row.prefix,
+        expires_at=row.expires_at,
+        old_key_valid_until=rotated.old_key_valid_until,
+    )
+
+
+@router.post(
+    "/users/{username}/keys/revoke-all",
+    tags=KEYS,
+    **admin_write("revoke_api_keys", ProcessType.TRACE),
+    summary="End every API key of a user.",
+    description="Blocks every key of the user at once, keys in a rotation's grace period included (a leaked "
+    "credential, a person leaving). Answers how many were still usable.",
+    response_model=Revoked,
+)
+async def revoke_api_keys(username: UsernamePath, principal: Writer, svc: ServicesDep) -> Revoked:
+    revoked = await svc.credentials.revoke_all(principal, username)
+    set_result_elements(revoked)
+    return Revoked(revoked=revoked)
 
 
 @router.delete(

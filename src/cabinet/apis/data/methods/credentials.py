@@ -12,12 +12,20 @@ FIELDS = (
     FieldSpec("login", T.STRING, "Owner's login.", read=lambda k: k.username),
     FieldSpec("company_id", T.INTEGER, "Owner's company id.", read=lambda k: k.row.company_id),
     FieldSpec("name", T.STRING, "Label given at issue.", read=lambda k: k.row.name),
-    FieldSpec("prefix", T.STRING, "The public part before the dot.", read=lambda k: k.row.prefix),
+    FieldSpec(
+        "prefix",
+        T.STRING,
+        "The public prefix: cab_ and the key's id (keys issued before: the part before the dot).",
+        read=lambda k: k.row.prefix,
+    ),
     FieldSpec("is_permanent", T.BOOLEAN, "No end date.", read=lambda k: k.row.expires_at is None),
     FieldSpec("expire_date", T.DATETIME, "End of a temporary key.", read=lambda k: k.row.expires_at),
     FieldSpec("is_blocked", T.BOOLEAN, "Blocked.", read=lambda k: k.row.blocked),
     FieldSpec("creation_date", T.DATETIME, "Issued.", read=lambda k: k.row.created_at),
     FieldSpec("last_used_date", T.DATETIME, "Last use (to the minute).", read=lambda k: k.row.last_used_at),
+    FieldSpec(
+        "last_used_address", T.STRING, "The address of that last use.", default=False, read=lambda k: k.row.last_used_ip
+    ),
 )
 
 register(

@@ -1,0 +1,1 @@
+"""Webhooks (Standard Webhooks): company endpoints, the events outbox, signed deliveries with retries."""

@@ -1,0 +1,143 @@
+"""Sending one delivery: the Standard Webhooks signature, the address guard (SSRF) and the HTTP request (10 s,
+no redirects, at most 1 KB of the answer kept)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from cabinet.core.errors import FieldIssue
+from cabinet.domains.webhooks.errors import WebhookInvalid, WebhookUrlRefused
+from cabinet.domains.webhooks.schemas import RESPONSE_KEPT_BYTES, SECRET_BYTES, SECRET_PREFIX, TIMEOUT_SECONDS, URL_MAX
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# cloud metadata services that are not link-local (AWS IPv6, Alibaba)
+METADATA = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256>`` of ``<id>.<timestamp>.<body>`` with the secret's key (Standard Webhooks)."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+def refused_address(address: Address) -> bool:
+    """Loopback, private, link-local (cloud metadata), unspecified, multicast or reserved."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+        or address.is_reserved
+        or address in METADATA
+        or (isinstance(address, ipaddress.IPv4Address) and address in ipaddress.ip_network("100.64.0.0/10"))
+    )
+
+
+def checked_url(url: str) -> str:
+    """An http(s) URL with a host, or WebhookInvalid."""
+    parts = urlsplit(url) if isinstance(url, str) and len(url) <= URL_MAX else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or "\x00" in url:
+        raise WebhookInvalid("url: an http or https URL", issues=[FieldIssue("url", "an http or https URL")])
+    try:
+        parts.port  # noqa: B018 (a bad port raises)
+    except ValueError as exc:
+        raise WebhookInvalid("url: bad port", issues=[FieldIssue("url", "bad port")]) from exc
+    return url
+
+
+async def guard(url: str, *, allow_private: bool) -> None:
+    """Refuse a URL whose host resolves to an address an integration must not reach (unless allowed)."""
+    if allow_private:
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        literal: Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses: set[Address] = {literal}
+    else:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            raise _refused(f"{host} does not resolve") from exc
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
+    if not addresses or any(refused_address(a) for a in addresses):
+        raise _refused(f"{host} resolves to a loopback, private, link-local or metadata address")
+
+
+def _refused(message: str) -> WebhookUrlRefused:
+    return WebhookUrlRefused(
+        f"url: {message} (CABINET_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true allows it)",
+        issues=[FieldIssue("url", message)],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    response: str | None = None
+
+
+async def send(
+    client: httpx.AsyncClient,
+    url: str,
+    message_id: str,
+    timestamp: int,
+    body: bytes,
+    signing_secrets: tuple[str, ...],
+    *,
+    allow_private: bool,
+) -> Outcome:
+    """POST one signed event; a 2xx answer delivers it. Never raises for the endpoint's failures."""
+    try:
+        await guard(url, allow_private=allow_private)  # again at send time: DNS may have changed (rebinding)
+    except WebhookUrlRefused as exc:
+        return Outcome(False, error=exc.message[:256])
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "cabinet-webhooks/1",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in signing_secrets),
+    }
+    try:
+        async with client.stream("POST", url, content=body, headers=headers) as response:
+            kept = b""
+            async for chunk in response.aiter_bytes():
+                kept += chunk
+                if len(kept) >= RESPONSE_KEPT_BYTES:
+                    break
+            text = kept[:RESPONSE_KEPT_BYTES].decode("utf-8", "replace")
+            return Outcome(200 <= response.status_code < 300, response.status_code, response=text)
+    except httpx.TimeoutException:
+        return Outcome(False, error=f"no answer within {TIMEOUT_SECONDS:g} s")
+    except httpx.HTTPError as exc:
+        return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:256])
+
+
+def http_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)

@@ -1,0 +1,270 @@
+"""Webhooks (issue 20, item 1) on the Admin API with a real local HTTP receiver: endpoints and their rights, the
+address guard, every delivery verified with the published ``standardwebhooks`` library, per-endpoint order,
+retries while the receiver is down, once each by ``webhook-id``, replay, secret rotation, and the outbox's
+transaction (a rolled-back change sends nothing). Both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from standardwebhooks.webhooks import Webhook
+
+from cabinet.core.clock import OffsetClock
+from cabinet.core.db.uow import unit_of_work
+from cabinet.core.events import publish
+from cabinet.core.roles import Role
+from cabinet.domains.identity.schemas import UserUpdate
+from cabinet.domains.registry import Services
+from cabinet.domains.webhooks.delivery import refused_address
+from cabinet.models import WebhookEvent
+from tests.apis.admin.test_directory import PLATFORM
+from tests.helpers import UserFactory, bearer, login
+
+COMPANY = "hooked_co"
+
+
+@dataclass
+class Receiver:
+    """A minimal HTTP/1.1 server on loopback recording every request; ``status`` is what it answers."""
+
+    status: int = 200
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    server: asyncio.Server | None = None
+    port: int = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            if self.status < 300:
+                self.received.append((headers, body))
+            reply = b"x" * 5000 if self.status >= 500 else b"ok"
+            writer.write(
+                f"HTTP/1.1 {self.status} X\r\nContent-Length: {len(reply)}\r\nConnection: close\r\n\r\n".encode()
+                + reply
+            )
+            await writer.drain()
+        finally:
+            writer.close()
+
+    def types(self) -> list[str]:
+        return [json.loads(body)["type"] for _, body in self.received]
+
+    def ids(self) -> list[str]:
+        return [headers["webhook-id"] for headers, _ in self.received]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver()
+    await r.start()
+    yield r
+    if r.server is not None:
+        await r.stop()
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, make_user: UserFactory) -> dict[str, str]:
+    return bearer(await login(client, await make_user(company="ops_co", roles=[Role.ADMIN])))
+
+
+async def until(condition: Any, services: Services, rounds: int = 200) -> None:
+    """Deliver what is due (as the worker does) until ``condition()`` holds."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await services.webhooks.deliver_due()
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition never held")
+
+
+async def tried(client: httpx.AsyncClient, admin: dict[str, str], hook: int, services: Services) -> Any:
+    """The endpoint's deliveries once its newest has been tried (by this test or the app's own worker)."""
+    for _ in range(200):
+        deliveries = (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
+        if deliveries[0]["attempts"] >= 1:
+            return deliveries
+        await services.webhooks.deliver_due()
+        await asyncio.sleep(0.02)
+    raise AssertionError("never tried")
+
+
+async def create(client: httpx.AsyncClient, headers: dict[str, str], url: str, **extra: Any) -> httpx.Response:
+    return await client.post(f"/admin/companies/{COMPANY}/webhooks", headers=headers, json={"url": url, **extra})
+
+
+def test_guard_refuses_internal_addresses() -> None:
+    import ipaddress
+
+    for text in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.0.1", "169.254.169.254", "::1", "fe80::1", "0.0.0.0"):
+        assert refused_address(ipaddress.ip_address(text)), text
+    for text in ("::ffff:127.0.0.1", "fd00:ec2::254", "100.64.0.1"):
+        assert refused_address(ipaddress.ip_address(text)), text
+    assert not refused_address(ipaddress.ip_address("93.184.216.34"))
+
+
+async def test_endpoint_api_rights_and_address_guard(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, admin: dict[str, str], receiver: Receiver
+) -> None:
+    owner = await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    for url in (
+        receiver.url,
+        "http://localhost/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/",
+        "http://10.0.0.1/",
+    ):
+        refused = await create(client, admin, url, events=["*"])
+        assert refused.status_code == 400, (url, refused.text)
+    for bad in ({"url": "ftp://example.com/", "events": ["*"]}, {"url": "https://example.com/", "events": ["nope"]}):
+        answer = await client.post(f"/admin/companies/{COMPANY}/webhooks", headers=admin, json=bad)
+        assert answer.status_code == 400, answer.text
+    services.webhooks.allow_private = True
+    created = await create(client, bearer(await login(client, owner)), receiver.url, events=["user.created"])
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["secret"].startswith("whsec_") and body["company_key"] == COMPANY and body["enabled"] is True
+    hook = body["id"]
+    listed = (await client.get(f"/admin/companies/{COMPANY}/webhooks", headers=admin)).json()["webhooks"]
+    assert [w["id"] for w in listed] == [hook] and "secret" not in listed[0]
+    stranger = bearer(await login(client, await make_user(company="other_co", roles=[Role.COMPANYOWNER])))
+    assert (await client.get(f"/admin/webhooks/{hook}", headers=stranger)).status_code == 404
+    assert (await client.delete(f"/admin/webhooks/{hook}", headers=stranger)).status_code == 404
+    support = bearer(await login(client, await make_user(company="ops_co", roles=[Role.SUPPORT])))
+    assert (await client.get(f"/admin/webhooks/{hook}", headers=support)).status_code == 200
+    assert (await client.post(f"/admin/webhooks/{hook}/test", headers=support)).status_code == 403
+    changed = await client.put(
+        f"/admin/webhooks/{hook}",
+        headers=admin,
+        json={"url": receiver.url, "events": ["*"], "description": "erp", "enabled": False},
+    )
+    assert changed.status_code == 200 and changed.json()["events"] == ["*"] and changed.json()["enabled"] is False
+    assert (await client.delete(f"/admin/webhooks/{hook}", headers=admin)).status_code == 204
+    assert (await client.get(f"/admin/webhooks/{hook}", headers=admin)).status_code == 404
+
+
+async def test_events_arrive_signed_in_order_once_each_with_retries_and_replay(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_user: UserFactory,
+    admin: dict[str, str],
+    receiver: Receiver,
+    clock: OffsetClock,
+) -> None:
+    services.webhooks.allow_private = True
+    await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    created = (await create(client, admin, receiver.url, events=["*"])).json()
+    hook, secret = created["id"], created["secret"]
+    verifier = Webhook(secret)
+
+    worker = await make_user(company=COMPANY, roles=[Role.USER])  # user.created
+    await services.directory.update_user(PLATFORM, UserUpdate(username=worker.username, enabled=False))
+    await services.directory.update_user(PLATFORM, UserUpdate(username=worker.username, enabled=True))
+    put = await client.put("/admin/companies", headers=admin, json={"key": COMPANY, "detail": "changed"})
+    assert put.status_code == 200, put.text
+    test = await client.post(f"/admin/webhooks/{hook}/test", headers=admin)
+    assert test.status_code == 202 and test.json()["delivery_id"] > 0
+    expected = [
+        "user.created",
+        "user.updated",
+        "user.locked",
+        "user.updated",
+        "user.unlocked",
+        "company.updated",
+        "webhook.test",
+    ]
+    await until(lambda: len(receiver.received) >= len(expected), services)
+    assert receiver.types() == expected
+    for headers, body in receiver.received:
+        payload = verifier.verify(body, headers)  # the published library checks the signature and timestamp
+        assert set(payload) == {"type", "timestamp", "data"}
+    company_event = json.loads(receiver.received[5][1])
+    assert company_event["data"]["key"] == COMPANY and company_event["data"]["detail"] == "changed"
+
+    # the receiver is down: the delivery fails and is retried (the first retry within 30 s), then arrives once
+    await receiver.stop()
+    await services.directory.update_user(PLATFORM, UserUpdate(username=worker.username, email="w@x.org"))
+    deliveries = await tried(client, admin, hook, services)
+    failing = deliveries[0]
+    assert failing["status"] == "pending" and failing["attempts"] == 1 and failing["last_error"]
+    await receiver.start()
+    await services.webhooks.deliver_due()  # not due yet: nothing sent
+    assert len(receiver.received) == len(expected)
+    clock.advance(seconds=30)
+    await until(lambda: len(receiver.received) == len(expected) + 1, services)
+    assert receiver.types()[-1] == "user.updated"
+    assert len(set(receiver.ids())) == len(receiver.ids())  # once each by webhook-id
+
+    # an endpoint answering 500: its answer is kept (at most 1 KB)
+    receiver.status = 500
+    await services.directory.update_user(PLATFORM, UserUpdate(username=worker.username, email="v@x.org"))
+    head = (await tried(client, admin, hook, services))[0]
+    assert head["last_status_code"] == 500 and len(head["last_response"]) == 1024
+    receiver.status = 200
+    clock.advance(seconds=30)
+    await until(lambda: len(receiver.received) == len(expected) + 2, services)
+
+    # replay: the same event again, with the same webhook-id
+    first = deliveries[-1]
+    replay = await client.post(f"/admin/webhooks/deliveries/{first['id']}/replay", headers=admin)
+    assert replay.status_code == 202
+    await until(lambda: len(receiver.received) == len(expected) + 3, services)
+    assert receiver.ids()[-1] == first["webhook_id"] == receiver.ids()[0]
+
+    # a new secret; the old one still verifies for 24 h (both sign)
+    rotated = (await client.post(f"/admin/webhooks/{hook}/rotate-secret", headers=admin)).json()
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != secret
+    await client.post(f"/admin/webhooks/{hook}/test", headers=admin)
+    await until(lambda: len(receiver.received) == len(expected) + 4, services)
+    headers, body = receiver.received[-1]
+    Webhook(rotated["secret"]).verify(body, headers)
+    verifier.verify(body, headers)
+
+
+async def test_a_rolled_back_change_sends_nothing(
+    client: httpx.AsyncClient, services: Services, make_user: UserFactory, admin: dict[str, str], receiver: Receiver
+) -> None:
+    services.webhooks.allow_private = True
+    owner = await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    await create(client, admin, receiver.url, events=["*"])
+    company_id = (await services.identity.get_account_by_id(owner.id)).company_id
+    before = await _events(services)
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(services.webhooks.db):
+            await publish("company.updated", company_id, {"key": COMPANY})
+            raise RuntimeError("the change fails")
+    assert await _events(services) == before
+    async with unit_of_work(services.webhooks.db):
+        await publish("company.updated", company_id, {"key": COMPANY})
+    assert await _events(services) == before + 1
+    other = await make_user(company="quiet_co")  # a company without endpoints keeps no events
+    assert await _events(services) == before + 1
+    del other
+
+
+async def _events(services: Services) -> int:
+    async with services.webhooks.db.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(WebhookEvent))).scalar_one())
