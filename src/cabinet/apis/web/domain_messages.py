@@ -108,6 +108,11 @@ DOMAIN_MESSAGES = frozenset(
         N_("Your account has been disabled, contact the support service"),
         N_("callCostDeadlineDayOfMonth must be 1..28"),
         N_("expenditureItemId is not one of the call's availableExpenditureItems"),
+        N_("The webhook URL is not allowed"),
+        N_("The webhook endpoint is not valid"),
+        N_("Webhook delivery not found"),
+        N_("Webhook endpoint not found"),
+        N_("You may not manage webhooks"),
         N_("username looks like an existing user name (Unicode confusables); choose another"),
         N_("username mixes scripts (for example Latin and Cyrillic letters); use one script"),
     }
