@@ -109,6 +109,8 @@ def test_document_lists_every_part_one_operation(contractor_schema: Any) -> None
         ("POST", "/shared/call/visit"),
         ("POST", "/shared/call/signature"),
         ("GET", "/call/{callId}/signature/{attachmentId}"),
+        ("GET", "/call/{callId}/report.pdf"),
+        ("GET", "/call/{callId}/evidence.zip"),
         ("POST", "/callCost/call/{callId}"),
         ("GET", "/callCost/call/{callId}"),
         ("GET", "/callCost/modifications/{timestamp}"),
