@@ -90,9 +90,26 @@ def test_workers_share_metrics_and_believe_only_the_configured_proxy(tmp_path: P
                 output, _ = process.communicate(timeout=30)
             finally:
                 reap(process)
-        requests = [json.loads(line) for line in output.splitlines() if '"event": "request"' in line]
+        requests = [record for record in _json_records(output) if record.get("event") == "request"]
         sign_in = [r for r in requests if r.get("path") == "/account/token/generation"]
         assert sign_in and sign_in[0]["client_ip"] == "203.0.113.7", sign_in
         assert {r["client_ip"] for r in requests if r.get("path") == "/account/info"} == {"127.0.0.1"}
     finally:
         redis.stop()
+
+
+def _json_records(output: str) -> list[dict]:
+    """Every JSON object in the workers' shared stdout. KNOWN ISSUE (closing note): two workers' lines were once
+    found joined on one line in CI, so the objects are read one after another, not a line each."""
+    decoder, records = json.JSONDecoder(), []
+    for line in output.splitlines():
+        at = line.find("{")
+        while at != -1:
+            try:
+                record, end = decoder.raw_decode(line, at)
+            except json.JSONDecodeError:
+                break
+            if isinstance(record, dict):
+                records.append(record)
+            at = line.find("{", end)
+    return records
