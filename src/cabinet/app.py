@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cabinet import __version__
+from cabinet.apis.contractor.events import ContractorPresenter
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import install_middlewares
 from cabinet.core.logging import configure_logging, get_logger
@@ -30,7 +31,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         resources = build_resources(settings, clock=clock)
-        services = build_services(resources)
+        services = build_services(resources, presenter=ContractorPresenter())
         runtime.start(resources, services, DomainMeter(resources, services))
         try:
             async with background_jobs(services, resources):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 import uvicorn
 
+from cabinet.apis.contractor.events import ContractorPresenter
 from cabinet.core.errors import CabinetError
 from cabinet.core.observability import MULTIPROC_ENV
 from cabinet.core.redaction import SecretsInLogs
@@ -57,7 +58,7 @@ def _settings() -> Settings:
 async def _services(settings: Settings) -> AsyncIterator[Services]:
     resources = build_resources(settings)
     try:
-        yield build_services(resources)
+        yield build_services(resources, presenter=ContractorPresenter())
     finally:
         await resources.close()
 

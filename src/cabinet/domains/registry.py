@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cabinet.core import events
+from cabinet.core.events import Events
 from cabinet.core.limits import AttemptThrottle
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
@@ -14,6 +14,7 @@ from cabinet.domains.fieldservice.attachments import AttachmentService
 from cabinet.domains.fieldservice.calls import CallService
 from cabinet.domains.fieldservice.company_settings import ContractorSettingsService
 from cabinet.domains.fieldservice.costs import CostService
+from cabinet.domains.fieldservice.events import FieldEvents, Presenter
 from cabinet.domains.fieldservice.field_links import FieldLinkService
 from cabinet.domains.fieldservice.jeopardies import JeopardyService
 from cabinet.domains.fieldservice.messages import MessageService
@@ -57,10 +58,18 @@ class Services:
     webhooks: WebhookService
 
 
-def build_services(resources: Resources) -> Services:
+def build_services(resources: Resources, *, presenter: Presenter | None = None) -> Services:
+    """Every domain service of the process; ``presenter`` (the contractor API's JSON) lets the contractor domain
+    publish its webhook events (without one it publishes none)."""
     settings = resources.settings
+    webhooks = WebhookService(
+        resources.db, clock=resources.clock, allow_private=settings.webhook_allow_private_networks
+    )
+    events = Events(webhooks.record)  # every domain's events go to the webhooks outbox, in the change's transaction
+    field_events = FieldEvents(events, presenter)
     identity = IdentityService(
         resources.db,
+        events=events,
         clock=resources.clock,
         hasher=resources.hasher,
         tokens=resources.tokens,
@@ -68,10 +77,6 @@ def build_services(resources: Resources) -> Services:
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
     )
-    webhooks = WebhookService(
-        resources.db, clock=resources.clock, allow_private=settings.webhook_allow_private_networks
-    )
-    events.set_sink(webhooks.record)  # every domain's events go to the webhooks outbox, in the change's transaction
     return Services(
         identity=identity,
         directory=DirectoryService(
@@ -79,6 +84,7 @@ def build_services(resources: Resources) -> Services:
             clock=resources.clock,
             hasher=resources.hasher,
             identity=identity,
+            events=events,
             defaults=Regional(
                 zone=settings.default_timezone, locale=settings.default_locale, currency=settings.default_currency
             ),
@@ -113,24 +119,28 @@ def build_services(resources: Resources) -> Services:
             ip_throttle=identity.ip_throttle,
             users=identity,
         ),
-        calls=CallService(resources.db, clock=resources.clock),
-        tasks=TaskService(resources.db, clock=resources.clock),
-        messages=MessageService(resources.db, clock=resources.clock),
-        jeopardies=JeopardyService(resources.db, clock=resources.clock),
-        contractor_settings=ContractorSettingsService(resources.db, clock=resources.clock),
+        calls=CallService(resources.db, clock=resources.clock, events=field_events),
+        tasks=TaskService(resources.db, clock=resources.clock, events=field_events),
+        messages=MessageService(resources.db, clock=resources.clock, events=field_events),
+        jeopardies=JeopardyService(resources.db, clock=resources.clock, events=field_events),
+        contractor_settings=ContractorSettingsService(resources.db, clock=resources.clock, events=field_events),
         field_links=FieldLinkService(
             resources.db,
             clock=resources.clock,
             secret=resources.secret,
             ttl=timedelta(seconds=settings.field_link_ttl_seconds),
+            events=field_events,
         ),
-        visits=VisitService(resources.db, clock=resources.clock, geofence_meters=settings.field_geofence_meters),
+        visits=VisitService(
+            resources.db, clock=resources.clock, geofence_meters=settings.field_geofence_meters, events=field_events
+        ),
         attachments=AttachmentService(
             resources.db,
             clock=resources.clock,
             blobs=resources.blobs,
             max_bytes=settings.attachment_max_bytes,
             max_pixels=settings.attachment_max_pixels,
+            events=field_events,
         ),
         reports=WorkReportService(
             resources.db,
@@ -138,7 +148,7 @@ def build_services(resources: Resources) -> Services:
             blobs=resources.blobs,
             defaults=RegionalDefaults(settings.default_timezone, settings.default_locale, settings.default_currency),
         ),
-        costs=CostService(resources.db, clock=resources.clock),
+        costs=CostService(resources.db, clock=resources.clock, events=field_events),
         notifications=NotificationService(resources.db, clock=resources.clock),
         sessions=SessionService(resources.db, clock=resources.clock, identity=identity),
         idempotency=IdempotencyService(

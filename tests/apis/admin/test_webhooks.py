@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from cabinet.core.clock import OffsetClock
 from cabinet.core.db.uow import unit_of_work
-from cabinet.core.events import publish
+from cabinet.core.events import Events
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserUpdate
 from cabinet.domains.registry import Services
@@ -251,6 +251,7 @@ async def test_a_rolled_back_change_sends_nothing(
     owner = await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
     await create(client, admin, receiver.url, events=["*"])
     company_id = (await services.identity.get_account_by_id(owner.id)).company_id
+    publish = Events(services.webhooks.record).publish
     before = await _events(services)
     with pytest.raises(RuntimeError):
         async with unit_of_work(services.webhooks.db):

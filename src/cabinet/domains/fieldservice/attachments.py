@@ -45,6 +45,7 @@ from cabinet.domains.fieldservice.errors import (
     SignatureNotFound,
     TaskStateConflict,
 )
+from cabinet.domains.fieldservice.events import FieldEvents
 from cabinet.domains.fieldservice.field_links import FieldLinkAccess, linked_call
 from cabinet.domains.fieldservice.imaging import (
     DECODES_AT_ONCE,
@@ -103,9 +104,19 @@ def link_reach(access: FieldLinkAccess) -> Reach:
 
 
 class AttachmentService:
-    def __init__(self, db: Database, *, clock: Clock, blobs: LocalBlobStore, max_bytes: int, max_pixels: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        blobs: LocalBlobStore,
+        max_bytes: int,
+        max_pixels: int,
+        events: FieldEvents | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.events = events or FieldEvents()
         self.blobs = blobs
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
@@ -170,6 +181,7 @@ class AttachmentService:
         task.edited_at = now
         call.edited_at = now
         await feed.stamp(call.company_id, [task, call])  # both carry the result's attachments
+        await self.events.attachment(row)
         await staged.place(key)  # last: a failure here or at the commit rolls the row back, the caller the file
         on_rollback(functools.partial(self.blobs.delete, key))  # a request holding its writes commits later
         return row
@@ -233,6 +245,7 @@ class AttachmentService:
         await self.proof.add(row)
         call.edited_at = now
         await feed.stamp(call.company_id, [call])  # the call carries its signature
+        await self.events.call("updated", call, now)
         await staged.place(key)
         on_rollback(functools.partial(self.blobs.delete, key))
         return row

@@ -28,6 +28,7 @@ from cabinet.domains.fieldservice.errors import (
     CallTaskNotFound,
     CommentRequired,
 )
+from cabinet.domains.fieldservice.events import FieldEvents
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import (
@@ -51,9 +52,10 @@ class CallWork:
     """What the contractor area's services share: the repositories and the call/task lookups that make a call
     the viewer may not see *not found*."""
 
-    def __init__(self, db: Database, *, clock: Clock) -> None:
+    def __init__(self, db: Database, *, clock: Clock, events: FieldEvents | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.events = events or FieldEvents()
         self.calls = CallRepository()
         self.tasks = TaskRepository()
         self.messages = MessageRepository()
@@ -141,6 +143,7 @@ class CallService(CallWork):
         assigned = self._notify(call, "call_assigned", "")
         await feed.stamp(viewer.company_id, [call, *tasks], new_calls=[call])
         assigned.text = f"Call {call.number} was assigned to you: {command.client_name}"[:2000]
+        await self.events.call("created", call, now)
         return CreatedCall(call, tasks)
 
     @read_only
@@ -162,6 +165,7 @@ class CallService(CallWork):
             call.tto = tto
         call.edited_at = self.clock.now()
         await feed.stamp(viewer.company_id, [call])
+        await self.events.call("updated", call, call.edited_at)
         return call.id
 
     @transactional
@@ -187,6 +191,7 @@ class CallService(CallWork):
         call.status = target.value
         call.edited_at = now
         await feed.stamp(viewer.company_id, [call])
+        await self.events.call("status_changed", call, now)
         return call
 
     @transactional
@@ -200,6 +205,7 @@ class CallService(CallWork):
         call.edited_at = self.clock.now()
         self._notify(call, "call_closed", f"Call {call.number} was closed")
         await feed.stamp(viewer.company_id, [call])
+        await self.events.call("status_changed", call, call.edited_at)
 
     @read_only
     async def list_calls(self, principal: Principal, query: CallListQuery) -> tuple[list[CallView], int]:

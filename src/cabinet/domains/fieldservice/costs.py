@@ -42,6 +42,7 @@ from cabinet.domains.fieldservice.errors import (
     CostNotDraft,
     CostNotFound,
 )
+from cabinet.domains.fieldservice.events import FieldEvents
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor, require_external, viewer_of
 from cabinet.domains.fieldservice.repository import CallRepository, CostRepository
@@ -85,9 +86,10 @@ def cost_deadline(finished_at: datetime, day: int, tz_hours: int) -> datetime:
 
 
 class CostService:
-    def __init__(self, db: Database, *, clock: Clock) -> None:
+    def __init__(self, db: Database, *, clock: Clock, events: FieldEvents | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.events = events or FieldEvents()
         self.calls = CallRepository()
         self.costs = CostRepository()
         self.search_repo = FieldServiceSearch()
@@ -187,6 +189,7 @@ class CostService:
         cost.status = CostStatus.IN_PROGRESS.value
         cost.sent_at = now
         await self._touch(call, cost)
+        await self.events.cost("sent", call.company_id, lambda: self._view(call, cost))
         return await self._view(call, cost)
 
     # --- the external system -------------------------------------------------------------------------------
@@ -227,6 +230,8 @@ class CostService:
                 now,
             )
         await self._touch(call, cost)
+        if cost.status == CostStatus.PROCESSED.value:
+            await self.events.cost("processed", call.company_id, lambda: self._view(call, cost))
         return await self._view(call, cost)
 
     # --- reads ---------------------------------------------------------------------------------------------

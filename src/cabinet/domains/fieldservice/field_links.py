@@ -46,6 +46,7 @@ from cabinet.domains.fieldservice.errors import (
     TaskResultNotFound,
     TaskStatusChangeRefused,
 )
+from cabinet.domains.fieldservice.events import FieldEvents
 from cabinet.domains.fieldservice.notifications import notify_owner
 from cabinet.domains.fieldservice.policies import Viewer, require_contractor
 from cabinet.domains.fieldservice.repository import AttachmentRepository, CallRepository, TaskRepository
@@ -123,9 +124,12 @@ class LinkCodec:
 
 
 class FieldLinkService:
-    def __init__(self, db: Database, *, clock: Clock, secret: bytes, ttl: timedelta) -> None:
+    def __init__(
+        self, db: Database, *, clock: Clock, secret: bytes, ttl: timedelta, events: FieldEvents | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.events = events or FieldEvents()
         self.ttl = ttl
         self.codec = LinkCodec(secret)
         self.calls = CallRepository()
@@ -225,6 +229,8 @@ class FieldLinkService:
         text = f"The field employee reported call {call.number} done: {report.comments}"
         notify_owner(call, "field_report", text, now)
         await feed.stamp(call.company_id, [*changed, call])
+        await self.events.call("status_changed", call, now)
+        await self.events.call("field_report_submitted", call, now)
         return (await self.calls.views([call], now))[0]
 
     # --- shared with the attachment service ---------------------------------------------------------------

@@ -37,6 +37,7 @@ class JeopardyService(CallWork):
         call.jeopardy_open = True
         call.edited_at = now
         await feed.stamp(viewer.company_id, [jeopardy, call])
+        await self.events.jeopardy("raised", jeopardy)
         return jeopardy
 
     @transactional
@@ -54,6 +55,7 @@ class JeopardyService(CallWork):
         call.edited_at = now
         self._notify(call, "jeopardy_answered", f"Your jeopardy on call {call.number} was answered: {answer}"[:2000])
         await feed.stamp(viewer.company_id, [jeopardy, call])
+        await self.events.jeopardy("answered", jeopardy)
         return jeopardy
 
     @read_only

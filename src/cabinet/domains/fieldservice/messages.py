@@ -51,6 +51,7 @@ class MessageService(CallWork):
         if author is None:
             self._notify(call, "dispatcher_message", f"New message on call {call.number}: {text}"[:2000])
         await feed.stamp(viewer.company_id, [message])
+        await self.events.message(message)
         return message
 
     @read_only

@@ -56,6 +56,7 @@ class TaskService(CallWork):
             task.result_at = now
         call.edited_at = now
         await feed.stamp(viewer.company_id, [task, call])  # the call embeds its tasks: it changed too
+        await self.events.call("updated", call, now)
         return task
 
     @read_only

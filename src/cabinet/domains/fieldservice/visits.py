@@ -17,6 +17,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, transactional
 from cabinet.domains.fieldservice import feed
 from cabinet.domains.fieldservice.errors import CallStateConflict, VisitAlreadyOpen, VisitNotOpen
+from cabinet.domains.fieldservice.events import FieldEvents
 from cabinet.domains.fieldservice.field_links import FieldLinkAccess, linked_call
 from cabinet.domains.fieldservice.repository import ProofRepository
 from cabinet.domains.fieldservice.schemas import Position, VisitAction, VisitCheck
@@ -40,9 +41,12 @@ def object_has_coordinates(call: Call) -> bool:
 
 
 class VisitService:
-    def __init__(self, db: Database, *, clock: Clock, geofence_meters: float) -> None:
+    def __init__(
+        self, db: Database, *, clock: Clock, geofence_meters: float, events: FieldEvents | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.events = events or FieldEvents()
         self.geofence_meters = geofence_meters
         self.proof = ProofRepository()
 
@@ -84,6 +88,7 @@ class VisitService:
             open_visit.check_out_accuracy = position.accuracy if position else None
         call.edited_at = now
         await feed.stamp(call.company_id, [call])  # the call carries its visits: the ERP's feed sees them
+        await self.events.call("updated", call, now)
         return visits
 
     def _distance(self, call: Call, position: Position | None) -> float | None:

@@ -11,6 +11,7 @@ from cabinet.core import regional
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
+from cabinet.core.events import NO_EVENTS, Events
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
@@ -56,8 +57,10 @@ class DirectoryService:
         hasher: PasswordHasher,
         identity: IdentityService,
         defaults: Regional | None = None,
+        events: Events = NO_EVENTS,
     ) -> None:
         self.db = db
+        self.events = events
         # a new company's time zone, language and currency unless its creator names them (CABINET_DEFAULT_*)
         self.defaults = defaults or Regional(zone="Europe/Moscow", locale="ru", currency="RUB")
         self.clock = clock
@@ -88,7 +91,7 @@ class DirectoryService:
             added = await self.companies.add_guarded(company)
         except IntegrityError as exc:
             raise CompanyAlreadyExists(resource=key) from exc
-        await company_event("created", added)
+        await company_event(self.events, "created", added)
         return added
 
     @transactional
@@ -111,7 +114,7 @@ class DirectoryService:
             await self.directory.save()
         except StaleDataError as exc:  # deleted by a concurrent request
             raise CompanyNotFound(resource=key) from exc
-        await company_event("updated", company)
+        await company_event(self.events, "updated", company)
         return company
 
     @read_only
@@ -143,7 +146,7 @@ class DirectoryService:
         users = await self.directory.users_in_company(company.id)
         if users:
             raise CompanyNotEmpty(f"the company still has {users} user(s): delete or move them first")
-        await company_event("deleted", company)  # before its endpoints go with it (nobody to tell after)
+        await company_event(self.events, "deleted", company)  # before its endpoints go with it (nobody to tell after)
         try:
             await self.directory.delete(company)
         except IntegrityError as exc:  # a concurrent request added or moved a user into it
@@ -228,9 +231,9 @@ class DirectoryService:
         except IntegrityError as exc:  # its new company was deleted by a concurrent request
             moved_to = change.company_key if change.company_key is not UNSET else None
             raise CompanyNotFound(resource=moved_to) from exc
-        await user_event("updated", user, user.company)
+        await user_event(self.events, "updated", user, user.company)
         if switched is not None:
-            await user_event(switched, user, user.company)
+            await user_event(self.events, switched, user, user.company)
         return user
 
     @read_only
@@ -250,7 +253,7 @@ class DirectoryService:
             raise SelfLockout()
         if policies.roles_not_grantable(principal, [Role(r) for r in user.roles]):
             raise RoleNotGrantable("you may not delete a user holding a platform role")
-        await user_event("deleted", user, user.company)
+        await user_event(self.events, "deleted", user, user.company)
         try:
             await self.directory.delete(user)
         except IntegrityError as exc:  # calls it owns keep their owner (history): refused, not a 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cabinet.core.events import publish
+from cabinet.core.events import Events
 from cabinet.models import Company, User
 
 
@@ -34,9 +34,9 @@ def user_data(user: User, company_key: str) -> dict[str, Any]:
     }
 
 
-async def company_event(kind: str, company: Company) -> None:
-    await publish(f"company.{kind}", company.id, company_data(company))
+async def company_event(events: Events, kind: str, company: Company) -> None:
+    await events.publish(f"company.{kind}", company.id, company_data(company))
 
 
-async def user_event(kind: str, user: User, company: Company) -> None:
-    await publish(f"user.{kind}", company.id, user_data(user, company.key))
+async def user_event(events: Events, kind: str, user: User, company: Company) -> None:
+    await events.publish(f"user.{kind}", company.id, user_data(user, company.key))

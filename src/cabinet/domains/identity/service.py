@@ -13,6 +13,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.types import is_foreign_key_violation
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
+from cabinet.core.events import NO_EVENTS, Events
 from cabinet.core.limits import AttemptThrottle, give_back_attempt, reserve_attempt
 from cabinet.core.observability import LOGIN_FAILURES
 from cabinet.core.principal import CredentialKind, Principal, principal_of
@@ -65,8 +66,10 @@ class IdentityService:
         user_throttle: AttemptThrottle,
         ip_throttle: AttemptThrottle,
         max_token_ttl: timedelta,
+        events: Events = NO_EVENTS,
     ) -> None:
         self.db = db
+        self.events = events
         self.clock = clock
         self.hasher = hasher
         self.tokens = tokens
@@ -317,7 +320,7 @@ class IdentityService:
         user.company = company
         if command.zone is not None:
             set_zone(user, command.zone)
-        await user_event("created", user, company)
+        await user_event(self.events, "created", user, company)
         return user
 
     async def _unconfusable(self, username: str) -> str:
@@ -337,7 +340,7 @@ class IdentityService:
             if company is None:
                 raise
             return company
-        await company_event("created", added)
+        await company_event(self.events, "created", added)
         return added
 
     # --- user writes other domains ask for (identity alone writes users; each joins the caller's unit of work) --

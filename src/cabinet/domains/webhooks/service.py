@@ -24,6 +24,7 @@ import orjson
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
+from cabinet.core.events import Render
 from cabinet.core.logging import get_logger
 from cabinet.core.observability import WEBHOOK_DELIVERIES, WEBHOOK_OLDEST_PENDING
 from cabinet.core.principal import Principal
@@ -175,15 +176,13 @@ class WebhookService:
         return again.id
 
     # --- the outbox -----------------------------------------------------------------------------------
-    async def record(self, event_type: str, company_id: int | None, data: dict[str, Any]) -> None:
+    async def record(self, event_type: str, company_id: int, render: Render) -> None:
         """The events sink (``cabinet.core.events``): an event and its deliveries to the company's subscribed
-        endpoints, in the running unit of work (nothing when none subscribes)."""
-        if company_id is None:
-            return
+        endpoints, in the running unit of work (nothing, and nothing rendered, when none subscribes)."""
         endpoints = [e for e in await self.repo.subscribed(company_id) if _wants(e, event_type)]
         if not endpoints:
             return
-        event = await self._event(event_type, company_id, data)
+        event = await self._event(event_type, company_id, dict(await render()))
         await self.repo.add(*(self._delivery(event, e) for e in endpoints))
         after_commit(self._signal)
 
