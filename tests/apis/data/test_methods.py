@@ -102,6 +102,19 @@ async def test_get_users_filters_sort_paging_fields(client: httpx.AsyncClient, o
         assert {r["login"] for r in rows} == expected, condition
 
 
+async def test_list_filters_up_to_their_bounds(client: httpx.AsyncClient, owner: Caller, staff: list[int]) -> None:
+    """2000 overlap values (the whole filter's bound) compile to one test per list: an OR per value nested deeper
+    than SQLite's expression tree allows (the issue's ~900 values answered internal_error)."""
+    lists = [[f"NO_ROLE_{n}_{i}" for i in range(500)] for n in range(4)]
+    lists[3][-1] = "COMPANYOWNER"
+    condition = {"condition": "or", "filters": [{"field": "roles", "operator": "overlap", "value": v} for v in lists]}
+    rows = ok(await rpc(client, "get.users", owner.params(filter=condition, fields=["login"])))
+    assert [r["login"] for r in rows] == [owner.user.username]
+    negated = {"field": "roles", "operator": "not_overlap", "value": lists[3]}
+    rows = ok(await rpc(client, "get.users", owner.params(filter=negated, fields=["login"])))
+    assert {r["login"] for r in rows} == set(STAFF)
+
+
 async def test_date_times_in_the_callers_timezone(
     client: httpx.AsyncClient, services: Services, make_user: UserFactory
 ) -> None:
@@ -221,6 +234,34 @@ GET_ERRORS: list[tuple[str, str, dict[str, Any], str, str | None]] = [
         {"filter": {"condition": "xor", "filters": [{"field": "id", "operator": "is_null"}]}},
         "invalid_parameter_value",
         "filter.condition",
+    ),
+    (
+        "list over 500 values",
+        "get.users",
+        {"filter": {"field": "roles", "operator": "overlap", "value": [f"R{i}" for i in range(501)]}},
+        "invalid_parameter_value",
+        "filter.value",
+    ),
+    (
+        "in list over 500 values",
+        "get.users",
+        {"filter": {"field": "id", "operator": "in", "value": list(range(1, 502))}},
+        "invalid_parameter_value",
+        "filter.value",
+    ),
+    (
+        "over 2000 list values in all",
+        "get.users",
+        {
+            "filter": {
+                "condition": "or",
+                "filters": [
+                    {"field": "login", "operator": "in", "value": [f"u{n}_{i}" for i in range(500)]} for n in range(5)
+                ],
+            }
+        },
+        "invalid_parameter_value",
+        "filter.filters.4.value",
     ),
     ("limit 0", "get.users", {"limit": 0}, "invalid_parameter_value", "limit"),
     ("limit over", "get.users", {"limit": 10_001}, "invalid_parameter_value", "limit"),

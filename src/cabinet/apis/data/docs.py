@@ -5,10 +5,18 @@ from __future__ import annotations
 from html import escape
 
 from cabinet.apis.data.errors import WIRE
-from cabinet.apis.data.params import LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX
+from cabinet.apis.data.params import (
+    FILTER_CONDITIONS_MAX,
+    FILTER_DEPTH_MAX,
+    FILTER_VALUES_MAX,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    OFFSET_MAX,
+)
 from cabinet.apis.data.protocol import Version
 from cabinet.apis.data.registry import REGISTRY, Method
 from cabinet.core.query import allowed_operators
+from cabinet.core.query.model import MAX_LIST_VALUES
 
 
 def _method(method: Method) -> str:
@@ -73,7 +81,10 @@ its address must be on the client company's list.</p>
 <p><b>Limits:</b> every successful call costs 1 point of your company's day and minute budgets (login and logout
 are free); <code>metadata.limits</code> reports them on every counted answer.</p>
 <p><b>get methods:</b> <code>filter</code> (a simple filter or a tree with <code>and</code>/<code>or</code>,
-nested), <code>sort</code>, <code>fields</code>, <code>offset</code> (0..{OFFSET_MAX}, default 0),
+nested at most {FILTER_DEPTH_MAX} deep, at most {FILTER_CONDITIONS_MAX} conditions; a list value of
+<code>in</code>, <code>not_in</code>, <code>overlap</code> or <code>not_overlap</code> holds 1..{MAX_LIST_VALUES}
+values, at most {FILTER_VALUES_MAX} in the whole filter; more is <code>invalid_parameter_value</code>),
+<code>sort</code>, <code>fields</code>, <code>offset</code> (0..{OFFSET_MAX}, default 0),
 <code>limit</code> (1..{LIMIT_MAX}, default {LIMIT_DEFAULT}); <code>metadata.total_items</code> counts every match.
 Date-times are <code>YYYY-MM-DD hh:mm:ss</code> in your user's timezone, in answers and in filters. Report methods
 take <code>date_from</code>/<code>date_till</code>, at most 3 months apart. <code>jsquery</code> is not supported

@@ -9,9 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from cabinet import __version__
 from cabinet.apis.data.errors import WIRE
-from cabinet.apis.data.params import FILTER_CONDITIONS_MAX, FILTER_DEPTH_MAX, INT64_MAX, INT64_MIN, Kind, Param
+from cabinet.apis.data.params import (
+    FILTER_CONDITIONS_MAX,
+    FILTER_DEPTH_MAX,
+    FILTER_VALUES_MAX,
+    INT64_MAX,
+    INT64_MIN,
+    Kind,
+    Param,
+)
 from cabinet.apis.data.registry import REGISTRY, Method
 from cabinet.core.query import FieldType, allowed_operators
+from cabinet.core.query.model import MAX_LIST_VALUES
 
 if TYPE_CHECKING:
     from cabinet.apis.data.protocol import Version
@@ -116,7 +125,11 @@ def _filter_node(method: Method) -> dict[str, Any]:
         "additionalProperties": False,
     }
     return {
-        "description": f"Nested at most {FILTER_DEPTH_MAX} deep, at most {FILTER_CONDITIONS_MAX} conditions.",
+        "description": (
+            f"Nested at most {FILTER_DEPTH_MAX} deep, at most {FILTER_CONDITIONS_MAX} conditions; a list value"
+            f" (in, not_in, overlap, not_overlap) holds 1..{MAX_LIST_VALUES} values, at most {FILTER_VALUES_MAX}"
+            " in the whole filter (more: invalid_parameter_value)."
+        ),
         "oneOf": [*simple, group],
     }
 

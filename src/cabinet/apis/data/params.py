@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from cabinet.apis.data.errors import RpcError
 from cabinet.core.query import OPERATORS, Condition, Group, Node, Query, SortKey
-from cabinet.core.query.model import DATETIME_FORMAT, parse_local_datetime
+from cabinet.core.query.model import DATETIME_FORMAT, MAX_LIST_VALUES, parse_local_datetime
 from cabinet.core.query.model import Condition as _Condition
 
 
@@ -36,6 +36,7 @@ LIMIT_MAX = 10_000
 LIMIT_DEFAULT = 1000
 FILTER_DEPTH_MAX = 10
 FILTER_CONDITIONS_MAX = 100
+FILTER_VALUES_MAX = 2000  # list values in one filter tree, all its conditions together
 SORT_KEYS_MAX = 10
 REPORT_INTERVAL_MONTHS = 3
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -143,7 +144,7 @@ def parse_query(params: Mapping[str, Any], fields: Sequence[FieldSpec], *, tz_ho
     limit = _bounded(params.get("limit"), "limit", 1, LIMIT_MAX, LIMIT_DEFAULT)
     node = None
     if params.get("filter") is not None:
-        counter = [0]
+        counter = [0, 0]
         node = _node(params["filter"], "filter", by_name, depth=1, counter=counter)
     sort = _sort(params.get("sort"), by_name)
     chosen = _fields(params.get("fields"), by_name)
@@ -205,7 +206,19 @@ def _node(raw: Any, path: str, by_name: Mapping[str, FieldSpec], *, depth: int, 
     counter[0] += 1
     if counter[0] > FILTER_CONDITIONS_MAX:
         raise RpcError("invalid_parameter_value", field=path, detail=f"at most {FILTER_CONDITIONS_MAX} conditions")
-    return Condition(spec.column or name, operator, raw.get("value"), path)
+    value = raw.get("value")
+    if isinstance(value, list):
+        if len(value) > MAX_LIST_VALUES:
+            why = f"a list holds at most {MAX_LIST_VALUES} values"
+            raise RpcError("invalid_parameter_value", field=f"{path}.value", detail=why)
+        counter[1] += len(value)
+        if counter[1] > FILTER_VALUES_MAX:
+            raise RpcError(
+                "invalid_parameter_value",
+                field=f"{path}.value",
+                detail=f"a filter holds at most {FILTER_VALUES_MAX} list values in all",
+            )
+    return Condition(spec.column or name, operator, value, path)
 
 
 def _sort(raw: Any, by_name: Mapping[str, FieldSpec]) -> tuple[SortKey, ...]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, and_, case, cast, exists, func, literal, not_, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 
 from cabinet.core.db.uow import current_session
@@ -64,8 +65,7 @@ def _condition(c: Condition, catalog: Catalog, tz_hours: int, dialect: str) -> C
         checked = [scalar(c, kind, v, tz_hours) for v in values]
         return col.in_(checked) if op == "in" else col.not_in(checked)
     if op in ("overlap", "not_overlap"):
-        wanted = _strings(c)
-        hit = or_(*(_array_has(col, v, dialect) for v in wanted))
+        hit = _array_has_any(col, _strings(c), dialect)
         return hit if op == "overlap" else and_(_is_array(col, dialect), not_(hit))
     if op == "regexp":
         return col.regexp_match(checked_regexp(c))
@@ -125,11 +125,14 @@ def _is_array(col: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
     return (func.jsonb_typeof(col) if dialect == "postgresql" else func.json_type(col)) == "array"
 
 
-def _array_has(col: ColumnElement[Any], value: str, dialect: str) -> ColumnElement[bool]:
+def _array_has_any(col: ColumnElement[Any], values: list[str], dialect: str) -> ColumnElement[bool]:
+    """One test for the whole list, whatever its length (an OR of one test per value nests as deep as the list is
+    long, and SQLite refuses an expression tree deeper than 1000)."""
     if dialect == "postgresql":
-        return col.op("@>", is_comparison=True)(func.jsonb_build_array(cast(literal(value), Text)))
-    items = func.json_each(col).table_valued("value")
-    return exists().select_from(items).where(items.c.value == value)
+        wanted = cast(literal(values, ARRAY(Text)), ARRAY(Text))
+        return col.op("?|", is_comparison=True)(wanted)
+    items = func.json_each(col).table_valued("value", "type")
+    return exists().select_from(items).where(items.c.type == "text", items.c.value.in_(values))
 
 
 def like_tokens(pattern: str) -> list[object]:

@@ -53,7 +53,7 @@ OPERATORS: dict[str, frozenset[FieldType]] = {
     "is_null": _SCALARS | {_T.STRING_ARRAY},
     "is_not_null": _SCALARS | {_T.STRING_ARRAY},
 }
-MAX_LIST_VALUES = 1000
+MAX_LIST_VALUES = 500  # values of one in/not_in/overlap/not_overlap list (README: Security limits)
 MAX_TEXT_VALUE = 1000
 
 
