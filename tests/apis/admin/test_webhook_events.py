@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook
 from cabinet.domains.registry import Services
 from cabinet.domains.webhooks.schemas import EVENT_TYPES
 from cabinet.settings import Settings
-from tests.apis.admin.test_webhooks import Receiver, admin, receiver, until  # noqa: F401 (fixtures)
+from tests.apis.admin.webhook_support import Receiver, until
 from tests.apis.contractor.files_support import isolated_settings, jpeg, multipart
 from tests.apis.contractor.support import make_tenant
 
