@@ -76,10 +76,50 @@ def small_targets(page: Any) -> list[str]:
     return list(page.evaluate(SMALL_TARGETS, TARGET_PX))
 
 
-def sideways(page: Any) -> int:
-    """How many px the page is wider than the window (0 when nothing scrolls sideways)."""
-    width = page.evaluate("() => document.scrollingElement.scrollWidth")
-    return max(0, int(width) - int(page.evaluate("() => window.innerWidth")))
+WIDER_THAN_WINDOW = """() => {
+  const window_px = document.documentElement.clientWidth;
+  const over = document.scrollingElement.scrollWidth - window_px;
+  if (over <= 0) return [over, []];
+  const past = [...document.body.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect(); return r.width > 0 && r.right > window_px + 0.5; });
+  // the innermost ones (no descendant of theirs also reaches past the edge) name the culprit best
+  const innermost = past.filter(el => !past.some(other => other !== el && el.contains(other)));
+  return [over, innermost.slice(0, 3).map(el =>
+    `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${[...el.classList].map(c => '.' + c).join('')}` +
+    ` "${(el.innerText || '').trim().slice(0, 30)}" to ${Math.round(el.getBoundingClientRect().right)}px`)];
+}"""
+
+
+def sideways(page: Any) -> tuple[int, list[str]]:
+    """How many px the page is wider than its window (0 when nothing scrolls sideways), and the innermost elements
+    reaching past the window's right edge. The window is the layout viewport (documentElement.clientWidth):
+    a phone's window.innerWidth grows with a too-wide page, so it would hide the very overflow measured here."""
+    over, culprits = page.evaluate(WIDER_THAN_WINDOW)
+    return max(0, int(over)), list(culprits)
+
+
+# Beside the two sizes a test opens, the widths in between where a layout changes (the 48em breakpoint, a
+# small tablet, a small laptop): a page must not scroll sideways at any of them either.
+BETWEEN_WIDTHS = (480, 768, 1024)
+
+
+def sideways_anywhere(page: Any) -> list[str]:
+    """Sideways scrolling at the page's own size and at the in-between widths (the viewport is put back after)."""
+    found: list[str] = []
+    over, culprits = sideways(page)
+    if over:
+        found.append(f"scrolls sideways by {over}px ({', '.join(culprits)})")
+    size = page.viewport_size
+    if size["width"] > PHONE_VIEWPORT["width"]:
+        try:
+            for width in BETWEEN_WIDTHS:
+                page.set_viewport_size({"width": width, "height": size["height"]})
+                over, culprits = sideways(page)
+                if over:
+                    found.append(f"at {width}px wide scrolls sideways by {over}px ({', '.join(culprits)})")
+        finally:
+            page.set_viewport_size(size)
+    return found
 
 
 def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
@@ -93,9 +133,7 @@ def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
         small = small_targets(page)
         if small:
             problems.append(f"targets smaller than {TARGET_PX}px: {small}")
-    over = sideways(page)
-    if over:
-        problems.append(f"scrolls sideways by {over}px")
+    problems += sideways_anywhere(page)
     if console_errors:
         problems.append(f"console errors: {console_errors}")
         console_errors.clear()
