@@ -75,26 +75,14 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.mouse.up()
         page.get_by_label("Customer's name").fill("Анна Петрова")
         page.get_by_role("button", name="Save the signature").click()
-        page.wait_for_timeout(300)
-        assert "signature" in page.evaluate(OUTBOX)
+        page.wait_for_function(f"() => ({OUTBOX})().then(kinds => kinds.includes('signature'))")
         page.get_by_role("button", name="Check out").click()
         page.get_by_role("button", name="Send the report").click()
-        page.wait_for_selector("#field-status[data-state=queued]")
+        page.wait_for_selector("#field-status[data-report=queued]")  # said once the one transaction is done
         assert "not yet at the office" in page.locator("#field-status").inner_text()
-        # KNOWN BUG (docs in the closing note): the photos join the outbox a moment after the report; a reload in
-        # that moment leaves them in the drafts, unsent. Until field.js moves them in one IndexedDB transaction,
-        # the test reloads once they are in the outbox.
-        for _ in range(300):
-            if len(page.evaluate(OUTBOX)) == 6:
-                break
-            page.wait_for_timeout(100)
-        page.reload()  # still offline: the report waits in the outbox
+        page.reload()  # at once, still offline: the report, its photos and the signature wait in the outbox
         page.wait_for_selector("#field-status[data-state=queued]")
         assert live_server.run(_call(live_server, seed))["status"] == "Committed"
-        for _ in range(300):  # the photos join the outbox right after the report
-            if len(page.evaluate(OUTBOX)) == 6:
-                break
-            page.wait_for_timeout(100)
         assert sorted(page.evaluate(OUTBOX)) == ["photo", "photo", "report", "signature", "visit", "visit"]
 
         context.set_offline(False)  # the online event sends the outbox

@@ -41,13 +41,20 @@
     });
   }
 
-  function withStore(name, mode, work) {
+  // One IndexedDB transaction over the named stores: all of its writes land, or none (a reload or a closed tab in
+  // the middle leaves the stores as they were before it).
+  function transact(names, mode, work) {
     return database().then((db) => new Promise((resolve, reject) => {
-      const transaction = db.transaction(name, mode);
-      const request = work(transaction.objectStore(name));
+      const transaction = db.transaction(names, mode);
+      const request = work(transaction);
       transaction.oncomplete = () => resolve(request ? request.result : undefined);
       transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
     }));
+  }
+
+  function withStore(name, mode, work) {
+    return transact(name, mode, (transaction) => work(transaction.objectStore(name)));
   }
 
   function uuid() {
@@ -171,13 +178,18 @@
     });
   }
 
-  function enqueue(item, now = true) {
+  // An outbox entry: its own Idempotency-Key, kept with it across reloads and retries; sent in the order of "at".
+  function stamped(item, at) {
     item.id = uuid();
     item.key = uuid();
     item.token = token;
-    item.at = Date.now() + (item.later || 0);
-    return withStore("outbox", "readwrite", (store) => store.put(item))
-      .then(() => { say("queued"); return now && navigator.onLine ? send() : undefined; });
+    item.at = at;
+    return item;
+  }
+
+  function enqueue(item) {
+    return withStore("outbox", "readwrite", (store) => store.put(stamped(item, Date.now())))
+      .then(() => { say("queued"); return navigator.onLine ? send() : undefined; });
   }
 
   function linkUrl(path) {
@@ -226,16 +238,37 @@
     });
   }
 
-  function queuePhotos(doneTasks) {
-    return photosOnPhone().then((list) => {
-      const sending = list.filter((p) => doneTasks.includes(Number(p.taskId)));
-      return sending.reduce((chain, photo, index) => chain.then(() => enqueue({
-        kind: "photo",
-        later: 1 + index,
-        url: linkUrl("/shared/callTask/" + photo.taskId + "/attachment"),
-        parts: [{ name: "Attachment", blob: photo.blob, filename: photo.filename }],
-      }, false)), Promise.resolve()).then(() => withStore("drafts", "readwrite", (store) => store.delete(photoKey())));
-    });
+  function photoItem(photo) {
+    return {
+      kind: "photo",
+      url: linkUrl("/shared/callTask/" + photo.taskId + "/attachment"),
+      parts: [{ name: "Attachment", blob: photo.blob, filename: photo.filename }],
+    };
+  }
+
+  // The report, the signature not yet saved (if any) and the photos of the tasks marked Done move into the outbox
+  // in ONE transaction over both stores: a reload at any moment finds all of them in the outbox or none of them
+  // (and then the photos still in the drafts). The photos go after the report (the server takes a photo of a Done
+  // task only); those of tasks left for later stay in the drafts.
+  function queueReport(report, signature) {
+    const done = report.callTaskResults.filter((r) => r.newStatus === "Done").map((r) => String(r.taskId));
+    const at = Date.now();
+    return transact(["outbox", "drafts"], "readwrite", (transaction) => {
+      const outbox = transaction.objectStore("outbox");
+      const drafts = transaction.objectStore("drafts");
+      outbox.put(stamped({ kind: "report", url: linkUrl("/shared/call/done"), body: report }, at));
+      if (signature) outbox.put(stamped(signature, at + 1));
+      const photos = drafts.get(photoKey());
+      photos.onsuccess = () => {
+        const list = photos.result || [];
+        list.filter((p) => done.includes(String(p.taskId)))
+          .forEach((photo, index) => outbox.put(stamped(photoItem(photo), at + 2 + index)));
+        const kept = list.filter((p) => !done.includes(String(p.taskId)));
+        if (kept.length) drafts.put(kept, photoKey());
+        else drafts.delete(photoKey());
+      };
+      return null;
+    }).then(() => { status.dataset.report = "queued"; say("queued"); });
   }
 
   // --- visits: check-in / check-out with the phone's time and, if allowed, its position -----------------------
@@ -262,6 +295,8 @@
   }
 
   // --- the customer's signature: pointer events on a canvas (finger, pen or mouse) ---------------------------
+  let unsavedSignature = () => Promise.resolve(null);
+  let signatureSent = () => undefined;
   const pad = document.getElementById("signature-pad");
   if (pad) {
     const ink = pad.getContext("2d");
@@ -293,15 +328,20 @@
       ink.clearRect(0, 0, pad.width, pad.height);
       signed = false;
     });
+    const name = document.getElementById("signer-name");
+    const clear = () => { ink.clearRect(0, 0, pad.width, pad.height); signed = false; };
+    const signature = () => new Promise((resolve) => pad.toBlob((blob) => resolve({
+      kind: "signature",
+      url: linkUrl("/shared/call/signature"),
+      parts: [{ name: "file", blob: blob, filename: "signature.png" }, { name: "signerName", value: name.value.trim() }],
+    }), "image/png"));
     document.getElementById("signature-save").addEventListener("click", () => {
-      const name = document.getElementById("signer-name");
       if (!signed || !name.value.trim()) { name.reportValidity(); return; }
-      pad.toBlob((blob) => enqueue({
-        kind: "signature",
-        url: linkUrl("/shared/call/signature"),
-        parts: [{ name: "file", blob: blob, filename: "signature.png" }, { name: "signerName", value: name.value.trim() }],
-      }).then(() => { ink.clearRect(0, 0, pad.width, pad.height); signed = false; }), "image/png");
+      signature().then(enqueue).then(clear);
     });
+    // A signature drawn and named but not saved on its own goes with the report, in the same transaction.
+    unsavedSignature = () => (signed && name.value.trim() ? signature() : Promise.resolve(null));
+    signatureSent = clear;
   }
 
   window.addEventListener("online", () => { tries = 0; send(); });
@@ -312,13 +352,16 @@
       .catch(() => undefined);
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
+    let submitting = false;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (submitting) return;  // a double tap queues one report
+      submitting = true;
       const report = reportOf(fieldsOf());
-      const done = report.callTaskResults.filter((r) => r.newStatus === "Done").map((r) => r.taskId);
-      enqueue({ kind: "report", url: linkUrl("/shared/call/done"), body: report }, false)
-        .then(() => queuePhotos(done))
-        .then(() => (navigator.onLine ? send() : undefined));
+      unsavedSignature()
+        .then((signature) => queueReport(report, signature).then(() => { if (signature) signatureSent(); }))
+        .then(() => (navigator.onLine ? send() : undefined))
+        .catch(() => { submitting = false; say("stuck"); });
     });
   }
   showPhotos().catch(() => undefined);
