@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from cabinet.core.events import Events
 from cabinet.core.limits import AttemptThrottle
+from cabinet.core.metering import CalculationStatus, ProcessType, Service
+from cabinet.domains.audit.schemas import AuditEntry
 from cabinet.domains.audit.service import AuditService
 from cabinet.domains.credentials.service import CredentialService
 from cabinet.domains.fieldservice.accounts import ContractorAccountService
@@ -29,8 +32,10 @@ from cabinet.domains.identity.service import IdentityService
 from cabinet.domains.identity.sessions import SessionService
 from cabinet.domains.quotas.service import QuotaService
 from cabinet.domains.usage.service import UsageService
-from cabinet.domains.webhooks.service import WebhookService
+from cabinet.domains.webhooks.schemas import DisabledEndpoint
+from cabinet.domains.webhooks.service import DisabledHook, WebhookService
 from cabinet.resources import Resources, token_ttl_cap
+from cabinet.settings import Settings
 
 
 @dataclass
@@ -77,6 +82,16 @@ def build_services(resources: Resources, *, presenter: Presenter | None = None) 
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
     )
+    audit = AuditService(
+        resources.db,
+        clock=resources.clock,
+        blobs=resources.blobs,
+        flush_interval=settings.audit_flush_interval_seconds,
+        batch_size=settings.audit_batch_size,
+        retention_days=settings.payload_retention_days,
+        scratch_dir=settings.scratch_dir,
+    )
+    webhooks.on_disabled = _owners_told(identity, audit, settings)
     return Services(
         identity=identity,
         directory=DirectoryService(
@@ -96,15 +111,7 @@ def build_services(resources: Resources, *, presenter: Presenter | None = None) 
             default_day_points=settings.data_day_points_limit,
             default_minute_points=settings.data_minute_points_limit,
         ),
-        audit=AuditService(
-            resources.db,
-            clock=resources.clock,
-            blobs=resources.blobs,
-            flush_interval=settings.audit_flush_interval_seconds,
-            batch_size=settings.audit_batch_size,
-            retention_days=settings.payload_retention_days,
-            scratch_dir=settings.scratch_dir,
-        ),
+        audit=audit,
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
         credentials=CredentialService(
             resources.db, clock=resources.clock, secret=resources.secret, max_days=settings.api_key_max_days
@@ -159,3 +166,45 @@ def build_services(resources: Resources, *, presenter: Presenter | None = None) 
         ),
         webhooks=webhooks,
     )
+
+
+def _owners_told(identity: IdentityService, audit: AuditService, settings: Settings) -> DisabledHook:
+    """How a company's owners learn that cabinet disabled one of its webhook endpoints: the platform has no
+    channel to reach them outside its pages (the notification inbox is the contractors', per call), so each
+    enabled COMPANYOWNER gets a record in their audit trail (the Account API's and the pages' audit lists), written
+    in the transaction that disables the endpoint; the endpoint itself shows why (``disabled_reason``)."""
+
+    async def tell(disabled: DisabledEndpoint) -> None:
+        message = (
+            f"Webhook endpoint {disabled.endpoint_id} ({disabled.url[:512]}) was disabled: its deliveries have "
+            f"failed since {disabled.failing_since.isoformat()}. Fix the receiver, then enable the endpoint again."
+        )
+        for owner in await identity.company_owners(disabled.company_id):
+            audit.add_in_current_transaction(
+                AuditEntry(
+                    process_code=uuid.uuid4(),
+                    request_code=uuid.uuid4(),
+                    company_id=disabled.company_id,
+                    user_id=owner.id,
+                    username=owner.username,
+                    company_key=owner.company.key,
+                    service=Service.ADMIN.value,
+                    process_type=ProcessType.TRACE.value,
+                    operation="webhook_endpoint_disabled",
+                    env=settings.env_name,
+                    pod=settings.pod[:256],
+                    status=CalculationStatus.FAILED.value,
+                    message=message,
+                    http_status=200,
+                    started_at=disabled.disabled_at,
+                    duration_seconds=0.0,
+                    billing_date=disabled.disabled_at.date(),
+                    request_points=0,
+                    result_elements=0,
+                    input_digest=None,
+                    input_blob=None,
+                    output_blob=None,
+                )
+            )
+
+    return tell

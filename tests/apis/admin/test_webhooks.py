@@ -21,7 +21,8 @@ from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserUpdate
 from cabinet.domains.registry import Services
 from cabinet.domains.webhooks.delivery import refused_address
-from cabinet.models import WebhookEvent
+from cabinet.domains.webhooks.schemas import RETRY_SCHEDULE
+from cabinet.models import AuditAction, WebhookEvent
 from tests.apis.admin.test_directory import PLATFORM
 from tests.apis.admin.webhook_support import Receiver, until
 from tests.helpers import UserFactory, bearer, login
@@ -197,3 +198,47 @@ async def test_a_rolled_back_change_sends_nothing(
 async def _events(services: Services) -> int:
     async with services.webhooks.db.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(WebhookEvent))).scalar_one())
+
+
+async def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owners_are_told(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_user: UserFactory,
+    admin: dict[str, str],
+    receiver: Receiver,
+    clock: OffsetClock,
+) -> None:
+    services.webhooks.allow_private = True
+    owners = [await make_user(company=COMPANY, roles=[Role.COMPANYOWNER]) for _ in range(2)]
+    await make_user(company=COMPANY, roles=[Role.USER])  # not an owner: not told
+    await make_user(company="other_co", roles=[Role.COMPANYOWNER])  # another company's owner: not told
+    hook = (await create(client, admin, receiver.url, events=["webhook.test"])).json()["id"]
+    receiver.status = 503
+    await client.post(f"/admin/webhooks/{hook}/test", headers=admin)
+    attempts = 0
+    for step in (*RETRY_SCHEDULE, RETRY_SCHEDULE[-1]):
+        for _ in range(200):
+            delivery = (await services.webhooks.deliveries(PLATFORM, hook))[0].delivery  # tokens age: no HTTP
+            if delivery.attempts > attempts:
+                break
+            await services.webhooks.deliver_due()
+            await asyncio.sleep(0.02)
+        attempts = delivery.attempts
+        endpoint = await services.webhooks.get_endpoint(PLATFORM, hook)
+        if not endpoint.enabled:
+            break
+        assert await _told(services) == []  # still within the three days
+        clock.advance(seconds=step.total_seconds())
+    assert endpoint.enabled is False and (endpoint.disabled_reason or "").startswith("failing since")
+    assert attempts == len(RETRY_SCHEDULE) + 1  # the last retry, past three days of failing, disabled it
+    told = await _told(services)
+    assert sorted(row.username for row in told) == sorted(o.username for o in owners)
+    assert all(f"Webhook endpoint {hook} ({receiver.url})" in (row.message or "") for row in told)
+    mine = await client.get("/account/audit", headers=bearer(await login(client, owners[0])))
+    assert "webhook_endpoint_disabled" in mine.text  # the owner reads it in their own audit trail
+
+
+async def _told(services: Services) -> list[AuditAction]:
+    async with services.webhooks.db.engine.connect() as conn:
+        stmt = select(AuditAction).where(AuditAction.operation == "webhook_endpoint_disabled")
+        return list((await conn.execute(stmt)).all())  # type: ignore[arg-type]

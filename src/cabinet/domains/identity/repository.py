@@ -51,6 +51,15 @@ class UserRepository:
     async def get_in_company(self, user_id: int, company_id: int) -> User | None:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
+    async def holders_of(self, company_id: int, role: str) -> Sequence[User]:
+        """The company's enabled users holding ``role`` (the JSON list's text narrows, the caller checks)."""
+        stmt = (
+            select(User)
+            .where(User.company_id == company_id, User.enabled.is_(True), cast(User.roles, String).like(f'%"{role}"%'))
+            .order_by(User.id)
+        )
+        return (await current_session().scalars(stmt)).all()
+
     async def add(self, user: User) -> User:
         session = current_session()
         session.add(user)

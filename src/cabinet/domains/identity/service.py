@@ -262,6 +262,12 @@ class IdentityService:
         return user
 
     @read_only
+    async def company_owners(self, company_id: int) -> list[User]:
+        """The company's enabled COMPANYOWNER users (told when something of the company needs them)."""
+        holders = await self.users.holders_of(company_id, Role.COMPANYOWNER.value)
+        return [u for u in holders if Role.COMPANYOWNER.value in u.roles]
+
+    @read_only
     async def get_account_by_id(self, user_id: int) -> User:
         user = await self.users.get_by_id(user_id)
         if user is None:

@@ -90,6 +90,17 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class DisabledEndpoint:
+    """An endpoint the worker just disabled (failing for DISABLE_AFTER), told to its company's owners."""
+
+    company_id: int
+    endpoint_id: int
+    url: str
+    failing_since: datetime
+    disabled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Claimed:
     """An endpoint's run of pending deliveries a process has claimed (from its head, in order): what to send
     where, signed with which secrets."""

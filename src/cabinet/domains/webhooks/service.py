@@ -8,7 +8,8 @@ Delivery: each process runs ``run_worker``. It claims each enabled endpoint's fi
 (PostgreSQL ``FOR UPDATE SKIP LOCKED``, so one process sends it; a claim lapses after CLAIM_SECONDS if its process
 dies), sends it signed, and records the outcome: delivered, or the next attempt by RETRY_SCHEDULE, or failed once
 the schedule is spent. An endpoint failing for DISABLE_AFTER is disabled and its company's owners are told
-(``on_disabled``). The same ``webhook-id`` goes with every attempt and replay of an event.
+(``on_disabled``, in the same transaction: registry.py writes each owner an audit record). The same
+``webhook-id`` goes with every attempt and replay of an event.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from cabinet.domains.webhooks.schemas import (
     Claimed,
     CreatedEndpoint,
     DeliveryView,
+    DisabledEndpoint,
     EndpointCommand,
     Message,
     RotatedSecret,
@@ -64,7 +66,7 @@ log = get_logger("cabinet.webhooks")
 POLL_SECONDS = 0.5
 BATCH = 50  # endpoints per round
 RUN_MAX = 100  # deliveries of one endpoint per round
-DisabledHook = Callable[[int, int, str], Awaitable[None]]  # (company_id, endpoint_id, url)
+DisabledHook = Callable[[DisabledEndpoint], Awaitable[None]]  # runs in the unit of work that disables
 
 
 class WebhookService:
@@ -317,20 +319,15 @@ class WebhookService:
             if not outcome.ok:
                 break
         try:
-            disabled = await self._record(claim, outcomes)
+            await self._record(claim, outcomes)
         finally:
             self._inflight.difference_update(m.delivery_id for m in claim.messages)
-        if disabled is not None and self.on_disabled is not None:
-            try:
-                await self.on_disabled(*disabled)
-            except Exception as exc:
-                log.warning("webhook disabled notice failed", error=repr(exc))
 
     @transactional
-    async def _record(self, claim: Claimed, outcomes: list[Outcome]) -> tuple[int, int, str] | None:
+    async def _record(self, claim: Claimed, outcomes: list[Outcome]) -> None:
         endpoint = await self.repo.endpoint(claim.endpoint_id, lock=True)
         if endpoint is None:
-            return None
+            return
         now = self.clock.now()
         by_id = {d.id: d for d in await self.repo.deliveries_by_id([m.delivery_id for m in claim.messages])}
         for index, message in enumerate(claim.messages):
@@ -353,14 +350,16 @@ class WebhookService:
                 delivery.next_attempt_at = now + RETRY_SCHEDULE[delivery.attempts - 1]
         if not outcomes or outcomes[-1].ok:
             endpoint.failing_since = None
-            return None
+            return
         endpoint.failing_since = endpoint.failing_since or now
         if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
             endpoint.enabled = False
-            endpoint.disabled_reason = f"failing since {endpoint.failing_since.isoformat()}"
+            endpoint.disabled_reason = f"failing since {_minute(endpoint.failing_since)}, disabled {_minute(now)}"
             log.warning("webhook endpoint disabled", endpoint_id=endpoint.id, url=endpoint.url)
-            return endpoint.company_id, endpoint.id, endpoint.url
-        return None
+            if self.on_disabled is not None:  # the owners are told in this transaction: disabled means told
+                await self.on_disabled(
+                    DisabledEndpoint(endpoint.company_id, endpoint.id, endpoint.url, endpoint.failing_since, now)
+                )
 
     async def _observe_backlog(self) -> None:
         oldest = await self._oldest_pending()
@@ -386,6 +385,10 @@ class WebhookService:
         if endpoint is None or (scope is not None and endpoint.company_id != scope):
             raise WebhookNotFound(resource=str(endpoint_id))
         return endpoint
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _scope(caller: Principal, *, write: bool) -> int | None:
