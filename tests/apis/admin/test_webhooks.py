@@ -6,6 +6,7 @@ transaction (a rolled-back change sends nothing). Both backends."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from cabinet.core.events import Events
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserUpdate
 from cabinet.domains.registry import Services
+from cabinet.domains.webhooks import delivery
 from cabinet.domains.webhooks.delivery import refused_address
 from cabinet.domains.webhooks.schemas import RETRY_SCHEDULE
 from cabinet.models import AuditAction, WebhookEvent
@@ -242,3 +244,63 @@ async def _told(services: Services) -> list[AuditAction]:
     async with services.webhooks.db.engine.connect() as conn:
         stmt = select(AuditAction).where(AuditAction.operation == "webhook_endpoint_disabled")
         return list((await conn.execute(stmt)).all())  # type: ignore[arg-type]
+
+
+async def test_dns_rebinding_the_send_connects_to_the_address_it_checked(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_user: UserFactory,
+    admin: dict[str, str],
+    receiver: Receiver,
+    clock: OffsetClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert services.webhooks.allow_private is False
+    await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    answers: list[str] = []  # what the name resolves to, one entry per lookup
+
+    async def resolver(host: str, port: int) -> list[Any]:
+        assert host == "hooks.example.test"
+        return [ipaddress.ip_address(answers.pop(0))]
+
+    monkeypatch.setattr(delivery, "resolve", resolver)
+    url = f"http://hooks.example.test:{receiver.port}/hook"
+    answers.append("93.184.216.34")  # public when the endpoint is created
+    hook = (await create(client, admin, url, events=["webhook.test"])).json()["id"]
+    answers.append("127.0.0.1")  # rebound to loopback when the event is sent: refused, nothing connects
+    await client.post(f"/admin/webhooks/{hook}/test", headers=admin)
+    failed = (await tried(client, admin, hook, services))[0]
+    assert failed["attempts"] == 1 and "loopback" in failed["last_error"] and receiver.received == []
+    assert answers == []
+
+    # one lookup per send, and the connection goes to that address (the receiver on loopback, standing in for a
+    # public host) with the name as Host: were the name looked up again, it would not resolve at all
+    monkeypatch.setattr(delivery, "refused_address", lambda address: False)
+    answers.extend(["127.0.0.1", "127.0.0.1"])
+    await client.post(f"/admin/webhooks/{hook}/test", headers=admin)  # queued after the failing one
+    clock.advance(seconds=30)
+    await until(lambda: len(receiver.received) == 2, services)
+    assert answers == [] and receiver.types() == ["webhook.test", "webhook.test"]
+    assert all(headers["host"] == f"hooks.example.test:{receiver.port}" for headers, _ in receiver.received)
+
+
+async def test_a_pinned_https_request_keeps_the_name_for_sni_and_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+
+    async def resolver(host: str, port: int) -> list[Any]:
+        return [ipaddress.ip_address("2606:4700:4700::1111")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    monkeypatch.setattr(delivery, "resolve", resolver)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        secret = delivery.new_secret()
+        url = "https://hooks.example.test:8443/in?x=1"
+        outcome = await delivery.send(client, url, "msg_1", 1, b"{}", (secret,), allow_private=False)
+    assert outcome.ok
+    request = seen[0]
+    assert str(request.url) == "https://[2606:4700:4700::1111]:8443/in?x=1"
+    assert request.headers["host"] == "hooks.example.test:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.test"  # TLS checks the name's certificate

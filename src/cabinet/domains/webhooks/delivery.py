@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -63,10 +64,11 @@ def checked_url(url: str) -> str:
     return url
 
 
-async def guard(url: str, *, allow_private: bool) -> None:
-    """Refuse a URL whose host resolves to an address an integration must not reach (unless allowed)."""
+async def guard(url: str, *, allow_private: bool) -> Address | None:
+    """Refuse a URL whose host resolves to an address an integration must not reach (unless allowed); the one
+    address to connect to (None when private networks are allowed: the URL is used as it is)."""
     if allow_private:
-        return
+        return None
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -74,17 +76,42 @@ async def guard(url: str, *, allow_private: bool) -> None:
     except ValueError:
         literal = None
     if literal is not None:
-        addresses: set[Address] = {literal}
+        addresses: list[Address] = [literal]
     else:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-            )
+            addresses = await resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
         except OSError as exc:
             raise _refused(f"{host} does not resolve") from exc
-        addresses = {ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
     if not addresses or any(refused_address(a) for a in addresses):
         raise _refused(f"{host} resolves to a loopback, private, link-local or metadata address")
+    return addresses[0]
+
+
+async def resolve(host: str, port: int) -> list[Address]:
+    """The host's addresses, in the resolver's order (one lookup)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found: list[Address] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def pinned(url: str, address: Address | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request aimed at the checked address (DNS rebinding: the name is never looked up again between the
+    check and the connection): the URL with the address for the host, the Host header and the TLS server name
+    (SNI, and what the certificate is checked against) of the original name."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    target = parts._replace(netloc=netloc).geturl()
+    shown = f"[{host}]" if ":" in host else host
+    headers = {"host": shown if parts.port is None else f"{shown}:{parts.port}"}
+    return target, headers, ({"sni_hostname": host} if parts.scheme == "https" else {})
 
 
 def _refused(message: str) -> WebhookUrlRefused:
@@ -114,10 +141,12 @@ async def send(
 ) -> Outcome:
     """POST one signed event; a 2xx answer delivers it. Never raises for the endpoint's failures."""
     try:
-        await guard(url, allow_private=allow_private)  # again at send time: DNS may have changed (rebinding)
+        address = await guard(url, allow_private=allow_private)  # at send time too: DNS may have changed
     except WebhookUrlRefused as exc:
         return Outcome(False, error=exc.message[:256])
+    target, host, extensions = pinned(url, address)  # and the connection goes to the address just checked
     headers = {
+        **host,
         "content-type": "application/json",
         "user-agent": "cabinet-webhooks/1",
         "webhook-id": message_id,
@@ -125,7 +154,8 @@ async def send(
         "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in signing_secrets),
     }
     try:
-        async with client.stream("POST", url, content=body, headers=headers) as response:
+        request = client.build_request("POST", target, content=body, headers=headers, extensions=extensions)
+        async with contextlib.aclosing(await client.send(request, stream=True)) as response:
             kept = b""
             async for chunk in response.aiter_bytes():
                 kept += chunk
