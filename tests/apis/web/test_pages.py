@@ -209,9 +209,15 @@ async def test_notifications_and_unread_badge(
     await tenant.dispatch(client, user_id)
     await sign_in(browser_a, name, PASSWORD)
     badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
-    assert re.search(r'class="badge count">2<', badge.text)
+    assert re.search(r'class="badge count">2<span class="visually-hidden"> unread notifications<', badge.text)
     listing = await browser_a.get("/ui/notifications")
     assert "2 unread" in listing.text
+    # the badge speaks the viewer's saved language, not the browser's (the locale cookie forgotten)
+    switched = await browser_a.post("/ui/account/locale", data={"csrf_token": csrf_of(listing.text), "locale": "ru"})
+    assert switched.status_code == 303
+    browser_a.cookies.delete("cabinet_locale")
+    badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
+    assert "> непрочитанных уведомления<" in badge.text, badge.text
     marked = await browser_a.post("/ui/notifications/read-all", data={"csrf_token": csrf_of(listing.text)})
     assert marked.status_code == 303
     assert (await browser_a.get("/ui/notifications/badge")).text == ""

@@ -16,13 +16,14 @@ from cabinet.apis.web.deps import (
     Viewer,
     contractor_op,
     is_htmx,
+    locale_of,
     page,
     redirect,
     redirect_with_secret,
     secret_once,
 )
 from cabinet.apis.web.i18n import gettext as _
-from cabinet.apis.web.i18n import label
+from cabinet.apis.web.i18n import label, ngettext
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
@@ -235,8 +236,12 @@ async def unread_badge(request: Request, principal: Viewer, svc: ServicesDep) ->
     found = await svc.notifications.list(principal, limit=1, offset=0, unread_only=True)
     if not found.unread:
         return HTMLResponse("", headers={"Cache-Control": "no-store"})
+    locale_of(request)  # the viewer's own language (the route's dependencies knew only the cookie's)
+    unread = ngettext("unread notification", "unread notifications", found.unread)
     return HTMLResponse(
-        f'<span class="badge count">{found.unread}<span class="visually-hidden"> unread</span></span>',
+        Markup('<span class="badge count">{}<span class="visually-hidden"> {}</span></span>').format(
+            found.unread, unread
+        ),
         headers={"Cache-Control": "no-store"},
     )
 
