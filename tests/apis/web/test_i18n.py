@@ -384,6 +384,25 @@ async def test_every_page_of_a_call_reads_in_russian(app: Any, client: httpx.Asy
         assert 'href="/ui/locale/en?next=' in visit.text  # the switch is on the field page too
 
 
+async def test_a_field_link_visitor_without_a_language_gets_the_company_s(
+    app: Any, client: httpx.AsyncClient, services: Any, settings: Any
+) -> None:
+    from cabinet.domains.identity.schemas import Regional
+    from tests.apis.web.test_field_and_costs import _accepted_call, _issue_link
+
+    assert settings.default_locale == "ru"
+    async with web_client(app) as browser:
+        tenant, call = await _accepted_call(client, browser, services)
+        link = await _issue_link(browser, call["id"])
+    async with web_client(app, language=None) as phone:  # a browser that states no language, no cookie
+        assert '<html lang="ru">' in (await phone.get(link)).text
+        await services.directory.update_company(await _operator(services), tenant.company, None, Regional(locale="en"))
+        visit = await phone.get(link)
+        assert visit.status_code == 200 and '<html lang="en">' in visit.text and "Report the visit" in visit.text
+    async with web_client(app, language="ru") as russian:  # the visitor's own language still comes first
+        assert '<html lang="ru">' in (await russian.get(link)).text
+
+
 async def test_operator_pages_read_in_russian(app: Any, make_user: UserFactory) -> None:
     admin = await make_user(roles=[Role.ADMIN], company="i18n_ops_co")
     async with web_client(app, language="ru") as browser:

@@ -197,7 +197,10 @@ def locale_of(request: Request) -> str:
     principal: Principal | None = getattr(request.state, "principal", None)
     account = principal.account if principal else None
     preference = getattr(account, "locale", None)
-    company_default = getattr(getattr(account, "company", None), "locale", None)
+    # a field-link visitor has no account: the company of the call's contractor speaks for them
+    company_default = getattr(getattr(account, "company", None), "locale", None) or getattr(
+        request.state, "company_locale", None
+    )
     locale = i18n.negotiate(request, preference, company_default or web_of(request).runtime.settings.default_locale)
     i18n.activate(locale)
     return locale

@@ -43,6 +43,8 @@ async def link_access(request: Request, token: Annotated[str, Path(min_length=1,
     trace = current_trace()
     trace.username = access.principal.username
     trace.company = access.principal.company_key
+    # the visitor's language falls back to the company's (locale_of), never to the contractor's own preference
+    request.state.company_locale = getattr(getattr(access.principal.account, "company", None), "locale", None)
     return access
 
 
