@@ -4,7 +4,8 @@
 It proves, through the balancer: quotas exact across processes, the sync feeds skip nothing, a process killed
 with SIGKILL in the middle of writes leaves no partial write and a consistent audit while nginx routes around
 it, and the whole stack rides out Redis and PostgreSQL going away and coming back (REST 503 + Retry-After,
-Data API `internal_error` with the reason in an HTTP 200 JSON-RPC body) without restarting anything.
+Data API `internal_error` with the reason in an HTTP 200 JSON-RPC body) without restarting anything, and a
+process killed while a webhook receiver holds its request loses no event (another process delivers it, in order).
 
 The stack starts once for the module; these tests bring their own services, so `.ci/run` runs them in one pass
 only (marker `production`)."""
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,13 +23,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from standardwebhooks.webhooks import Webhook
 
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
+from cabinet.domains.webhooks.schemas import EndpointCommand
 from cabinet.settings import Settings
+from tests.apis.admin.test_directory import PLATFORM
 from tests.apis.contractor.support import make_tenant, sync_proof
 from tests.e2e.private_services import CabinetProcess, ProductionStack
 from tests.helpers import TEST_SECRET, UserFactory, bearer, login
@@ -45,7 +50,8 @@ def stack() -> Iterator[ProductionStack]:
     nginx = require_nginx()
     require_postgresql()
     require_redis_server()
-    with ProductionStack(nginx, processes=PROCESSES) as running:
+    private_hooks = {"CABINET_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}  # the webhook receiver is on loopback
+    with ProductionStack(nginx, processes=PROCESSES, extra_env=private_hooks) as running:
         yield running
 
 
@@ -386,3 +392,146 @@ async def test_postgresql_restarted(
             assert put.status_code == 200, put.text
     (spec,) = await rows(app, "select specification from user_account where id = :u", u=made.id)
     assert spec[0] == f"after {stack.cabinets[-1].port}"  # the refused write left nothing behind
+
+
+# --- webhooks: a process killed mid-delivery ------------------------------------------------------------------
+def _socket_owner(peer_port: int, candidates: list[int]) -> int | None:
+    """The process (among ``candidates`` and their children) whose TCP socket has local port ``peer_port``."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == peer_port:
+                    inodes.add(fields[9])
+    pids = list(candidates)
+    for pid in candidates:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as children:
+                pids += [int(c) for c in children.read().split()]
+        except OSError:
+            continue
+    for pid in pids:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
+            return pid
+    return None
+
+
+class HoldingReceiver:
+    """A webhook receiver on loopback that holds the first request it gets (never answers it) and answers 200 to
+    every later one; each request is kept with the pid of the process that sent it."""
+
+    def __init__(self, stack: ProductionStack) -> None:
+        self.stack = stack
+        self.received: list[tuple[dict[str, str], bytes, int | None]] = []
+        self.held = asyncio.Event()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sender = _socket_owner(writer.get_extra_info("peername")[1], [c.pid for c in self.stack.cabinets])
+        try:
+            while True:  # keep-alive: one connection may carry a run of deliveries
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.received.append((headers, body, sender))
+                if not self.held.is_set():
+                    self.held.set()
+                    await asyncio.Event().wait()  # held until the sender dies (the test's end closes it)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.CancelledError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+async def test_sigkill_mid_delivery_loses_no_webhook_event(
+    stack: ProductionStack, front: httpx.AsyncClient, services: Services, app: Any
+) -> None:
+    """An endpoint receives call.message_created events. The receiver holds the first delivery; the process
+    sending it is killed (SIGKILL) while it waits and more events are committed behind it. Its claim lapses
+    (CLAIM_SECONDS) and another process delivers everything: every event arrives, once per ``webhook-id`` after
+    dedup, in commit order, and nothing is delivered by the dead process after its death."""
+    for task in asyncio.all_tasks():  # the test's own app would deliver too: only the stack's processes may
+        if task.get_name() == "webhook-deliveries":
+            task.cancel()
+    receiver = HoldingReceiver(stack)
+    await receiver.start()
+    services.webhooks.allow_private = True
+    tenant = await make_tenant(services)
+    owner_id, _ = await tenant.contractor(front)
+    cid = (await tenant.dispatch(front, owner_id))["id"]
+    company = tenant.company
+    created = await services.webhooks.create_endpoint(
+        PLATFORM,
+        company,
+        EndpointCommand(url=f"http://127.0.0.1:{receiver.port}/hook", events=["call.message_created"]),
+    )
+    verifier = Webhook(created.secret)
+    sent: list[str] = []
+
+    async def post(text: str) -> None:
+        answer = await front.post(
+            f"/call/{cid}/dispatcher/message",
+            json={"message": text, "date": "2026-12-04T12:00:00Z"},
+            headers=tenant.erp,
+        )
+        assert answer.status_code == 200, answer.text
+        sent.append(text)
+
+    victim: CabinetProcess | None = None
+    try:
+        await post("message 0")
+        await asyncio.wait_for(receiver.held.wait(), timeout=15)
+        holder = receiver.received[0][2]
+        victim = next((c for c in stack.cabinets if c.pid == holder), None)
+        assert victim is not None, f"the held delivery came from no stack process ({holder})"
+        for n in range(1, 6):  # committed behind the held one: they must wait for it
+            await post(f"message {n}")
+        victim.kill()
+        killed = time.monotonic()
+
+        def unique() -> list[str]:
+            return list(dict.fromkeys(h["webhook-id"] for h, _, _ in receiver.received))
+
+        async def all_arrived() -> bool:
+            return len(unique()) == len(sent) and len(receiver.received) > len(sent)
+
+        await eventually(all_arrived, lambda: f"{len(unique())} of {len(sent)} events arrived", within=120)
+        waited = time.monotonic() - killed
+        first_by_id: dict[str, bytes] = {}
+        for headers, body, _ in receiver.received:
+            verifier.verify(body, headers)  # every attempt is signed
+            assert first_by_id.setdefault(headers["webhook-id"], body) == body  # an id is always the same event
+        texts = [json.loads(first_by_id[i])["data"]["message"] for i in unique()]
+        assert texts == sent  # in commit order
+        redelivered = receiver.received[1:]
+        assert [json.loads(b)["data"]["message"] for _, b, _ in redelivered] == sent  # the rest: once each, in order
+        assert all(pid is not None and pid != holder for _, _, pid in redelivered)  # by another process
+        deliveries = await services.webhooks.deliveries(PLATFORM, created.endpoint.id)
+        assert {d.delivery.status for d in deliveries} == {"delivered"} and len(deliveries) == len(sent)
+        print(f"\nSIGKILL mid-delivery: {len(sent)} events delivered by another process {waited:.1f} s after the kill")
+    finally:
+        await receiver.stop()
+        if victim is not None:
+            victim.start()  # the next tests get the full stack back
+            victim.wait_ready()
