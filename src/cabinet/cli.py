@@ -16,6 +16,8 @@ import typer
 import uvicorn
 
 from cabinet.apis.contractor.events import ContractorPresenter
+from cabinet.apis.shared.params import checked_moment
+from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.errors import CabinetError
 from cabinet.core.observability import MULTIPROC_ENV
 from cabinet.core.redaction import SecretsInLogs
@@ -173,9 +175,9 @@ def keys_create(
     expires_at = None
     if expires is not None:
         try:
-            expires_at = datetime.fromisoformat(expires)
+            expires_at = checked_moment(datetime.fromisoformat(expires))
         except ValueError:
-            _fail(f"--expires must be an ISO 8601 date-time, got {expires!r}")
+            _fail(f"--expires must be an ISO 8601 date-time within {MOMENT_RANGE}, got {expires!r}")
     settings = _settings()
     issued = _as_operator(
         settings,

@@ -395,6 +395,9 @@ async def test_audit_scope_of_companyowner_and_support(api: httpx.AsyncClient, w
         ({"from": "yesterday"}, "from"),
         ({"to": "2024-13-01T00:00:00"}, "to"),
         ({"from": "0001-01-01T00:00:00+05:00"}, "from"),
+        ({"from": "9999-12-31T23:59:59"}, "from"),  # outside the accepted range (README: Security limits)
+        ({"to": "1899-12-31T23:59:59Z"}, "to"),
+        ({"to": "1900-01-01T00:00:00+00:01"}, "to"),
         ({"company_key": "ab"}, "company_key"),
         ({"company_key": "bad-key"}, "company_key"),
         ({"company_key": "k" * 257}, "company_key"),
@@ -426,7 +429,7 @@ async def test_audit_query_bounds_that_pass(api: httpx.AsyncClient, make_user: U
         {"company_key": "abc", "username": "ab", "operation_id": "abc"},
         {"company_key": "k" * 256, "username": "u" * 256, "operation_id": "o" * 256},
         {"operation_id": "odd chars: ' % _ \\ ;"},
-        {"from": "9999-12-31T23:59:59", "to": "0001-01-01T00:00:00Z"},
+        {"from": "8999-12-31T23:59:59", "to": "1900-01-01T00:00:00Z"},  # the ends of the accepted range
     ):
         response = await api.get(AUDIT, params=params, headers=root.h)
         assert response.status_code == 200, (params, response.text)
@@ -725,7 +728,9 @@ async def test_statistics_and_report_periods(
         {"from": "9999-12-31", "to": "0001-01-01"},
     ):
         assert_error(await api.get(path, params=params, headers=root.h), 400, operation)
-    for params in ({"from": "2024-03-04", "to": "2024-03-03"}, {"from": "9999-12-31", "to": "9999-12-31"}):
+    for params in ({"from": "9999-12-30", "to": "9999-12-31"}, {"from": "1899-12-31", "to": "1900-01-01"}):
+        assert_error(await api.get(path, params=params, headers=root.h), 400, operation)  # outside the range
+    for params in ({"from": "2024-03-04", "to": "2024-03-03"}, {"from": "8999-12-31", "to": "8999-12-31"}):
         assert (await api.get(path, params=params, headers=root.h)).status_code == 200, params
 
 

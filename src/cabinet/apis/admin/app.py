@@ -10,6 +10,7 @@ from cabinet.apis.admin.errors import install_error_handlers
 from cabinet.apis.admin.routes import audit, companies, credentials, quota, system, usage, users, webhooks
 from cabinet.apis.admin.schemas import GeneralError, NotFoundError
 from cabinet.apis.shared.auth import bind_operation
+from cabinet.core.clock import DAY_RANGE, MOMENT_RANGE
 from cabinet.core.http.subapp import build_rest_app
 from cabinet.runtime import Runtime
 
@@ -32,7 +33,9 @@ def build_app(runtime: Runtime) -> FastAPI:
         title="cabinet Admin API",
         description="The operators' side: companies, users, roles, quotas, audit of everyone, statistics, "
         "reports, stored data, API keys and allowed networks. ADMIN and OVERLORD manage everything, SUPPORT "
-        "reads everything, a COMPANYOWNER manages its own company only.",
+        "reads everything, a COMPANYOWNER manages its own company only. Every date-time taken in (audit "
+        f"from/to, key expiry) lies within {MOMENT_RANGE}, every date (periods, quota windows) within {DAY_RANGE}; "
+        "outside: 400.",
         bind_operation=bind_operation("admin"),
         error_responses=ERROR_RESPONSES,
         install_error_handlers=install_error_handlers,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
+from cabinet.apis.shared.params import Day
 from cabinet.core import regional
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
@@ -238,8 +239,8 @@ class QuotaWindow(WireModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: Day | None = Field(default=None, alias="from")
+    date_to: Day | None = Field(default=None, alias="to")
 
 
 class QuotaResult(WireModel):

@@ -12,6 +12,7 @@ from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
 from cabinet.apis.contractor.routes import calls, costs, notifications, settings, shared, tasks, users
 from cabinet.apis.contractor.schemas import ErrorDTO
+from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.http.subapp import build_rest_app
 from cabinet.runtime import Runtime
 
@@ -32,7 +33,9 @@ DESCRIPTION = (
     "them, write messages and raise jeopardies, and submit a cost estimate per call; the external system answers, "
     "decides the estimate's lines, closes and pulls every change through the incremental feeds. Errors are "
     "ErrorDTO {errorCode}. Money and quantities are exact decimals: JSON numbers bounded so that their decimal "
-    "text is exact, totals as decimal strings; see the /callCost operations."
+    "text is exact, totals as decimal strings; see the /callCost operations. Every date-time taken in (ttf, tto, "
+    f"created, date, clientTime, ...; without an offset: UTC) lies within {MOMENT_RANGE}; outside it: 400 "
+    "{errorCode: 0}."
 )
 
 

@@ -7,7 +7,7 @@ else as stored); int64 fields are bounded to int64.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -22,6 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from cabinet.apis.shared.params import Moment
 from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.schemas import (
     COUNT_MAX,
@@ -38,19 +39,13 @@ INT64_MAX = 2**63 - 1
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character (U+0000)")
     return value
 
 
-DateTime = Annotated[datetime, AfterValidator(_utc)]
+DateTime = Moment  # without an offset: UTC; within the accepted range (README: Security limits)
 Int64 = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 

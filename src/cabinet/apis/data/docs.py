@@ -15,6 +15,7 @@ from cabinet.apis.data.params import (
 )
 from cabinet.apis.data.protocol import Version
 from cabinet.apis.data.registry import REGISTRY, Method
+from cabinet.core.clock import DAY_RANGE, MOMENT_RANGE
 from cabinet.core.query import allowed_operators
 from cabinet.core.query.model import MAX_LIST_VALUES
 
@@ -86,7 +87,9 @@ nested at most {FILTER_DEPTH_MAX} deep, at most {FILTER_CONDITIONS_MAX} conditio
 values, at most {FILTER_VALUES_MAX} in the whole filter; more is <code>invalid_parameter_value</code>),
 <code>sort</code>, <code>fields</code>, <code>offset</code> (0..{OFFSET_MAX}, default 0),
 <code>limit</code> (1..{LIMIT_MAX}, default {LIMIT_DEFAULT}); <code>metadata.total_items</code> counts every match.
-Date-times are <code>YYYY-MM-DD hh:mm:ss</code> in your user's timezone, in answers and in filters. Report methods
+Date-times are <code>YYYY-MM-DD hh:mm:ss</code> in your user's timezone, in answers and in filters; a date-time
+taken in (filters, report dates) must lie within {MOMENT_RANGE} once converted to UTC, a date within {DAY_RANGE}
+(outside: <code>invalid_parameter_value</code>). Report methods
 take <code>date_from</code>/<code>date_till</code>, at most 3 months apart. <code>jsquery</code> is not supported
 (<code>invalid_parameter_value</code>); <code>like</code> is case-sensitive, <code>ilike</code> is not;
 <code>regexp</code> is a regular expression in RE2 syntax (linear time; no back-references or look-arounds).</p>

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from cabinet.apis.data.errors import RpcError
 from cabinet.core.query import OPERATORS, Condition, Group, Node, Query, SortKey
-from cabinet.core.query.model import DATETIME_FORMAT, MAX_LIST_VALUES, parse_local_datetime
+from cabinet.core.query.model import DATETIME_FORMAT, MAX_LIST_VALUES, QueryValueInvalid, parse_local_datetime
 from cabinet.core.query.model import Condition as _Condition
 
 
@@ -277,16 +277,25 @@ def report_interval(params: Mapping[str, Any], tz_hours: int) -> dict[str, datet
         value = params.get(name)
         if value is None:
             raise RpcError("required_parameter_missed", field=name)
+        if not _local_datetime_text(value):
+            raise RpcError("invalid_date_time", field=name, value=value)
         try:
             bounds[name] = parse_local_datetime(_Condition(name, "=", value, name), value, tz_hours)
-        except Exception as exc:
-            raise RpcError("invalid_date_time", field=name, value=value) from exc
+        except QueryValueInvalid as exc:  # a date-time, outside the accepted range
+            raise RpcError("invalid_parameter_value", field=name, value=value, detail=str(exc)) from exc
     start, end = bounds["date_from"], bounds["date_till"]
     if end < start:
         raise RpcError("invalid_parameters_combination", field="date_till", value=params["date_till"])
     if end > add_months(start, REPORT_INTERVAL_MONTHS):
         raise RpcError("date_interval_limit_reached", field="date_till", value=params["date_till"])
     return bounds
+
+
+def _local_datetime_text(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and len(value) == 19 and bool(datetime.strptime(value, DATETIME_FORMAT))
+    except ValueError:
+        return False
 
 
 def add_months(moment: datetime, months: int) -> datetime:

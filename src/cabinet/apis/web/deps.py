@@ -117,7 +117,10 @@ def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d 
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment.astimezone(UTC) + timedelta(hours=tz_hours)).strftime(fmt)
+    try:
+        return (moment.astimezone(UTC) + timedelta(hours=tz_hours)).strftime(fmt)
+    except OverflowError:  # at the very end of what a datetime holds: shown in UTC rather than failing the page
+        return moment.astimezone(UTC).strftime(fmt)
 
 
 # --- who is calling -----------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def zone_label(zone: tzinfo, moment: datetime | None = None) -> str:
     if key in ZONE_NAMES:
         names = ZONE_NAMES[key]
         return names.get(current_locale(), names["en"])
-    offset = (moment or datetime.now(UTC)).astimezone(zone).utcoffset() or timedelta(0)
+    offset = _shown_in(moment or datetime.now(UTC), zone).utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     if minutes == 0:
         return "UTC"
@@ -50,13 +50,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _shown_in(moment: datetime, zone: tzinfo) -> datetime:
+    """``moment`` in ``zone``; a moment at the very end of what a datetime holds (stored before inputs had one
+    accepted range) cannot be moved east or west of UTC: it is shown in UTC rather than failing the page."""
+    try:
+        return _aware(moment).astimezone(zone)
+    except OverflowError:
+        return _aware(moment).astimezone(UTC)
+
+
 def when(moment: datetime | None, zone: tzinfo, *, label: bool = True, seconds: bool = False) -> str:
     """A moment in ``zone``: "4 дек. 2026 г., 22:38 МСК" / "Dec 4, 2026, 10:38 PM MSK"."""
     if moment is None:
         return ""
-    moment = _aware(moment)
-    text = format_datetime(moment, "medium" if seconds else _short_datetime(), tzinfo=zone, locale=current_locale())
-    return f"{text} {zone_label(zone, moment)}" if label else text
+    shown = _shown_in(moment, zone)
+    zone = shown.tzinfo or UTC
+    text = format_datetime(shown, "medium" if seconds else _short_datetime(), tzinfo=zone, locale=current_locale())
+    return f"{text} {zone_label(zone, shown)}" if label else text
 
 
 def _short_datetime() -> str:
@@ -68,7 +78,7 @@ def day(value: date | datetime | None, zone: tzinfo | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _aware(value).astimezone(zone or UTC).date()
+        value = _shown_in(value, zone or UTC).date()
     return format_date(value, "medium", locale=current_locale())
 
 

@@ -11,6 +11,7 @@ import anyio
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from cabinet.apis.shared.params import checked_day
 from cabinet.apis.web.charts import DailyChart, daily_points
 from cabinet.apis.web.i18n import N_
 from cabinet.apis.web.i18n import gettext as _
@@ -39,7 +40,7 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return checked_day(date.fromisoformat(value))
     except ValueError as exc:
         raise InvalidInput(
             _("“%(field)s” is not a date", field=_(FIELD_NAMES.get(name, name))),

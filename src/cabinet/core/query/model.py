@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from cabinet.core.clock import DAY_RANGE, MOMENT_RANGE, day_in_range, moment_in_range
 from cabinet.core.errors import CabinetError, ErrorKind
 from cabinet.core.regexp import PatternInvalid, compiled
 
@@ -151,9 +152,12 @@ def scalar(condition: Condition, kind: FieldType, value: Any, tz_hours: int) -> 
         return parse_local_datetime(condition, value, tz_hours)
     if kind is _T.DATE:
         try:
-            return datetime.strptime(value, DATE_FORMAT).date() if isinstance(value, str) else _fail()
+            day = datetime.strptime(value, DATE_FORMAT).date() if isinstance(value, str) else _fail()
         except ValueError as exc:
             raise invalid(condition, "a date YYYY-MM-DD is expected") from exc
+        if not day_in_range(day):
+            raise invalid(condition, f"outside the accepted range {DAY_RANGE}")
+        return day
     raise invalid(condition, "this field compares with no single value")
 
 
@@ -162,13 +166,17 @@ def _fail() -> date:
 
 
 def parse_local_datetime(condition: Condition, value: Any, tz_hours: int) -> datetime:
+    """A local ``YYYY-MM-DD hh:mm:ss`` as UTC, within the accepted range (``core.clock``)."""
     if not isinstance(value, str) or len(value) != 19:
         raise invalid(condition, "a date-time YYYY-MM-DD hh:mm:ss is expected")
     try:
         local = datetime.strptime(value, DATETIME_FORMAT)
-        return local.replace(tzinfo=timezone(timedelta(hours=tz_hours))).astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
+        moment = local.replace(tzinfo=timezone(timedelta(hours=tz_hours)))
+    except ValueError as exc:
         raise invalid(condition, "a date-time YYYY-MM-DD hh:mm:ss is expected") from exc
+    if not moment_in_range(moment):
+        raise invalid(condition, f"outside the accepted range {MOMENT_RANGE} (in UTC)")
+    return moment.astimezone(UTC)
 
 
 def checked_regexp(condition: Condition) -> str:
@@ -186,4 +194,7 @@ def format_local(moment: datetime | None, tz_hours: int) -> str | None:
     """A UTC date-time as the Data API shows it: ``YYYY-MM-DD hh:mm:ss`` in the caller's timezone."""
     if moment is None:
         return None
-    return (moment.astimezone(UTC) + timedelta(hours=tz_hours)).strftime(DATETIME_FORMAT)
+    try:
+        return (moment.astimezone(UTC) + timedelta(hours=tz_hours)).strftime(DATETIME_FORMAT)
+    except OverflowError:  # stored before the accepted range existed, at the end of datetime's: shown in UTC
+        return moment.astimezone(UTC).strftime(DATETIME_FORMAT)

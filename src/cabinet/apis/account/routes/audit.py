@@ -26,6 +26,7 @@ from cabinet.apis.account.schemas_metering import (
     wire_service,
 )
 from cabinet.apis.shared.params import parse_datetime
+from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import CalculationStatus, ProcessType, set_result_elements
 from cabinet.domains.audit.schemas import SORT_FIELDS, AuditQuery
@@ -34,7 +35,14 @@ from cabinet.models import AuditAction as ActionRow
 
 router = APIRouter(tags=["Audit"])
 
-DateTimeParam = Annotated[str | None, Query(json_schema_extra={"format": "date-time"}, max_length=64)]
+DateTimeParam = Annotated[
+    str | None,
+    Query(
+        json_schema_extra={"format": "date-time"},
+        max_length=64,
+        description=f"ISO 8601 (without an offset: your timezone), within {MOMENT_RANGE}.",
+    ),
+]
 
 
 def action_out(row: ActionRow) -> AuditAction:

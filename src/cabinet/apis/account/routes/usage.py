@@ -20,6 +20,7 @@ from cabinet.apis.account.schemas_metering import (
     UserStatistics,
     wire_service,
 )
+from cabinet.apis.shared.params import Day
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
@@ -103,8 +104,8 @@ def _query(
 async def generate_statistics(
     principal: CurrentPrincipal,
     svc: ServicesDep,
-    date_from: date | None = Query(default=None, alias="from"),
-    date_to: date | None = Query(default=None, alias="to"),
+    date_from: Day | None = Query(default=None, alias="from"),
+    date_to: Day | None = Query(default=None, alias="to"),
     service: Service | None = None,
     process_type: ProcessType | None = None,
 ) -> UserStatistics:
@@ -131,8 +132,8 @@ async def generate_statistics(
 async def generate_report(
     principal: CurrentPrincipal,
     svc: ServicesDep,
-    date_from: date | None = Query(default=None, alias="from"),
-    date_to: date | None = Query(default=None, alias="to"),
+    date_from: Day | None = Query(default=None, alias="from"),
+    date_to: Day | None = Query(default=None, alias="to"),
     service: Service | None = None,
     process_type: ProcessType | None = None,
 ) -> FileResponse:

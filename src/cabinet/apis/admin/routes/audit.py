@@ -28,6 +28,7 @@ from cabinet.apis.admin.schemas import (
     Tracedata,
 )
 from cabinet.apis.shared.params import parse_datetime, plain_text
+from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.domains.audit.errors import PayloadNotFound
@@ -39,7 +40,14 @@ from cabinet.models import AuditAction as ActionRow
 router = APIRouter(tags=["Audit"])
 
 MAX_ACTIONS = 10_000  # at most this many actions per answer, whatever `limit` says: page with `offset`
-DateTimeParam = Annotated[str | None, Query(json_schema_extra={"format": "date-time"}, max_length=64)]
+DateTimeParam = Annotated[
+    str | None,
+    Query(
+        json_schema_extra={"format": "date-time"},
+        max_length=64,
+        description=f"ISO 8601 (without an offset: your timezone), within {MOMENT_RANGE}.",
+    ),
+]
 
 # wire sort_field -> the audit domain's sort field
 SORT_FIELDS = {

@@ -18,6 +18,8 @@ from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, adm
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import WireModel
+from cabinet.apis.shared.params import Moment
+from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.credentials.schemas import (
     CIDR_MAX_LENGTH,
@@ -44,9 +46,10 @@ class ApiKeyIn(WireModel):
     name: StrictStr | None = Field(
         default=None, min_length=1, max_length=NAME_MAX, description="What the key is for.", examples=["erp"]
     )
-    expires_at: datetime | None = Field(
+    expires_at: Moment | None = Field(
         default=None,
-        description="When the key stops working (ISO 8601; without an offset: UTC); must be in the future. "
+        description="When the key stops working (ISO 8601; without an offset: UTC; "
+        f"{MOMENT_RANGE}); must be in the future. "
         "Absent or null: a permanent key.",
     )
 

@@ -25,6 +25,7 @@ from cabinet.apis.admin.schemas import (
     QuotaWindow,
     ServiceQuota,
 )
+from cabinet.apis.shared.params import Day
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.domains.quotas.schemas import QuotaSpec
 
@@ -87,8 +88,8 @@ async def update_quota(
     body: QuotaIn,
     principal: Writer,
     svc: ServicesDep,
-    window_from: Annotated[date | None, Query(alias="from", description="First day of the window.")] = None,
-    window_to: Annotated[date | None, Query(alias="to", description="Last day of the window (included).")] = None,
+    window_from: Annotated[Day | None, Query(alias="from", description="First day of the window.")] = None,
+    window_to: Annotated[Day | None, Query(alias="to", description="Last day of the window (included).")] = None,
 ) -> Response:
     user = await svc.directory.find_user(principal, username, write=True)
     await svc.quotas.set_for_user(

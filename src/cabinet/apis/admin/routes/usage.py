@@ -19,6 +19,7 @@ from cabinet.apis.admin.schemas import (
     StatisticsResult,
     UserStatistics,
 )
+from cabinet.apis.shared.params import Day
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.domains.identity.policies import read_scope
@@ -92,8 +93,8 @@ async def generate_statistics(
     principal: Reader,
     svc: ServicesDep,
     username: UsernameParam = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> StatisticsResult:
     query, name = await _query(principal, svc, username, date_from, date_to)
     result = _statistics(await svc.usage.daily(query), name)
@@ -119,8 +120,8 @@ async def generate_report(
     principal: Reader,
     svc: ServicesDep,
     username: UsernameParam = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> FileResponse:
     query, name = await _query(principal, svc, username, date_from, date_to)
     if name is not None:

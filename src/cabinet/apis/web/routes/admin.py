@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from cabinet.apis.shared.params import parse_datetime, plain_text
+from cabinet.apis.shared.params import OUT_OF_RANGE, checked_day, checked_moment, parse_datetime, plain_text
 from cabinet.apis.web.deps import (
     OperatorReader,
     OperatorWriter,
@@ -320,7 +320,7 @@ def _date(value: object, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(str(value))
+        return checked_day(date.fromisoformat(str(value)))
     except ValueError as exc:
         raise InvalidInput(f"{name} is not a date", issues=[FieldIssue(name, "a date YYYY-MM-DD")]) from exc
 
@@ -491,7 +491,7 @@ def _moment(value: str, name: str, zone: tzinfo) -> datetime | None:
         naive = None
     if naive is not None and naive.tzinfo is None:
         try:
-            return naive.replace(tzinfo=zone).astimezone(UTC)
-        except OverflowError:
-            pass  # year 1 east of UTC: the shared parser says why
+            return checked_moment(naive.replace(tzinfo=zone))
+        except (ValueError, OverflowError) as exc:
+            raise InvalidInput(f"'{name}' is {OUT_OF_RANGE}", issues=[FieldIssue(name, OUT_OF_RANGE)]) from exc
     return parse_datetime(value, name=name, tz_hours=0)
