@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import ipaddress
 import secrets
 import socket
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -169,5 +171,12 @@ async def send(
         return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:256])
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~40 ms of CPU, and every app (each
+    test builds one) starts a worker with a client."""
+    return httpx.create_ssl_context()
+
+
 def http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
+    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=_tls())
