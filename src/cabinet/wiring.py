@@ -77,6 +77,8 @@ class DomainMeter:
         trace.metered = metered
         if operation.audited_in_transaction:
             trace.commit_hooks.append(functools.partial(self._audit_in_transaction, trace))
+        if not operation.charged:  # audited like any other, but no quota is asked
+            return
         try:
             metered.quota = await self.services.quotas.reserve(
                 principal, operation.service, operation.process_type, metered.points

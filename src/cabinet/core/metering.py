@@ -70,6 +70,7 @@ class Operation:
     process_type: ProcessType
     points: int = 1
     store_payloads: bool = True  # False for operations whose bodies hold secrets (password changes)
+    charged: bool = True  # False: audited, never reserved against a quota (the web pages' views)
 
     @property
     def keeps_payloads(self) -> bool:

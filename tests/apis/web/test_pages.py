@@ -353,7 +353,11 @@ async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: 
     admin = await make_user(roles=[Role.ADMIN], company="usage_co")
     await sign_in(browser_a, admin.username, admin.password)
     await browser_a.get("/ui/account")
-    await browser_a.get("/ui/admin/users")
+    listing = await browser_a.get("/ui/admin/users")  # looking is free: the chart counts the change below
+    created = await browser_a.post(
+        "/ui/admin/companies", data={"key": "usage_co_new", "csrf_token": csrf_of(listing.text)}
+    )
+    assert created.status_code == 303
     await services.audit.flush()
     usage = await browser_a.get(f"/ui/admin/usage?username={admin.username}")
     assert usage.status_code == 200
@@ -392,3 +396,36 @@ async def test_audit_search_downloads_a_payload(
     assert (await browser_a.get("/ui/admin/audit?service=NOPE")).status_code == 400
     missing = await browser_a.get("/ui/admin/audit/00000000-0000-4000-8000-000000000000/input")
     assert missing.status_code == 404
+
+
+async def test_looking_at_pages_takes_nothing_from_the_quota(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    """A person whose ACCOUNT reads are limited to 2 points a day opens the Account page five times: every look
+    is audited with 0 points and the API's own reads still have their 2 points."""
+    from datetime import UTC, datetime, timedelta
+
+    from cabinet.core.metering import ProcessType, Service
+    from cabinet.domains.quotas.schemas import QuotaSpec
+
+    user = await make_user()
+    account = await services.identity.get_account_by_id(user.id)
+    spec = QuotaSpec(
+        Service.ACCOUNT, ProcessType.NOTRACE, points_per_request=1, points_per_day=2, max_concurrent_execution=1
+    )
+    await services.quotas.replace_for_user(user.id, account.company_id, [spec])
+    await sign_in(browser_a, user.username, user.password)
+    looks = [(await browser_a.get("/ui/account")).status_code for _ in range(5)]
+    assert looks == [200] * 5
+    token = await login(client, user)
+    api = [
+        (await client.get("/account/info", headers={"Authorization": f"Bearer {token}"})).status_code for _ in range(3)
+    ]
+    assert api == [200, 200, 402]
+    await services.audit.flush()
+    now = datetime.now(UTC)
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), username=user.username)
+    )
+    views = [r for r in rows if r.operation == "ui_read_account"]
+    assert len(views) == 5 and {r.request_points for r in views} == {0}

@@ -178,11 +178,13 @@ OperatorWriter = Annotated[Principal, Depends(operator_writer)]
 def _declare(service: Service, dependency: Callable[..., Any]) -> Callable[[str, ProcessType], dict[str, Any]]:
     """Web operations are metered like the APIs' (quotas, audit, statistics) under the service whose work they
     do, named ``ui_<name>``. They keep no payloads: the bodies are forms carrying the CSRF token, the answers
-    are pages."""
+    are pages. Looking at a page (a read) is audited but free: it takes no points from the person's quota, so
+    browsing never locks them out of the APIs their quota is for."""
     declare = metered_operation(service, dependency)
 
     def operation(name: str, process_type: ProcessType) -> dict[str, Any]:
-        declared = declare(f"ui_{name}", process_type, store_payloads=False)
+        charged = process_type is not ProcessType.NOTRACE
+        declared = declare(f"ui_{name}", process_type, store_payloads=False, charged=charged)
         return {**declared, "include_in_schema": False}
 
     return operation

@@ -24,11 +24,16 @@ def metered_operation(service: Service, principal_dependency: Callable[..., Any]
     """A declaration helper bound to one API's service name and principal dependency."""
 
     def declare(
-        name: str, process_type: ProcessType, *, points: int = 1, store_payloads: bool = True
+        name: str, process_type: ProcessType, *, points: int = 1, store_payloads: bool = True, charged: bool = True
     ) -> dict[str, Any]:
         operation = declare_operation(
             Operation(
-                name=name, service=service, process_type=process_type, points=points, store_payloads=store_payloads
+                name=name,
+                service=service,
+                process_type=process_type,
+                points=points if charged else 0,
+                store_payloads=store_payloads,
+                charged=charged,
             )
         )
 

@@ -58,7 +58,8 @@ _declare = metered_operation(Service.STUDIO, link_principal)
 
 def link_op(name: str, process_type: ProcessType) -> dict[str, Any]:
     """Metered and audited as the call's owner with the credential kind field_link (like /shared), no payloads."""
-    return {**_declare(f"ui_{name}", process_type, store_payloads=False), "include_in_schema": False}
+    charged = process_type is not ProcessType.NOTRACE  # a look at the page takes no points (as the web pages)
+    return {**_declare(f"ui_{name}", process_type, store_payloads=False, charged=charged), "include_in_schema": False}
 
 
 @pwa.get("/field-sw.js", operation_id="ui_fieldServiceWorker")
