@@ -83,10 +83,27 @@ async def _seed(server: LiveServer) -> dict[str, Any]:
     return {"call": first.id, "new_call": second.id, "token": link}
 
 
+def _webhook_pages(visitor: Visitor) -> None:
+    """A company's webhooks: the list, a new endpoint's page with its secret shown once, then with a delivery
+    (a receiver that refuses the connection: the failure is shown)."""
+    visitor.visit("/ui/admin/companies/demo_company/webhooks", "admin-webhooks")
+    visitor.page.locator("#new-url").fill("http://127.0.0.1:9/hook")  # nothing listens on the discard port
+    visitor.page.locator("#new-description").fill("ERP")
+    visitor.page.locator("form[action$='/webhooks'] button[type=submit]").click()
+    visitor.page.wait_for_load_state()
+    assert visitor.page.locator("#new-secret").count() == 1, visitor.page.url
+    visitor.check("admin-webhook-secret")
+    visitor.page.locator("form[action$='/test'] button[type=submit]").click()
+    visitor.page.wait_for_load_state()
+    visitor.page.reload()
+    visitor.check("admin-webhook")
+
+
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: str) -> None:  # noqa: F811
     browser = chromium
     seed = live_server.run(_seed(live_server))
+    live_server.services.webhooks.allow_private = True  # the pages' endpoint is on loopback
     base = live_server.url
     problems: list[str] = []
     for size in SIZES:
@@ -114,6 +131,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
             visitor.visit("/ui/admin/usage", "admin-usage")
             visitor.visit("/ui/admin/audit", "admin-audit")
             visitor.visit("/ui/account", "admin-account")
+            _webhook_pages(visitor)
         finally:
             visitor.close()
     assert not problems, "\n".join(problems)

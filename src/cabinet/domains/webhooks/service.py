@@ -161,11 +161,11 @@ class WebhookService:
         return [DeliveryView(d, e.type, e.message_id) for d, e in rows]
 
     @transactional
-    async def replay(self, caller: Principal, delivery_id: int) -> int:
+    async def replay(self, caller: Principal, delivery_id: int, *, endpoint_id: int | None = None) -> int:
         """Send a delivery's event again (the same ``webhook-id``: it is the same event), after the endpoint's
-        pending ones."""
+        pending ones (``endpoint_id``: only a delivery of that endpoint)."""
         found = await self.repo.delivery(delivery_id)
-        if found is None:
+        if found is None or (endpoint_id is not None and found[0].endpoint_id != endpoint_id):
             raise WebhookDeliveryNotFound(resource=str(delivery_id))
         delivery, event = found
         try:
