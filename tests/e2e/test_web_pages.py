@@ -130,6 +130,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
             visitor.visit("/ui/admin/companies/demo_company", "admin-company")
             visitor.visit("/ui/admin/usage", "admin-usage")
             visitor.visit("/ui/admin/audit", "admin-audit")
+            visitor.visit("/ui/admin/audit?kind=reads", "admin-audit-reads")
             visitor.visit("/ui/account", "admin-account")
             _webhook_pages(visitor)
         finally:

@@ -382,17 +382,33 @@ async def test_audit_search_downloads_a_payload(
     admin = await make_user(roles=[Role.ADMIN], company="audit_co")
     token = await login(client, admin)
     changed = await client.put(
-        "/account/info", json={"email": "ops@example.com"}, headers={"Authorization": f"Bearer {token}"}
+        "/account/info",
+        json={"email": "ops@example.com", "specification": "Пётр Иванов"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert changed.status_code == 200
+    assert (await client.get("/account/info", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     await services.audit.flush()
     await sign_in(browser_a, admin.username, admin.password)
-    found = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&operation=update_info")
-    assert found.status_code == 200 and "update_info" in found.text
+    # changes by default (the read of /account/info is a toggle away); the operation matches on part of its name
+    found = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&operation=DATE_inf")
+    assert found.status_code == 200 and "update_info" in found.text and ">read_info<" not in found.text
+    assert 'aria-current="page">Changes<' in found.text
+    reads = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&kind=reads")
+    assert ">read_info<" in reads.text and ">update_info<" not in reads.text
+    everything = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&kind=all")
+    assert ">read_info<" in everything.text and ">update_info<" in everything.text
+    assert "update_info" not in (await browser_a.get("/ui/admin/audit?operation=update%25")).text  # % is a letter
     link = re.search(r'href="(/ui/admin/audit/[0-9a-f-]{36}/input)"', found.text)
     assert link
     payload = await browser_a.get(link.group(1))
-    assert payload.status_code == 200 and b"ops@example.com" in payload.content
+    assert payload.status_code == 200 and payload.headers["content-type"] == "application/json; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="update_info_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_input.json"',
+        payload.headers["content-disposition"],
+    )
+    assert '"specification": "Пётр Иванов"' in payload.content.decode("utf-8")  # letters, not \\u escapes
+    assert payload.json()["email"] == "ops@example.com"
     assert (await browser_a.get("/ui/admin/audit?service=NOPE")).status_code == 400
     missing = await browser_a.get("/ui/admin/audit/00000000-0000-4000-8000-000000000000/input")
     assert missing.status_code == 404

@@ -174,6 +174,7 @@ LABELS: dict[str, dict[str, str]] = {
         "field_report": N_("Report from the field"),
         "jeopardy_answered": N_("Answer to a deadline risk"),
     },
+    "audit_kind": {"changes": N_("Changes"), "reads": N_("Reads"), "all": N_("Everything")},
     "key_state": {"active": N_("Active"), "blocked": N_("Blocked")},
     "user_state": {"active": N_("Active"), "locked": N_("Locked")},
     "run_status": {

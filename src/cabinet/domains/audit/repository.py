@@ -60,6 +60,8 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
         conditions.append(AuditAction.service.in_([s.value for s in query.services]))
     if query.operation is not None:
         conditions.append(AuditAction.operation == query.operation)
+    if query.operation_contains:
+        conditions.append(AuditAction.operation.icontains(query.operation_contains, autoescape=True))
     if query.process_type is not None:
         conditions.append(AuditAction.process_type == query.process_type.value)
     if query.status is not None:

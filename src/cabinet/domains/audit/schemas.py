@@ -65,6 +65,7 @@ class AuditQuery:
     user_id: int | None = None
     services: tuple[Service, ...] | None = None  # any of these
     operation: str | None = None
+    operation_contains: str | None = None  # any operation whose name has this in it, ignoring case
     process_type: ProcessType | None = None
     status: CalculationStatus | None = None
     username: str | None = None  # as recorded (a deleted user's trail stays findable)

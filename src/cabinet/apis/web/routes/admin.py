@@ -5,6 +5,7 @@ apply the same scope rules as the Admin API: another company's objects are not f
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
@@ -363,6 +364,10 @@ async def change_key(
 
 
 # --- audit ---------------------------------------------------------------------------------------------------
+# what the audit page lists: changes (writes, the default: what an operator looks for), reads, or everything
+AUDIT_KINDS: dict[str, ProcessType | None] = {"changes": ProcessType.TRACE, "reads": ProcessType.NOTRACE, "all": None}
+
+
 @router.get("/audit", **admin_read_op("read_audit", ProcessType.NOTRACE))
 async def audit(
     request: Request,
@@ -374,6 +379,7 @@ async def audit(
     company_key: Annotated[str, Query(max_length=256, pattern=r"^\w*$")] = "",
     service: Annotated[str, Query(pattern="^(|" + "|".join(Service) + ")$")] = "",
     operation: Annotated[str, Query(max_length=256)] = "",
+    kind: Annotated[str, Query(pattern="^(changes|reads|all)$")] = "changes",
     offset: Offset = 0,
 ) -> Response:
     zone = regional_of(principal, web_of(request).runtime.settings).zone  # the zone the page shows times in
@@ -390,7 +396,8 @@ async def audit(
             company_key=company_key or None,
             username=username or None,
             services=(Service(service),) if service else None,
-            operation=_text(operation, "operation"),
+            operation_contains=_text(operation, "operation"),
+            process_type=AUDIT_KINDS[kind],
             descending=True,
             offset=offset,
             limit=AUDIT_PAGE,
@@ -404,10 +411,12 @@ async def audit(
         "company_key": company_key,
         "service": service,
         "operation": operation,
+        "kind": kind,
     }
     return page(
         request,
         "admin_audit.html",
+        kinds=list(AUDIT_KINDS),
         rows=rows,
         overall=overall,
         filtered=filtered,
@@ -420,17 +429,32 @@ async def audit(
 
 @router.get("/audit/{code}/{flow}", **admin_read_op("read_data", ProcessType.NOTRACE))
 async def audit_payload(
+    request: Request,
     code: uuid.UUID,
     flow: Annotated[str, Path(pattern="^(input|output)$")],
     principal: OperatorReader,
     svc: ServicesDep,
 ) -> Response:
-    data = await svc.audit.read_payload(code, FlowType(flow.upper()), company_id=read_scope(principal), user_id=None)
+    """The data a process received or sent, as a file named after its operation and time (in the viewer's zone):
+    JSON indented and in UTF-8 (Cyrillic as letters, not escapes), anything else as it was stored."""
+    scope = read_scope(principal)
+    action = await svc.audit.get_action(code, company_id=scope, user_id=None)
+    data = await svc.audit.read_payload(code, FlowType(flow.upper()), company_id=scope, user_id=None)
     set_result_elements(1)
+    zone = regional_of(principal, web_of(request).runtime.settings).zone
+    stem = f"{action.operation}_{action.started_at.astimezone(zone):%Y-%m-%d_%H-%M-%S}_{flow}"
+    try:
+        readable = json.dumps(json.loads(data), ensure_ascii=False, indent=2).encode()
+    except (ValueError, RecursionError):
+        readable = None
+    if readable is not None:
+        body, media_type, filename = readable, "application/json; charset=utf-8", f"{stem}.json"
+    else:
+        body, media_type, filename = data, "application/octet-stream", f"{stem}.bin"
     return Response(
-        data,
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{code}.{flow}"', "Cache-Control": "no-store"},
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
