@@ -99,6 +99,18 @@ def _webhook_pages(visitor: Visitor) -> None:
     visitor.check("admin-webhook")
 
 
+def _rotate_a_key(visitor: Visitor, path: str, name: str) -> None:
+    """Rotate the first key on ``path`` through its confirm dialog: the new key is shown once after the redirect."""
+    visitor.page.goto(f"{visitor.base}{path}")
+    visitor.page.locator("form[action$='/rotate'] button[type=submit]").first.click()
+    dialog = visitor.page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    with visitor.page.expect_navigation():
+        dialog.locator("[data-ok]").click()
+    assert visitor.page.locator("#new-key").count() == 1, visitor.page.url
+    visitor.check(name)
+
+
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: str) -> None:  # noqa: F811
     browser = chromium
@@ -133,6 +145,13 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
             visitor.visit("/ui/admin/audit?kind=reads", "admin-audit-reads")
             visitor.visit("/ui/account", "admin-account")
             _webhook_pages(visitor)
+            _rotate_a_key(visitor, "/ui/admin/users/demo_owner", "admin-user-key-rotated")
+        finally:
+            visitor.close()
+        visitor = Visitor(browser, base, lang, size, problems)
+        try:
+            visitor.sign_in("demo_owner", "demo_owner_password")
+            _rotate_a_key(visitor, "/ui/account", "account-key-rotated")  # one's own key
         finally:
             visitor.close()
     assert not problems, "\n".join(problems)

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cabinet import __version__
 from cabinet.apis.web.deps import Web, bind_locale, bind_operation, check_csrf
 from cabinet.apis.web.errors import install_error_handlers
-from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, locale, webhooks
+from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, keys, locale, webhooks
 from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -55,7 +55,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.state.web = Web(runtime)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, locale, account, calls, costs, field, admin, webhooks):
+    for module in (auth, locale, account, calls, costs, field, admin, webhooks, keys):
         app.include_router(module.router)
     app.include_router(field.pwa)
     app.add_middleware(SecurityHeaders)

@@ -139,11 +139,27 @@ class CredentialService:
     async def rotate_key(self, caller: Caller, key_id: int, grace_hours: int) -> RotatedKey:
         """A successor of a key (same owner and name; a temporary key gets its lifetime again, from now); the
         old key keeps working for ``grace_hours`` (never longer than it would have anyway)."""
-        if not 0 <= grace_hours <= ROTATION_GRACE_HOURS_MAX:
-            issue = FieldIssue("grace_hours", f"0..{ROTATION_GRACE_HOURS_MAX} hours")
-            raise ApiKeyRequestInvalid(f"grace_hours: {issue.message}", issues=[issue])
+        _check_grace(grace_hours)
         key, owner = await self._key(caller, key_id, write=True, lock=True)
         _guard_owner(caller, owner)
+        return await self._rotate(key, owner, grace_hours)
+
+    @transactional
+    async def rotate_own_key(self, principal: Principal, key_id: int, grace_hours: int) -> RotatedKey:
+        """``rotate_key`` for one of the caller's own keys (anyone may replace what acts as them); another's
+        key is not found."""
+        _check_grace(grace_hours)
+        found = await self.keys.by_id(key_id, lock=True)
+        if found is None or found[1].id != principal.user_id:
+            raise ApiKeyNotFound(resource=str(key_id))
+        return await self._rotate(*found, grace_hours)
+
+    @transactional
+    async def revoke_own_keys(self, principal: Principal) -> int:
+        """``revoke_all`` for the caller's own keys."""
+        return await self._revoke(principal.user_id)
+
+    async def _rotate(self, key: ApiKey, owner: User, grace_hours: int) -> RotatedKey:
         now = self.clock.now()
         lifetime = None if key.expires_at is None else now + (key.expires_at - key.created_at)
         issued = await self._issue(owner, key.name, self._capped(lifetime, now), now)
@@ -157,9 +173,12 @@ class CredentialService:
         """Block every key of the user (those in a rotation's grace period too); how many were still usable."""
         owner = await self._owner(caller, username, write=True)
         _guard_owner(caller, owner)
+        return await self._revoke(owner.id)
+
+    async def _revoke(self, user_id: int) -> int:
         now = self.clock.now()
         revoked = 0
-        for key in await self.keys.for_user(owner.id, lock=True):
+        for key in await self.keys.for_user(user_id, lock=True):
             if not key.blocked and (key.expires_at is None or key.expires_at > now):
                 revoked += 1
             key.blocked = True
@@ -377,6 +396,12 @@ def _scope(caller: Caller, *, write: bool) -> int | None:
     if caller.can(Permission.ADMIN_READ_COMPANY):
         return caller.company_id
     raise CredentialsManagementDenied("you may not read API keys or networks")
+
+
+def _check_grace(grace_hours: int) -> None:
+    if not 0 <= grace_hours <= ROTATION_GRACE_HOURS_MAX:
+        issue = FieldIssue("grace_hours", f"0..{ROTATION_GRACE_HOURS_MAX} hours")
+        raise ApiKeyRequestInvalid(f"grace_hours: {issue.message}", issues=[issue])
 
 
 def _guard_owner(caller: Caller, owner: User) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from cabinet.apis.web.deps import ServicesDep, Viewer, account_op, page, redirect, web_of
+from cabinet.apis.web.deps import ServicesDep, Viewer, account_op, page, redirect, secret_once, web_of
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.routes.locale import local_page, remember_locale
 from cabinet.apis.web.session import set_session
@@ -48,6 +48,7 @@ async def account_page(
         "account.html",
         user=user,
         keys=keys,
+        new_key=secret_once(request),
         quotas=quotas,
         chart=chart,
         query=query,
