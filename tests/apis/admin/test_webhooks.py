@@ -226,7 +226,7 @@ async def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owners_are
             await services.webhooks.deliver_due()
             await asyncio.sleep(0.02)
         attempts = delivery.attempts
-        endpoint = await services.webhooks.get_endpoint(PLATFORM, hook)
+        endpoint = (await services.webhooks.get_endpoint(PLATFORM, hook)).endpoint
         if not endpoint.enabled:
             break
         assert await _told(services) == []  # still within the three days

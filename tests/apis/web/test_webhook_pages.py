@@ -79,7 +79,7 @@ async def test_an_owner_manages_the_companys_webhooks_on_the_pages(
     assert "disabled" in page  # the form's unchecked Enabled box disables it
     switched = await browser_a.post(f"{hook_page}/enabled", data={"enabled": "on", "csrf_token": token})
     assert switched.status_code == 303
-    endpoint = await services.webhooks.get_endpoint(PLATFORM, int(hook_page.rsplit("/", 1)[1]))
+    endpoint = (await services.webhooks.get_endpoint(PLATFORM, int(hook_page.rsplit("/", 1)[1]))).endpoint
     assert endpoint.enabled and endpoint.events == ["*"] and endpoint.description == "all"
 
     rotated = await browser_a.post(f"{hook_page}/rotate-secret", data={"csrf_token": token})

@@ -25,6 +25,16 @@ class WebhookRepository:
         stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
         return await current_session().scalar(stmt.with_for_update() if lock else stmt)
 
+    async def endpoint_with_key(self, endpoint_id: int) -> tuple[WebhookEndpoint, str] | None:
+        """The endpoint and its company's key, in one statement."""
+        stmt = (
+            select(WebhookEndpoint, Company.key)
+            .join(Company, Company.id == WebhookEndpoint.company_id)
+            .where(WebhookEndpoint.id == endpoint_id)
+        )
+        row = (await current_session().execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
     async def endpoints_of(self, company_id: int) -> Sequence[WebhookEndpoint]:
         stmt = select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id).order_by(WebhookEndpoint.id)
         return (await current_session().scalars(stmt)).all()

@@ -64,6 +64,14 @@ class EndpointCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointView:
+    """An endpoint with its company's key (what the APIs show with it)."""
+
+    endpoint: WebhookEndpoint
+    company_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
     secret: str

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import Field, StrictInt, StrictStr
 
-from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer, admin_read, admin_write
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import WireModel
@@ -33,6 +33,7 @@ from cabinet.models import ApiKey as ApiKeyRow
 
 router = APIRouter()
 KEYS: list[str | Enum] = ["API keys"]
+KEY_ROUTES = AdminRoutes(KEYS)
 NETWORKS: list[str | Enum] = ["Networks"]
 
 KeyIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="API key id (`key_id`).")]
@@ -147,9 +148,7 @@ def key_out(row: ApiKeyRow, username: str) -> ApiKeyOut:
 # --- keys -------------------------------------------------------------------------------------------------
 @router.post(
     "/users/{username}/keys",
-    tags=KEYS,
-    **admin_write("create_api_key", ProcessType.TRACE, store_payloads=False),
-    summary="New API key for a user.",
+    **KEY_ROUTES.write("create_api_key", "New API key for a user.", store_payloads=False),
     description="The answer carries the key (`key`, starting `cab_`) once; only a keyed hash of it is kept. The "
     "key acts as the user, with the user's current roles. CABINET_API_KEY_MAX_DAYS, when set, caps its lifetime "
     "(a permanent key asked for ends then). No request or response data of this operation is stored.",
@@ -180,9 +179,7 @@ async def create_api_key(
 
 @router.get(
     "/users/{username}/keys",
-    tags=KEYS,
-    **admin_read("read_api_keys", ProcessType.NOTRACE),
-    summary="A user's API keys (without secrets).",
+    **KEY_ROUTES.read("read_api_keys", "A user's API keys (without secrets)."),
     response_model=ApiKeyList,
 )
 async def read_api_keys(username: UsernamePath, principal: Reader, svc: ServicesDep) -> ApiKeyList:
@@ -193,9 +190,7 @@ async def read_api_keys(username: UsernamePath, principal: Reader, svc: Services
 
 @router.post(
     "/keys/{key_id}/block",
-    tags=KEYS,
-    **admin_write("block_api_key", ProcessType.TRACE),
-    summary="Block an API key.",
+    **KEY_ROUTES.write("block_api_key", "Block an API key."),
     description="A blocked key is refused (`access_token_blocked`) until unblocked. Blocking twice is no error.",
     response_model=ApiKeyOut,
 )
@@ -206,9 +201,7 @@ async def block_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) 
 
 @router.post(
     "/keys/{key_id}/unblock",
-    tags=KEYS,
-    **admin_write("unblock_api_key", ProcessType.TRACE),
-    summary="Unblock an API key.",
+    **KEY_ROUTES.write("unblock_api_key", "Unblock an API key."),
     response_model=ApiKeyOut,
 )
 async def unblock_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep) -> ApiKeyOut:
@@ -218,9 +211,9 @@ async def unblock_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep
 
 @router.post(
     "/keys/{key_id}/rotate",
-    tags=KEYS,
-    **admin_write("rotate_api_key", ProcessType.TRACE, store_payloads=False),
-    summary="Rotate an API key: a new key now, the old one for a grace period.",
+    **KEY_ROUTES.write(
+        "rotate_api_key", "Rotate an API key: a new key now, the old one for a grace period.", store_payloads=False
+    ),
     description="The new key has the old one's owner and name (a temporary key gets its lifetime again, from "
     "now; CABINET_API_KEY_MAX_DAYS caps it). The old key keeps working for `grace_hours` (default 24), then is "
     "refused as expired. No request or response data of this operation is stored.",
@@ -242,9 +235,7 @@ async def rotate_api_key(
 
 @router.post(
     "/users/{username}/keys/revoke-all",
-    tags=KEYS,
-    **admin_write("revoke_api_keys", ProcessType.TRACE),
-    summary="End every API key of a user.",
+    **KEY_ROUTES.write("revoke_api_keys", "End every API key of a user."),
     description="Blocks every key of the user at once, keys in a rotation's grace period included (a leaked "
     "credential, a person leaving). Answers how many were still usable.",
     response_model=Revoked,
@@ -257,9 +248,7 @@ async def revoke_api_keys(username: UsernamePath, principal: Writer, svc: Servic
 
 @router.delete(
     "/keys/{key_id}",
-    tags=KEYS,
-    **admin_write("delete_api_key", ProcessType.TRACE),
-    summary="Delete an API key.",
+    **KEY_ROUTES.write("delete_api_key", "Delete an API key."),
     description="The key stops working at once (`access_token_invalid`).",
     status_code=204,
     response_class=Response,

@@ -8,21 +8,20 @@ those operations keep no payloads.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field, StrictBool, StrictStr
 
-from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.schemas import WireModel
-from cabinet.core.metering import ProcessType, set_result_elements
+from cabinet.core.metering import set_result_elements
 from cabinet.domains.webhooks.schemas import DESCRIPTION_MAX, EVENT_TYPES, URL_MAX, DeliveryView, EndpointCommand
 from cabinet.models import WebhookEndpoint
 
 router = APIRouter()
-TAGS: list[str | Enum] = ["Webhooks"]
+HOOKS = AdminRoutes(["Webhooks"])
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Webhook endpoint id.")]
 DeliveryPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Delivery id.")]
 EVENTS_DOC = "Event types to send (`*`: all): " + ", ".join(f"`{e}`" for e in EVENT_TYPES) + "."
@@ -106,10 +105,6 @@ def _out(endpoint: WebhookEndpoint, company_key: str) -> WebhookOut:
     )
 
 
-async def _key_of(svc: ServicesDep, principal: Reader, company_id: int) -> str:
-    return (await svc.directory.company_by_id(principal, company_id, write=False)).key
-
-
 def _delivery(view: DeliveryView) -> DeliveryOut:
     d = view.delivery
     return DeliveryOut(
@@ -130,9 +125,7 @@ def _delivery(view: DeliveryView) -> DeliveryOut:
 
 @router.post(
     "/companies/{key}/webhooks",
-    tags=TAGS,
-    **admin_write("create_webhook", ProcessType.TRACE, store_payloads=False),
-    summary="New webhook endpoint of a company.",
+    **HOOKS.write("create_webhook", "New webhook endpoint of a company.", store_payloads=False),
     description="Events of the company go to `url`, signed per Standard Webhooks (`webhook-id`, "
     "`webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the secret in this answer.",
     status_code=201,
@@ -145,9 +138,7 @@ async def create_webhook(key: KeyPath, body: WebhookIn, principal: Writer, svc: 
 
 @router.get(
     "/companies/{key}/webhooks",
-    tags=TAGS,
-    **admin_read("read_webhooks", ProcessType.NOTRACE),
-    summary="A company's webhook endpoints.",
+    **HOOKS.read("read_webhooks", "A company's webhook endpoints."),
     response_model=WebhookList,
 )
 async def read_webhooks(key: KeyPath, principal: Reader, svc: ServicesDep) -> WebhookList:
@@ -158,34 +149,28 @@ async def read_webhooks(key: KeyPath, principal: Reader, svc: ServicesDep) -> We
 
 @router.get(
     "/webhooks/{id}",
-    tags=TAGS,
-    **admin_read("read_webhook", ProcessType.NOTRACE),
-    summary="A webhook endpoint.",
+    **HOOKS.read("read_webhook", "A webhook endpoint."),
     response_model=WebhookOut,
 )
 async def read_webhook(id: IdPath, principal: Reader, svc: ServicesDep) -> WebhookOut:
-    endpoint = await svc.webhooks.get_endpoint(principal, id)
-    return _out(endpoint, await _key_of(svc, principal, endpoint.company_id))
+    view = await svc.webhooks.get_endpoint(principal, id)
+    return _out(view.endpoint, view.company_key)
 
 
 @router.put(
     "/webhooks/{id}",
-    tags=TAGS,
-    **admin_write("update_webhook", ProcessType.TRACE),
-    summary="Change a webhook endpoint (the whole of it).",
+    **HOOKS.write("update_webhook", "Change a webhook endpoint (the whole of it)."),
     description="Enabling an endpoint cabinet disabled sends its pending deliveries again.",
     response_model=WebhookOut,
 )
 async def update_webhook(id: IdPath, body: WebhookIn, principal: Writer, svc: ServicesDep) -> WebhookOut:
-    endpoint = await svc.webhooks.update_endpoint(principal, id, body.command())
-    return _out(endpoint, await _key_of(svc, principal, endpoint.company_id))
+    view = await svc.webhooks.update_endpoint(principal, id, body.command())
+    return _out(view.endpoint, view.company_key)
 
 
 @router.delete(
     "/webhooks/{id}",
-    tags=TAGS,
-    **admin_write("delete_webhook", ProcessType.TRACE),
-    summary="Delete a webhook endpoint (and its deliveries).",
+    **HOOKS.write("delete_webhook", "Delete a webhook endpoint (and its deliveries)."),
     status_code=204,
     response_class=Response,
 )
@@ -196,9 +181,9 @@ async def delete_webhook(id: IdPath, principal: Writer, svc: ServicesDep) -> Res
 
 @router.post(
     "/webhooks/{id}/rotate-secret",
-    tags=TAGS,
-    **admin_write("rotate_webhook_secret", ProcessType.TRACE, store_payloads=False),
-    summary="A new signing secret; the old one also signs for 24 hours.",
+    **HOOKS.write(
+        "rotate_webhook_secret", "A new signing secret; the old one also signs for 24 hours.", store_payloads=False
+    ),
     response_model=SecretRotated,
 )
 async def rotate_webhook_secret(id: IdPath, principal: Writer, svc: ServicesDep) -> SecretRotated:
@@ -208,9 +193,7 @@ async def rotate_webhook_secret(id: IdPath, principal: Writer, svc: ServicesDep)
 
 @router.post(
     "/webhooks/{id}/test",
-    tags=TAGS,
-    **admin_write("test_webhook", ProcessType.TRACE),
-    summary="Send a `webhook.test` event to this endpoint.",
+    **HOOKS.write("test_webhook", "Send a `webhook.test` event to this endpoint."),
     status_code=202,
     response_model=DeliveryAccepted,
 )
@@ -220,9 +203,7 @@ async def test_webhook(id: IdPath, principal: Writer, svc: ServicesDep) -> Deliv
 
 @router.get(
     "/webhooks/{id}/deliveries",
-    tags=TAGS,
-    **admin_read("read_webhook_deliveries", ProcessType.NOTRACE),
-    summary="The endpoint's deliveries, newest first.",
+    **HOOKS.read("read_webhook_deliveries", "The endpoint's deliveries, newest first."),
     response_model=DeliveryList,
 )
 async def read_webhook_deliveries(
@@ -238,9 +219,9 @@ async def read_webhook_deliveries(
 
 @router.post(
     "/webhooks/deliveries/{id}/replay",
-    tags=TAGS,
-    **admin_write("replay_webhook_delivery", ProcessType.TRACE),
-    summary="Send a delivery's event again (the same `webhook-id`: it is the same event).",
+    **HOOKS.write(
+        "replay_webhook_delivery", "Send a delivery's event again (the same `webhook-id`: it is the same event)."
+    ),
     status_code=202,
     response_model=DeliveryAccepted,
 )

@@ -82,14 +82,13 @@ async def create_webhook(
 
 @router.get("/webhooks/{hook}", **admin_read_op("read_webhook", ProcessType.NOTRACE))
 async def webhook_page(request: Request, hook: HookId, principal: OperatorReader, svc: ServicesDep) -> Response:
-    endpoint = await svc.webhooks.get_endpoint(principal, hook)
-    company = await svc.directory.company_by_id(principal, endpoint.company_id, write=False)
+    view = await svc.webhooks.get_endpoint(principal, hook)
     deliveries = await svc.webhooks.deliveries(principal, hook, limit=DELIVERIES_SHOWN)
     return page(
         request,
         "admin_webhook.html",
-        endpoint=endpoint,
-        company_key=company.key,
+        endpoint=view.endpoint,
+        company_key=view.company_key,
         deliveries=deliveries,
         event_types=EVENT_TYPES,
         all_events=ALL_EVENTS,
@@ -122,7 +121,7 @@ async def switch_webhook(
     svc: ServicesDep,
     enabled: Annotated[str, Form(pattern="^(on|off)$")],
 ) -> Response:
-    endpoint = await svc.webhooks.get_endpoint(principal, hook)
+    endpoint = (await svc.webhooks.get_endpoint(principal, hook)).endpoint
     command = EndpointCommand(endpoint.url, list(endpoint.events), endpoint.description, enabled == "on")
     await svc.webhooks.update_endpoint(principal, hook, command)
     said = _("Webhook endpoint enabled.") if enabled == "on" else _("Webhook endpoint disabled.")
@@ -144,10 +143,9 @@ async def send_test(request: Request, hook: HookId, principal: OperatorWriter, s
 
 @router.post("/webhooks/{hook}/delete", **admin_write_op("delete_webhook", ProcessType.TRACE))
 async def delete_webhook(request: Request, hook: HookId, principal: OperatorWriter, svc: ServicesDep) -> Response:
-    endpoint = await svc.webhooks.get_endpoint(principal, hook)
-    company = await svc.directory.company_by_id(principal, endpoint.company_id, write=False)
+    company_key = (await svc.webhooks.get_endpoint(principal, hook)).company_key
     await svc.webhooks.delete_endpoint(principal, hook)
-    return redirect(request, f"/ui/admin/companies/{company.key}/webhooks", _("Webhook endpoint deleted."))
+    return redirect(request, f"/ui/admin/companies/{company_key}/webhooks", _("Webhook endpoint deleted."))
 
 
 @router.post(
