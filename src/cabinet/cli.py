@@ -23,7 +23,7 @@ from cabinet.core.observability import MULTIPROC_ENV
 from cabinet.core.redaction import SecretsInLogs
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
-from cabinet.domains.identity.schemas import UserCreate
+from cabinet.domains.identity.schemas import UserCreate, password_issue
 from cabinet.domains.registry import Services, build_services
 from cabinet.resources import build_resources
 from cabinet.settings import ConfigurationError, Settings
@@ -121,8 +121,9 @@ def users_create(
     role: Annotated[list[Role], typer.Option(help="Role (repeat for a second one).", case_sensitive=False)],
 ) -> None:
     """Create a user (and its company when missing); prints the new user's id."""
-    if not 10 <= len(password) <= 256:
-        typer.echo("error: password must be 10..256 characters", err=True)
+    refused = password_issue(password)
+    if refused:
+        typer.echo(f"error: {refused}", err=True)
         raise typer.Exit(2)
     settings = _settings()
 

@@ -87,6 +87,7 @@ def test_migrate_then_create_users(tmp_path: Path) -> None:
     [
         ["--username", "x", "--password", "long_password_1", "--company", "ops_co", "--role", "USER"],
         ["--username", "ok_name", "--password", "short", "--company", "ops_co", "--role", "USER"],
+        ["--username", "ok_name", "--password", "nine_char", "--company", "ops_co", "--role", "USER"],
         ["--username", "ok_name", "--password", "long_password_1", "--company", "no", "--role", "USER"],
         ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co", "--role", "KING"],
         ["--username", "ok_name", "--password", "long_password_1", "--company", "ops_co"],

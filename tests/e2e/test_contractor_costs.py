@@ -50,13 +50,15 @@ def test_cost_estimate_from_draft_to_processed(live_server: LiveServer, clock: O
     live_server.run(company_at_utc_plus_3())
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
         feed = CostFeed(http, erp)
-        registered = http.post("/user/register", json={"userName": "olga_k", "password": "olga_pw_1"}, headers=erp)
+        registered = http.post("/user/register", json={"userName": "olga_k", "password": "olga_pw_123"}, headers=erp)
         olga = registered.json()["id"]
         cid, late_cid = (http.post("/call", json=call_body(olga), headers=erp).json()["id"] for _ in range(2))
 
         def sign_in_at(moment: datetime) -> dict[str, str]:
             clock.offset = moment - datetime.now(UTC)
-            return bearer(http.post("/user/signin", json=signin_body("olga_k", "olga_pw_1")).json()["access"]["token"])
+            return bearer(
+                http.post("/user/signin", json=signin_body("olga_k", "olga_pw_123")).json()["access"]["token"]
+            )
 
         me = sign_in_at(datetime(2027, 1, 31, 9, 0, tzinfo=UTC))
         for call_id in (cid, late_cid):

@@ -62,7 +62,9 @@ def test_whole_life_of_a_call(live_server: LiveServer) -> None:
         assert feeds.pull() == {name: [] for name in Feeds.PATHS}
 
         # the external system registers a contractor and dispatches a call with two tasks
-        registered = http.post("/user/register", json={"userName": "ivan_petrov", "password": "ivan_pw_1"}, headers=erp)
+        registered = http.post(
+            "/user/register", json={"userName": "ivan_petrov", "password": "ivan_pw_123"}, headers=erp
+        )
         assert registered.status_code == 200
         ivan = registered.json()["id"]
         body = call_body(ivan, critical=True, tto="2030-01-01T10:00:00Z", ttf="2030-01-02T10:00:00Z")
@@ -76,7 +78,7 @@ def test_whole_life_of_a_call(live_server: LiveServer) -> None:
         assert [t["id"] for t in pulled["tasks"]] == [t["id"] for t in call["tasks"]]
 
         # the contractor signs in with the salted hash and finds the call (critical, not expired) on top
-        tokens = http.post("/user/signin", json=signin_body("ivan_petrov", "ivan_pw_1")).json()
+        tokens = http.post("/user/signin", json=signin_body("ivan_petrov", "ivan_pw_123")).json()
         me = bearer(tokens["access"]["token"])
         assert http.get("/user/self", headers=me).json() == {"id": ivan, "name": "ivan_petrov"}
         listed = http.get("/call", params={"status": "New"}, headers=me).json()

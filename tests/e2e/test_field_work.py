@@ -38,10 +38,12 @@ def test_a_field_employee_reports_and_attaches_through_a_link(live_server: LiveS
     tenant: Tenant = on_server(live_server, make_tenant(live_server.services))
     erp = tenant.erp
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
-        ivan = http.post("/user/register", json={"userName": "ivan", "password": "ivan_pw_1"}, headers=erp).json()["id"]
+        ivan = http.post("/user/register", json={"userName": "ivan", "password": "ivan_pw_123"}, headers=erp).json()[
+            "id"
+        ]
         call = http.post("/call", json=call_body(ivan), headers=erp).json()
         cid, (diagnose, repair) = call["id"], [t["id"] for t in call["tasks"]]
-        me = bearer(http.post("/user/signin", json=signin_body("ivan", "ivan_pw_1")).json()["access"]["token"])
+        me = bearer(http.post("/user/signin", json=signin_body("ivan", "ivan_pw_123")).json()["access"]["token"])
         assert http.post(f"/call/{cid}/status", json={"status": "Committed"}, headers=me).status_code == 200
         cursor = http.get("/call/modifications/0", headers=erp).json()[-1]
         call_items = [item["id"] for item in cursor["availableExpenditureItems"]]

@@ -1214,8 +1214,8 @@ USER_FIELD_CASES: list[tuple[str, Any, bool]] = [
     ("username", "", False),
     ("username", 12345, False),
     ("username", None, False),
-    ("password", "four", False),
-    ("password", "five5", True),
+    ("password", "nine_char", False),
+    ("password", "ten_chars1", True),
     ("password", "p" * 256, True),
     ("password", "p" * 257, False),
     ("password", None, True),
@@ -1280,7 +1280,7 @@ async def test_user_body_bounds_on_create(
 ) -> None:
     field, value, accepted = case
     await arrange_company(services, "crew_co")
-    body = user_body("bounded", "crew_co", ["USER"], password="five5", name="Nm", email="a@b.cd")
+    body = user_body("bounded", "crew_co", ["USER"], password="ten_chars1", name="Nm", email="a@b.cd")
     body[field] = value
     before = await snapshot(services)
     response = await api.post(USERS, json=body, headers=admin.headers)

@@ -116,10 +116,15 @@ async def test_settings_and_registration_rules(client: httpx.AsyncClient, tenant
         assert (answer.status_code, answer.json()) == (400, {"errorCode": 0}), day
     username, _ = await tenant.register(client)
     duplicate = await client.post(
-        "/user/register", json={"userName": username, "password": "pw_12345"}, headers=tenant.erp
+        "/user/register", json={"userName": username, "password": "pw_12345_67"}, headers=tenant.erp
     )
     assert (duplicate.status_code, duplicate.json()) == (409, {"errorCode": 1})
-    for body in ({"userName": "ok_name", "password": "abcd"}, {"userName": "bad name!", "password": "abcdef"}, {}):
+    for body in (
+        {"userName": "ok_name", "password": "abcd"},
+        {"userName": "bad name!", "password": "abcdefghij"},
+        {"userName": "ok_name", "password": "nine_char"},
+        {},
+    ):
         answer = await client.post("/user/register", json=body, headers=tenant.erp)
         assert (answer.status_code, answer.json()) == (400, {"errorCode": 0}), body
 

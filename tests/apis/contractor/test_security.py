@@ -133,9 +133,9 @@ async def test_caller_kinds(client: httpx.AsyncClient, tenant: Tenant) -> None:
         ("POST", f"/call/{cid}/dispatcher/message", {"message": "x", "date": "2026-01-01T00:00:00Z"}),
         ("POST", f"/call/{cid}/unjeopardy", {"answerComment": "x"}),
         ("PATCH", "/systemSettings", {"callCostDeadlineDayOfMonth": 3}),
-        ("POST", "/user/register", {"userName": "sneaky", "password": "sneaky_pw"}),
+        ("POST", "/user/register", {"userName": "sneaky", "password": "sneaky_pw_1"}),
         ("POST", f"/user/{owner_id}/lock", None),
-        ("POST", f"/user/{owner_id}/changePassword", {"newPassword": "sneaky_pw"}),
+        ("POST", f"/user/{owner_id}/changePassword", {"newPassword": "sneaky_pw_1"}),
     ]
     for method, path, body in erp_only:
         answer = await client.request(method, path, json=body, headers=mine)
@@ -224,7 +224,7 @@ async def test_tenant_x_cannot_touch_tenant_y(client: httpx.AsyncClient, tenant:
     for path in (f"/user/{y_owner}/lock", f"/user/{y_owner}/unlock"):
         answer = await client.post(path, headers=x)
         assert (answer.status_code, answer.json()) == (404, {"errorCode": 3}), path
-    answer = await client.post(f"/user/{y_owner}/changePassword", json={"newPassword": "hijack_pw"}, headers=x)
+    answer = await client.post(f"/user/{y_owner}/changePassword", json={"newPassword": "hijack_pw_1"}, headers=x)
     assert (answer.status_code, answer.json()) == (404, {"errorCode": 3})
     # X cannot dispatch to Y's contractor, and X's feeds hold nothing of Y
     answer = await client.post("/call", json=call_body(y_owner), headers=x)

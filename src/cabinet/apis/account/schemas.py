@@ -12,13 +12,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from cabinet.core.roles import Role
+from cabinet.domains.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9+_.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 PHONE_RE = re.compile(r"^[+]{1}(?:[0-9\-$/.]\s?){6,15}[0-9]{1}$")
 
 Username = Annotated[StrictStr, Field(min_length=2, max_length=256, pattern=r"^\w+$", examples=["username_for_login"])]
 CompanyKey = Annotated[StrictStr, Field(min_length=3, max_length=256, pattern=r"^\w+$", examples=["smart_company"])]
-Password = Annotated[StrictStr, Field(min_length=10, max_length=256, examples=["long_strong_password"])]
+Password = Annotated[
+    StrictStr, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, examples=["long_strong_password"])
+]
 Specification = Annotated[StrictStr, Field(min_length=2, max_length=256, examples=["User full name"])]
 Email = Annotated[StrictStr, Field(min_length=5, max_length=256, examples=["admin@company.com"])]
 Phone = Annotated[StrictStr, Field(min_length=5, max_length=32, examples=["+71112223333"])]

@@ -13,6 +13,7 @@ from cabinet.apis.shared.params import Day
 from cabinet.core import regional
 from cabinet.core.metering import ProcessType, Service
 from cabinet.core.roles import Role
+from cabinet.domains.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
 
 CompanyKey = Annotated[StrictStr, Field(min_length=3, max_length=256, pattern=r"^\w+\Z", examples=["my_company"])]
 Username = Annotated[
@@ -104,7 +105,12 @@ class UserIn(WireModel):
     """User creation and update request (``password`` is write-only)."""
 
     username: Username
-    password: StrictStr | None = Field(default=None, min_length=5, max_length=256)
+    password: StrictStr | None = Field(
+        default=None,
+        min_length=PASSWORD_MIN,
+        max_length=PASSWORD_MAX,
+        description=f"{PASSWORD_MIN}..{PASSWORD_MAX} characters (the one password policy).",
+    )
     name: StrictStr | None = Field(default=None, min_length=2, max_length=256)
     email: StrictStr | None = Field(default=None, min_length=5, max_length=256)
     phone: StrictStr | None = Field(default=None, min_length=5, max_length=32)

@@ -33,6 +33,7 @@ from cabinet.domains.fieldservice.schemas import (
     SERIAL_NUMBER_MAX,
 )
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
+from cabinet.domains.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
 from cabinet.models.cost import COUNT_SCALE, PRICE_SCALE
 
 INT64_MAX = 2**63 - 1
@@ -70,10 +71,13 @@ class ErrorDTO(_Out):
     errorCode: int = Field(description="Error code")
 
 
+NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX), AfterValidator(_no_nul)]
+
+
 # --- users ---------------------------------------------------------------------------------------------------
 class RegisterUserDTO(_In):
     userName: Text(256, min_length=2) = Field(description="User name: 2..256 letters, digits or _")  # type: ignore[valid-type]
-    password: Text(256, min_length=5) = Field(description="Password (5..256 characters)")  # type: ignore[valid-type]
+    password: NewPassword = Field(description=f"Password ({PASSWORD_MIN}..{PASSWORD_MAX} characters)")
 
 
 class RegisterUserOutputDTO(_Out):
@@ -104,7 +108,7 @@ class AccessServiceTokensDTO(_Out):
 
 
 class ChangePasswordDTO(_In):
-    newPassword: Text(256, min_length=5)  # type: ignore[valid-type]
+    newPassword: NewPassword = Field(description=f"New password ({PASSWORD_MIN}..{PASSWORD_MAX} characters)")
 
 
 class UserDTO(_Out):

@@ -55,8 +55,6 @@ from cabinet.domains.fieldservice.policies import require_external
 from cabinet.domains.fieldservice.repository import ContractorAccountRepository
 from cabinet.domains.fieldservice.schemas import (
     ACCESS_TOKEN_TTL_SECONDS,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
     SALT_MAX_BYTES,
     SALT_MIN_BYTES,
     SERVICE_TOKEN_TTL_SECONDS,
@@ -72,6 +70,8 @@ MANAGED_ROLES = frozenset({Role.USER.value, Role.CREW.value, Role.CREWMANAGER.va
 
 class UserWriter(Protocol):
     """The identity domain's user writes (identity alone writes users; domains/registry.py passes its service)."""
+
+    def password_issue(self, password: str) -> str | None: ...
 
     async def add_company_user(
         self, company_id: int, username: str, password_hash: str, roles: Sequence[Role]
@@ -126,8 +126,9 @@ class ContractorAccountService:
             issues.append(FieldIssue("userName", "2..256 word characters (letters, digits, _)"))
         elif mixed_script(username):
             issues.append(FieldIssue("userName", MIXED_SCRIPT))
-        if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-            issues.append(FieldIssue("password", f"{PASSWORD_MIN}..{PASSWORD_MAX} characters"))
+        refused = self.users.password_issue(password)
+        if refused:
+            issues.append(FieldIssue("password", refused))
         if issues:
             raise ContractorUserInvalid("; ".join(i.message for i in issues), issues=issues)
         password_hash = await self.hasher.hash(password)
@@ -278,11 +279,9 @@ class ContractorAccountService:
     # --- management by the external system ---------------------------------------------------------------
     async def change_password(self, principal: Principal, user_id: int, new_password: str) -> None:
         viewer = require_external(principal)
-        if not PASSWORD_MIN <= len(new_password) <= PASSWORD_MAX:
-            raise ContractorUserInvalid(
-                f"newPassword must be {PASSWORD_MIN}..{PASSWORD_MAX} characters",
-                issues=[FieldIssue("newPassword", f"{PASSWORD_MIN}..{PASSWORD_MAX} characters")],
-            )
+        refused = self.users.password_issue(new_password)
+        if refused:
+            raise ContractorUserInvalid(f"newPassword: {refused}", issues=[FieldIssue("newPassword", refused)])
         await self._managed(viewer.company_id, user_id)  # 404 / 401 before the slow hash
         password_hash = await self.hasher.hash(new_password)
         await self._store_password(viewer.company_id, user_id, password_hash, _verifier(new_password))

@@ -26,8 +26,7 @@ from cabinet.models import (
 from cabinet.models.cost import PRICE_SCALE
 
 USERNAME_RE = re.compile(r"\w{2,256}")
-PASSWORD_MIN = 5
-PASSWORD_MAX = 256
+PASSWORD_MAX = 256  # the wire's bound; the password policy itself is the identity domain's (password_issue)
 SALT_MIN_BYTES = 16
 SALT_MAX_BYTES = 32
 TEXT_MAX = 2000

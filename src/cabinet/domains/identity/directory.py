@@ -33,14 +33,13 @@ from cabinet.domains.identity.events import company_event, user_event
 from cabinet.domains.identity.repository import CompanyRepository, DirectoryRepository, UserRepository
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
     UNSET,
     ListQuery,
     Regional,
     UserCounters,
     UserCreate,
     UserUpdate,
+    password_issue,
 )
 from cabinet.domains.identity.service import IdentityService, contact_issues, set_offset, set_zone
 from cabinet.models import Company, User
@@ -169,8 +168,9 @@ class DirectoryService:
 
     async def update_user(self, principal: Principal, change: UserUpdate) -> User:
         if change.password is not UNSET and change.password is not None:
-            if not PASSWORD_MIN <= len(change.password) <= PASSWORD_MAX:
-                raise UserInvalid(issues=[FieldIssue("password", f"length must be {PASSWORD_MIN}..{PASSWORD_MAX}")])
+            issue = password_issue(change.password)
+            if issue:
+                raise UserInvalid(issue, issues=[FieldIssue("password", issue)])
             password_hash = await self.hasher.hash(change.password)
         else:
             password_hash = None

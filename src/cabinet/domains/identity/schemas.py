@@ -14,7 +14,17 @@ COMPANY_KEY_RE = re.compile(r"^\w{3,256}$")
 # the Account client's patterns: every stored value must be readable by it
 EMAIL_RE = re.compile(r"[A-Za-z0-9+_.-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"[+](?:[0-9\-$/.]\s?){6,15}[0-9]")
-PASSWORD_MIN, PASSWORD_MAX = 5, 256  # the lowest bound any API allows (seed 002); APIs may demand more
+PASSWORD_MIN, PASSWORD_MAX = 10, 256  # the one password policy (password_issue; README: Security limits)
+
+
+def password_issue(password: str) -> str | None:
+    """The one password policy, for every way a password is set (Account, Admin and Data API, contractor
+    register and password change, the pages, ``cabinet users create``): why ``password`` is refused, or None.
+    The Account API's sign-in takes the same length, so a password set anywhere signs in everywhere."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        return f"a password must be {PASSWORD_MIN}..{PASSWORD_MAX} characters"
+    return None
+
 
 UNSET: Any = object()  # "field not given" in a patch (distinct from an explicit None = clear)
 

@@ -40,14 +40,13 @@ from cabinet.domains.identity.repository import CompanyRepository, EndedWebSessi
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
     EMAIL_RE,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
     PHONE_RE,
     UNSET,
     USERNAME_RE,
     AccountPatch,
     IssuedToken,
     UserCreate,
+    password_issue,
 )
 from cabinet.models import Company, EndedWebSession, User
 
@@ -350,6 +349,10 @@ class IdentityService:
         return added
 
     # --- user writes other domains ask for (identity alone writes users; each joins the caller's unit of work) --
+    def password_issue(self, password: str) -> str | None:
+        """The one password policy (``schemas.password_issue``), for domains that take a password in."""
+        return password_issue(password)
+
     @transactional
     async def add_company_user(
         self, company_id: int, username: str, password_hash: str, roles: Sequence[Role]
@@ -417,11 +420,9 @@ class IdentityService:
 
 
 def _check_password(password: str) -> None:
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise UserInvalid(
-            f"password must be {PASSWORD_MIN}..{PASSWORD_MAX} characters",
-            issues=[FieldIssue("password", f"length must be {PASSWORD_MIN}..{PASSWORD_MAX}")],
-        )
+    issue = password_issue(password)
+    if issue:
+        raise UserInvalid(issue, issues=[FieldIssue("password", issue)])
 
 
 def _check_user(command: UserCreate) -> list[FieldIssue]:
@@ -430,8 +431,9 @@ def _check_user(command: UserCreate) -> list[FieldIssue]:
         issues.append(FieldIssue("username", "username must be 2..256 word characters (letters, digits, _)"))
     if not COMPANY_KEY_RE.fullmatch(command.company_key):
         issues.append(FieldIssue("company_key", "company key must be 3..256 word characters (letters, digits, _)"))
-    if command.password is not None and not PASSWORD_MIN <= len(command.password) <= PASSWORD_MAX:
-        issues.append(FieldIssue("password", f"password must be {PASSWORD_MIN}..{PASSWORD_MAX} characters"))
+    password = password_issue(command.password) if command.password is not None else None
+    if password:
+        issues.append(FieldIssue("password", password))
     if len(command.roles) > MAX_ROLES_PER_USER or len(set(command.roles)) != len(command.roles):
         issues.append(FieldIssue("roles", f"at most {MAX_ROLES_PER_USER} distinct roles"))
     if not -12 <= command.timezone <= 12:

@@ -27,7 +27,7 @@ from cabinet.core.query import FieldType as T
 from cabinet.core.roles import Role
 from cabinet.core.usernames import UsernameRefused
 from cabinet.domains.identity.repository import COMPANY_CATALOG, USER_CATALOG
-from cabinet.domains.identity.schemas import UNSET, UserCreate, UserUpdate
+from cabinet.domains.identity.schemas import PASSWORD_MAX, PASSWORD_MIN, UNSET, UserCreate, UserUpdate
 
 COMPANY_FIELDS = (
     FieldSpec("id", T.INTEGER, "Company (account) id: app_id."),
@@ -52,6 +52,7 @@ USER_FIELDS = (
 )
 
 ROLE_NAMES = ", ".join(r.value for r in Role)
+PASSWORD_LIMITS = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX}
 USER_PARAMS: dict[str, Param] = {
     "name": Param(Kind.STRING, "Name or position (null clears).", nullable=True),
     "email": Param(Kind.STRING, "E-mail (null clears).", nullable=True),
@@ -59,7 +60,11 @@ USER_PARAMS: dict[str, Param] = {
     "roles": Param(Kind.ARRAY, f"0..2 of {ROLE_NAMES}; replaced whole (null: none).", nullable=True),
     "timezone": Param(Kind.INTEGER, "Offset from UTC in hours, -12..12."),
     "company_id": Param(Kind.INTEGER, "The user's company (default: yours; others: ADMIN, OVERLORD)."),
-    "password": Param(Kind.STRING, "Password (5..256 characters); a new one ends the user's sessions."),
+    "password": Param(
+        Kind.STRING,
+        f"Password ({PASSWORD_MIN}..{PASSWORD_MAX} characters); a new one ends the user's sessions.",
+        limits=PASSWORD_LIMITS,
+    ),
 }
 ID = Param(Kind.INTEGER, "User id.", required=True)
 
@@ -230,7 +235,12 @@ register(
                 "look-alike of an existing login (Unicode confusables).",
                 required=True,
             ),
-            "password": Param(Kind.STRING, "Password (5..256 characters).", required=True),
+            "password": Param(
+                Kind.STRING,
+                f"Password ({PASSWORD_MIN}..{PASSWORD_MAX} characters).",
+                required=True,
+                limits=PASSWORD_LIMITS,
+            ),
             "is_active": Param(Kind.BOOLEAN, "Enabled (default true)."),
             **{k: v for k, v in USER_PARAMS.items() if k != "password"},
         },
