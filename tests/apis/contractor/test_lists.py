@@ -114,6 +114,12 @@ async def test_settings_and_registration_rules(client: httpx.AsyncClient, tenant
     for day in (0, 29, "x"):
         answer = await client.patch("/systemSettings", json={"callCostDeadlineDayOfMonth": day}, headers=tenant.erp)
         assert (answer.status_code, answer.json()) == (400, {"errorCode": 0}), day
+    # the seed marks the field (and the body) optional: without it nothing changes, the day in force is answered
+    for body in ({}, {"callCostDeadlineDayOfMonth": None}):
+        answer = await client.patch("/systemSettings", json=body, headers=tenant.erp)
+        assert (answer.status_code, answer.json()) == (200, 28), body
+    bare = await client.patch("/systemSettings", headers=tenant.erp)
+    assert (bare.status_code, bare.json()) == (200, 28)
     username, _ = await tenant.register(client)
     duplicate = await client.post(
         "/user/register", json={"userName": username, "password": "pw_12345_67"}, headers=tenant.erp

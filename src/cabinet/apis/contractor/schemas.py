@@ -371,7 +371,13 @@ class NotificationDTO(_Out):
 
 
 class PatchSystemSettingsInputDTO(_In):
-    callCostDeadlineDayOfMonth: int = Field(ge=1, le=28)
+    callCostDeadlineDayOfMonth: int | None = Field(
+        default=None,
+        ge=1,
+        le=28,
+        description="Day 1..28 of the month after a call's completion until which its cost estimate may be "
+        "edited and sent. Optional (seed 004): absent or null keeps the day in force.",
+    )
 
 
 # --- cost estimates ------------------------------------------------------------------------------------------

@@ -16,8 +16,13 @@ class ContractorSettingsService(CallWork):
     """A contractor company's settings, set by its external system."""
 
     @transactional
-    async def set_cost_deadline_day(self, principal: Principal, day: int) -> int:
+    async def set_cost_deadline_day(self, principal: Principal, day: int | None) -> int:
+        """Sets the day and answers it; None (the seed marks the field optional) changes nothing and answers the
+        day in force."""
         viewer = require_external(principal)
+        if day is None:
+            row = await self.settings.get(viewer.company_id)
+            return row.call_cost_deadline_day_of_month if row else DEFAULT_COST_DEADLINE_DAY
         if not 1 <= day <= 28:
             raise SettingsInvalid(issues=[FieldIssue("callCostDeadlineDayOfMonth", "must be 1..28")])
         row = await self.settings.get(viewer.company_id, for_update=True)

@@ -16,8 +16,9 @@ router = APIRouter(prefix="/systemSettings", tags=["SystemSettings"], route_clas
     "",
     **contractor_operation("patchSystemSettings", ProcessType.TRACE),
     summary="Set the day (1..28) of the month after completion until which cost estimates may be sent; per "
-    "company. Returns the day set.",
+    "company. Returns the day in force (the field and the body are optional: without them nothing changes).",
     response_model=int,
 )
-async def patch_settings(body: PatchSystemSettingsInputDTO, principal: Caller, svc: ServicesDep) -> int:
-    return await svc.contractor_settings.set_cost_deadline_day(principal, body.callCostDeadlineDayOfMonth)
+async def patch_settings(principal: Caller, svc: ServicesDep, body: PatchSystemSettingsInputDTO | None = None) -> int:
+    day = body.callCostDeadlineDayOfMonth if body is not None else None
+    return await svc.contractor_settings.set_cost_deadline_day(principal, day)
