@@ -131,6 +131,16 @@ class Settings(BaseSettings):
     default_currency: str = Field(
         default="RUB", pattern=r"^[A-Z]{3}$", description="A new company's `currency` (ISO 4217 code)."
     )
+    brand_name: str = Field(
+        default="cabinet",
+        min_length=1,
+        max_length=64,
+        description="The product name the pages show (menu, window titles, the field page's app name).",
+    )
+    brand_logo_path: Path | None = Field(
+        default=None,
+        description="A PNG, SVG, JPEG or WebP file shown beside the name in the pages' menu; unset: the name alone.",
+    )
 
     @field_validator("database_url", "redis_url", "database_schema", "forwarded_allow_ips", mode="before")
     @classmethod

@@ -445,3 +445,42 @@ async def test_looking_at_pages_takes_nothing_from_the_quota(
     )
     views = [r for r in rows if r.operation == "ui_read_account"]
     assert len(views) == 5 and {r.request_points for r in views} == {0}
+
+
+async def test_the_pages_carry_the_deployment_s_brand(app: Any, tmp_path: Any) -> None:
+    settings = app.state.runtime.settings
+    async with web_client(app) as browser:
+        plain = await browser.get("/ui/login")
+        assert '<a class="brand" href="/ui/">cabinet</a>' in plain.text and "/ui/brand-logo" not in plain.text
+        assert (await browser.get("/ui/brand-logo")).status_code == 404  # no logo set
+        logo = tmp_path / "logo.svg"
+        logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>', encoding="utf-8")
+        settings.brand_name, settings.brand_logo_path = "Сервис ТО", logo
+        branded = await browser.get("/ui/login")
+        assert '<img src="/ui/brand-logo" alt="">Сервис ТО</a>' in branded.text
+        assert re.search(r"<title>[^<]+ · Сервис ТО</title>", branded.text)
+        served = await browser.get("/ui/brand-logo")
+        assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
+        settings.brand_logo_path = tmp_path / "logo.exe"  # not an image type: never served
+        (tmp_path / "logo.exe").write_bytes(b"MZ")
+        assert (await browser.get("/ui/brand-logo")).status_code == 404
+
+
+async def test_a_contractor_s_account_page_shows_no_keys_quota_or_points(
+    client: httpx.AsyncClient,
+    browser_a: httpx.AsyncClient,
+    browser_b: httpx.AsyncClient,
+    make_user: UserFactory,
+    services: Any,
+) -> None:
+    tenant = await make_tenant(services)
+    name, _user_id = await tenant.register(client)  # through the contractor API, as the company's system does
+    await sign_in(browser_a, name, PASSWORD)
+    mine = await browser_a.get("/ui/account")
+    assert mine.status_code == 200 and "Profile" in mine.text and "Password" in mine.text
+    for absent in ("My API keys", "My quota", "My usage", "/ui/account/report"):
+        assert absent not in mine.text, absent
+    api_user = await make_user(roles=[Role.PARTNER])  # an API user keeps them
+    await sign_in(browser_b, api_user.username, api_user.password)
+    theirs = await browser_b.get("/ui/account")
+    assert "My API keys" in theirs.text and "My quota" in theirs.text and "My usage" in theirs.text

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cabinet import __version__
@@ -15,6 +18,13 @@ from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, k
 from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 # Pages only ever load our own files; nothing may frame them. htmx reads its settings from a <meta> tag.
 SECURITY_HEADERS = [
@@ -58,6 +68,16 @@ def build_app(runtime: Runtime) -> FastAPI:
     for module in (auth, locale, account, calls, costs, field, admin, webhooks, keys):
         app.include_router(module.router)
     app.include_router(field.pwa)
+
+    @app.get("/brand-logo", operation_id="ui_brandLogo", include_in_schema=False)
+    async def brand_logo() -> Response:
+        """The deployment's logo (CABINET_BRAND_LOGO_PATH), shown beside the product name in the menu."""
+        path = runtime.settings.brand_logo_path
+        media_type = LOGO_TYPES.get(path.suffix.lower()) if path else None
+        if path is None or media_type is None or not await anyio.Path(path).is_file():
+            raise StarletteHTTPException(404)
+        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
     app.add_middleware(SecurityHeaders)
 
     return app

@@ -285,6 +285,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
                 principal and (principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY))
             ),
             "is_contractor": bool(principal and principal.can(Permission.CONTRACTOR_WORK)),
+            "brand_name": web.runtime.settings.brand_name,
+            "brand_logo": web.runtime.settings.brand_logo_path is not None,
             **context,
         },
         status_code=status,

@@ -17,6 +17,7 @@ from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType
 from cabinet.core.principal import Principal
+from cabinet.core.roles import Permission
 from cabinet.domains.identity.schemas import AccountPatch
 from cabinet.domains.usage.schemas import UsageQuery
 
@@ -40,13 +41,18 @@ async def account_page(
     user = await svc.identity.get_account(principal)
     keys = await svc.credentials.own_keys(principal)
     quotas = await svc.quotas.list_for_user(principal.user_id)
+    # a contractor (registered by its company's system through the contractor API) works on these pages and in
+    # the contractor area: API keys, quotas and points mean nothing to them, so their page shows none (a
+    # contractor an operator did give a key or a quota sees them)
+    api_user = not principal.can(Permission.CONTRACTOR_WORK) or bool(keys) or bool(quotas)
     query = _usage_query(principal, svc, date_from, date_to)
-    rows = await svc.usage.daily(query)
+    rows = await svc.usage.daily(query) if api_user else []
     chart = usage_chart(rows, query.date_from, query.date_to, _("My daily points per service"))
     return page(
         request,
         "account.html",
         user=user,
+        api_user=api_user,
         keys=keys,
         new_key=secret_once(request),
         quotas=quotas,
