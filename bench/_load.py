@@ -348,8 +348,9 @@ class WrkLoad:
     always all different ones (say, one user each). The warm-up is a separate wrk run of whole seconds just
     before the measured one (wrk counts whole runs); closed-loop only (no ``rate``)."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *, prefix: list[str] | None = None) -> None:
         self.binary = binary
+        self.prefix = prefix or []  # e.g. ["taskset", "-c", "0"]: pin wrk to a core
         self.dir = Path(tempfile.mkdtemp(prefix="cabinet-bench-wrk-"))
         self._job: threading.Thread | None = None
         self._measuring = threading.Event()  # set when the measured run has started
@@ -395,7 +396,16 @@ class WrkLoad:
         self, port: int, connections: int, seconds: int, script: Path, started: threading.Event | None = None
     ) -> tuple[str, float]:
         """One wrk run; (its output, its CPU seconds)."""
-        command = [self.binary, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
+        command = [
+            *self.prefix,
+            self.binary,
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+        ]
         command += ["-s", str(script), f"http://{HOST}:{port}/"]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if started is not None:
@@ -503,13 +513,18 @@ def machine_cpu_ticks() -> tuple[int, int]:
 class Server:
     """The real cabinet server (``cabinet serve``, 1 worker) on a fresh embedded-profile data directory."""
 
-    def __init__(self, *, log_level: str = "WARNING") -> None:
+    def __init__(
+        self, *, log_level: str = "WARNING", env: dict[str, str] | None = None, prefix: list[str] | None = None
+    ) -> None:
+        """``env``: more CABINET_ settings (say, PostgreSQL and Redis URLs); ``prefix``: the serve command's
+        (say, ``taskset -c 1`` to pin the server to a core)."""
         self.data_dir = Path(tempfile.mkdtemp(prefix="cabinet-bench-"))
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = self.data_dir / "server.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CABINET_")}
-        self.env.update(CABINET_DATA_DIR=str(self.data_dir), CABINET_LOG_LEVEL=log_level)
+        self.env.update(CABINET_DATA_DIR=str(self.data_dir), CABINET_LOG_LEVEL=log_level, **(env or {}))
+        self.prefix = prefix or []
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
@@ -524,7 +539,7 @@ class Server:
     def start(self, *, timeout: float = 60) -> None:
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [str(CABINET), "serve", "--host", HOST, "--port", str(self.port), "--workers", "1"],
+            [*self.prefix, str(CABINET), "serve", "--host", HOST, "--port", str(self.port), "--workers", "1"],
             env=self.env,
             cwd=self.data_dir,
             stdout=self._log,

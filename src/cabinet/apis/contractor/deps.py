@@ -16,7 +16,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader
 
 from cabinet.apis.shared.auth import bind_operation as _bind_operation
-from cabinet.apis.shared.auth import services
+from cabinet.apis.shared.auth import services, services_of
 from cabinet.core.errors import NotAuthenticated
 from cabinet.core.http.metering import metered_operation
 from cabinet.core.metering import Service
@@ -62,7 +62,7 @@ def _bind(principal: Principal) -> Principal:
 
 async def caller(request: Request, header: Annotated[str | None, Depends(authorization)]) -> Principal:
     value = bearer_value(header)
-    svc = services(request)
+    svc = services_of(request)
     if KEY_RE.fullmatch(value):
         return _bind(await svc.credentials.authenticate_key(value, current_trace().client_ip))
     return _bind(await svc.identity.resolve_access_token(value))
@@ -70,7 +70,7 @@ async def caller(request: Request, header: Annotated[str | None, Depends(authori
 
 async def service_caller(request: Request, header: Annotated[str | None, Depends(service_authorization)]) -> Principal:
     """The user behind a service token (not spent here: the rotation itself spends it)."""
-    return _bind(await services(request).contractors.service_principal(bearer_value(header)))
+    return _bind(await services_of(request).contractors.service_principal(bearer_value(header)))
 
 
 async def field_link(
@@ -84,7 +84,7 @@ async def field_link(
         ),
     ],
 ) -> FieldLinkAccess:
-    access = await services(request).field_links.resolve(token)
+    access = await services_of(request).field_links.resolve(token)
     _bind(access.principal)
     return access
 

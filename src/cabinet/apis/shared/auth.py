@@ -18,7 +18,13 @@ from cabinet.runtime import runtime_of
 bearer = HTTPBearer(scheme_name="ApiKeyAuth", bearerFormat="JWT", auto_error=False, description="Access token (JWT).")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    """The services (a dependency: ``async`` so FastAPI runs it on the event loop; a plain ``def`` dependency is a
+    thread-pool round trip on every request). Code that is not a dependency calls ``services_of``."""
+    return services_of(request)
+
+
+def services_of(request: Request) -> Services:
     return runtime_of(request).services
 
 
@@ -40,7 +46,7 @@ async def access_token_principal(
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("Authorization: Bearer <token> is required")
-    principal = await services(request).identity.resolve_access_token(credentials.credentials)
+    principal = await services_of(request).identity.resolve_access_token(credentials.credentials)
     trace = current_trace()
     trace.username = principal.username
     trace.company = principal.company_key

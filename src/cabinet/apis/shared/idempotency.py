@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
-from cabinet.apis.shared.auth import services
+from cabinet.apis.shared.auth import services_of
 from cabinet.apis.shared.files import UPLOAD_STATE
 from cabinet.core.db.uow import arm_held_writes, held_writes
 from cabinet.core.http.multipart import MultipartFile
@@ -51,14 +51,15 @@ KEY_DESCRIPTION = (
 )
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(alias=KEY_HEADER, min_length=1, max_length=KEY_MAX, pattern=KEY_PATTERN, description=KEY_DESCRIPTION),
     ] = None,
 ) -> str | None:
     """Documents and validates the header (an invalid one answers 400 before anything runs), and from here on
-    (the caller is resolved: this runs after the operation's metering dependency) holds the request's writes."""
+    (the caller is resolved: this runs after the operation's metering dependency) holds the request's writes.
+    ``async`` so FastAPI runs it on the event loop (a plain ``def`` dependency is a thread-pool round trip)."""
     if key is not None:
         arm_held_writes()
     return key
@@ -108,7 +109,7 @@ def keyed_route_class(*, unkeyed_paths: frozenset[str], reused: dict[str, Any]) 
 async def _run_keyed(
     request: Request, key: str, handler: Callable[[Request], Coroutine[Any, Any, Response]]
 ) -> Response:
-    idempotency = services(request).idempotency
+    idempotency = services_of(request).idempotency
     claimed: list[KeyClaim] = []
 
     async def claim(_session: Any) -> None:

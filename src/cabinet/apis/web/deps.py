@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
-from cabinet.apis.shared.auth import require_operator, services
+from cabinet.apis.shared.auth import require_operator, services, services_of
 from cabinet.apis.web import formats, i18n
 from cabinet.apis.web.session import (
     ANON_COOKIE,
@@ -129,7 +129,7 @@ async def session_principal(request: Request) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated(i18n.gettext("Please sign in"))
-    principal = await services(request).identity.resolve_web_session(token)
+    principal = await services_of(request).identity.resolve_web_session(token)
     trace = current_trace()
     trace.username = principal.username
     trace.company = principal.company_key

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 
-from cabinet.apis.shared.auth import services
+from cabinet.apis.shared.auth import services_of
 from cabinet.apis.shared.files import receive_upload
 from cabinet.apis.web.deps import ServicesDep, page, redirect
 from cabinet.apis.web.i18n import gettext as _
@@ -39,7 +39,7 @@ TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 
 async def link_access(request: Request, token: Annotated[str, Path(min_length=1, max_length=TOKEN_MAX_CHARS)]) -> Any:
-    access: FieldLinkAccess = await services(request).field_links.resolve(token)
+    access: FieldLinkAccess = await services_of(request).field_links.resolve(token)
     trace = current_trace()
     trace.username = access.principal.username
     trace.company = access.principal.company_key
