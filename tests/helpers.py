@@ -74,6 +74,8 @@ async def clean(application: Any) -> None:
     """Empty every table and the Redis keys of this run, so the next test starts clean."""
     runtime = application.state.runtime
     await runtime.services.audit.flush()  # pending audit rows first, or they would outlive their users
+    # the rows go below without the ORM (no change stamps): the next test's users may take the same ids
+    runtime.services.identity.accounts.clear()
     # SQLite refuses a write at once when another connection committed in between; PostgreSQL may find a deadlock
     # with a server still flushing its batched audit (the production-profile stack runs on while tests clean up)
     # one script in one round trip (the driver's own multi-statement call): a statement per table through the

@@ -14,6 +14,7 @@ from cabinet.core.db.uow import Database
 from cabinet.core.limits import build_limit_storage
 from cabinet.core.security.passwords import PasswordHasher, RequestLoad
 from cabinet.core.security.tokens import TokenCodec
+from cabinet.core.stamps import ChangeStamps, build_change_stamps
 from cabinet.core.storage import LocalBlobStore
 from cabinet.settings import Settings
 
@@ -27,6 +28,7 @@ class Resources:
     hasher: PasswordHasher
     tokens: TokenCodec
     blobs: LocalBlobStore
+    stamps: ChangeStamps  # change stamps shared by the processes (the account cache's invalidation)
     secret: bytes = field(repr=False)  # the server secret, read once (keys, sealing, field links, CSRF)
 
     @property
@@ -53,6 +55,7 @@ class Resources:
 
     async def close(self) -> None:
         self.hasher.close()
+        await self.stamps.close()
         await self.db.engine.dispose()
 
 
@@ -76,6 +79,7 @@ def build_resources(settings: Settings, *, clock: Clock | None = None) -> Resour
         ),
         tokens=TokenCodec(secret, algorithm=settings.jwt_algorithm),
         blobs=LocalBlobStore(settings.blob_dir),
+        stamps=build_change_stamps(settings.redis_url, key_prefix=settings.redis_key_prefix),
         secret=secret,
     )
 

@@ -81,6 +81,7 @@ def build_services(resources: Resources, *, presenter: Presenter | None = None) 
         user_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_username, "login-user"),
         ip_throttle=AttemptThrottle(resources.limit_storage, settings.login_failures_per_ip, "login-ip"),
         max_token_ttl=token_ttl_cap(settings),
+        stamps=resources.stamps,
     )
     audit = AuditService(
         resources.db,

@@ -45,6 +45,13 @@ class Database:
         self.read_options: dict[str, Any] = {READ_ONLY_OPTION: True}
         if engine.dialect.name != "sqlite":
             self.read_options["isolation_level"] = "AUTOCOMMIT"
+        # Called with the session's ``info`` after every successful commit, before the unit's own after-commit
+        # callbacks: what a flush noted there (say, the users a flush changed) is acted on once it is durable.
+        self.commit_observers: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+
+    async def committed(self, info: dict[str, Any]) -> None:
+        for observer in self.commit_observers:
+            await observer(info)
 
     @property
     def dialect(self) -> str:
@@ -110,6 +117,7 @@ class HeldWrites:
             _active.reset(token)
         self.unit = None
         await self._close(unit)
+        await self.db.committed(unit.session.info)
         for callback in unit.after_commit:
             await callback()
 
@@ -183,6 +191,7 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
             _active.reset(token)
         return
     lock = db._write_lock if write else None
+    committed: dict[str, Any] | None = None
     if lock is not None:
         await lock.acquire()
     try:
@@ -196,6 +205,7 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
                 if write:
                     await _run_commit_hooks(session)
                     await session.commit()
+                    committed = session.info
                 # a reading unit just closes: the connection's transaction ends, loaded objects stay usable
             except BaseException:
                 await session.rollback()
@@ -207,6 +217,8 @@ async def unit_of_work(db: Database, *, write: bool = True) -> AsyncIterator[Asy
     finally:
         if lock is not None:
             lock.release()
+    if committed is not None:
+        await db.committed(committed)
     for callback in unit.after_commit:
         await callback()
 

@@ -6,12 +6,26 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, delete, event, func, or_, select
+from sqlalchemy.orm import Session
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
 from cabinet.models import Company, DataSession, EndedWebSession, PartnerLink, User
+
+CHANGED_USERS = "cabinet.changed_users"  # the session's ``info`` key: ids of the users its flushes changed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_users(session: Session, _: Any) -> None:
+    """Every flush that updates or deletes a user row notes its id on the session; once the unit of work has
+    committed, the identity service gives those users a new change stamp (the per-process account caches drop
+    them). Users are written through the ORM only (identity alone writes them: a rule test), so every change
+    passes here; a change rolled back never reaches the commit observers."""
+    changed = [obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, User) and obj.id is not None]
+    if changed:
+        session.info.setdefault(CHANGED_USERS, set()).update(changed)
 
 
 class CompanyRepository:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -15,12 +16,15 @@ from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.events import NO_EVENTS, Events
 from cabinet.core.limits import AttemptThrottle, give_back_attempt, reserve_attempt
+from cabinet.core.logging import get_logger
 from cabinet.core.observability import LOGIN_FAILURES
 from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.roles import MAX_ROLES_PER_USER, Role
 from cabinet.core.security.passwords import PasswordHasher
-from cabinet.core.security.tokens import TokenCodec, TokenInvalid
+from cabinet.core.security.tokens import TokenClaims, TokenCodec, TokenInvalid
+from cabinet.core.stamps import ChangeStamps, LocalStamps
 from cabinet.core.usernames import UsernameRefused, mixed_script, skeleton
+from cabinet.domains.identity.accounts import AccountCache, AccountSnapshot
 from cabinet.domains.identity.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -36,7 +40,12 @@ from cabinet.domains.identity.errors import (
     UserNotFound,
 )
 from cabinet.domains.identity.events import company_event, user_event
-from cabinet.domains.identity.repository import CompanyRepository, EndedWebSessionRepository, UserRepository
+from cabinet.domains.identity.repository import (
+    CHANGED_USERS,
+    CompanyRepository,
+    EndedWebSessionRepository,
+    UserRepository,
+)
 from cabinet.domains.identity.schemas import (
     COMPANY_KEY_RE,
     EMAIL_RE,
@@ -49,6 +58,8 @@ from cabinet.domains.identity.schemas import (
     password_issue,
 )
 from cabinet.models import Company, EndedWebSession, User
+
+log = get_logger("cabinet.identity")
 
 DEFAULT_TOKEN_TTL = timedelta(seconds=86_400)
 MAX_ATTRIBUTES = 250
@@ -66,6 +77,7 @@ class IdentityService:
         ip_throttle: AttemptThrottle,
         max_token_ttl: timedelta,
         events: Events = NO_EVENTS,
+        stamps: ChangeStamps | None = None,
     ) -> None:
         self.db = db
         self.events = events
@@ -78,6 +90,20 @@ class IdentityService:
         self.users = UserRepository()
         self.companies = CompanyRepository()
         self.ended_sessions = EndedWebSessionRepository()
+        # accounts behind access tokens, per process, while their change stamps hold (accounts.py)
+        self.accounts = AccountCache(stamps or LocalStamps())
+        db.commit_observers.append(self._users_committed)
+
+    async def _users_committed(self, info: dict[str, Any]) -> None:
+        """After a commit: the users it changed get new change stamps (every process's cached account of them is
+        then read again). The commit stands whatever happens here."""
+        changed = info.get(CHANGED_USERS)
+        if not changed:
+            return
+        try:
+            await self.accounts.changed(changed)
+        except Exception as exc:  # other processes keep their snapshot at most accounts.TTL_SECONDS longer
+            log.warning("could not stamp changed users", users=sorted(changed)[:20], error=repr(exc))
 
     # --- sign-in -----------------------------------------------------------------------------------
     async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
@@ -156,10 +182,28 @@ class IdentityService:
         return IssuedToken(token=token, expires_at=claims.expires_at)
 
     # --- tokens ------------------------------------------------------------------------------------
-    @read_only
     async def resolve_access_token(self, token: str) -> Principal:
-        """The principal behind a live access token, or an Access* error saying why not."""
-        return await self._resolve(token, CredentialKind.ACCESS)
+        """The principal behind a live access token, or an Access* error saying why not. An account this process
+        resolved before comes from its cache while the account's change stamp holds (``accounts.py``): one stamp
+        read instead of the row."""
+        claims = self._claims(token, CredentialKind.ACCESS)
+        try:
+            stamp = await self.accounts.stamp(claims.user_id)
+        except Exception as exc:  # no stamp to trust (Redis away): the row decides, nothing is cached
+            log.warning("could not read a change stamp", user_id=claims.user_id, error=repr(exc))
+            return await self._resolve_claims(claims, CredentialKind.ACCESS)
+        cached = self.accounts.get(claims.user_id, stamp)
+        if (
+            cached is not None
+            and cached.company.key == claims.company
+            and cached.token_version == claims.ver
+            and cached.enabled
+        ):
+            return principal_of(cached, CredentialKind.ACCESS, claims.jti, keep=True)
+        principal = await self._resolve_claims(claims, CredentialKind.ACCESS)
+        if isinstance(principal.account, User):  # a live token: its account is worth keeping
+            self.accounts.put(stamp, AccountSnapshot.of(principal.account))
+        return principal
 
     @read_only
     async def resolve_web_session(self, token: str) -> Principal:
@@ -170,12 +214,19 @@ class IdentityService:
         return principal
 
     async def _resolve(self, token: str, kind: CredentialKind) -> Principal:
+        return await self._resolve_claims(self._claims(token, kind), kind)
+
+    def _claims(self, token: str, kind: CredentialKind) -> TokenClaims:
         try:
             claims = self.tokens.decode(token, now=self.clock.now())
         except TokenInvalid as exc:
             raise (AccessTokenExpired() if exc.expired else AccessTokenInvalid()) from exc
         if claims.typ != kind.value:
             raise AccessTokenInvalid()
+        return claims
+
+    @read_only
+    async def _resolve_claims(self, claims: TokenClaims, kind: CredentialKind) -> Principal:
         user = await self.users.get_by_id(claims.user_id)
         if user is None or user.company.key != claims.company:
             raise AccessTokenInvalid()
@@ -229,6 +280,13 @@ class IdentityService:
         # the new token replaces the one used here: a web session stays a web session
         kind = CredentialKind.WEB if principal.credential is CredentialKind.WEB else CredentialKind.ACCESS
         return self._issue(user, DEFAULT_TOKEN_TTL, kind)
+
+    async def account_view(self, principal: Principal) -> User | AccountSnapshot:
+        """The caller's own account to show: the snapshot its access token was resolved with (as current as the
+        token check itself), else ``get_account``."""
+        if isinstance(principal.account, AccountSnapshot) and principal.account.id == principal.user_id:
+            return principal.account
+        return await self.get_account(principal)
 
     async def get_account(self, principal: Principal) -> User:
         """The caller's own account (the row its credential was resolved with, if this request loaded it)."""

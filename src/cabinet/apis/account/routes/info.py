@@ -7,13 +7,14 @@ from fastapi import APIRouter
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
 from cabinet.apis.account.schemas import InfoChangeRequest, User
 from cabinet.core.metering import ProcessType
+from cabinet.domains.identity.accounts import AccountSnapshot
 from cabinet.domains.identity.schemas import AccountPatch
 from cabinet.models import User as UserRow
 
 router = APIRouter(tags=["Info"])
 
 
-def user_out(user: UserRow) -> User:
+def user_out(user: UserRow | AccountSnapshot) -> User:
     return User(
         username=user.username,
         specification=user.specification,
@@ -25,7 +26,7 @@ def user_out(user: UserRow) -> User:
         timezone=user.timezone,
         edit_date=user.edited_at,
         creation_date=user.created_at,
-        attributes=user.attributes,
+        attributes=None if user.attributes is None else list(user.attributes),
     )
 
 
@@ -36,7 +37,7 @@ def user_out(user: UserRow) -> User:
     response_model=User,
 )
 async def read_info(principal: CurrentPrincipal, svc: ServicesDep) -> User:
-    return user_out(await svc.identity.get_account(principal))
+    return user_out(await svc.identity.account_view(principal))
 
 
 @router.put(
