@@ -5,6 +5,7 @@ returns; the same request replayed with its Idempotency-Key changes nothing."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -18,7 +19,22 @@ OUTBOX = (
     " const q = o.result.transaction('outbox').objectStore('outbox').getAll();"
     " q.onsuccess = () => r(q.result.map(i => i.kind)); }; })"
 )
+QUEUED_REPORT = (
+    "() => new Promise(r => { const o = indexedDB.open('cabinet-field', 1); o.onsuccess = () => {"
+    " const q = o.result.transaction('outbox').objectStore('outbox').getAll(); q.onsuccess = () =>"
+    " r(q.result.filter(i => i.kind === 'report').map(i => ({key: i.key, body: JSON.stringify(i.body)}))); }; })"
+)
+SYNC_TAGS = "() => navigator.serviceWorker.ready.then(r => r.sync.getTags())"
 CACHED = "() => caches.open('cabinet-field-v1').then(c => c.match(location.pathname)).then(r => !!r)"
+
+
+def _until(page: Any, predicate: str) -> None:
+    """Polls a script that answers a promise (wait_for_function takes a pending promise as truthy)."""
+    for _ in range(150):
+        if page.evaluate(predicate):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {predicate}")
 
 
 async def _call(server: LiveServer, seed: dict[str, Any]) -> dict[str, Any]:
@@ -49,10 +65,7 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.goto(url)
         manifest = page.locator("link[rel=manifest]").get_attribute("href")
         assert manifest == f"/ui/link/{seed['token']}/manifest.webmanifest"
-        page.wait_for_function(
-            "() => navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || true)"
-        )
-        page.wait_for_function(CACHED)
+        _until(page, CACHED)  # the service worker is active and the page is kept for offline
 
         context.set_offline(True)
         page.get_by_role("button", name="Check in").click()
@@ -75,22 +88,33 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         page.mouse.up()
         page.get_by_label("Customer's name").fill("Анна Петрова")
         page.get_by_role("button", name="Save the signature").click()
-        page.wait_for_function(f"() => ({OUTBOX})().then(kinds => kinds.includes('signature'))")
+        _until(page, f"() => ({OUTBOX})().then(kinds => kinds.includes('signature'))")
         page.get_by_role("button", name="Check out").click()
         page.get_by_role("button", name="Send the report").click()
         page.wait_for_selector("#field-status[data-report=queued]")  # said once the one transaction is done
         assert "not yet at the office" in page.locator("#field-status").inner_text()
+        page.wait_for_selector("#field-status[data-sync=registered]")  # Background Sync asked to send it
+        assert page.evaluate(SYNC_TAGS) == ["cabinet-field-outbox"]
+        assert page.locator("[data-phone]").inner_text() == (
+            "On this phone only: the report, check-ins and check-outs: 2, the signature, photos: 2"
+        )
         page.reload()  # at once, still offline: the report, its photos and the signature wait in the outbox
         page.wait_for_selector("#field-status[data-state=queued]")
         assert live_server.run(_call(live_server, seed))["status"] == "Committed"
         assert sorted(page.evaluate(OUTBOX)) == ["photo", "photo", "report", "signature", "visit", "visit"]
 
-        context.set_offline(False)  # the online event sends the outbox
+        (report,) = page.evaluate(QUEUED_REPORT)  # its key and body as the phone keeps them
+        context.set_offline(False)  # Background Sync (or the page's online event) sends the outbox
         page.wait_for_function(
             "() => ['sent', 'refused'].includes(document.getElementById('field-status')?.dataset.state)"
             " || document.querySelector('[id^=photo-]') !== null"
         )
         page.wait_for_selector("text=Upload photo")  # the page reloads onto the Done view
+        page.wait_for_selector("[data-office]:not([hidden])")
+        assert page.locator("[data-phone]").is_hidden()
+        assert page.locator("[data-office]").inner_text() == (
+            "Reached the office: the report, check-ins and check-outs: 2, the signature, photos: 2"
+        )
         assert console_errors == [], console_errors
     finally:
         context.close()
@@ -103,17 +127,54 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
     assert call["signature"]["signerName"] == "Анна Петрова"
     (visit,) = call["visits"]
     assert visit["checkOutAt"] is not None
-    delivered = [s for s in sent if s["key"]]
-    assert delivered and len({s["key"] for s in delivered}) == 1  # one report, one key, however many tries
+    done = [s for s in sent if s["key"] is not None]
+    assert all(s["key"] == report["key"] for s in done)  # the page's tries (if it sent rather than the worker)
 
     async def replay() -> httpx.Response:
         async with httpx.AsyncClient(base_url=live_server.url) as client:
             return await client.post(
                 f"/shared/call/done?token={seed['token']}",
-                content=delivered[0]["body"],
-                headers={"Content-Type": "application/json", "Idempotency-Key": delivered[0]["key"]},
+                content=report["body"],
+                headers={"Content-Type": "application/json", "Idempotency-Key": report["key"]},
             )
 
     again = live_server.run(replay())
     assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
     assert live_server.run(_call(live_server, seed))["timestamp"] == call["timestamp"]  # nothing changed
+
+
+def test_background_sync_sends_the_outbox_with_the_page_closed(chromium: Any, live_server: LiveServer) -> None:  # noqa: F811
+    """The report queued offline, the page closed: when the network returns, the service worker's sync event
+    sends it (the page, gone, cannot); the open pages hear of it."""
+    seed = live_server.run(_dispatched_call(live_server, accept_and_link=True))
+    diagnose, repair = seed["call"]["tasks"]
+    context, page, console_errors = new_page(chromium, PHONE)
+    try:
+        page.goto(f"{live_server.url}/ui/link/{seed['token']}")
+        _until(page, CACHED)
+        context.set_offline(True)
+        page.locator(f"#task-{diagnose['id']}-Done").check()
+        page.locator(f"#task-{repair['id']}-Done").check()
+        page.get_by_label("Comment (required)").fill("Synced in the background")
+        page.get_by_role("button", name="Send the report").click()
+        page.wait_for_selector("#field-status[data-report=queued]")
+        page.wait_for_selector("#field-status[data-sync=registered]")
+        assert page.evaluate(SYNC_TAGS) == ["cabinet-field-outbox"]
+        assert console_errors == [], console_errors
+        page.close()  # only the service worker is left to send it
+        assert live_server.run(_call(live_server, seed))["status"] == "Committed"
+        context.set_offline(False)
+        for _ in range(200):
+            call = live_server.run(_call(live_server, seed))
+            if call["status"] == "Done":
+                break
+            time.sleep(0.1)
+        assert call["status"] == "Done" and call["comments"] == "Synced in the background"
+        assert [t["status"] for t in call["tasks"]] == ["Done", "Done"]
+        again = context.new_page()  # the next visit finds the outbox empty and says what reached the office
+        again.goto(f"{live_server.url}/ui/link/{seed['token']}")
+        again.wait_for_selector("[data-office]:not([hidden])")
+        assert again.locator("[data-office]").inner_text() == "Reached the office: the report"
+        assert again.locator("[data-phone]").is_hidden()
+    finally:
+        context.close()

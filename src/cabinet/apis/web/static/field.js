@@ -1,8 +1,8 @@
 // The field page offline (issue 19): what the person types is kept on the phone (IndexedDB) as they type; the
-// report goes into an outbox on the phone and is sent to POST /shared/call/done with an Idempotency-Key (so a
-// retry after a lost answer applies once), when there is a network: now, on the "online" event, on the next
-// visit, or after a back-off. The status line says, in the page's language, what is on the phone and what has
-// reached the office.
+// report goes into an outbox on the phone (field-outbox.js) and is sent to POST /shared/call/done with an
+// Idempotency-Key (so a retry after a lost answer applies once) when there is a network: by the service worker's
+// Background Sync where the browser has it, else by the page now, on the "online" event, on the next visit, or
+// after a back-off. The page says, in its language, what is on the phone and what has reached the office.
 (function () {
   "use strict";
   const CACHE = "cabinet-field-v1";
@@ -11,14 +11,32 @@
   const token = status && status.dataset.token;
   if (!token) return;
   const draftKey = "draft:" + token;
+  const Outbox = self.cabinetOutbox;
+  const transact = Outbox.transact;
   let retryTimer = null;
   let tries = 0;
+  let reloadAfter = false;
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/ui/field-sw.js", { scope: "/ui/link/" })
       .then(() => navigator.serviceWorker.ready)
       .then(() => caches.open(CACHE))
       .then((cache) => cache.add(location.pathname))
+      .catch(() => undefined);
+    // The service worker sent something (Background Sync): say so, and show the Done view once the report is in.
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (!event.data || event.data.type !== "cabinet-outbox" || event.data.token !== token) return;
+      heard(event.data.outcome, { kind: event.data.kind }, event.data.answer || "");
+    });
+  }
+
+  // Background Sync where the browser has it: the service worker sends the outbox when the network returns, even
+  // with the page closed. Elsewhere the page sends it itself (now, on "online", on the next visit, with back-off).
+  function registerSync() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready
+      .then((registration) => (registration.sync ? registration.sync.register(Outbox.SYNC_TAG) : undefined))
+      .then(() => { if (status) status.dataset.sync = "registered"; })
       .catch(() => undefined);
   }
 
@@ -29,32 +47,34 @@
     status.dataset.state = name;
   }
 
-  function database() {
-    return new Promise((resolve, reject) => {
-      const opening = indexedDB.open("cabinet-field", 1);
-      opening.onupgradeneeded = () => {
-        opening.result.createObjectStore("drafts");
-        opening.result.createObjectStore("outbox", { keyPath: "id" });
-      };
-      opening.onsuccess = () => resolve(opening.result);
-      opening.onerror = () => reject(opening.error);
-    });
-  }
-
-  // One IndexedDB transaction over the named stores: all of its writes land, or none (a reload or a closed tab in
-  // the middle leaves the stores as they were before it).
-  function transact(names, mode, work) {
-    return database().then((db) => new Promise((resolve, reject) => {
-      const transaction = db.transaction(names, mode);
-      const request = work(transaction);
-      transaction.oncomplete = () => resolve(request ? request.result : undefined);
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error);
-    }));
-  }
-
   function withStore(name, mode, work) {
     return transact(name, mode, (transaction) => work(transaction.objectStore(name)));
+  }
+
+  // --- what is on the phone and what reached the office, in the page's language -----------------------------
+  const where = document.getElementById("field-where");
+
+  function listOf(counts) {
+    const labels = where.dataset;
+    return ["report", "visit", "signature", "photo"].filter((kind) => counts[kind])
+      .map((kind) => (labels[kind] || kind).replace("{n}", counts[kind])).join(", ");
+  }
+
+  function show() {
+    if (!where) return Promise.resolve();
+    return Promise.all([Outbox.waiting(token), Outbox.office(token)]).then(([items, office]) => {
+      const onPhone = {};
+      for (const item of items) onPhone[item.kind] = (onPhone[item.kind] || 0) + 1;
+      const phone = listOf(onPhone);
+      const sent = listOf(office.sent);
+      where.querySelector("[data-phone]").hidden = !phone;
+      where.querySelector("[data-phone] span").textContent = phone;
+      where.querySelector("[data-office]").hidden = !sent;
+      where.querySelector("[data-office] span").textContent = sent;
+      where.hidden = !phone && !sent;
+      // The report is in and nothing waits: the page shows the call as the office has it now (the Done view).
+      if (reloadAfter && form && !items.length) { say("sent"); setTimeout(() => location.reload(), 500); }
+    });
   }
 
   function uuid() {
@@ -122,60 +142,28 @@
     return report;
   }
 
-  function queued() {
-    return withStore("outbox", "readonly", (store) => store.getAll()).then((items) => items.filter((i) => i.token === token));
+  function heard(outcome, item, answer) {
+    if (outcome === "refused") say("refused", answer);
+    if (outcome === "sent" && item.kind === "report") reloadAfter = true;
+    show().catch(() => undefined);
   }
-
-  let reloadAfter = false;
 
   function send() {
     clearTimeout(retryTimer);
-    return queued().then((items) => {
+    return Outbox.waiting(token).then((items) => {
       if (!items.length) return;
       say("sending");
-      items.sort((a, b) => a.at - b.at);
-      return items.reduce((chain, item) => chain.then((ok) => (ok ? deliver(item) : false)), Promise.resolve(true))
-        .then((ok) => {
-          if (ok && reloadAfter) { say("sent"); setTimeout(() => location.reload(), 500); }
-        });
-    });
-  }
-
-  function requestOf(item) {
-    const headers = { "Idempotency-Key": item.key };
-    if (!item.parts) {
-      headers["Content-Type"] = "application/json";
-      return { method: "POST", headers: headers, body: JSON.stringify(item.body), credentials: "omit" };
-    }
-    const data = new FormData();
-    for (const part of item.parts) {
-      if (part.blob) data.append(part.name, part.blob, part.filename);
-      else data.append(part.name, part.value);
-    }
-    return { method: "POST", headers: headers, body: data, credentials: "omit" };
-  }
-
-  function deliver(item) {
-    return fetch(item.url, requestOf(item)).then((response) => {
-      if (response.ok) {
-        tries = 0;
-        if (item.kind === "report") reloadAfter = true;
-        return withStore("outbox", "readwrite", (store) => store.delete(item.id))
-          .then(() => (item.kind === "report" ? withStore("drafts", "readwrite", (store) => store.delete(draftKey)) : null))
-          .then(() => { say("sent"); return true; });
-      }
-      if (response.status >= 500 || response.status === 408 || response.status === 429) throw new Error("retry");
-      return response.text().then((text) => {
-        withStore("outbox", "readwrite", (store) => store.delete(item.id));
-        say("refused", text);
-        return true;
+      return Outbox.drain(token, heard).then((empty) => {
+        if (empty) {
+          tries = 0;
+          if (status.dataset.state === "sending") say("sent");
+          return;
+        }
+        tries += 1;
+        say("queued");
+        retryTimer = setTimeout(send, Math.min(60000, 1000 * 2 ** Math.min(tries, 6)));
       });
-    }).catch(() => {
-      tries += 1;
-      say("queued");
-      retryTimer = setTimeout(send, Math.min(60000, 1000 * 2 ** Math.min(tries, 6)));
-      return false;
-    });
+    }).then(show);
   }
 
   // An outbox entry: its own Idempotency-Key, kept with it across reloads and retries; sent in the order of "at".
@@ -187,9 +175,16 @@
     return item;
   }
 
+  function queuedNow() {
+    say("queued");
+    registerSync();
+    return show();
+  }
+
   function enqueue(item) {
     return withStore("outbox", "readwrite", (store) => store.put(stamped(item, Date.now())))
-      .then(() => { say("queued"); return navigator.onLine ? send() : undefined; });
+      .then(queuedNow)
+      .then(() => (navigator.onLine ? send() : undefined));
   }
 
   function linkUrl(path) {
@@ -268,7 +263,7 @@
         else drafts.delete(photoKey());
       };
       return null;
-    }).then(() => { status.dataset.report = "queued"; say("queued"); });
+    }).then(() => { status.dataset.report = "queued"; return queuedNow(); });
   }
 
   // --- visits: check-in / check-out with the phone's time and, if allowed, its position -----------------------
@@ -365,5 +360,10 @@
     });
   }
   showPhotos().catch(() => undefined);
-  queued().then((items) => { if (items.length) { say("queued"); if (navigator.onLine) send(); } }).catch(() => undefined);
+  Outbox.waiting(token).then((items) => {
+    if (!items.length) return;
+    say("queued");
+    registerSync();
+    if (navigator.onLine) send();
+  }).then(show).catch(() => undefined);
 })();
