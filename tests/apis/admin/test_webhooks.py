@@ -22,6 +22,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserUpdate
 from cabinet.domains.registry import Services
 from cabinet.domains.webhooks import delivery
+from cabinet.domains.webhooks import service as webhook_service
 from cabinet.domains.webhooks.delivery import refused_address
 from cabinet.domains.webhooks.schemas import RETRY_SCHEDULE
 from cabinet.models import AuditAction, WebhookEvent
@@ -304,3 +305,39 @@ async def test_a_pinned_https_request_keeps_the_name_for_sni_and_host(monkeypatc
     assert str(request.url) == "https://[2606:4700:4700::1111]:8443/in?x=1"
     assert request.headers["host"] == "hooks.example.test:8443"
     assert request.extensions["sni_hostname"] == "hooks.example.test"  # TLS checks the name's certificate
+
+
+async def test_a_long_run_stops_before_its_claim_could_lapse(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_user: UserFactory,
+    admin: dict[str, str],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run stops starting sends after RUN_SECONDS (so its claim outlives it); the rest go next round, in
+    order, once each."""
+    services.webhooks.allow_private = True
+    await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    monkeypatch.setattr(webhook_service, "RUN_SECONDS", 0.15)
+    receiver.delay = 0.1  # a slow receiver: two sends fill a run
+    body = {"url": receiver.url, "events": ["webhook.test"], "enabled": False}
+    hook = (await create(client, admin, **body)).json()["id"]
+    for _ in range(5):  # queued while disabled: the first round claims all five at once
+        assert (await client.post(f"/admin/webhooks/{hook}/test", headers=admin)).status_code == 202
+    runs: list[tuple[int, int]] = []  # (claimed, tried) per recorded run
+    record = services.webhooks._record
+
+    async def spy(claim: Any, outcomes: list[Any]) -> None:
+        runs.append((len(claim.messages), len(outcomes)))
+        await record(claim, outcomes)
+
+    monkeypatch.setattr(services.webhooks, "_record", spy)
+    await client.put(f"/admin/webhooks/{hook}", headers=admin, json={**body, "enabled": True})
+    await until(lambda: len(receiver.received) >= 5, services)
+    assert runs[0][0] == 5 and all(tried <= 2 for _, tried in runs), runs  # cut short, not sent past the bound
+    ids = [
+        d["webhook_id"]
+        for d in (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
+    ]
+    assert receiver.ids() == ids[::-1]  # in order (the list is newest first), once each

@@ -16,6 +16,7 @@ class Receiver:
     """A minimal HTTP/1.1 server on loopback recording every request; ``status`` is what it answers."""
 
     status: int = 200
+    delay: float = 0.0  # seconds before each answer
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     server: asyncio.Server | None = None
     port: int = 0
@@ -40,6 +41,7 @@ class Receiver:
             lines = head.decode("latin-1").split("\r\n")
             headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
             body = await reader.readexactly(int(headers.get("content-length", "0")))
+            await asyncio.sleep(self.delay)
             if self.status < 300:
                 self.received.append((headers, body))
             reply = b"x" * 5000 if self.status >= 500 else b"ok"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +52,7 @@ from cabinet.domains.webhooks.schemas import (
     OLD_SECRET_GRACE,
     PENDING,
     RETRY_SCHEDULE,
+    TIMEOUT_SECONDS,
     Claimed,
     CreatedEndpoint,
     DeliveryView,
@@ -67,6 +69,10 @@ log = get_logger("cabinet.webhooks")
 POLL_SECONDS = 0.5
 BATCH = 50  # endpoints per round
 RUN_MAX = 100  # deliveries of one endpoint per round
+# A run stops starting new sends this long after it began, so that its last send (TIMEOUT_SECONDS at most) and
+# the record of the outcomes end well before its claim lapses (CLAIM_SECONDS): another process never claims a run
+# this one is still sending (that would send some twice, out of order). What is left goes in the next round.
+RUN_SECONDS = CLAIM_SECONDS - TIMEOUT_SECONDS - 20
 DisabledHook = Callable[[DisabledEndpoint], Awaitable[None]]  # runs in the unit of work that disables
 
 
@@ -304,9 +310,13 @@ class WebhookService:
         return claimed
 
     async def _send(self, client: Any, claim: Claimed) -> None:
-        """Send a run in order; the first failure stops it (what follows waits for that one's retry)."""
+        """Send a run in order; the first failure stops it (what follows waits for that one's retry), and so does
+        RUN_SECONDS (what follows goes in the next round)."""
         outcomes: list[Outcome] = []
+        stop_at = time.monotonic() + RUN_SECONDS
         for message in claim.messages:
+            if outcomes and time.monotonic() >= stop_at:
+                break
             timestamp = int(self.clock.now().timestamp())
             outcome = await send(
                 client,
