@@ -437,3 +437,31 @@ async def test_api_keys_audit_and_usage(
     )
     assert len(stats) == 1 and stats[0]["login"] == owner.user.username and stats[0]["points"] >= 2
     assert stats[0]["date"] == now.strftime("%Y-%m-%d")
+
+
+async def test_get_account_follows_the_get_conventions(client: httpx.AsyncClient, owner: Caller) -> None:
+    """Seed 003's get: ``fields`` chooses the columns and ``metadata.total_items`` counts every match."""
+    body = await rpc(client, "get.account", owner.params())
+    [row] = ok(body)
+    assert set(row) == {"app_id", "name", "timezone", "user_id", "login"} and row["login"] == owner.user.username
+    assert body["result"]["metadata"]["total_items"] == 1
+    chosen = await rpc(client, "get.account", owner.params(fields=["login", "app_id"]))
+    assert ok(chosen) == [{"login": owner.user.username, "app_id": row["app_id"]}]
+    assert chosen["result"]["metadata"]["total_items"] == 1
+    assert ok(await rpc(client, "get.account", owner.params(offset=1))) == []
+    unknown = await rpc(client, "get.account", owner.params(fields=["password"]))
+    assert _err(unknown) == ("unexpected_parameters", "fields")
+    filtered = await rpc(client, "get.account", owner.params(filter={"field": "login", "operator": "=", "value": "x"}))
+    assert _err(filtered) == ("filter_prohibited", "filter.field")
+
+
+def test_the_readme_names_every_data_api_method() -> None:
+    from pathlib import Path
+
+    from cabinet.apis.data import methods
+    from cabinet.apis.data.registry import REGISTRY
+
+    methods.load()
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in REGISTRY if f"`{name}`" not in readme)
+    assert not missing, f"the README's Data API section lacks {missing}"
