@@ -31,6 +31,7 @@ class UsernameRefused(CabinetError):
     mnemonic = "username_refused"
     kind = ErrorKind.INVALID
     default_message = CONFUSABLE
+    mixed_message = MIXED_SCRIPT
 
     @classmethod
     def confusable(cls, field: str = "username") -> UsernameRefused:
@@ -38,7 +39,7 @@ class UsernameRefused(CabinetError):
 
     @classmethod
     def mixed(cls, field: str = "username") -> UsernameRefused:
-        return cls(MIXED_SCRIPT, issues=[FieldIssue(field, MIXED_SCRIPT)])
+        return cls(cls.mixed_message, issues=[FieldIssue(field, cls.mixed_message)])
 
 
 @functools.lru_cache(maxsize=1)
