@@ -535,3 +535,30 @@ async def test_sigkill_mid_delivery_loses_no_webhook_event(
         if victim is not None:
             victim.start()  # the next tests get the full stack back
             victim.wait_ready()
+
+
+async def test_attachments_larger_than_a_json_body_pass_nginx(stack: ProductionStack, services: Services) -> None:
+    """deploy/nginx/cabinet.conf capped every body at 1 MB, so attachments cabinet allows (25 MiB) were refused
+    in production with nginx's HTML 413. The upload locations now take cabinet's cap; elsewhere 1 MiB stays."""
+    from tests.apis.contractor.files_support import jpeg, multipart
+
+    tenant = await make_tenant(services)
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as front:
+        owner_id, me = await tenant.contractor(front)
+        call = await tenant.dispatch(front, owner_id)
+        task_id = call["tasks"][0]["id"]
+        committed = await front.post(f"/call/{call['id']}/status", json={"status": "Committed"}, headers=me)
+        assert committed.status_code == 200, committed.text
+        done = await front.post(f"/calltask/{task_id}/status", json={"status": "Done"}, headers=me)
+        assert done.status_code == 204, done.text
+        photo = jpeg((2600, 2000))
+        assert len(photo) > 2 * 1024 * 1024
+        attached = await front.post(f"/calltask/{task_id}/attachment", headers=me, **multipart(photo, "site.jpg"))
+        assert attached.status_code == 200, attached.text[:500]
+        assert attached.json()["size"] == len(photo)
+        # any other body stays capped at 1 MiB (CABINET_MAX_BODY_BYTES)
+        message = json.dumps({"message": "x" * (2 * 1024 * 1024)})
+        too_big = await front.post(
+            f"/call/{call['id']}/message", content=message, headers={**me, "Content-Type": "application/json"}
+        )
+        assert too_big.status_code == 413
