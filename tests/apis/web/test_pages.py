@@ -484,3 +484,33 @@ async def test_a_contractor_s_account_page_shows_no_keys_quota_or_points(
     await sign_in(browser_b, api_user.username, api_user.password)
     theirs = await browser_b.get("/ui/account")
     assert "My API keys" in theirs.text and "My quota" in theirs.text and "My usage" in theirs.text
+
+
+async def test_operators_are_offered_only_what_they_may_do(app: Any, make_user: UserFactory) -> None:
+    """Roles offered are the ones the viewer may give, grouped and explained; SUPPORT sees no form at all."""
+    owner = await make_user(roles=[Role.COMPANYOWNER], company="grant_co")
+    worker = await make_user(roles=[Role.USER], company="grant_co")
+    admin = await make_user(roles=[Role.ADMIN], company="grant_ops")
+    support = await make_user(roles=[Role.SUPPORT], company="grant_ops")
+    async with web_client(app) as browser:
+        await sign_in(browser, owner.username, owner.password)
+        users = await browser.get("/ui/admin/users")
+        assert 'value="COMPANYOWNER"' in users.text and 'value="CREW"' in users.text
+        for platform in ("ADMIN", "OVERLORD", "SUPPORT"):
+            assert f'value="{platform}"' not in users.text, platform
+        assert "Field work" in users.text and "accepts and works its own calls" in users.text
+        assert 'aria-describedby="new-role-USER-hint"' in users.text
+    async with web_client(app) as browser:
+        await sign_in(browser, admin.username, admin.password)
+        page = await browser.get(f"/ui/admin/users/{worker.username}")
+        assert 'value="ADMIN"' in page.text and 'value="SUPPORT"' in page.text
+        assert 'value="OVERLORD"' not in page.text  # only an OVERLORD gives that one
+        assert f'action="/ui/admin/users/{worker.username}"' in page.text
+    async with web_client(app) as browser:
+        await sign_in(browser, support.username, support.password)
+        for path in ("/ui/admin/users", f"/ui/admin/users/{worker.username}", "/ui/admin/companies/grant_co"):
+            seen = await browser.get(path)
+            assert seen.status_code == 200, path
+            assert '<form method="post" action="/ui/admin' not in seen.text, path  # read-only: nothing to submit
+        shown = await browser.get(f"/ui/admin/users/{worker.username}")
+        assert "<dt>Roles</dt><dd>Contractor employee</dd>" in shown.text  # the details, read-only

@@ -27,6 +27,7 @@ from cabinet.apis.web.deps import (
     secret_once,
     web_of,
 )
+from cabinet.apis.web.i18n import N_
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core import regional
@@ -36,7 +37,7 @@ from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
 from cabinet.domains.credentials.schemas import KeyRequest
-from cabinet.domains.identity.policies import read_scope
+from cabinet.domains.identity.policies import read_scope, roles_not_grantable
 from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional, UserCreate, UserUpdate
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.usage.schemas import UsageQuery
@@ -52,7 +53,37 @@ KeyId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 SearchText = Annotated[str, Query(max_length=64)]
 Short = Annotated[str, Form(max_length=256)]
-ROLE_CHOICES = [r.value for r in Role]
+# The roles an operator may give, in the groups a person thinks of them in, each with what it lets one do.
+ROLE_GROUPS: list[tuple[str, list[Role]]] = [
+    (N_("Platform"), [Role.ADMIN, Role.OVERLORD, Role.SUPPORT]),
+    (N_("Company"), [Role.COMPANYOWNER, Role.BOT, Role.PARTNER]),
+    (N_("Field work"), [Role.USER, Role.CREWMANAGER, Role.CREW]),
+]
+ROLE_HINTS = {
+    Role.ADMIN: N_("Manages every company, user, key and quota."),
+    Role.OVERLORD: N_("An administrator who may also give the platform roles."),
+    Role.SUPPORT: N_("Sees every company's users, audit and usage; changes nothing."),
+    Role.COMPANYOWNER: N_("Manages its own company's users, keys and quotas, and works its calls."),
+    Role.BOT: N_("An external system (an ERP) that uses the APIs with a key."),
+    Role.PARTNER: N_("Uses the Data API on behalf of its client companies."),
+    Role.USER: N_("A contractor: accepts and works its own calls."),
+    Role.CREWMANAGER: N_("A contractor who sees and works all of its company's calls."),
+    Role.CREW: N_("Field work only: the calls given to them, no API access."),
+}
+
+
+def _role_choices(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The groups of roles ``principal`` may give (value, hint), without the ones they may not."""
+    offered = []
+    for group, roles in ROLE_GROUPS:
+        mine = [(r.value, ROLE_HINTS[r]) for r in roles if not roles_not_grantable(principal, [r])]
+        if mine:
+            offered.append((group, mine))
+    return offered
+
+
+def _may_write(principal: Principal) -> bool:
+    return principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY)
 
 
 def _optional(value: str) -> str | None:
@@ -122,6 +153,8 @@ async def company_page(request: Request, key: Key, principal: OperatorReader, sv
         ceiling=ceiling,
         zones=regional.known_zones(),
         defaults=svc.directory.defaults,
+        may_edit=principal.can(Permission.ADMIN_WRITE_ALL),  # the company's own settings: platform operators
+        may_write=_may_write(principal),
     )
 
 
@@ -175,9 +208,10 @@ async def users(
         found,
         q,
         offset,
-        roles=ROLE_CHOICES,
+        role_groups=_role_choices(principal),
         zones=regional.known_zones(),
         confined=read_scope(principal) is not None,
+        may_write=_may_write(principal),
     )
 
 
@@ -235,11 +269,11 @@ async def _user_page(
         quotas=quotas,
         window=window,
         new_key=new_key,
-        roles=ROLE_CHOICES,
+        role_groups=_role_choices(principal),
         zones=regional.known_zones(),
         services=sorted(s.value for s in METERED_SERVICES),
         process_types=[p.value for p in ProcessType],
-        may_write=principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY),
+        may_write=_may_write(principal),
     )
 
 
