@@ -83,6 +83,17 @@ async def _seed(server: LiveServer) -> dict[str, Any]:
     return {"call": first.id, "new_call": second.id, "token": link}
 
 
+def _field_filled(visitor: Visitor) -> None:
+    """The field page with a task marked Done and a second material row added (one row at a time)."""
+    page = visitor.page
+    page.locator(".segmented .check.done").first.click()
+    assert page.locator("[data-material='2']").is_hidden()
+    page.locator("#material-add").click()
+    page.locator("#m2-name").fill("Filter")
+    assert page.locator("[data-material='3']").is_hidden()
+    visitor.check("field-filled")
+
+
 def _webhook_pages(visitor: Visitor) -> None:
     """A company's webhooks: the list, a new endpoint's page with its secret shown once, then with a delivery
     (a receiver that refuses the connection: the failure is shown)."""
@@ -123,6 +134,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
         try:
             visitor.visit("/ui/login", "login")
             visitor.visit(f"/ui/link/{seed['token']}", "field")
+            _field_filled(visitor)
             visitor.visit("/ui/nowhere", "not-found")
             visitor.sign_in(DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password)
             visitor.check("queue")

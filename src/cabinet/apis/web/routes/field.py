@@ -33,7 +33,7 @@ pwa = APIRouter(include_in_schema=False)  # what makes the field page an install
 STATIC = FilePath(__file__).resolve().parent.parent / "static"
 
 INT64_MAX = 2**63 - 1
-MATERIAL_ROWS = 3
+MATERIAL_ROWS = 10  # shown one at a time (Add material)
 PHOTO_FIELD = "photo"
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 

@@ -341,9 +341,27 @@
 
   window.addEventListener("online", () => { tries = 0; send(); });
 
+  // Materials one row at a time: the rows after the first appear with "Add material" (or when a draft has them).
+  const addMaterial = document.getElementById("material-add");
+  function showMaterialRows() {
+    const rows = Array.from(document.querySelectorAll("[data-material]"));
+    let last = 0;
+    rows.forEach((row, index) => { if (row.querySelector("input").value.trim()) last = index; });
+    rows.forEach((row, index) => { if (index <= last) row.hidden = false; });
+    if (addMaterial) addMaterial.hidden = rows.every((row) => !row.hidden);
+  }
+  if (addMaterial) {
+    addMaterial.addEventListener("click", () => {
+      const next = document.querySelector("[data-material][hidden]");
+      if (next) { next.hidden = false; next.querySelector("input").focus(); }
+      addMaterial.hidden = !document.querySelector("[data-material][hidden]");
+    });
+    showMaterialRows();
+  }
+
   if (form) {
     withStore("drafts", "readonly", (store) => store.get(draftKey))
-      .then((draft) => { if (draft) { restore(draft.values); say("saved"); } })
+      .then((draft) => { if (draft) { restore(draft.values); showMaterialRows(); say("saved"); } })
       .catch(() => undefined);
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
