@@ -107,7 +107,11 @@ async def _stored_extremes(app: Any, call_id: int) -> None:
         await conn.execute(
             update(Call)
             .where(Call.id == call_id)
-            .values(ttf=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), tto=datetime(1, 1, 1, tzinfo=UTC))
+            .values(
+                ttf=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+                tto=datetime(1, 1, 1, tzinfo=UTC),
+                created=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+            )
         )
 
 
@@ -127,5 +131,7 @@ async def test_pages_show_moments_stored_at_the_ends_of_a_datetime(
         page = await browser.get(f"/ui/calls/{call['id']}")
         assert page.status_code == 200, page.text[:2000]
         csrf_of(page.text)
+    report = await client.get(f"/call/{call['id']}/report.pdf", headers=tenant.erp)  # in the company's zone
+    assert report.status_code == 200 and report.content.startswith(b"%PDF"), report.text[:500]
     read = await client.get(f"/call/{call['id']}", headers=tenant.erp)
     assert read.status_code == 200 and read.json()["ttf"].startswith("9999-12-31T23:59:59")

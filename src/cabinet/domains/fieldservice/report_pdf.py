@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,11 @@ def render(content: ReportContent) -> bytes:
     def when(moment: datetime | None) -> str:
         if moment is None:
             return "—"
-        return format_datetime(moment.astimezone(zone), DATETIME_FORMATS[lang], locale=lang)
+        try:
+            shown = moment.astimezone(zone)
+        except OverflowError:  # stored at the very end of what a datetime holds: shown in UTC, not a failed report
+            shown = moment.astimezone(UTC)
+        return format_datetime(shown, DATETIME_FORMATS[lang], locale=lang)
 
     def number(value: Decimal) -> str:
         return format_decimal(value, locale=lang)
