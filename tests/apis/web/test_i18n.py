@@ -438,3 +438,24 @@ async def test_operator_pages_read_in_russian(app: Any, make_user: UserFactory) 
             answer = await browser.get(path)
             assert answer.status_code == 200, path
             assert _english_on(answer.text) == [], path
+
+
+async def test_operator_confirmations_and_refusals_read_in_russian(app: Any, make_user: UserFactory) -> None:
+    admin = await make_user(roles=[Role.ADMIN], company="i18n_flash_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, admin.username, admin.password)
+        token = csrf_of((await browser.get("/ui/admin/companies/i18n_flash_co")).text)
+        allowed = await browser.post(
+            "/ui/admin/companies/i18n_flash_co/networks", data={"cidr": "203.0.113.0/24", "csrf_token": token}
+        )
+        assert allowed.status_code == 303
+        assert "Сеть разрешена." in (await browser.get(allowed.headers["location"])).text
+        removed = await browser.post(
+            "/ui/admin/companies/i18n_flash_co/networks/remove", data={"cidr": "203.0.113.0/24", "csrf_token": token}
+        )
+        assert "Сеть 203.0.113.0/24 удалена." in (await browser.get(removed.headers["location"])).text
+        bad = await browser.post(
+            f"/ui/admin/users/{admin.username}/keys", data={"expires_on": "someday", "csrf_token": token}
+        )
+        assert bad.status_code == 400 and "«Действует до» — не дата" in bad.text
+        assert _english_on(bad.text) == []

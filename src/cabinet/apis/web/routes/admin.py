@@ -185,7 +185,7 @@ async def allow_network(
     request: Request, key: Key, principal: OperatorWriter, svc: ServicesDep, cidr: Annotated[str, Form(max_length=64)]
 ) -> Response:
     await svc.credentials.allow_network(principal, key, cidr)
-    return redirect(request, f"/ui/admin/companies/{key}#networks", "Network allowed.")
+    return redirect(request, f"/ui/admin/companies/{key}#networks", _("Network allowed."))
 
 
 @router.post("/companies/{key}/networks/remove", **admin_write_op("delete_network", ProcessType.TRACE))
@@ -193,7 +193,7 @@ async def deny_network(
     request: Request, key: Key, principal: OperatorWriter, svc: ServicesDep, cidr: Annotated[str, Form(max_length=64)]
 ) -> Response:
     await svc.credentials.deny_network(principal, key, cidr)
-    return redirect(request, f"/ui/admin/companies/{key}#networks", f"Network {cidr} removed.")
+    return redirect(request, f"/ui/admin/companies/{key}#networks", _("Network %(cidr)s removed.", cidr=cidr))
 
 
 # --- users ---------------------------------------------------------------------------------------------------
@@ -344,11 +344,14 @@ async def update_quota(request: Request, username: Username, principal: Operator
         except (ValueError, TypeError) as exc:
             raise InvalidInput(
                 _("Row %(row)s of the quota is not valid", row=index + 1),
-                issues=[FieldIssue(f"row {index + 1}", "a known service and method group, and whole numbers")],
+                issues=[FieldIssue(f"row {index + 1}", _("a known service and method group, and whole numbers"))],
             ) from exc
     user = await svc.directory.find_user(principal, username, write=True)
     await svc.quotas.set_for_user(principal, user.id, user.company_id, specs, username=user.username)
-    return redirect(request, f"/ui/admin/users/{username}#quota", "Quota saved.")
+    return redirect(request, f"/ui/admin/users/{username}#quota", _("Quota saved."))
+
+
+DATE_FIELDS = {"window_from": N_("Window from"), "window_to": N_("Window to"), "expires_on": N_("Expires on")}
 
 
 def _date(value: object, name: str) -> date | None:
@@ -357,7 +360,10 @@ def _date(value: object, name: str) -> date | None:
     try:
         return checked_day(date.fromisoformat(str(value)))
     except ValueError as exc:
-        raise InvalidInput(f"{name} is not a date", issues=[FieldIssue(name, "a date YYYY-MM-DD")]) from exc
+        raise InvalidInput(
+            _("“%(field)s” is not a date", field=_(DATE_FIELDS.get(name, name))),
+            issues=[FieldIssue(name, _("a date YYYY-MM-DD"))],
+        ) from exc
 
 
 # --- API keys ------------------------------------------------------------------------------------------------
