@@ -138,6 +138,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
             visitor.visit("/ui/nowhere", "not-found")
             visitor.sign_in(DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password)
             visitor.check("queue")
+            visitor.visit("/ui/calls?q=00000001&status=Committed", "queue-search")  # filters open, one card
             visitor.visit(f"/ui/calls/{seed['call']}", "call")
             visitor.visit(f"/ui/calls/{seed['new_call']}", "call-new")
             visitor.visit(f"/ui/calls/{seed['call']}/cost", "cost")

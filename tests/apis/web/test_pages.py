@@ -514,3 +514,34 @@ async def test_operators_are_offered_only_what_they_may_do(app: Any, make_user: 
             assert '<form method="post" action="/ui/admin' not in seen.text, path  # read-only: nothing to submit
         shown = await browser.get(f"/ui/admin/users/{worker.username}")
         assert "<dt>Roles</dt><dd>Contractor employee</dd>" in shown.text  # the details, read-only
+
+
+async def test_the_queue_searches_number_address_and_text_in_the_own_company_only(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant_a = await make_tenant(services, "tenant_search_a")
+    tenant_b = await make_tenant(services, "tenant_search_b")
+    name_a, id_a = await tenant_a.register(client)
+    _name_b, id_b = await tenant_b.register(client)
+    lenina = await tenant_a.dispatch(client, id_a, clientName="Client Lenina", serviceObjectAddress="ул. Ленина, 5")
+    boiler = await tenant_a.dispatch(
+        client, id_a, clientName="Client Boiler", descriptionTextForFieldEmployee="The BOILER leaks_100%"
+    )
+    await tenant_b.dispatch(client, id_b, clientName="Foreign Lenina", serviceObjectAddress="ул. Ленина, 7")
+
+    await sign_in(browser_a, name_a, PASSWORD)
+
+    async def found(q: str) -> list[str]:
+        page = await browser_a.get("/ui/calls", params={"q": q})
+        assert page.status_code == 200
+        return re.findall(r"Client \w+|Foreign \w+", page.text)
+
+    assert await found("Ленина") == ["Client Lenina"]  # the address; not the other company's call
+    assert await found("boiler") == ["Client Boiler"]  # the description, any case
+    assert await found("leaks_100%") == ["Client Boiler"]  # % and _ are plain characters
+    assert await found("leaks_1000") == []
+    assert await found(boiler["number"]) == ["Client Boiler"]
+    assert sorted(await found("")) == ["Client Boiler", "Client Lenina"]
+    assert lenina["number"] != boiler["number"]
+    too_long = await browser_a.get("/ui/calls", params={"q": "x" * 201})
+    assert too_long.status_code == 400  # the error page, not a 500

@@ -83,6 +83,7 @@ class CallListQuery:
     critical: bool | None = None
     expired: bool | None = None
     jeopardy: bool | None = None
+    text: str = ""  # matches the number, client, object, address or description (any case), when not empty
     sort: str = "default"  # default | created | -created | ttf | -ttf | tto | -tto | number | -number
     limit: int = LIST_LIMIT_DEFAULT
     offset: int = 0

@@ -58,6 +58,7 @@ async def queue(
     critical: Tristate = "",
     expired: Tristate = "",
     jeopardy: Tristate = "",
+    q: Annotated[str, Query(max_length=200)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     query = CallListQuery(
@@ -65,12 +66,13 @@ async def queue(
         critical=_flag(critical),
         expired=_flag(expired),
         jeopardy=_flag(jeopardy),
+        text=q,
         limit=PAGE_SIZE,
         offset=offset,
     )
     views, total = await svc.calls.list_calls(principal, query)
     set_result_elements(len(views))
-    filters = {"status": status, "critical": critical, "expired": expired, "jeopardy": jeopardy}
+    filters = {"status": status, "critical": critical, "expired": expired, "jeopardy": jeopardy, "q": q}
     return page(
         request,
         "calls.html",

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
@@ -93,6 +93,16 @@ class CallRepository:
         if query.expired is not None:
             expired = expired_clause(now)
             clauses.append(expired if query.expired else ~expired)
+        if query.text.strip():
+            text = query.text.strip()
+            searched = (
+                Call.number,
+                Call.client_name,
+                Call.service_object_name,
+                Call.service_object_address,
+                Call.description_for_field_employee,
+            )
+            clauses.append(or_(*(column.icontains(text, autoescape=True) for column in searched)))
         session = current_session()
         total = int(await session.scalar(select(func.count()).select_from(Call).where(*clauses)) or 0)
         stmt = whole_rows(Call).where(*clauses).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
