@@ -545,3 +545,22 @@ async def test_the_queue_searches_number_address_and_text_in_the_own_company_onl
     assert lenina["number"] != boiler["number"]
     too_long = await browser_a.get("/ui/calls", params={"q": "x" * 201})
     assert too_long.status_code == 400  # the error page, not a 500
+
+
+async def test_opening_a_call_from_a_notification_marks_it_read(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    call = await tenant.dispatch(client, user_id, descriptionTextForFieldEmployee="First line\nSecond line")
+    await tenant.dispatch(client, user_id)
+    await sign_in(browser_a, name, PASSWORD)
+    listing = await browser_a.get("/ui/notifications")
+    links = re.findall(rf'href="(/ui/calls/{call["id"]}\?notification=\d+)"', listing.text)
+    assert len(links) == 1, listing.text
+    opened = await browser_a.get(links[0])
+    assert opened.status_code == 200
+    assert '<p class="keep-lines">First line\nSecond line</p>' in opened.text  # the line break stays
+    assert "1 unread" in (await browser_a.get("/ui/notifications")).text
+    assert (await browser_a.get(f"/ui/calls/{call['id']}?notification=999999")).status_code == 200  # stale: no matter
+    assert (await browser_a.get(f"/ui/calls/{call['id']}?notification=0")).status_code == 400

@@ -3,6 +3,7 @@ Every action is the contractor API's domain operation, with its rules (who sees 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 import segno
@@ -30,6 +31,7 @@ from cabinet.core.principal import Principal
 from cabinet.core.query import Condition, SortKey
 from cabinet.core.query import Query as DataQuery
 from cabinet.domains.fieldservice.attachments import contractor_reach
+from cabinet.domains.fieldservice.errors import NotificationNotFound
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallListQuery
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, TaskStatus, call_permits
 from cabinet.domains.registry import Services
@@ -119,7 +121,16 @@ async def _call_page(request: Request, principal: Principal, svc: Services, id: 
 
 
 @router.get("/calls/{id}", **contractor_op("getCall", ProcessType.NOTRACE))
-async def call_page(request: Request, id: CallId, principal: Viewer, svc: ServicesDep) -> Response:
+async def call_page(
+    request: Request,
+    id: CallId,
+    principal: Viewer,
+    svc: ServicesDep,
+    notification: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+) -> Response:
+    if notification is not None:  # opened from a notification: it is read now (a stale or foreign one: no matter)
+        with contextlib.suppress(NotificationNotFound):
+            await svc.notifications.read(principal, notification)
     url = secret_once(request)  # a field link issued just before, shown this once
     if url is None:
         return await _call_page(request, principal, svc, id)
