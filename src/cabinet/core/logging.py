@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import select
 import sys
 import threading
 from typing import Any, TextIO
@@ -34,10 +33,10 @@ class LineWriter:
     structlog's ``PrintLogger`` prints (``write(message)``, then ``write("\\n")``) into ``sys.stderr``'s text
     buffer, which flushes a record over 8 KiB in several writes, and uvicorn's worker processes share one stderr
     pipe: another worker's record could land between the pieces (two JSON records were once found joined on
-    one line in CI). Here a record is one write straight to the descriptor: up to ``PIPE_BUF`` (4 KiB) the kernel
-    never interleaves it with another writer's; a longer one (a traceback) is written under a POSIX lock on the
-    pipe or file (``lockf``: per process, so the workers exclude each other) and the threads of this process
-    under a thread lock."""
+    one line in CI). Here a record is one write straight to the descriptor, under a POSIX lock on the pipe or
+    file (``lockf``: per process, so the workers exclude each other) and, for the threads of this process, a
+    thread lock. Every record takes the lock, short ones too: a write of up to ``PIPE_BUF`` is atomic, but it can
+    still land between the pieces of another process's longer record (a traceback) when the pipe is full."""
 
     def __init__(self, file: TextIO) -> None:
         try:
@@ -55,9 +54,6 @@ class LineWriter:
                 self._file.flush()
                 return
             data = memoryview(line.encode("utf-8", "backslashreplace"))
-            if len(data) <= select.PIPE_BUF:
-                self._write(data)
-                return
             try:
                 fcntl.lockf(self._fd, fcntl.LOCK_EX)
             except OSError:  # a descriptor that takes no lock (a terminal): write it anyway
