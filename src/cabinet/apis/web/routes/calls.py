@@ -156,7 +156,7 @@ AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 async def upload(request: Request, task_id: TaskId, principal: Viewer, svc: ServicesDep) -> Response:
     received = receive_upload(request, svc.attachments.max_bytes, field=FILE_FIELD)
     row = await svc.attachments.upload(contractor_reach(principal), task_id, received)
-    return redirect(request, f"/ui/calls/{row.call_id}#result-{task_id}", f"{row.name} attached.")
+    return redirect(request, f"/ui/calls/{row.call_id}#result-{task_id}", _("%(name)s attached.", name=row.name))
 
 
 @router.get(
@@ -208,7 +208,7 @@ async def post_message(request: Request, id: CallId, principal: Viewer, svc: Ser
     if is_htmx(request):  # only the thread is redrawn, with an empty form
         messages = await _thread(svc, principal, id)
         return page(request, "_thread.html", call_id=id, messages=messages, can_message=True, sent=True)
-    return redirect(request, f"/ui/calls/{id}#messages", "Message sent.")
+    return redirect(request, f"/ui/calls/{id}#messages", _("Message sent."))
 
 
 @router.post("/calls/{id}/jeopardy", **contractor_op("raiseCallJeopardy", ProcessType.TRACE))
@@ -270,4 +270,4 @@ async def read_notification(
 @router.post("/notifications/read-all", **contractor_op("readAllNotifications", ProcessType.TRACE))
 async def read_all(request: Request, principal: Viewer, svc: ServicesDep) -> Response:
     count = await svc.notifications.read_all(principal)
-    return redirect(request, "/ui/notifications", f"{count} notification(s) marked read.")
+    return redirect(request, "/ui/notifications", ngettext("%(num)s notification marked read.", "%(num)s notifications marked read.", count))

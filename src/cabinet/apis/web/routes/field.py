@@ -158,7 +158,7 @@ async def report_done(
 async def upload_photo(request: Request, token: str, task_id: TaskId, access: Link, svc: ServicesDep) -> Response:
     upload = receive_upload(request, svc.attachments.max_bytes, field=PHOTO_FIELD)
     await svc.attachments.upload(link_reach(access), task_id, upload)
-    return redirect(request, f"/ui/link/{token}#task-{task_id}", "Photo added.")
+    return redirect(request, f"/ui/link/{token}#task-{task_id}", _("Photo added."))
 
 
 @router.get("/tasks/{task_id}/attachments/{attachment_id}/thumb", **link_op("thumbSharedFile", ProcessType.NOTRACE))
