@@ -270,4 +270,5 @@ async def read_notification(
 @router.post("/notifications/read-all", **contractor_op("readAllNotifications", ProcessType.TRACE))
 async def read_all(request: Request, principal: Viewer, svc: ServicesDep) -> Response:
     count = await svc.notifications.read_all(principal)
-    return redirect(request, "/ui/notifications", ngettext("%(num)s notification marked read.", "%(num)s notifications marked read.", count))
+    done = ngettext("%(num)s notification marked read.", "%(num)s notifications marked read.", count)
+    return redirect(request, "/ui/notifications", done)
