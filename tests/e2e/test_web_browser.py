@@ -209,8 +209,9 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         page.wait_for_selector("#unread .badge")  # htmx loaded the unread count into the menu
         assert page.locator("#unread").inner_text().startswith("2")  # assigned + the dispatcher's message
         snap(page, "contractor-queue")
+        page.locator("details.more-filters > summary").click()  # the filters are folded until one is set
         page.get_by_label("Status").select_option("Committed")  # htmx redraws the queue in place
-        page.wait_for_url("**/ui/calls?status=Committed*")
+        page.wait_for_url("**/ui/calls?*status=Committed*")
         assert page.get_by_text("No calls match.").is_visible()
         page.get_by_label("Status").select_option("")
         page.wait_for_selector(f"text={call['number']}")
