@@ -13,7 +13,8 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .map(el => el.outerHTML.slice(0, 120))"""
 
 INTERACTIVE = """() => [...document.querySelectorAll('a[href], button, input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && !el.disabled && el.offsetParent !== null && el.checkVisibility())  // not in a closed <details>
+  // checkVisibility: not inside a closed <details> (rendered, but its content is hidden)
+  .filter(el => el.type !== 'hidden' && !el.disabled && el.offsetParent !== null && el.checkVisibility())
   .map((el, i) => { const id = el.type === 'radio' ? 'radio:' + el.name : String(i);  // a radio group is one stop
                     el.dataset.a11y = id; return id; })"""
 
