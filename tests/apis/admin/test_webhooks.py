@@ -336,8 +336,11 @@ async def test_a_long_run_stops_before_its_claim_could_lapse(
     await client.put(f"/admin/webhooks/{hook}", headers=admin, json={**body, "enabled": True})
     await until(lambda: len(receiver.received) >= 5, services)
     assert runs[0][0] == 5 and all(tried <= 2 for _, tried in runs), runs  # cut short, not sent past the bound
-    ids = [
-        d["webhook_id"]
-        for d in (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
-    ]
-    assert receiver.ids() == ids[::-1]  # in order (the list is newest first), once each
+    deliveries = (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
+    ids = [d["webhook_id"] for d in deliveries]
+    received = receiver.ids()
+    assert list(dict.fromkeys(received)) == ids[::-1]  # in order (the list is newest first)
+    # once each, unless an attempt failed on the way back (at-least-once: a loaded CI machine saw one); such a
+    # repeat is a recorded retry, never a second run sending the same event
+    attempts = {d["webhook_id"]: d["attempts"] for d in deliveries}
+    assert all(attempts[i] >= received.count(i) for i in ids), (received, attempts)
