@@ -167,13 +167,13 @@ async def test_max_concurrent_execution_over_http(
     await services.quotas.replace_for_user(
         user.id, user.company_id, [spec(process_type=ProcessType.NOTRACE, max_concurrent_execution=2)]
     )
-    original = services.identity.get_account
+    original = services.identity.account_view
 
     async def slow(principal: Principal):  # a long request: holds its slot
         await asyncio.sleep(0.5)
         return await original(principal)
 
-    monkeypatch.setattr(services.identity, "get_account", slow)
+    monkeypatch.setattr(services.identity, "account_view", slow)
     responses = await asyncio.gather(
         *(client.get("/account/info", headers={"Authorization": f"Bearer {token}"}) for _ in range(8))
     )
@@ -181,6 +181,6 @@ async def test_max_concurrent_execution_over_http(
     assert codes == [200, 200] + [429] * 6
     refused = next(r for r in responses if r.status_code == 429)
     assert refused.json()["tracedata"]["operation"] == "read_info"
-    monkeypatch.setattr(services.identity, "get_account", original)
+    monkeypatch.setattr(services.identity, "account_view", original)
     again = await client.get("/account/info", headers={"Authorization": f"Bearer {token}"})
     assert again.status_code == 200  # slots were given back
