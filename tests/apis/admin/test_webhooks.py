@@ -334,9 +334,13 @@ async def test_a_long_run_stops_before_its_claim_could_lapse(
 
     monkeypatch.setattr(services.webhooks, "_record", spy)
     await client.put(f"/admin/webhooks/{hook}", headers=admin, json={**body, "enabled": True})
-    await until(lambda: len(receiver.received) >= 5, services)
+    await until(lambda: len(set(receiver.ids())) >= 5, services)
+    for _ in range(200):  # the last run's record commits after its sends were received
+        deliveries = (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
+        if all(d["status"] == "delivered" for d in deliveries):
+            break
+        await asyncio.sleep(0.02)
     assert runs[0][0] == 5 and all(tried <= 2 for _, tried in runs), runs  # cut short, not sent past the bound
-    deliveries = (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
     ids = [d["webhook_id"] for d in deliveries]
     received = receiver.ids()
     assert list(dict.fromkeys(received)) == ids[::-1]  # in order (the list is newest first)
@@ -344,3 +348,70 @@ async def test_a_long_run_stops_before_its_claim_could_lapse(
     # repeat is a recorded retry, never a second run sending the same event
     attempts = {d["webhook_id"]: d["attempts"] for d in deliveries}
     assert all(attempts[i] >= received.count(i) for i in ids), (received, attempts)
+
+
+async def test_a_round_never_resends_what_another_round_is_recording(
+    client: httpx.AsyncClient,
+    services: Services,
+    make_user: UserFactory,
+    admin: dict[str, str],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two rounds of one process: the second reads the due heads while the first is sending them, and looks at
+    what is in flight only after the first has recorded its run. It must not send that run again (it did, on a
+    loaded machine: the first round had already let go of its claim)."""
+    webhooks = services.webhooks
+    webhooks.allow_private = True
+    await make_user(company=COMPANY, roles=[Role.COMPANYOWNER])
+    deliver = webhooks.deliver_due
+
+    async def idle(client: Any = None) -> int:
+        return 0
+
+    monkeypatch.setattr(webhooks, "deliver_due", idle)  # the app's own worker stays out: the test runs the rounds
+    body = {"url": receiver.url, "events": ["webhook.test"], "enabled": False}
+    hook = (await create(client, admin, **body)).json()["id"]
+    for _ in range(2):
+        assert (await client.post(f"/admin/webhooks/{hook}/test", headers=admin)).status_code == 202
+    await client.put(f"/admin/webhooks/{hook}", headers=admin, json={**body, "enabled": True})
+
+    claimed, second_read, second_done, recorded = (asyncio.Event() for _ in range(4))
+    claim, record, due_heads = webhooks._claim, webhooks._record, webhooks.repo.due_heads
+
+    async def first_claim() -> Any:
+        result = await claim()
+        claimed.set()
+        return result
+
+    async def record_after_the_second_read(run: Any, outcomes: list[Any]) -> None:
+        # PostgreSQL's second round finds nothing due (the claim is in the rows) and never reads the heads
+        waits = [asyncio.create_task(second_read.wait()), asyncio.create_task(second_done.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        await record(run, outcomes)
+        recorded.set()
+
+    async def heads_read_before_the_record(*args: Any, **kwargs: Any) -> Any:
+        rows = await due_heads(*args, **kwargs)
+        second_read.set()
+        await recorded.wait()
+        return rows
+
+    monkeypatch.setattr(webhooks, "_claim", first_claim)
+    monkeypatch.setattr(webhooks, "_record", record_after_the_second_read)
+    first = asyncio.create_task(deliver())
+    await asyncio.wait_for(claimed.wait(), 10)
+    monkeypatch.setattr(webhooks, "_claim", claim)
+    monkeypatch.setattr(webhooks.repo, "due_heads", heads_read_before_the_record)
+    second = asyncio.create_task(deliver())
+    second.add_done_callback(lambda _: second_done.set())
+    assert await asyncio.wait_for(first, 10) == 1
+    await asyncio.wait_for(second, 10)
+    monkeypatch.setattr(webhooks.repo, "due_heads", due_heads)
+    monkeypatch.setattr(webhooks, "_record", record)
+    assert await deliver() == 0  # nothing left
+    deliveries = (await client.get(f"/admin/webhooks/{hook}/deliveries", headers=admin)).json()["deliveries"]
+    assert sorted(receiver.ids()) == sorted(d["webhook_id"] for d in deliveries)  # each once
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("delivered", 1)] * 2

@@ -300,6 +300,8 @@ class WebhookService:
             run = [(head, event), *await self.repo.run_after(endpoint.id, head.seq, RUN_MAX - 1, lock=lock)]
             messages = []
             for delivery, item in run:
+                if delivery.id in self._inflight:  # the tail of a run still being recorded: it goes next round
+                    break
                 if lock:
                     delivery.locked_until = until
                 messages.append(Message(delivery.id, item.message_id, orjson.dumps(item.payload)))
@@ -334,7 +336,10 @@ class WebhookService:
         try:
             await self._record(claim, outcomes)
         finally:
-            self._inflight.difference_update(m.delivery_id for m in claim.messages)
+            # Released under the claim lock: a round that read this run's head before the record above committed
+            # checks what is in flight only afterwards, and must still find it there (else it sends it again).
+            async with self._claiming:
+                self._inflight.difference_update(m.delivery_id for m in claim.messages)
 
     @transactional
     async def _record(self, claim: Claimed, outcomes: list[Outcome]) -> None:
