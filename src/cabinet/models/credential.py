@@ -28,6 +28,10 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)  # written with last_used_at
+    # the successor a rotation issued (this key then works for its grace period only and is not rotated again)
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("api_key.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class CompanyNetwork(Base):

@@ -13,10 +13,11 @@ from sqlalchemy import insert
 
 from cabinet.core.clock import OffsetClock
 from cabinet.core.roles import Role
-from cabinet.domains.credentials.errors import ApiKeyBlocked, ApiKeyExpired
+from cabinet.domains.credentials.errors import ApiKeyAlreadyRotated, ApiKeyBlocked, ApiKeyExpired
 from cabinet.domains.credentials.schemas import KEY_RE, PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.registry import Services
 from cabinet.models import ApiKey
+from tests.apis.admin.test_directory import assert_error
 from tests.apis.data.support import mnemonic, ok, rpc
 from tests.helpers import MadeUser, UserFactory, bearer, login
 
@@ -147,6 +148,27 @@ async def test_rotate_gives_a_new_key_and_the_old_one_a_grace_period(
         refused = await client.post(f"/admin/keys/{body['id']}/rotate", headers=admin, json=bad)
         assert refused.status_code == 400, refused.text
     assert (await client.post("/admin/keys/999999999/rotate", headers=admin)).status_code == 404
+
+
+async def test_a_rotated_key_is_not_rotated_again(
+    client: httpx.AsyncClient, services: Services, admin: dict[str, str], target: MadeUser, clock: OffsetClock
+) -> None:
+    """A second rotation of a key in its grace period would issue a successor living only as long as the old key
+    had (its permanence lost) and leave two successors: refused, the successor is the one to rotate."""
+    old = (await client.post(f"/admin/users/{target.username}/keys", headers=admin, json={"name": "erp"})).json()
+    first = (await client.post(f"/admin/keys/{old['key_id']}/rotate", headers=admin, json={"grace_hours": 2})).json()
+    clock.advance(hours=1)
+    again = await client.post(f"/admin/keys/{old['key_id']}/rotate", headers=admin)
+    assert "successor" in assert_error(again, 409, "rotate_api_key")["message"]
+    with pytest.raises(ApiKeyAlreadyRotated):
+        await services.credentials.rotate_key(PLATFORM_OPERATOR, old["key_id"], 1)
+    keys = (await client.get(f"/admin/users/{target.username}/keys", headers=admin)).json()["keys"]
+    listed = {k["key_id"]: k for k in keys}
+    assert len(listed) == 2 and listed[old["key_id"]]["replaced_by"] == first["id"]
+    assert listed[first["id"]]["replaced_by"] is None and listed[first["id"]]["expires_at"] is None  # still permanent
+    assert (await services.credentials.authenticate_key(old["key"])).user_id == target.id  # grace not cut short
+    second = await client.post(f"/admin/keys/{first['id']}/rotate", headers=admin)
+    assert second.status_code == 200 and second.json()["expires_at"] is None  # the successor rotates as usual
 
 
 async def test_rotating_a_temporary_key_gives_the_lifetime_again(

@@ -54,6 +54,10 @@ async def test_rotate_and_revoke_all_keys_on_the_pages(
     assert rotated.status_code == 303 and rotated.headers["location"] == f"{page}#keys", rotated.text
     new = await _shown_once(browser_a, page)
     assert new != old and await _works(services, new) and await _works(services, old)  # old: 24 h of grace
+    shown = (await browser_a.get(page)).text
+    assert f"{base}/keys/{key_id}/rotate" not in shown and "Replaced, in grace period" in shown  # rotated once
+    again = await browser_a.post(f"{base}/keys/{key_id}/rotate", data={"csrf_token": token})  # a stale page
+    assert again.status_code == 409 and "rotate its successor" in again.text
 
     # someone else: another company's owner (operator page) or another person (Account page) finds no such key
     stranger = await make_user(roles=[Role.COMPANYOWNER] if not own else [Role.USER], company="elsewhere_co")

@@ -175,7 +175,7 @@ LABELS: dict[str, dict[str, str]] = {
         "jeopardy_answered": N_("Answer to a deadline risk"),
     },
     "audit_kind": {"changes": N_("Changes"), "reads": N_("Reads"), "all": N_("Everything")},
-    "key_state": {"active": N_("Active"), "blocked": N_("Blocked")},
+    "key_state": {"active": N_("Active"), "blocked": N_("Blocked"), "replaced": N_("Replaced, in grace period")},
     "user_state": {"active": N_("Active"), "locked": N_("Locked")},
     "run_status": {
         "WAITING": N_("Waiting"),

@@ -73,6 +73,15 @@ class ApiKeyLimitReached(CabinetError):
     default_message = "The user has as many API keys as allowed: delete one first"
 
 
+class ApiKeyAlreadyRotated(CabinetError):
+    """A rotated key works out its grace period; its successor is the one to rotate (a second successor would
+    take the old key's shortened life)."""
+
+    mnemonic = "api_key_already_rotated"
+    kind = ErrorKind.CONFLICT
+    default_message = "This key has been rotated already: rotate its successor"
+
+
 class NetworkInvalid(CabinetError):
     mnemonic = "network_invalid"
     kind = ErrorKind.INVALID

@@ -36,6 +36,7 @@ from cabinet.core.principal import CredentialKind, Principal, principal_of
 from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.credentials.errors import (
+    ApiKeyAlreadyRotated,
     ApiKeyBlocked,
     ApiKeyExpired,
     ApiKeyInvalid,
@@ -160,9 +161,12 @@ class CredentialService:
         return await self._revoke(principal.user_id)
 
     async def _rotate(self, key: ApiKey, owner: User, grace_hours: int) -> RotatedKey:
+        if key.replaced_by_id is not None:
+            raise ApiKeyAlreadyRotated(resource=str(key.id))
         now = self.clock.now()
         lifetime = None if key.expires_at is None else now + (key.expires_at - key.created_at)
         issued = await self._issue(owner, key.name, self._capped(lifetime, now), now)
+        key.replaced_by_id = issued.row.id
         until = now + timedelta(hours=grace_hours)
         if key.expires_at is None or key.expires_at > until:
             key.expires_at = until

@@ -71,6 +71,11 @@ class ApiKeyOut(WireModel):
     blocked: bool
     last_used_at: datetime | None = Field(default=None, description="Last use, to the minute; null: never used.")
     last_used_address: str | None = Field(default=None, description="The client address of that last use.")
+    replaced_by: int | None = Field(
+        default=None,
+        description="The key_id of the successor a rotation issued: this key works out its grace period and is "
+        "not rotated again (409). null: not rotated.",
+    )
 
 
 class ApiKeyIssued(WireModel):
@@ -142,6 +147,7 @@ def key_out(row: ApiKeyRow, username: str) -> ApiKeyOut:
         blocked=row.blocked,
         last_used_at=row.last_used_at,
         last_used_address=row.last_used_ip,
+        replaced_by=row.replaced_by_id,
     )
 
 
@@ -216,7 +222,8 @@ async def unblock_api_key(key_id: KeyIdPath, principal: Writer, svc: ServicesDep
     ),
     description="The new key has the old one's owner and name (a temporary key gets its lifetime again, from "
     "now; CABINET_API_KEY_MAX_DAYS caps it). The old key keeps working for `grace_hours` (default 24), then is "
-    "refused as expired. No request or response data of this operation is stored.",
+    "refused as expired. A key rotated once is not rotated again (409: rotate its successor, the old key's "
+    "`replaced_by`). No request or response data of this operation is stored.",
     response_model=ApiKeyRotated,
 )
 async def rotate_api_key(
