@@ -110,6 +110,28 @@ def _webhook_pages(visitor: Visitor) -> None:
     visitor.check("admin-webhook")
 
 
+def _form_error(visitor: Visitor) -> None:
+    """A new user the server refuses (a one-letter name): back on the form, what was typed is still there (the
+    password is not), the message beside the field, the summary on top, the focus on the field to fix."""
+    page = visitor.page
+    page.goto(f"{visitor.base}/ui/admin/users")
+    page.locator("#new-username").fill("ivan_petrov")
+    page.locator("#new-password").fill("a-Secret-pw-123")
+    page.locator("#new-name").fill("Я")
+    page.locator("#new-email").fill("ivan@example.com")
+    with page.expect_navigation():
+        page.locator("form[action='/ui/admin/users'][method=post] button[type=submit]").click()
+    page.wait_for_selector("#new-name[aria-invalid=true]")
+    assert page.locator("#new-username").input_value() == "ivan_petrov"
+    assert page.locator("#new-email").input_value() == "ivan@example.com"
+    assert page.locator("#new-name").input_value() == "Я" and page.locator("#new-password").input_value() == ""
+    assert page.locator("form[action='/ui/admin/users'][method=post] #form-errors").count() == 1
+    assert page.evaluate("() => document.activeElement.id") == "new-name"
+    note = page.locator("#new-name").get_attribute("aria-describedby") or ""
+    assert page.locator(f"#{note.split()[-1]}").inner_text() == page.locator("#new-name ~ .field-error").inner_text()
+    visitor.check("admin-users-form-error")
+
+
 def _rotate_a_key(visitor: Visitor, path: str, name: str) -> None:
     """Rotate the first key on ``path`` through its confirm dialog: the new key is shown once after the redirect."""
     visitor.page.goto(f"{visitor.base}{path}")
@@ -150,6 +172,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
         try:
             visitor.sign_in("demo_admin", "demo_admin_password")
             visitor.visit("/ui/admin/users", "admin-users")
+            _form_error(visitor)
             visitor.visit("/ui/admin/users/demo_owner", "admin-user")
             visitor.visit("/ui/admin/companies", "admin-companies")
             visitor.visit("/ui/admin/companies/demo_company", "admin-company")

@@ -19,12 +19,16 @@ from jinja2.runtime import Context
 
 from cabinet.apis.shared.auth import require_operator, services, services_of
 from cabinet.apis.web import formats, i18n
+from cabinet.apis.web.forms import form_state
 from cabinet.apis.web.session import (
     ANON_COOKIE,
     COOKIE_PATH,
     CSRF_FIELD,
     CSRF_HEADER,
     FLASH_COOKIE,
+    FORM_COOKIE,
+    FORM_COOKIE_MAX,
+    FORM_LABEL,
     ONCE_COOKIE,
     ONCE_SECONDS,
     SAFE_METHODS,
@@ -73,6 +77,7 @@ class Web:
         env.globals["notification_text"] = i18n.notification_text
         self._csrf: CsrfGuard | None = None
         self._once: OnceSealer | None = None
+        self._forms: OnceSealer | None = None
         settings = runtime.settings
         self.cookies = CookiePolicy(
             secure=settings.web_cookie_secure, session_seconds=settings.web_session_hours * 3600
@@ -89,6 +94,13 @@ class Web:
         if self._once is None:
             self._once = OnceSealer(self.runtime.resources.secret)
         return self._once
+
+    @property
+    def forms(self) -> OnceSealer:
+        """Seals a failed form's input and errors for its page (``forms``)."""
+        if self._forms is None:
+            self._forms = OnceSealer(self.runtime.resources.secret, FORM_LABEL, FORM_COOKIE_MAX)
+        return self._forms
 
 
 def web_of(request: Request) -> Web:
@@ -259,12 +271,22 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def home_of(principal: Principal) -> str:
+    """Where a person lands after signing in: their work."""
+    if principal.can(Permission.CONTRACTOR_WORK):
+        return "/ui/calls"
+    if principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY):
+        return "/ui/admin/users"
+    return "/ui/account"
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page (or fragment) with what every template may use: the viewer, its CSRF token, the flash message."""
     web = web_of(request)
     principal: Principal | None = getattr(request.state, "principal", None)
     binding = binding_of(request)
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:FLASH_MAX]
+    failed_form = form_state(request, web.forms) if FORM_COOKIE in request.cookies else None
     locale = locale_of(request)
     where = regional_of(context.pop("regional_of", None) or principal, web.runtime.settings)
     response = web.templates.TemplateResponse(
@@ -279,6 +301,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
             "currency": where.currency,
             "csrf": web.csrf.token(binding) if binding else "",
             "flash": flash,
+            "form_state": failed_form,
             "locale": locale,
             "languages": switch_links(request),
             "is_operator": bool(
@@ -296,6 +319,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
     if ONCE_COOKIE in request.cookies and not is_htmx(request):  # shown (or stale): never again
         response.delete_cookie(ONCE_COOKIE, path=request.url.path)
+    if FORM_COOKIE in request.cookies and not is_htmx(request):
+        response.delete_cookie(FORM_COOKIE, path=request.url.path)
     return response
 
 

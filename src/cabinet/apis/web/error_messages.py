@@ -1,8 +1,9 @@
 """Babel extraction of what errors say (``./dev i18n``, see ``locale/babel.cfg``): every class attribute
-named ``default_message`` (or another ``…_message``) whose value is a string, written out or a module-level
-string constant, in any module of the package. The pages show an error's message in the reader's language when
-the catalog knows it (``errors.render_error``), so a new error class is in the catalogs the next time they are
-extracted, with no list to keep by hand. A value the extractor cannot read as a string stops the extraction."""
+named ``default_message`` (or another ``…_message``) whose value is a string, and every ``FieldIssue``'s
+message, written out or a module-level string constant, in any module of the package. The pages show an error's
+message in the reader's language when the catalog knows it (``errors.render_error``), so a new error class is in
+the catalogs the next time they are extracted, with no list to keep by hand. A value the extractor cannot read as
+a string stops the extraction."""
 
 from __future__ import annotations
 
@@ -57,3 +58,18 @@ def error_messages(source: str) -> Iterator[tuple[int, str]]:
                 yield node.lineno, constants[value.id]
             elif "default_message" in names:  # an error's words must be readable here, or the catalogs miss them
                 raise ValueError(f"line {node.lineno}: {cls.name}.default_message is not a string the extractor reads")
+    yield from field_issue_messages(tree, constants)
+
+
+def field_issue_messages(tree: ast.AST, constants: Mapping[str, str]) -> Iterator[tuple[int, str]]:
+    """(line, text) of every ``FieldIssue(field, message)`` whose message is written out (or a module-level
+    constant): the pages show it beside the field (``forms``). A composed message stays in English."""
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call) or getattr(call.func, "id", getattr(call.func, "attr", None)) != "FieldIssue":
+            continue
+        keyword = next((k.value for k in call.keywords if k.arg == "message"), None)
+        message = call.args[1] if len(call.args) > 1 else keyword
+        if isinstance(message, ast.Constant) and isinstance(message.value, str) and message.value:
+            yield call.lineno, message.value
+        elif isinstance(message, ast.Name) and message.id in constants:
+            yield call.lineno, constants[message.id]

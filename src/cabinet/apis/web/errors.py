@@ -1,8 +1,12 @@
-"""Errors on the web pages: a person sees a page (or, for an htmx request, a message in the page's flash area)
-with the HTTP status of the error's kind. A lost session sends them to the login page."""
+"""Errors on the web pages. What was typed wrong goes back to the form it came from, input kept and each message
+beside its field (``forms``); an htmx request gets the message in the page's flash area; anything else (not
+found, not allowed, our failure) is an error page with the HTTP status of the error's kind and a way out that
+fits the visitor (a field link's holder back to their job, never to sign-in). A lost session sends a person to
+the login page."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -10,15 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cabinet.apis.web.deps import is_htmx, locale_of, page, web_of
+from cabinet.apis.web.deps import home_of, is_htmx, locale_of, page, web_of
+from cabinet.apis.web.forms import back_to_the_form, person_issues
 from cabinet.apis.web.i18n import N_
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.session import clear_session
-from cabinet.core.errors import CabinetError, ErrorKind, InvalidInput, PermissionDenied, ResourceNotFound
+from cabinet.core.errors import CabinetError, ErrorKind, FieldIssue, InvalidInput, PermissionDenied, ResourceNotFound
 from cabinet.core.http.errors import (
     cabinet_cause,
     handle_backing_service_errors,
-    issues_from_validation,
     status_of,
     unavailable_cause,
 )
@@ -26,6 +30,7 @@ from cabinet.core.logging import get_logger
 from cabinet.core.metering import note_failure
 
 log = get_logger("cabinet.web")
+LINK_HOME = re.compile(r"/ui/link/[A-Za-z0-9_.-]{1,512}")
 
 TITLES = {
     400: N_("Please check what you entered"),
@@ -43,7 +48,7 @@ TITLES = {
 }
 
 
-def render_error(request: Request, error: CabinetError) -> Response:
+async def render_error(request: Request, error: CabinetError) -> Response:
     note_failure(error.message)
     locale_of(request)
     status = status_of(error)
@@ -63,7 +68,14 @@ def render_error(request: Request, error: CabinetError) -> Response:
         return response
     # messages the pages raise are translated already; the domains' are when the catalog knows them
     message = _(error.message)
-    issues = [_(i.message) if not i.entity else f"{i.entity}: {_(i.message)}" for i in error.issues][:20]
+    placed = [FieldIssue(i.entity, _(i.message)) for i in error.issues[:20]]
+    web = web_of(request)
+    back = await back_to_the_form(request, web.forms, web.cookies.secure, status, message, placed)
+    if back is not None:
+        back.headers.update(headers)
+        return back
+    # a person's words only (a field's wire name means nothing to them), each said once
+    issues = [i.message for i in placed if i.message != message]
     if is_htmx(request):
         headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
         response = page(request, "_flash.html", status, message=message, issues=issues, error=True)
@@ -76,6 +88,7 @@ def render_error(request: Request, error: CabinetError) -> Response:
             message=message,
             issues=issues,
             back=_same_site_referer(request),
+            home=_way_out(request),
         )
     response.headers.update(headers)
     return response
@@ -89,41 +102,54 @@ def _same_site_referer(request: Request) -> str | None:
     return None
 
 
+def _way_out(request: Request) -> tuple[str, str] | None:
+    """(address, label) of the error page's way out: a field link's own page for its holder (who has no
+    account: never the sign-in page; none when that page is the one failing), the person's start page when
+    signed in, else the sign-in page."""
+    link = LINK_HOME.match(request.url.path)
+    if link is not None:
+        return None if link.group(0) == request.url.path.rstrip("/") else (link.group(0), _("Back to the job"))
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        return home_of(principal), _("Home")
+    return "/ui/login", _("Sign in")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CabinetError)
     async def _cabinet(request: Request, exc: CabinetError) -> Response:
-        return render_error(request, exc)
+        return await render_error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         cause = cabinet_cause(exc)
         if cause is not None:
-            return render_error(request, cause)
-        issues = issues_from_validation(exc.errors(), limit=20)
-        return render_error(request, InvalidInput(_("Some fields are not valid"), issues=issues))
+            return await render_error(request, cause)
+        issues = person_issues(exc.errors())
+        return await render_error(request, InvalidInput(_("Some fields are not valid"), issues=issues))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         cause = cabinet_cause(exc)
         if cause is not None:
-            return render_error(request, cause)
+            return await render_error(request, cause)
         if exc.status_code == 404:
-            return render_error(request, ResourceNotFound(_("There is no such page")))
+            return await render_error(request, ResourceNotFound(_("There is no such page")))
         if exc.status_code == 405:
             error = PermissionDenied(_("This address does not take that kind of request"))
-            response = render_error(request, error)
+            response = await render_error(request, error)
             response.status_code = 405
             return response
-        return render_error(request, InvalidInput(str(exc.detail) if exc.detail else _("Bad request")))
+        return await render_error(request, InvalidInput(str(exc.detail) if exc.detail else _("Bad request")))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         unavailable = unavailable_cause(exc)
         if unavailable is not None:
             log.warning("backing service unavailable", error=repr(exc))
-            return render_error(request, unavailable)
+            return await render_error(request, unavailable)
         log.exception("unexpected error", error=repr(exc))
         error = CabinetError(_("Something went wrong on our side; the trace code below helps us find it"))
-        return render_error(request, error)
+        return await render_error(request, error)
 
     handle_backing_service_errors(app, _unexpected)

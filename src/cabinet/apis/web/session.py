@@ -45,6 +45,9 @@ CSRF_LABEL = b"cabinet/web-csrf/v1"
 ONCE_COOKIE = "cabinet_once"
 ONCE_LABEL = b"cabinet/web-once/v1"
 ONCE_SECONDS = 120
+FORM_COOKIE = "cabinet_form"
+FORM_LABEL = b"cabinet/web-form/v1"
+FORM_COOKIE_MAX = 3900  # a browser keeps a cookie of up to 4096 bytes, name and attributes included
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -76,10 +79,12 @@ class CsrfGuard:
 
 
 class OnceSealer:
-    """Seals a secret for one showing on one page of one session (see the module's text)."""
+    """Seals a value for one showing on one page of one session (see the module's text): a new secret, or a
+    form's input and errors (``forms``, under its own label)."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._aead = AESGCM(hmac.new(secret, ONCE_LABEL, hashlib.sha256).digest())
+    def __init__(self, secret: bytes, label: bytes = ONCE_LABEL, max_cookie: int = 2048) -> None:
+        self._aead = AESGCM(hmac.new(secret, label, hashlib.sha256).digest())
+        self._max_cookie = max_cookie
 
     def seal(self, value: str, path: str, binding: str) -> str:
         nonce = os.urandom(12)
@@ -87,7 +92,7 @@ class OnceSealer:
         return base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, cookie: str | None, path: str, binding: str | None) -> str | None:
-        if not cookie or not binding or len(cookie) > 2048:
+        if not cookie or not binding or len(cookie) > self._max_cookie:
             return None
         try:
             raw = base64.urlsafe_b64decode(cookie.encode())

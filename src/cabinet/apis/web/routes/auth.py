@@ -8,27 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cabinet.apis.web.deps import ServicesDep, anon_cookie, page, redirect, web_of
+from cabinet.apis.web.deps import ServicesDep, anon_cookie, home_of, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.session import ANON_COOKIE, COOKIE_PATH, SESSION_COOKIE, clear_session, set_session
 from cabinet.core.errors import CabinetError, ErrorKind
 from cabinet.core.principal import Principal
-from cabinet.core.roles import Permission
 from cabinet.domains.identity.errors import AccessTokenExpired, AccessTokenInvalid, AccessTokenRevoked, AccountInactive
 
 router = APIRouter(include_in_schema=False)
 
 USERNAME_MAX = 256
 PASSWORD_MAX = 256
-
-
-def home_of(principal: Principal) -> str:
-    """Where a person lands after signing in: their work."""
-    if principal.can(Permission.CONTRACTOR_WORK):
-        return "/ui/calls"
-    if principal.can(Permission.ADMIN_READ_ALL) or principal.can(Permission.ADMIN_READ_COMPANY):
-        return "/ui/admin/users"
-    return "/ui/account"
 
 
 def safe_next(value: str | None) -> str | None:

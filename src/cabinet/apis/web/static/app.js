@@ -1,7 +1,9 @@
 /* cabinet: the little the pages do in the browser (every form also works without it).
    - form[data-confirm]: asks first in the page's native <dialog id="confirm-dialog">; the message is the attribute.
    - every POST form: busy while it is sent (aria-busy, buttons refuse a second tap); the server is idempotent anyway.
-   - button[data-copy]: copies the text (or href) of the element its value names, and says so. */
+   - button[data-copy]: copies the text (or href) of the element its value names, and says so.
+   - a form sent with mistakes comes back (forms.py): its values go back in, each message beside its field, the
+     summary on top of the form, the focus on the first field to fix. */
 (function () {
   "use strict";
   var dialog = null;
@@ -85,4 +87,92 @@
     selection.removeAllRanges();
     selection.addRange(range);
   }
+
+  function sentForm(state) {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      var f = forms[i];
+      var method = (f.getAttribute("method") || "get").toUpperCase();
+      if (method === state.method && new URL(f.action, location.href).pathname === state.action) return f;
+    }
+    return null;
+  }
+
+  function fieldsNamed(form, name) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name === name || el.name === name + "[]";
+    });
+  }
+
+  function putBack(form, name, values) {
+    fieldsNamed(form, name).forEach(function (el) {
+      var type = (el.type || "").toLowerCase();
+      if (type === "password" || type === "hidden" || type === "file" || el.name === "csrf_token") return;
+      if (type === "checkbox" || type === "radio") { el.checked = values.indexOf(el.value) >= 0; return; }
+      if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
+        return;
+      }
+      if (values.length) el.value = values[0];
+    });
+  }
+
+  function labelOf(el) {
+    var label = el.labels && el.labels[0];
+    var fieldset = el.closest("fieldset");
+    var text = label ? label.textContent : (fieldset && fieldset.querySelector("legend") || {}).textContent;
+    return (text || "").replace(/\s+/g, " ").trim();
+  }
+
+  function sentence(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
+
+  function restoreForm() {
+    var data = document.getElementById("form-state");
+    if (!data) return;
+    var state;
+    try { state = JSON.parse(data.textContent); } catch (e) { return; }
+    var form = sentForm(state);
+    var summary = document.getElementById("form-errors");
+    if (!form) { if (summary) summary.focus(); return; }
+    var folded = form.closest("details");
+    if (folded) folded.open = true;
+    Object.keys(state.values || {}).forEach(function (name) { putBack(form, name, state.values[name]); });
+    var first = null;
+    Object.keys(state.errors || {}).forEach(function (name, n) {
+      var fields = fieldsNamed(form, name);
+      if (!fields.length) return;
+      var field = fields[0];
+      var note = document.createElement("p");
+      note.className = "field-error";
+      note.id = "field-error-" + n;
+      note.textContent = sentence(state.errors[name]);
+      var anchor = field.closest("label") || field;
+      if (field.type === "checkbox" || field.type === "radio") anchor = field.closest("fieldset") || anchor;
+      anchor.insertAdjacentElement(anchor === field ? "afterend" : "beforeend", note);
+      fields.forEach(function (el) {
+        el.setAttribute("aria-invalid", "true");
+        var described = el.getAttribute("aria-describedby");
+        el.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
+      });
+      if (summary) {
+        var item = summary.querySelector('li[data-field="' + CSS.escape(name) + '"]');
+        var label = labelOf(field);
+        if (item && label) {
+          var link = document.createElement("a");
+          link.href = "#" + (field.id || "");
+          var said = state.errors[name];
+          link.textContent = said.toLowerCase().indexOf(label.toLowerCase()) === 0 ? sentence(said) : label + ": " + said;
+          link.addEventListener("click", function (event) { event.preventDefault(); field.focus(); });
+          item.textContent = "";
+          item.appendChild(link);
+        }
+      }
+      first = first || field;
+    });
+    if (summary) form.insertBefore(summary, form.firstChild);
+    if (first) { first.focus(); first.scrollIntoView({block: "center"}); } else if (summary) summary.focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restoreForm);
+  else restoreForm();
 })();
