@@ -110,6 +110,31 @@ def _webhook_pages(visitor: Visitor) -> None:
     visitor.check("admin-webhook")
 
 
+def _cost_editor(visitor: Visitor, call: int) -> None:
+    """The estimate editor: open it, add a material, change its quantity in place: the line total and the total
+    follow what is typed before it is saved; saved, the page shows the new figures."""
+    page = visitor.page
+    page.goto(f"{visitor.base}/ui/calls/{call}/cost")
+    opener = page.locator(f"form[action='/ui/calls/{call}/cost'] button[type=submit]")
+    if opener.count():
+        with page.expect_navigation():
+            opener.click()
+    page.locator("#m-name").fill("Фильтр")
+    page.locator("#m-count").fill("2")
+    page.locator("#m-price").fill("150,50")
+    with page.expect_navigation():
+        page.locator(f"form[action='/ui/calls/{call}/cost/materials'] button[type=submit]").click()
+    line = page.locator("ol.lines form[data-line-total]").last
+    count = line.locator("[data-count]")
+    count.fill("3")
+    total = line.locator("[data-total]").inner_text()
+    assert "451" in total.replace("\u00a0", "").replace(" ", ""), total  # 3 × 150,50, before saving
+    visitor.check("cost-editor")
+    with page.expect_navigation():
+        line.locator("button[type=submit]:not([formaction])").click()
+    assert page.locator("ol.lines form[data-line-total]").last.locator("[data-count]").input_value() == "3"
+
+
 def _form_error(visitor: Visitor) -> None:
     """A new user the server refuses (a one-letter name): back on the form, what was typed is still there (the
     password is not), the message beside the field, the summary on top, the focus on the field to fix."""
@@ -164,6 +189,7 @@ def test_every_page_at_both_sizes(chromium: Any, live_server: LiveServer, lang: 
             visitor.visit(f"/ui/calls/{seed['call']}", "call")
             visitor.visit(f"/ui/calls/{seed['new_call']}", "call-new")
             visitor.visit(f"/ui/calls/{seed['call']}/cost", "cost")
+            _cost_editor(visitor, seed["call"])
             visitor.visit("/ui/notifications", "notifications")
             visitor.visit("/ui/account", "contractor-account")
         finally:

@@ -135,7 +135,7 @@ async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
         f"{base}/materials",
         data={"name": "Bolt", "owner": "Contractor", "count": "x", "price": "1", "csrf_token": token},
     )
-    assert bad.status_code == 400 and "“count” is not a number" in bad.text
+    assert bad.status_code == 400 and "Enter a number" in bad.text and "“count”" not in bad.text
     material = {"name": "Bolt", "serial": "", "owner": "Unknown", "count": "3", "price": "0.335", "csrf_token": token}
     too_precise = await browser_a.post(f"{base}/materials", data=material)
     assert too_precise.status_code == 400  # the domain's rule: at most 2 places in a price
@@ -143,11 +143,33 @@ async def test_contractor_edits_and_sends_a_cost_estimate_and_attaches_files(
     assert (await browser_a.post(f"{base}/materials", data=material)).status_code == 303
     editor = await browser_a.get(base)
     assert "Bolt" in editor.text and "1.05" in editor.text  # 3 x 0.35
+    # each line is changed in place: its own form, the current values in it, the line total beside
+    line_id = re.search(r'id="material-(\d+)"', editor.text).group(1)  # type: ignore[union-attr]
+    expense_id = re.search(r'id="expense-(\d+)"', editor.text).group(1)  # type: ignore[union-attr]
+    assert f'id="m{line_id}-price"' in editor.text and 'value="0.35"' in editor.text
+    edited = {**material, "name": "Bolt M8", "count": "4", "price": "1,25"}  # a decimal comma is taken
+    saved = await browser_a.post(f"{base}/materials/{line_id}", data=edited)
+    assert saved.status_code == 303 and saved.headers["location"] == f"{base}#material-{line_id}"
+    changed = (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()
+    assert [(m["name"], m["count"], m["price"]) for m in changed["materials"]] == [("Bolt M8", 4, 1.25)]
+    assert "5.00" in (await browser_a.get(base)).text  # the line total and the total: 4 x 1.25
+    expense = {"item": item, "count": "2,5", "csrf_token": token}
+    assert (await browser_a.post(f"{base}/expenses/{expense_id}", data=expense)).status_code == 303
+    erp_view = (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()
+    assert erp_view["expenses"][0]["count"] == 2.5
+    wrong = await browser_a.post(f"{base}/materials/{line_id}", data={**edited, "price": "abc"})
+    assert wrong.status_code == 400  # nothing changed
+    erp_view = (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()
+    assert erp_view["materials"][0]["price"] == 1.25
+    assert (await browser_a.post(f"{base}/materials/999999999", data=edited)).status_code == 404
     sent = await browser_a.post(f"{base}/send", data={"csrf_token": token})
     assert sent.status_code == 303
     assert (await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)).json()["status"] == "InProgress"
     after = await browser_a.get(base)
     assert "Send the estimate" not in after.text and "Sent for review" in after.text
+    assert f'id="m{line_id}-price"' not in after.text and "Bolt M8" in after.text  # read-only once sent
+    late = await browser_a.post(f"{base}/materials/{line_id}", data={**edited, "count": "9"})
+    assert late.status_code == 409  # a sent estimate is not edited (an old page)
 
     # files on a Done task of the accepted call
     diagnose = call["tasks"][0]["id"]
@@ -206,6 +228,18 @@ async def test_files_and_estimates_of_another_tenant_are_not_found(
         f"/ui/tasks/{task_a}/attachments?csrf_token={token_b}", files={"file": ("b.jpg", jpeg(), "image/jpeg")}
     )
     assert upload.status_code == 404
+    # another tenant's estimate line is not found, through the call's address or through one's own call
+    cost_a = f"/ui/calls/{call_a['id']}/cost"
+    assert (await browser_a.post(cost_a, data={"csrf_token": token_a})).status_code == 303
+    line = {"name": "Part", "serial": "", "owner": "Unknown", "count": "1", "price": "2", "csrf_token": token_a}
+    assert (await browser_a.post(f"{cost_a}/materials", data=line)).status_code == 303
+    line_a = re.search(r'id="material-(\d+)"', (await browser_a.get(cost_a)).text).group(1)  # type: ignore[union-attr]
+    foreign_line = {**line, "name": "Taken", "csrf_token": token_b}
+    assert (await browser_b.post(f"{cost_a}/materials/{line_a}", data=foreign_line)).status_code == 404
+    cost_b = f"/ui/calls/{call_b['id']}/cost"
+    assert (await browser_b.post(cost_b, data={"csrf_token": token_b})).status_code == 303
+    assert (await browser_b.post(f"{cost_b}/materials/{line_a}", data=foreign_line)).status_code == 404
+    assert "Taken" not in (await browser_a.get(cost_a)).text
     link_b = await _issue_link(browser_b, call_b["id"])
     async with web_client(app) as phone:
         foreign = await phone.get(f"{link_b}/tasks/{task_a}/attachments/{thumb.group(2)}/thumb")

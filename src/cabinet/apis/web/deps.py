@@ -72,6 +72,7 @@ class Web:
         env.filters["relative"] = _relative
         env.filters["number"] = formats.number
         env.filters["money"] = formats.money
+        env.filters["input_number"] = formats.input_number
         env.globals["label"] = i18n.label
         env.globals["zone_label"] = formats.zone_label
         env.globals["notification_text"] = i18n.notification_text

@@ -123,5 +123,13 @@ def money(value: int | float | Decimal | None, currency: str) -> str:
     return format_currency(value, currency, locale=current_locale())
 
 
+def input_number(value: int | float | Decimal | None) -> str:
+    """A number as a person types it back into a form: the locale's decimal separator, no grouping, no trailing
+    zeros ("1234,5" / "1234.5"); ``views.decimal_of`` reads it back exactly."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="0.##########", locale=current_locale())
+
+
 def currency_symbol(currency: str) -> str:
     return get_currency_symbol(currency, locale=current_locale())

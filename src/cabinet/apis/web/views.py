@@ -80,4 +80,4 @@ def decimal_of(value: str, name: str) -> Decimal:
 
 
 def _not_a_number(name: str) -> InvalidInput:
-    return InvalidInput(_("“%(field)s” is not a number", field=name), issues=[FieldIssue(name, _("a number"))])
+    return InvalidInput(_("Enter a number"), issues=[FieldIssue(name, _("Enter a number"))])  # beside its field

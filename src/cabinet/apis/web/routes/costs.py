@@ -1,11 +1,11 @@
-"""The contractor's cost estimate editor: open the estimate, add and remove expense and material lines, send it
-(CostService: exact decimals, the deadline, Draft only)."""
+"""The contractor's cost estimate editor: open the estimate, add, change in place and remove expense and material
+lines, send it (CostService: exact decimals, the deadline, Draft only: a sent estimate is read-only)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, page, redirect
@@ -17,6 +17,7 @@ from cabinet.domains.fieldservice.schemas import (
     MATERIAL_NAME_MAX,
     SERIAL_NUMBER_MAX,
     ExpenseLine,
+    LinePatch,
     MaterialLine,
     line_total,
 )
@@ -72,21 +73,50 @@ async def add_expense(
     return redirect(request, f"/ui/calls/{id}/cost", _("Expense added."))
 
 
-@router.post("/materials", **contractor_op("addCallCostMaterial", ProcessType.TRACE))
-async def add_material(
-    request: Request,
-    id: CallId,
-    principal: Viewer,
-    svc: ServicesDep,
+def material_form(
     name: Annotated[str, Form(max_length=MATERIAL_NAME_MAX)],
     owner: Annotated[MaterialOwner, Form()],
     count: Number,
     price: Number,
     serial: Annotated[str, Form(max_length=SERIAL_NUMBER_MAX)] = "",
+) -> MaterialLine:
+    """A material line as the add and the edit forms send it (a decimal comma is taken)."""
+    return MaterialLine(name.strip(), serial.strip(), owner, decimal_of(count, "count"), decimal_of(price, "price"))
+
+
+MaterialForm = Annotated[MaterialLine, Depends(material_form)]
+
+
+@router.post("/materials", **contractor_op("addCallCostMaterial", ProcessType.TRACE))
+async def add_material(
+    request: Request, id: CallId, principal: Viewer, svc: ServicesDep, line: MaterialForm
 ) -> Response:
-    line = MaterialLine(name.strip(), serial.strip(), owner, decimal_of(count, "count"), decimal_of(price, "price"))
     await svc.costs.add_material(principal, id, line)
     return redirect(request, f"/ui/calls/{id}/cost", _("Material added."))
+
+
+@router.post("/expenses/{line_id}", **contractor_op("patchCallCostExpense", ProcessType.TRACE))
+async def edit_expense(
+    request: Request,
+    id: CallId,
+    line_id: LineId,
+    principal: Viewer,
+    svc: ServicesDep,
+    item: Annotated[int, Form(ge=1, le=INT64_MAX)],
+    count: Number,
+) -> Response:
+    patch = LinePatch({"expenditure_item_id": item, "count": decimal_of(count, "count")})
+    await svc.costs.patch_expense(principal, id, line_id, patch)
+    return redirect(request, f"/ui/calls/{id}/cost#expense-{line_id}", _("Expense saved."))
+
+
+@router.post("/materials/{line_id}", **contractor_op("patchCallCostMaterial", ProcessType.TRACE))
+async def edit_material(
+    request: Request, id: CallId, line_id: LineId, principal: Viewer, svc: ServicesDep, line: MaterialForm
+) -> Response:
+    patch = LinePatch({field: getattr(line, field) for field in MaterialLine.__dataclass_fields__})
+    await svc.costs.patch_material(principal, id, line_id, patch)
+    return redirect(request, f"/ui/calls/{id}/cost#material-{line_id}", _("Material saved."))
 
 
 @router.post("/expenses/{line_id}/delete", **contractor_op("deleteCallCostExpense", ProcessType.TRACE))

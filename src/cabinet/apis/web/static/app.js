@@ -2,6 +2,7 @@
    - form[data-confirm]: asks first in the page's native <dialog id="confirm-dialog">; the message is the attribute.
    - every POST form: busy while it is sent (aria-busy, buttons refuse a second tap); the server is idempotent anyway.
    - button[data-copy]: copies the text (or href) of the element its value names, and says so.
+   - a cost estimate's lines: line totals and the total follow what is typed.
    - a form sent with mistakes comes back (forms.py): its values go back in, each message beside its field, the
      summary on top of the form, the focus on the first field to fix. */
 (function () {
@@ -124,6 +125,33 @@
     return (text || "").replace(/\s+/g, " ").trim();
   }
 
+  function parseNumber(text) {
+    var n = Number(String(text).replace(/\s/g, "").replace(",", "."));
+    return String(text).trim() === "" ? NaN : n;
+  }
+
+  function liveTotals() {  // an estimate's line totals and its total follow what is typed (the server counts exactly)
+    document.querySelectorAll("[data-totals]").forEach(function (list) {
+      var money;
+      try {
+        money = new Intl.NumberFormat(document.documentElement.lang || undefined,
+          {style: "currency", currency: list.getAttribute("data-totals")});
+      } catch (e) { return; }
+      list.addEventListener("input", function () {
+        var sum = 0, known = true;
+        list.querySelectorAll("form[data-line-total]").forEach(function (form) {
+          var total = parseNumber(form.querySelector("[data-count]").value) *
+            parseNumber(form.querySelector("[data-price]").value);
+          var out = form.querySelector("[data-total]");
+          if (isFinite(total)) { out.textContent = money.format(total); sum += total; }
+          else { out.textContent = "—"; known = false; }
+        });
+        var grand = document.querySelector("[data-grand-total]");
+        if (grand) grand.textContent = known ? money.format(sum) : "—";
+      });
+    });
+  }
+
   function sentence(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
 
   function restoreForm() {
@@ -173,6 +201,7 @@
     if (first) { first.focus(); first.scrollIntoView({block: "center"}); } else if (summary) summary.focus();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", restoreForm);
-  else restoreForm();
+  function ready() { restoreForm(); liveTotals(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
