@@ -169,6 +169,7 @@ class DomainMeter:
             input_digest=hashlib.sha256(body).hexdigest() if body else None,
             input_blob=None,
             output_blob=None,
+            target=trace.target,
         )
         if metered.operation.keeps_payloads:
             if body:

@@ -141,6 +141,15 @@ def set_result_elements(count: int) -> None:
         metered.elements = count
 
 
+TARGET_MAX = 300
+
+
+def note_target(kind: str, name: object) -> None:
+    """Name what the running request changes, for its audit record: ``kind`` is a word ("user", "call",
+    "company", ...) the pages label in the reader's language, ``name`` what people know it by."""
+    current_trace().target = f"{kind} {name}"[:TARGET_MAX]
+
+
 def note_failure(message: str) -> None:
     """Let the audit record say why the running metered request failed (each API's error renderer calls it)."""
     metered = current_trace().metered

@@ -66,6 +66,7 @@ class TraceContext:
     # run (once) inside the first writing unit of work of this request, just before it commits
     commit_hooks: list[CommitHook] = field(default_factory=list)
     rate_limits: list[RateLimitState] = field(default_factory=list)  # the quotas that applied (answer headers)
+    target: str | None = None  # what a change is about, for its audit record ("user petrov_ivan"): note_target
 
 
 _current: ContextVar[TraceContext | None] = ContextVar("cabinet_trace", default=None)

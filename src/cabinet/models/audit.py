@@ -55,3 +55,4 @@ class AuditAction(Base):
     input_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     input_blob: Mapped[str | None] = mapped_column(String(512), nullable=True)
     output_blob: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(300), nullable=True)  # "user petrov_ivan": a change's object

@@ -14,7 +14,7 @@ from cabinet.domains.audit.schemas import AuditQuery
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
-from tests.helpers import UserFactory, login
+from tests.helpers import UserFactory, bearer, login
 
 
 async def test_root_and_ui_lead_to_the_login_page(client: httpx.AsyncClient) -> None:
@@ -198,6 +198,12 @@ async def test_contractor_works_a_call_and_each_action_is_audited(
     assert ("STUDIO", "ui_setCallStatus", "FAILED") in operations  # the refused return
     assert ("STUDIO", "ui_postCallMessage", "FINISHED_IN_TIME") in operations
     assert ("STUDIO", "ui_getCall", "FINISHED_IN_TIME") in operations
+    # each change names its object as people do (the call's number); looking at a page names none
+    targets = {(r.operation, r.target) for r in rows}
+    assert ("ui_setCallStatus", f"call {call['number']}") in targets
+    assert ("ui_raiseCallJeopardy", f"call {call['number']}") in targets
+    assert ("ui_setCallTaskStatus", f"call {call['number']}") in targets
+    assert {r.target for r in rows if r.operation == "ui_getCall"} == {None}
 
 
 async def test_notifications_and_unread_badge(
@@ -564,3 +570,41 @@ async def test_opening_a_call_from_a_notification_marks_it_read(
     assert "1 unread" in (await browser_a.get("/ui/notifications")).text
     assert (await browser_a.get(f"/ui/calls/{call['id']}?notification=999999")).status_code == 200  # stale: no matter
     assert (await browser_a.get(f"/ui/calls/{call['id']}?notification=0")).status_code == 400
+
+
+async def test_the_audit_names_what_each_change_was_about(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory, services: Any
+) -> None:
+    """An operator's changes on the pages and through the Admin API name their object; the audit page says it in
+    the reader's language."""
+    operator = await make_user(roles=[Role.COMPANYOWNER], company="target_co")
+    worker = await make_user(roles=[Role.USER], company="target_co")
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, operator.username, operator.password)
+        token = await page_token(browser, f"/ui/admin/users/{worker.username}")
+        locked = await browser.post(f"/ui/admin/users/{worker.username}/lock", data={"csrf_token": token})
+        assert locked.status_code == 303
+        created = await browser.post(
+            "/ui/admin/users", data={"username": "petrov_ivan", "password": "a-Secret-pw-123", "csrf_token": token}
+        )
+        assert created.status_code == 303
+        await services.audit.flush()
+        audit = await browser.get("/ui/admin/audit")
+    assert f"пользователь {worker.username}" in audit.text and "пользователь petrov_ivan" in audit.text
+    admin_token = await login(client, operator)
+    made = await client.post(
+        "/admin/users",
+        headers=bearer(admin_token),
+        json={"username": "sidorov_petr", "password": "a-Secret-pw-123", "company_key": "target_co", "roles": []},
+    )
+    assert made.status_code in (200, 201), made.text
+    await services.audit.flush()
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), username=operator.username)
+    )
+    targets = {(r.operation, r.target) for r in rows}
+    assert any(t == f"user {worker.username}" for _, t in targets)  # the lock on the pages
+    assert any(t == "user sidorov_petr" for _, t in targets)  # the Admin API's change too

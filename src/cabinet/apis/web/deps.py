@@ -41,7 +41,7 @@ from cabinet.apis.web.session import (
 )
 from cabinet.core.errors import NotAuthenticated
 from cabinet.core.http.metering import metered_operation
-from cabinet.core.metering import ProcessType, Service
+from cabinet.core.metering import TARGET_MAX, ProcessType, Service
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.core.tracing import current_trace
@@ -74,6 +74,7 @@ class Web:
         env.filters["money"] = formats.money
         env.filters["input_number"] = formats.input_number
         env.globals["label"] = i18n.label
+        env.globals["target_label"] = i18n.target_label
         env.globals["zone_label"] = formats.zone_label
         env.globals["notification_text"] = i18n.notification_text
         self._csrf: CsrfGuard | None = None
@@ -175,11 +176,30 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRejected()
 
 
+# A change's audit record names its object from the page's address (a domain that knows a better name, such as a
+# call's number, names it itself: ``core.metering.note_target``)
+TARGET_PARAMS = (("username", "user"), ("key", "company"), ("key_id", "key"), ("hook", "webhook"), ("task_id", "task"))
+ID_TARGETS = (("/ui/calls/", "call"), ("/ui/notifications/", "notification"))
+
+
 def bind_operation(request: Request) -> None:
     trace = current_trace()
     trace.api = "web"
     route = request.scope.get("route")
     trace.operation = getattr(route, "operation_id", None) or trace.operation
+    if request.method not in SAFE_METHODS:
+        trace.target = _target_of(request.url.path, request.path_params)
+
+
+def _target_of(path: str, params: dict[str, Any]) -> str | None:
+    for name, kind in TARGET_PARAMS:
+        if name in params:
+            return f"{kind} {params[name]}"[:TARGET_MAX]
+    if "id" in params:
+        for prefix, word in ID_TARGETS:
+            if path.startswith(prefix):
+                return f"{word} {params['id']}"[:TARGET_MAX]
+    return None
 
 
 ServicesDep = Annotated[Services, Depends(services)]

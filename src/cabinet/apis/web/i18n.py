@@ -175,6 +175,16 @@ LABELS: dict[str, dict[str, str]] = {
         "jeopardy_answered": N_("Answer to a deadline risk"),
     },
     "audit_kind": {"changes": N_("Changes"), "reads": N_("Reads"), "all": N_("Everything")},
+    "audit_target": {
+        "user": N_("user"),
+        "company": N_("company"),
+        "key": N_("API key"),
+        "webhook": N_("webhook"),
+        "call": N_("call"),
+        "task": N_("task"),
+        "notification": N_("notification"),
+        "estimate": N_("estimate of call"),
+    },
     "key_state": {"active": N_("Active"), "blocked": N_("Blocked"), "replaced": N_("Replaced, in grace period")},
     "user_state": {"active": N_("Active"), "locked": N_("Locked")},
     "run_status": {
@@ -195,6 +205,14 @@ def label(kind: str, value: object) -> str:
     raw = getattr(value, "value", value)
     text = LABELS.get(kind, {}).get(str(raw))
     return gettext(text) if text else str(raw if raw is not None else "")
+
+
+def target_label(target: str | None) -> str:
+    """An audit record's target ("user petrov_ivan") in the reader's language ("пользователь petrov_ivan")."""
+    if not target:
+        return ""
+    kind, _space, name = target.partition(" ")
+    return f"{label('audit_target', kind)} {name}".strip()
 
 
 def display_locale(locale: str) -> Locale:

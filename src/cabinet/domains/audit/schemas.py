@@ -39,6 +39,7 @@ class AuditEntry:
     input_digest: str | None
     input_blob: str | None
     output_blob: str | None
+    target: str | None = None  # what a change was about ("user petrov_ivan"), when the operation names it
 
 
 SORT_FIELDS = {

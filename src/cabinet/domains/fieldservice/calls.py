@@ -15,6 +15,7 @@ from typing import Any
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
+from cabinet.core.metering import note_target
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
 from cabinet.core.roles import Permission, has_permission
@@ -69,6 +70,8 @@ class CallWork:
         call = await self.calls.get(viewer, call_id, for_update=for_update)
         if call is None:
             raise CallNotFound(resource=str(call_id))
+        if for_update:  # a change of the call: its audit record names it as people do
+            note_target("call", call.number)
         return call
 
     async def _task(self, viewer: Viewer, task_id: int) -> CallTask:

@@ -26,6 +26,7 @@ from typing import Any
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import CabinetError, FieldIssue
+from cabinet.core.metering import note_target
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
 from cabinet.domains.fieldservice import feed
@@ -258,6 +259,8 @@ class CostService:
         call = await self.calls.get(viewer, call_id, for_update=for_update)
         if call is None:
             raise CallNotFound(resource=str(call_id))
+        if for_update:
+            note_target("estimate", call.number)
         return call
 
     async def _estimate(self, viewer: Viewer, call_id: int, *, for_update: bool = True) -> tuple[Call, CallCost]:

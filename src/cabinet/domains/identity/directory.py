@@ -12,6 +12,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.events import NO_EVENTS, Events
+from cabinet.core.metering import note_target
 from cabinet.core.principal import Principal
 from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
@@ -76,6 +77,7 @@ class DirectoryService:
     ) -> Company:
         if not policies.may_manage_companies(principal):
             raise CompanyManagementDenied()
+        note_target("company", key)
         _check_company(key, detail)
         wanted = settings or Regional()
         _check_regional(wanted)
@@ -159,6 +161,7 @@ class DirectoryService:
 
     # --- users ----------------------------------------------------------------------------------------
     async def create_user(self, principal: Principal, command: UserCreate) -> User:
+        note_target("user", command.username)
         await self._check_target_company(principal, command.company_key)
         refused = policies.roles_not_grantable(principal, command.roles)
         if refused:
