@@ -367,7 +367,9 @@ async def test_usage_chart_and_reports(browser_a: httpx.AsyncClient, make_user: 
     await services.audit.flush()
     usage = await browser_a.get(f"/ui/admin/usage?username={admin.username}")
     assert usage.status_code == 200
-    assert '<svg class="chart"' in usage.text and "<rect" in usage.text and "Administration" in usage.text
+    assert '<svg class="chart wide"' in usage.text and "<rect" in usage.text and "Administration" in usage.text
+    assert '<svg class="chart narrow"' in usage.text  # drawn again for a phone: fewer, readable day labels
+    assert usage.text.count('fill="#b3261e"') == 2  # the Admin API's one colour, on both drawings
     report = await browser_a.get(f"/ui/admin/usage/report?username={admin.username}")
     assert report.status_code == 200 and report.content[:2] == b"PK"
     own = await browser_a.get("/ui/account/report")
@@ -608,3 +610,19 @@ async def test_the_audit_names_what_each_change_was_about(
     targets = {(r.operation, r.target) for r in rows}
     assert any(t == f"user {worker.username}" for _, t in targets)  # the lock on the pages
     assert any(t == "user sidorov_petr" for _, t in targets)  # the Admin API's change too
+
+
+def test_a_service_has_one_colour_on_every_chart() -> None:
+    from datetime import date
+
+    from cabinet.apis.web.charts import PALETTE, daily_points
+
+    day = date(2026, 12, 1)
+    alone = daily_points([(day, "STUDIO", 3)], day, day, "t")
+    together = daily_points([(day, "ACCOUNT", 1), (day, "STUDIO", 3), (day, "ADMIN", 2)], day, day, "t")
+    assert [s.colour_index for s in alone.series] == [3]
+    assert {s.name: s.colour_index for s in together.series} == {"ACCOUNT": 0, "ADMIN": 1, "STUDIO": 3}
+    assert PALETTE[3] in alone.svg and PALETTE[3] in together.svg_narrow
+    month = daily_points([(day, "ADMIN", 1)], date(2026, 11, 1), date(2026, 12, 1), "t")
+    day_label = 'text-anchor="middle"'
+    assert month.svg_narrow.count(day_label) <= 4 < month.svg.count(day_label)

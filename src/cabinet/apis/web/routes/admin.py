@@ -526,7 +526,7 @@ async def usage(
 ) -> Response:
     query = await _usage_query(principal, svc, username, date_from, date_to)
     rows = await svc.usage.daily(query)
-    who = username or (principal.company_key if query.company_id is not None else "all users")
+    who = username or (principal.company_key if query.company_id is not None else _("all users"))
     chart = usage_chart(rows, query.date_from, query.date_to, _("Daily points per service: %(who)s", who=who))
     set_result_elements(len(rows))
     return page(request, "admin_usage.html", chart=chart, query=query, username=username, who=who)
