@@ -245,3 +245,24 @@ async def test_files_and_estimates_of_another_tenant_are_not_found(
         foreign = await phone.get(f"{link_b}/tasks/{task_a}/attachments/{thumb.group(2)}/thumb")
         assert foreign.status_code in (403, 404)
         assert b"\xff\xd8" not in foreign.content  # no image bytes
+
+
+def test_an_erp_description_keeps_its_lines_and_nothing_else() -> None:
+    from cabinet.apis.web.formats import html_text
+
+    described = (
+        "<p>ATM does not <b>dispense</b></p><p>Call ahead:<br>+7 495 000-00-00</p>"
+        "<ul><li>key at the desk</li><li>door 3</li></ul><script>alert(1)</script><style>p{}</style>"
+        "<p>5 &lt; 6 &amp; &quot;ok&quot;</p>"
+    )
+    assert html_text(described) == (
+        'ATM does not dispense\nCall ahead:\n+7 495 000-00-00\n• key at the desk\n• door 3\n5 < 6 & "ok"'
+    )
+    assert html_text(None) == "" and html_text("<p></p><br><br><br>") == ""
+
+
+async def test_the_field_app_is_named_for_the_deployment_in_the_visitors_language(app: Any) -> None:
+    for language, name in (("ru", "cabinet · выездные работы"), ("en", "cabinet · field work")):
+        async with web_client(app, language=language) as phone:
+            manifest = (await phone.get("/ui/link/" + "A" * 64 + "/manifest.webmanifest")).json()
+        assert manifest["name"] == name and manifest["lang"] == language and manifest["short_name"] == "cabinet"

@@ -73,6 +73,7 @@ class Web:
         env.filters["number"] = formats.number
         env.filters["money"] = formats.money
         env.filters["input_number"] = formats.input_number
+        env.filters["html_text"] = formats.html_text
         env.globals["label"] = i18n.label
         env.globals["target_label"] = i18n.target_label
         env.globals["zone_label"] = formats.zone_label

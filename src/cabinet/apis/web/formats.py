@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,6 +123,25 @@ def money(value: int | float | Decimal | None, currency: str) -> str:
     if value is None:
         return ""
     return format_currency(value, currency, locale=current_locale())
+
+
+_DROPPED = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>|<!--.*?-->")
+_BREAKS = re.compile(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote|pre)\s*>")
+_ITEMS = re.compile(r"(?i)<li\b[^>]*>")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def html_text(value: str | None) -> str:
+    """An ERP's HTML description as plain text that keeps its lines and paragraphs (shown in a ``keep-lines``
+    block, escaped by the template like any text): breaks and block ends become new lines, list items bullets,
+    every tag and its scripts and styles go."""
+    if not value:
+        return ""
+    text = _DROPPED.sub("", value)
+    text = _ITEMS.sub("• ", _BREAKS.sub("\n", text))
+    text = html.unescape(_TAGS.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def input_number(value: int | float | Decimal | None) -> str:

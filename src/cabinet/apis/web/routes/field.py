@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from cabinet.apis.shared.auth import services_of
 from cabinet.apis.shared.files import receive_upload
-from cabinet.apis.web.deps import ServicesDep, page, redirect
+from cabinet.apis.web.deps import ServicesDep, locale_of, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.apis.web.views import decimal_of
@@ -73,11 +73,14 @@ async def service_worker() -> Response:
 
 
 @pwa.get("/link/{token}/manifest.webmanifest", operation_id="ui_fieldManifest")
-async def manifest(token: Annotated[str, Path(min_length=1, max_length=TOKEN_MAX_CHARS)]) -> Response:
-    """The web app manifest of one link's page (installable; opens the link full screen)."""
+async def manifest(request: Request, token: Annotated[str, Path(min_length=1, max_length=TOKEN_MAX_CHARS)]) -> Response:
+    """The web app manifest of one link's page (installable; opens the link full screen), named with the
+    deployment's brand in the visitor's language."""
+    brand, lang = web_of(request).runtime.settings.brand_name, locale_of(request)  # the language first: _() uses it
     body = {
-        "name": "cabinet · field",
-        "short_name": "cabinet",
+        "name": _("%(brand)s · field work", brand=brand),
+        "short_name": brand[:12],
+        "lang": lang,
         "start_url": f"/ui/link/{token}",
         "scope": "/ui/link/",
         "display": "standalone",
