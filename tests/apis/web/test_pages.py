@@ -545,6 +545,7 @@ async def test_the_queue_searches_number_address_and_text_in_the_own_company_onl
         return re.findall(r"Client \w+|Foreign \w+", page.text)
 
     assert await found("Ленина") == ["Client Lenina"]  # the address; not the other company's call
+    assert await found("ЛЕНИНА") == await found("ленина") == ["Client Lenina"]  # any case, Cyrillic too
     assert await found("boiler") == ["Client Boiler"]  # the description, any case
     assert await found("leaks_100%") == ["Client Boiler"]  # % and _ are plain characters
     assert await found("leaks_1000") == []

@@ -62,6 +62,9 @@ def _sqlite_engine(async_url: str, *, pool_size: int, echo: bool) -> AsyncEngine
         dbapi_connection.isolation_level = None
         # filters' regexp: RE2 (linear time) instead of SQLAlchemy's default Python ``re`` (backtracking)
         dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+        # SQLite's lower() folds ASCII only: case-insensitive matching (ilike, icontains: lower(x) LIKE lower(y))
+        # must fold Cyrillic as PostgreSQL does. No index of ours is on lower(), so overriding it changes none.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
@@ -70,6 +73,10 @@ def _sqlite_engine(async_url: str, *, pool_size: int, echo: bool) -> AsyncEngine
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _postgres_engine(async_url: str, *, pool_size: int, echo: bool, schema: str | None) -> AsyncEngine:
