@@ -22,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from cabinet.apis.shared.params import Moment
+from cabinet.apis.shared.params import INT64_MAX, Moment
 from cabinet.domains.fieldservice.content import AttachmentType
 from cabinet.domains.fieldservice.schemas import (
     COUNT_MAX,
@@ -36,7 +36,6 @@ from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStat
 from cabinet.domains.identity.schemas import PASSWORD_MAX, PASSWORD_MIN
 from cabinet.models.cost import COUNT_SCALE, PRICE_SCALE
 
-INT64_MAX = 2**63 - 1
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 

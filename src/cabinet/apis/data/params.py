@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cabinet.apis.data.errors import RpcError
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.core.query import OPERATORS, Condition, Group, Node, Query, SortKey
 from cabinet.core.query.model import DATETIME_FORMAT, MAX_LIST_VALUES, QueryValueInvalid, parse_local_datetime
 from cabinet.core.query.model import Condition as _Condition
@@ -39,7 +40,7 @@ FILTER_CONDITIONS_MAX = 100
 FILTER_VALUES_MAX = 2000  # list values in one filter tree, all its conditions together
 SORT_KEYS_MAX = 10
 REPORT_INTERVAL_MONTHS = 3
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 class Kind(enum.StrEnum):

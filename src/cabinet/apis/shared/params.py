@@ -12,6 +12,7 @@ from pydantic import AfterValidator
 from cabinet.core.clock import DAY_RANGE, MOMENT_RANGE, day_in_range, moment_in_range
 from cabinet.core.errors import FieldIssue, InvalidInput
 
+INT64_MAX = 2**63 - 1  # the largest id (a BIGINT) any API takes
 OUT_OF_RANGE = f"outside the accepted range {MOMENT_RANGE}"
 DAY_OUT_OF_RANGE = f"outside the accepted range {DAY_RANGE}"
 

@@ -18,7 +18,7 @@ from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer, ad
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import WireModel
-from cabinet.apis.shared.params import Moment
+from cabinet.apis.shared.params import INT64_MAX, Moment
 from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.credentials.schemas import (
@@ -36,7 +36,7 @@ KEYS: list[str | Enum] = ["API keys"]
 KEY_ROUTES = AdminRoutes(KEYS)
 NETWORKS: list[str | Enum] = ["Networks"]
 
-KeyIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="API key id (`key_id`).")]
+KeyIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="API key id (`key_id`).")]
 Cidr = Annotated[StrictStr, Field(min_length=1, max_length=CIDR_MAX_LENGTH, examples=["203.0.113.0/24"])]
 
 

@@ -16,14 +16,15 @@ from pydantic import Field, StrictBool, StrictStr
 from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.schemas import WireModel
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.core.metering import set_result_elements
 from cabinet.domains.webhooks.schemas import DESCRIPTION_MAX, EVENT_TYPES, URL_MAX, DeliveryView, EndpointCommand
 from cabinet.models import WebhookEndpoint
 
 router = APIRouter()
 HOOKS = AdminRoutes(["Webhooks"])
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Webhook endpoint id.")]
-DeliveryPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Delivery id.")]
+IdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="Webhook endpoint id.")]
+DeliveryPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="Delivery id.")]
 EVENTS_DOC = "Event types to send (`*`: all): " + ", ".join(f"`{e}`" for e in EVENT_TYPES) + "."
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from cabinet.apis.shared.params import OUT_OF_RANGE, checked_day, checked_moment, parse_datetime, plain_text
+from cabinet.apis.shared.params import INT64_MAX, OUT_OF_RANGE, checked_day, checked_moment, parse_datetime, plain_text
 from cabinet.apis.web.deps import (
     OperatorReader,
     OperatorWriter,
@@ -44,7 +44,6 @@ from cabinet.domains.usage.schemas import UsageQuery
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-INT64_MAX = 2**63 - 1
 PAGE_SIZE = 50
 AUDIT_PAGE = 100
 Key = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$")]

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from cabinet.apis.shared.files import archive_response, file_response, receive_upload
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import (
     ServicesDep,
     Viewer,
@@ -38,7 +39,6 @@ from cabinet.domains.registry import Services
 
 router = APIRouter(include_in_schema=False)
 
-INT64_MAX = 2**63 - 1
 PAGE_SIZE = 25
 THREAD_MAX = 500
 FILE_FIELD = "file"

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
 
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, page, redirect
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.views import decimal_of
@@ -25,7 +26,6 @@ from cabinet.domains.fieldservice.states import CallAction, CallStatus, Material
 
 router = APIRouter(prefix="/calls/{id}/cost", include_in_schema=False)
 
-INT64_MAX = 2**63 - 1
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 LineId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 Number = Annotated[str, Form(max_length=32)]

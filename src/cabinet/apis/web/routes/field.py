@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from cabinet.apis.shared.auth import services_of
 from cabinet.apis.shared.files import receive_upload
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import ServicesDep, locale_of, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
@@ -32,7 +33,6 @@ router = APIRouter(prefix="/link/{token}", include_in_schema=False)
 pwa = APIRouter(include_in_schema=False)  # what makes the field page an installable app that reopens offline
 STATIC = FilePath(__file__).resolve().parent.parent / "static"
 
-INT64_MAX = 2**63 - 1
 MATERIAL_ROWS = 10  # shown one at a time (Add material)
 PHOTO_FIELD = "photo"
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]

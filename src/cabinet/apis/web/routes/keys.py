@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import (
     OperatorWriter,
     ServicesDep,
@@ -27,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 ROTATION_GRACE = 24  # hours, as the Admin API's default
 Username = Annotated[str, Path(min_length=2, max_length=256, pattern=r"^\w+$")]
-KeyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+KeyId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 
 def _rotated_said() -> str:

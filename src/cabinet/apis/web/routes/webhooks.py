@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
+from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import (
     OperatorReader,
     OperatorWriter,
@@ -29,7 +30,6 @@ from cabinet.domains.webhooks.schemas import ALL_EVENTS, EVENT_TYPES, EndpointCo
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-INT64_MAX = 2**63 - 1
 Key = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$")]
 HookId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 DELIVERIES_SHOWN = 50
