@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from cabinet.core.clock import OffsetClock
 from cabinet.core.roles import Role
+from cabinet.domains.audit.schemas import AuditQuery
+from cabinet.domains.registry import Services
 from tests.apis.web.support import page_token, sign_in, web_client
 from tests.helpers import UserFactory
 
@@ -31,7 +35,7 @@ async def _owner(browser: httpx.AsyncClient, make_user: UserFactory, company: st
 
 
 async def test_a_refused_new_user_comes_back_to_the_form_with_what_was_typed(
-    browser_a: httpx.AsyncClient, make_user: UserFactory
+    browser_a: httpx.AsyncClient, make_user: UserFactory, services: Services, clock: OffsetClock
 ) -> None:
     token = await _owner(browser_a, make_user)
     typed = {"username": "bad name!", "password": "a-Secret-pw-123", "name": "Пётр Иванов", "email": "p@example.com"}
@@ -48,6 +52,12 @@ async def test_a_refused_new_user_comes_back_to_the_form_with_what_was_typed(
     assert "body." not in shown.text  # a field's wire path means nothing to a person
     again = await browser_a.get("/ui/admin/users")
     assert 'id="form-errors"' not in again.text  # shown once: a reload is a clean page
+    await services.audit.flush()
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=clock.now() - timedelta(hours=1), date_to=clock.now() + timedelta(hours=1))
+    )
+    created = [r for r in rows if r.operation == "ui_create_user"]
+    assert [(r.status, r.request_points) for r in created] == [("FAILED", 0)]  # a redirect, yet a failure
 
 
 async def test_limits_are_said_in_words_and_in_the_persons_language(app: Any, make_user: UserFactory) -> None:

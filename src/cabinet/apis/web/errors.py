@@ -27,7 +27,7 @@ from cabinet.core.http.errors import (
     unavailable_cause,
 )
 from cabinet.core.logging import get_logger
-from cabinet.core.metering import note_failure
+from cabinet.core.metering import mark_failed, note_failure
 
 log = get_logger("cabinet.web")
 LINK_HOME = re.compile(r"/ui/link/[A-Za-z0-9_.-]{1,512}")
@@ -71,7 +71,8 @@ async def render_error(request: Request, error: CabinetError) -> Response:
     placed = [FieldIssue(i.entity, _(i.message)) for i in error.issues[:20]]
     web = web_of(request)
     back = await back_to_the_form(request, web.forms, web.cookies.secure, status, message, placed)
-    if back is not None:
+    if back is not None:  # a redirect, yet a failure: audited as one and not charged
+        mark_failed(error.message)
         back.headers.update(headers)
         return back
     # a person's words only (a field's wire name means nothing to them), each said once
