@@ -131,3 +131,24 @@ async def test_a_snapshot_is_read_again_after_its_time(app: Any, services: Servi
     with user_reads(app) as reads:
         await services.identity.resolve_access_token(token)
     assert len(reads) == 1
+
+
+async def test_a_snapshot_shows_what_the_row_shows(services: Services) -> None:
+    """The Account API answers from the cached snapshot: every field it shows must be the row's (a field added to
+    the user and to ``user_out`` but not copied into the snapshot would fail here)."""
+    from cabinet.apis.account.routes.info import user_out
+    from cabinet.core.db.uow import unit_of_work
+
+    token = await signed_in(services, "snapshot_user")
+    patch = AccountPatch(
+        specification="Snapshot Person",
+        email="snap@example.com",
+        phone="+74950000000",
+        attributes=[{"key": "team", "value": "north"}],
+    )
+    await services.identity.update_account(await services.identity.resolve_access_token(token), patch)
+    async with unit_of_work(services.identity.db):
+        row = await services.identity.users.get_by_username("snapshot_user")
+        assert row is not None
+        assert user_out(AccountSnapshot.of(row)) == user_out(row)
+        assert user_out(row).attributes and user_out(row).email == "snap@example.com"
