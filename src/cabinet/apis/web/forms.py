@@ -1,10 +1,11 @@
-"""Errors stay on the form. A form sent from a page that fails on what was typed (400, 409, 413, 415, 422, 429)
+"""Errors stay on the form. A form sent from a page that fails on what was typed (400, 409, 422, 429)
 goes back to that page (Post/Redirect/Get) instead of to an error page: the typed values (never a password or a
 token) and the messages travel in a cookie sealed for that page and session (``session.OnceSealer`` under its own
 label, two minutes, read once). The page shows a summary of the problems above the form; ``static/app.js`` puts
 the values back into the form that was sent, each message beside its field (``aria-invalid``,
 ``aria-describedby``) and the focus on the first one. Without a usable referring page (none sent, another
-site's, an htmx request) the error page stays.
+site's, an htmx request) the error page stays; so it does for a file upload (its body is a stream the route
+has read, or refused part way: it is never read again).
 
 Messages are in the person's words and language: a validation failure is described by its kind ("at most 256
 characters"), never by the field's wire name; the field it belongs to is found by name in the form.
@@ -26,7 +27,7 @@ from cabinet.apis.web.session import FORM_COOKIE, FORM_COOKIE_MAX, OnceSealer, b
 from cabinet.core.errors import FieldIssue
 
 FORM_SECONDS = 120
-KEPT_STATUSES = frozenset({400, 409, 413, 415, 422, 429})
+KEPT_STATUSES = frozenset({400, 409, 422, 429})
 NEVER_KEPT = ("password", "secret", "token", "csrf")  # a field whose name holds one of these is not echoed back
 VALUE_MAX = 2000  # characters of one value carried back
 ISSUES_MAX = 20
@@ -88,9 +89,8 @@ async def typed_values(request: Request) -> dict[str, list[str]] | None:
     if request.method == "GET":
         items: Sequence[tuple[str, Any]] = list(request.query_params.multi_items())
     else:
-        kind = request.headers.get("content-type", "")
-        if not kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            return None
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return None  # an upload (multipart): the error page
         try:
             items = list((await request.form()).multi_items())
         except Exception:  # the form itself was the problem (too many parts, broken multipart)
