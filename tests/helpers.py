@@ -17,14 +17,15 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
@@ -234,3 +235,20 @@ def _signal_group(process: subprocess.Popen[Any], sig: int) -> None:
         os.killpg(process.pid, sig)  # its group id is its pid (spawn started a new session)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+@contextmanager
+def table_reads(app: Any, table: str) -> Iterator[list[str]]:
+    """The statements that read ``table`` while the block runs (a cache's hits read nothing)."""
+    seen: list[str] = []
+    engine = app.state.runtime.resources.db.engine.sync_engine
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if table in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

@@ -21,9 +21,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 STAMP_TTL_SECONDS = 30 * 86_400  # far longer than any cache entry lives
 
 
+def user_stamp_key(user_id: int) -> str:
+    """A user's stamp: changed after every commit that changes the user (identity), read by what caches things
+    acting as the user (accounts behind tokens, API keys)."""
+    return f"user:{user_id}"
+
+
 class ChangeStamps(Protocol):
     async def read(self, key: str) -> str | None:
         """The key's current stamp (None: never changed, or forgotten)."""
+
+    async def read_many(self, keys: list[str]) -> list[str | None]:
+        """The keys' current stamps, in order (one round trip)."""
 
     async def change(self, keys: Iterable[str]) -> None:
         """Give each key a new stamp."""
@@ -42,6 +51,9 @@ class LocalStamps:
     async def read(self, key: str) -> str | None:
         return self._values.get(key)
 
+    async def read_many(self, keys: list[str]) -> list[str | None]:
+        return [self._values.get(key) for key in keys]
+
     async def change(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._values[key] = str(next(self._next))
@@ -58,8 +70,10 @@ class RedisStamps:
         self._prefix = f"{prefix}:stamp:"
 
     async def read(self, key: str) -> str | None:
-        value = await self._client.get(self._prefix + key)
-        return None if value is None else value.decode() if isinstance(value, bytes) else str(value)
+        return _text(await self._client.get(self._prefix + key))
+
+    async def read_many(self, keys: list[str]) -> list[str | None]:
+        return [_text(value) for value in await self._client.mget([self._prefix + key for key in keys])]
 
     async def change(self, keys: Iterable[str]) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -69,6 +83,10 @@ class RedisStamps:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else value.decode() if isinstance(value, bytes) else str(value)
 
 
 def build_change_stamps(redis_url: str | None, *, key_prefix: str) -> ChangeStamps:

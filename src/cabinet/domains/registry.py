@@ -115,7 +115,11 @@ def build_services(resources: Resources, *, presenter: Presenter | None = None) 
         audit=audit,
         usage=UsageService(resources.db, clock=resources.clock, scratch_dir=settings.scratch_dir),
         credentials=CredentialService(
-            resources.db, clock=resources.clock, secret=resources.secret, max_days=settings.api_key_max_days
+            resources.db,
+            clock=resources.clock,
+            secret=resources.secret,
+            max_days=settings.api_key_max_days,
+            stamps=resources.stamps,
         ),
         contractors=ContractorAccountService(
             resources.db,

@@ -4,12 +4,9 @@ identity service on the same database and the same stamps, Redis on the scale-ou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from cabinet.core.principal import CredentialKind
 from cabinet.core.roles import Role
@@ -18,31 +15,15 @@ from cabinet.domains.identity.errors import AccessTokenRevoked, AccountInactive,
 from cabinet.domains.identity.schemas import AccountPatch, UserCreate
 from cabinet.domains.identity.service import DEFAULT_TOKEN_TTL, IdentityService
 from cabinet.domains.registry import Services
+from tests.helpers import table_reads
 
 PASSWORD = "correct_horse_battery"
-
-
-@contextmanager
-def user_reads(app: Any) -> Iterator[list[str]]:
-    """The statements that read ``user_account`` while the block runs."""
-    seen: list[str] = []
-    engine = app.state.runtime.resources.db.engine.sync_engine
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "user_account" in statement and statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def other_process(app: Any) -> IdentityService:
     """A second identity service with a cache of its own, as another process has: same database, same stamps."""
     resources, mine = app.state.runtime.resources, app.state.runtime.services.identity
-    return IdentityService(
+    other = IdentityService(
         resources.db,
         clock=resources.clock,
         hasher=resources.hasher,
@@ -52,6 +33,8 @@ def other_process(app: Any) -> IdentityService:
         max_token_ttl=mine.max_token_ttl,
         stamps=resources.stamps,
     )
+    resources.db.commit_observers.remove(other._users_committed)  # another process hears of no commit but its own
+    return other
 
 
 async def signed_in(services: Services, username: str) -> str:
@@ -64,7 +47,7 @@ async def signed_in(services: Services, username: str) -> str:
 async def test_a_resolved_account_is_not_read_again(app: Any, services: Services) -> None:
     token = await signed_in(services, "cached_once")
     first = await services.identity.resolve_access_token(token)
-    with user_reads(app) as reads:
+    with table_reads(app, "user_account") as reads:
         again = await services.identity.resolve_access_token(token)
         shown = await services.identity.account_view(again)
     assert reads == []
@@ -116,7 +99,7 @@ async def test_a_refused_edit_keeps_the_cached_account(app: Any, services: Servi
     principal = await services.identity.resolve_access_token(token)
     with pytest.raises(UserInvalid):  # the unit rolls back: nothing committed, no new stamp
         await services.identity.update_account(principal, AccountPatch(email="x@example.com", locale="not a locale"))
-    with user_reads(app) as reads:
+    with table_reads(app, "user_account") as reads:
         await services.identity.resolve_access_token(token)
     assert reads == []
 
@@ -128,7 +111,7 @@ async def test_a_snapshot_is_read_again_after_its_time(app: Any, services: Servi
     monkeypatch.setattr(cache, "_monotonic", lambda: now[0])
     await services.identity.resolve_access_token(token)
     now[0] += TTL_SECONDS + 0.1
-    with user_reads(app) as reads:
+    with table_reads(app, "user_account") as reads:
         await services.identity.resolve_access_token(token)
     assert len(reads) == 1
 

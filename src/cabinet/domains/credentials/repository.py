@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.models import ApiKey, Company, CompanyNetwork, User
+
+CHANGED_KEYS = "cabinet.changed_keys"  # the session's ``info`` key: prefixes of the keys its flushes changed
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_keys(session: Session, _: Any) -> None:
+    """Every flush that updates or deletes a key row notes its prefix on the session; once the unit of work has
+    committed, the credentials service gives those keys new change stamps (``key_cache``). Keys are changed
+    through the ORM only; the one bulk UPDATE (``touch``: when it was last used) changes nothing a check reads."""
+    changed = [obj.prefix for obj in (*session.dirty, *session.deleted) if isinstance(obj, ApiKey)]
+    if changed:
+        session.info.setdefault(CHANGED_KEYS, set()).update(changed)
+
 
 KEY_CATALOG = {
     "id": QueryField(ApiKey.id, FieldType.INTEGER),

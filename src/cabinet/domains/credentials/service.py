@@ -27,14 +27,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
 from cabinet.core.logging import get_logger
-from cabinet.core.principal import CredentialKind, Principal, principal_of
+from cabinet.core.principal import Principal
 from cabinet.core.query import Query
 from cabinet.core.roles import Permission, Role
+from cabinet.core.stamps import ChangeStamps, LocalStamps
 from cabinet.domains.credentials.errors import (
     ApiKeyAlreadyRotated,
     ApiKeyBlocked,
@@ -50,7 +52,8 @@ from cabinet.domains.credentials.errors import (
     NetworkInvalid,
     NetworkLimitReached,
 )
-from cabinet.domains.credentials.repository import ApiKeyRepository, NetworkRepository
+from cabinet.domains.credentials.key_cache import CachedKey, KeyCache
+from cabinet.domains.credentials.repository import CHANGED_KEYS, ApiKeyRepository, NetworkRepository
 from cabinet.domains.credentials.schemas import (
     ADDRESS_MAX_LENGTH,
     CACHE_MAX_ENTRIES,
@@ -89,7 +92,15 @@ class OwnedKey:
 
 
 class CredentialService:
-    def __init__(self, db: Database, *, clock: Clock, secret: bytes, max_days: int | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock,
+        secret: bytes,
+        max_days: int | None = None,
+        stamps: ChangeStamps | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.max_days = max_days
@@ -99,6 +110,19 @@ class CredentialService:
         self.networks = NetworkRepository()
         self._last_touch: dict[int, datetime] = {}
         self._network_cache: dict[int, tuple[float, tuple[Network, ...]]] = {}
+        # keys behind requests, per process, while their and their owners' change stamps hold (key_cache.py)
+        self.key_cache = KeyCache(stamps or LocalStamps())
+        db.commit_observers.append(self._keys_committed)
+
+    async def _keys_committed(self, info: dict[str, Any]) -> None:
+        """After a commit: the keys it changed get new change stamps. The commit stands whatever happens here."""
+        changed = info.get(CHANGED_KEYS)
+        if not changed:
+            return
+        try:
+            await self.key_cache.changed(changed)
+        except Exception as exc:  # other processes keep their entry at most key_cache.TTL_SECONDS longer
+            log.warning("could not stamp changed API keys", error=repr(exc))
 
     # --- keys: management -----------------------------------------------------------------------------
     @transactional
@@ -234,44 +258,61 @@ class CredentialService:
         if parts is None:
             raise ApiKeyInvalid()
         prefix, secret = parts
-        found = await self._by_prefix(prefix)
         digest = self._digest(secret)
-        if found is None:
+        key = await self._resolved(prefix)
+        if key is None:
             hmac.compare_digest(digest, self._dummy_hash)  # the same work as for a known prefix
             raise ApiKeyInvalid()
-        key, owner = found
         if not hmac.compare_digest(digest, key.secret_hash):
             raise ApiKeyInvalid()
-        if key.company_id != owner.company_id:  # moving a user to another company ends its keys
+        if key.key_company_id != key.owner_company_id:  # moving a user to another company ends its keys
             raise ApiKeyInvalid()
         if key.blocked:
             raise ApiKeyBlocked()
         now = self.clock.now()
         if key.expires_at is not None and key.expires_at <= now:
             raise ApiKeyExpired()
-        if not owner.enabled:
-            raise ApiKeyOwnerInactive(extra={"company_id": owner.company_id})
-        await self._note_use(key, now, client_ip)
-        return principal_of(owner, CredentialKind.API_KEY, str(key.id))
+        if not key.owner_enabled:
+            raise ApiKeyOwnerInactive(extra={"company_id": key.owner_company_id})
+        await self._note_use(key.key_id, key.last_used_at, now, client_ip)
+        return key.principal
+
+    async def _resolved(self, prefix: str) -> CachedKey | None:
+        """The key of ``prefix`` as this process keeps it while its stamps hold, else read (None: no such key)."""
+        try:
+            stamps = await self.key_cache.stamps_of(prefix)
+        except Exception as exc:  # the stamps' store away: read the row, as without a cache
+            log.warning("could not read API key stamps", error=repr(exc))
+            stamps = None
+        cached = self.key_cache.get(prefix, stamps)
+        if cached is not None:
+            return cached
+        found = await self._by_prefix(prefix)
+        if found is None:
+            return None
+        key, owner = found
+        cached = CachedKey.of(key, owner)
+        self.key_cache.put(prefix, owner.id, stamps, cached)
+        return cached
 
     @read_only
     async def _by_prefix(self, prefix: str) -> tuple[ApiKey, User] | None:
         return await self.keys.by_prefix(prefix)
 
-    async def _note_use(self, key: ApiKey, now: datetime, client_ip: str | None) -> None:
+    async def _note_use(self, key_id: int, last_used_at: datetime | None, now: datetime, client_ip: str | None) -> None:
         """Record the use at most once per LAST_USED_RESOLUTION per key (per process, and in the row)."""
-        recent = self._last_touch.get(key.id)
-        if key.last_used_at is not None and (recent is None or key.last_used_at > recent):
-            recent = key.last_used_at
+        recent = self._last_touch.get(key_id)
+        if last_used_at is not None and (recent is None or last_used_at > recent):
+            recent = last_used_at
         if recent is not None and now - recent < LAST_USED_RESOLUTION:
             return
         if len(self._last_touch) > CACHE_MAX_ENTRIES:
             self._last_touch.clear()
-        self._last_touch[key.id] = now
+        self._last_touch[key_id] = now
         try:
-            await self._touch(key.id, now, _address_text(client_ip))
+            await self._touch(key_id, now, _address_text(client_ip))
         except Exception as exc:  # a lost "last used" mark must never refuse a valid key
-            log.warning("could not record API key use", key_id=key.id, error=repr(exc))
+            log.warning("could not record API key use", key_id=key_id, error=repr(exc))
 
     @transactional
     async def _touch(self, key_id: int, now: datetime, address: str | None) -> None:

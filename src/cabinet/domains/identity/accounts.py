@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cabinet.core.stamps import ChangeStamps
+from cabinet.core.stamps import ChangeStamps, user_stamp_key
 from cabinet.models import User
 
 TTL_SECONDS = 30.0
@@ -76,7 +76,7 @@ class AccountSnapshot:
 
 
 def stamp_key(user_id: int) -> str:
-    return f"user:{user_id}"
+    return user_stamp_key(user_id)
 
 
 class AccountCache:
