@@ -6,6 +6,7 @@ import builtins
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -14,7 +15,6 @@ from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.repository.proof import ProofRepository
 from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, is_expired, whole_rows
-from cabinet.domains.fieldservice.repository.tasks import AttachmentRepository
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
 from cabinet.models import Call, CallJeopardy, CallTask, CallTaskAttachment, ExpenditureItem, User
 
@@ -47,15 +47,13 @@ class CallRepository:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
-        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies
-        and expenditure items: four queries for the whole page."""
+        """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies,
+        expenditure items, visits and current signatures: five queries for the whole page."""
         if not calls:
             return []
         ids = [c.id for c in calls]
         session = current_session()
-        tasks: dict[int, list[Any]] = defaultdict(list)
-        for task in await session.execute(whole_rows(CallTask).where(CallTask.call_id.in_(ids)).order_by(CallTask.id)):
-            tasks[task.call_id].append(task)
+        tasks, attachments = await _tasks_with_attachments(ids)
         jeopardies: dict[int, list[Any]] = defaultdict(list)
         for j in await session.execute(
             whole_rows(CallJeopardy).where(CallJeopardy.call_id.in_(ids)).order_by(CallJeopardy.id)
@@ -66,7 +64,6 @@ class CallRepository:
             whole_rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
         ):
             items[item.call_id].append(item)
-        attachments = await AttachmentRepository().of(CallTaskAttachment.call_id, ids)
         visits, signatures = await ProofRepository().of_calls(ids)
         return [
             CallView(
@@ -113,6 +110,31 @@ class CallRepository:
             whole_rows(Call).where(*call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
         )
         return list(await current_session().execute(stmt))
+
+
+async def _tasks_with_attachments(ids: Sequence[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    """The tasks of the calls (by call id, oldest first) and their results' attachments (by task id, oldest first),
+    in one statement: the tasks left-joined to their attachments (an attachment's call is its task's call)."""
+    task_columns = list(CallTask.__table__.c)
+    file_columns = list(CallTaskAttachment.__table__.c)
+    stmt = (
+        select(*task_columns, *(c.label(f"a_{c.name}") for c in file_columns))
+        .select_from(CallTask)
+        .outerjoin(CallTaskAttachment, CallTaskAttachment.task_id == CallTask.id)
+        .where(CallTask.call_id.in_(list(ids)))
+        .order_by(CallTask.id, CallTaskAttachment.id)
+    )
+    tasks: dict[int, list[Any]] = defaultdict(list)
+    attachments: dict[int, list[Any]] = defaultdict(list)
+    last = None
+    for row in await current_session().execute(stmt):
+        values = row._mapping
+        if row.id != last:
+            last = row.id
+            tasks[row.call_id].append(SimpleNamespace(**{c.name: values[c.name] for c in task_columns}))
+        if values["a_id"] is not None:
+            attachments[row.id].append(SimpleNamespace(**{c.name: values[f"a_{c.name}"] for c in file_columns}))
+    return tasks, attachments
 
 
 def _order(sort: str) -> list[Any]:

@@ -1,0 +1,43 @@
+"""The statements one contractor call view costs (issue 21, item 3): the count is pinned, so a change that adds a
+round trip to GET /call/{id} has to say so here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from tests.apis.contractor.support import Tenant
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    seen: list[str] = []
+    engine = app.state.runtime.resources.db.engine.sync_engine
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+async def test_an_erp_call_view_reads_the_call_and_its_children_in_few_statements(
+    app: Any, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    owner_id, _ = await tenant.contractor(client)
+    call = await tenant.dispatch(client, owner_id)
+    assert (await client.get(f"/call/{call['id']}", headers=tenant.erp)).status_code == 200  # the key is cached
+    with statements(app) as seen:
+        answer = await client.get(f"/call/{call['id']}", headers=tenant.erp)
+    assert answer.status_code == 200, answer.text
+    assert [t["title"] for t in answer.json()["tasks"]] == ["Diagnose", "Repair"]
+    # the call; its tasks with their attachments; jeopardies; expenditure items; visits; the current signature
+    # (the ERP's key is checked against the cache's change stamps, which on SQLite live in memory)
+    assert len(seen) == 6, seen
