@@ -77,7 +77,7 @@ def routing_table(runtime: Runtime) -> RoutingTable:
 def install_routes(app: FastAPI, runtime: Runtime) -> RoutingTable:
     """The root's probes, then every API of the routing table, then the contractor area at the root (last)."""
     table = routing_table(runtime)
-    app.include_router(probes(runtime))
+    app.router.routes.extend(probes(runtime).routes)  # as declared: an included router is resolved lazily per app
     for api in table.apis:
         app.mount(api.prefix, api.app)
         if api.bare_prefix:  # ahead of every other route

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 
 from cabinet.apis.account.deps import bind_operation
 from cabinet.apis.account.errors import install_error_handlers
-from cabinet.apis.account.routes import audit, info, quota, system, token, usage
-from cabinet.apis.account.schemas import General400, General404, GeneralError
+from cabinet.apis.account.routes import ERROR_RESPONSES, audit, info, quota, system, token, usage
 from cabinet.core.clock import DAY_RANGE, MOMENT_RANGE
 from cabinet.core.http.subapp import build_rest_app
 from cabinet.runtime import Runtime
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": General400, "description": "Bad Request"},
-    401: {"model": GeneralError, "description": "Unauthorized"},
-    402: {"model": GeneralError, "description": "Payment Required: a points quota is exhausted"},
-    403: {"model": GeneralError, "description": "Forbidden"},
-    404: {"model": General404, "description": "Not Found"},
-    413: {"model": GeneralError, "description": "Request body too large"},
-    429: {"model": GeneralError, "description": "Too Many Requests"},
-    500: {"model": GeneralError, "description": "Internal Server Error"},
-}
 
 
 def build_app(runtime: Runtime) -> FastAPI:

@@ -3,29 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cabinet.apis.contractor.deps import bind_operation
 from cabinet.apis.contractor.errors import install_error_handlers
-from cabinet.apis.contractor.routes import calls, costs, notifications, settings, shared, tasks, users
-from cabinet.apis.contractor.schemas import ErrorDTO
+from cabinet.apis.contractor.routes import ERROR_RESPONSES, calls, costs, notifications, settings, shared, tasks, users
 from cabinet.core.clock import MOMENT_RANGE
 from cabinet.core.http.subapp import build_rest_app
 from cabinet.runtime import Runtime
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorDTO, "description": "Invalid input (errorCode 0 unless the operation says otherwise)"},
-    401: {"model": ErrorDTO, "description": "No, bad, expired or revoked credentials"},
-    402: {"model": ErrorDTO, "description": "A points quota is exhausted"},
-    403: {"model": ErrorDTO, "description": "This kind of caller may not do this"},
-    413: {"model": ErrorDTO, "description": "Request body too large"},
-    503: {"model": ErrorDTO, "description": "A backing service (database, limits or file store) is unavailable"},
-    429: {"model": ErrorDTO, "description": "Too many requests or failed sign-ins"},
-    500: {"model": ErrorDTO, "description": "Internal error"},
-}
 
 DESCRIPTION = (
     "The contractor personal area (seed 004): the external system (ERP; a BOT user of the tenant with an API key) "

@@ -15,6 +15,7 @@ from cabinet import __version__
 from cabinet.apis.web.deps import Web, bind_locale, bind_operation, check_csrf
 from cabinet.apis.web.errors import install_error_handlers
 from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, keys, locale, webhooks
+from cabinet.core.http.subapp import add_routes
 from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -65,9 +66,8 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.state.web = Web(runtime)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, locale, account, calls, costs, field, admin, webhooks, keys):
-        app.include_router(module.router)
-    app.include_router(field.pwa)
+    routers = [module.router for module in (auth, locale, account, calls, costs, field, admin, webhooks, keys)]
+    add_routes(app, [*routers, field.pwa], required=bind_operation)
 
     @app.get("/brand-logo", operation_id="ui_brandLogo", include_in_schema=False)
     async def brand_logo() -> Response:

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas import OPERATION_PATTERN, Service, Tracedata
 from cabinet.apis.account.schemas_metering import (
     INTERNAL_SERVICES,
@@ -33,7 +34,7 @@ from cabinet.domains.audit.schemas import SORT_FIELDS, AuditQuery
 from cabinet.domains.audit.schemas import FlowType as DomainFlow
 from cabinet.models import AuditAction as ActionRow
 
-router = APIRouter(tags=["Audit"])
+router = api_router(tags=["Audit"])
 
 DateTimeParam = Annotated[
     str | None,

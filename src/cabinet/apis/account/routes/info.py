@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas import InfoChangeRequest, User
 from cabinet.core.metering import ProcessType
 from cabinet.domains.identity.accounts import AccountSnapshot
 from cabinet.domains.identity.schemas import AccountPatch
 from cabinet.models import User as UserRow
 
-router = APIRouter(tags=["Info"])
+router = api_router(tags=["Info"])
 
 
 def user_out(user: UserRow | AccountSnapshot) -> User:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas_metering import (
     ProcessQuota,
     QuotaBase,
@@ -15,7 +14,7 @@ from cabinet.apis.account.schemas_metering import (
 from cabinet.core.metering import ProcessType
 from cabinet.domains.quotas.schemas import MAX_CONCURRENT, MAX_POINTS_PER_DAY, MAX_POINTS_PER_REQUEST
 
-router = APIRouter(tags=["Quota"])
+router = api_router(tags=["Quota"])
 
 
 @router.get(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cabinet import __version__
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas import CheckResult, VersionResult
 from cabinet.core.errors import ResourceNotFound
 from cabinet.core.http.docs import render_openapi_html
 from cabinet.runtime import runtime_of
 
-router = APIRouter(prefix="", tags=["System"])
+router = api_router(prefix="", tags=["System"])
 
 API_MAJOR, API_MINOR = 7, 46
 DOC_FILES = {"account_en.html": "en", "account_ru.html": "ru", "index.html": "en"}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import Body, Request
 from pydantic import StrictStr
 
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas import PasswordChangeRequest, TokenRequest, TokenValidationResult
 from cabinet.core.metering import ProcessType
 
-router = APIRouter(tags=["Auth"])
+router = api_router(tags=["Auth"])
 
 # Strict: only a JSON string. A lax str would also take the raw bytes of a text/plain, XML or form body.
 Token = Annotated[

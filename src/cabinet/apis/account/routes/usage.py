@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from cabinet.apis.account.deps import CurrentPrincipal, ServicesDep, account_operation
+from cabinet.apis.account.routes import api_router
 from cabinet.apis.account.schemas import Service
 from cabinet.apis.account.schemas_metering import (
     INTERNAL_SERVICES,
@@ -25,7 +26,7 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
 
-router = APIRouter(tags=["Statistics"])
+router = api_router(tags=["Statistics"])
 
 PERIOD_DOC = (
     "If the period is not specified, the current month is returned: from its first day to the present day "

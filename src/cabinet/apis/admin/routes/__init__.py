@@ -1,0 +1,31 @@
+"""The Admin API's routes: each route module declares its router with ``api_router``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from cabinet.apis.admin.schemas import GeneralError, NotFoundError
+from cabinet.apis.shared.auth import bind_operation as _bind_operation
+from cabinet.core.http.subapp import api_router as _api_router
+
+BIND_OPERATION = _bind_operation("admin")
+"""The Admin API's operation binding (one per process: every route depends on this very function)."""
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": GeneralError, "description": "Bad Request"},
+    401: {"model": GeneralError, "description": "Unauthorized"},
+    402: {"model": GeneralError, "description": "Payment Required: a points quota is exhausted"},
+    403: {"model": GeneralError, "description": "Forbidden"},
+    404: {"model": NotFoundError, "description": "Not Found"},
+    409: {"model": GeneralError, "description": "Conflict"},
+    413: {"model": GeneralError, "description": "Request body too large"},
+    429: {"model": GeneralError, "description": "Too Many Requests"},
+    500: {"model": GeneralError, "description": "Internal Server Error"},
+}
+
+
+def api_router(**options: Any) -> APIRouter:
+    """A router of this API: its routes are bound to the operation and declare the API's error answers."""
+    return _api_router([BIND_OPERATION], ERROR_RESPONSES, **options)

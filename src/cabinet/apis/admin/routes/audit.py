@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, admin_read
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.schemas import (
     AuditAction,
     AuditList,
@@ -37,7 +38,7 @@ from cabinet.domains.audit.schemas import FlowType as DomainFlow
 from cabinet.domains.identity.policies import read_scope
 from cabinet.models import AuditAction as ActionRow
 
-router = APIRouter(tags=["Audit"])
+router = api_router(tags=["Audit"])
 
 MAX_ACTIONS = 10_000  # at most this many actions per answer, whatever `limit` says: page with `offset`
 DateTimeParam = Annotated[

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.schemas import Company, CompanyList, ListStats, SortDirection, TotalCounter
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType, set_result_elements
@@ -15,7 +16,7 @@ from cabinet.domains.identity.repository import COMPANY_SORT
 from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional
 from cabinet.models import Company as CompanyRow
 
-router = APIRouter(tags=["Companies"])
+router = api_router(tags=["Companies"])
 
 KeyPath = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$", description="Company key.")]
 

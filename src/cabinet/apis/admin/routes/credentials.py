@@ -11,10 +11,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import Body, Path, Query, Response
 from pydantic import Field, StrictInt, StrictStr
 
 from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import WireModel
@@ -31,7 +32,7 @@ from cabinet.domains.credentials.schemas import (
 )
 from cabinet.models import ApiKey as ApiKeyRow
 
-router = APIRouter()
+router = api_router()
 KEYS: list[str | Enum] = ["API keys"]
 KEY_ROUTES = AdminRoutes(KEYS)
 NETWORKS: list[str | Enum] = ["Networks"]

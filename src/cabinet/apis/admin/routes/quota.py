@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, TypedDict
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.routes.users import UsernamePath
 from cabinet.apis.admin.schemas import (
@@ -29,7 +30,7 @@ from cabinet.apis.shared.params import Day
 from cabinet.core.metering import ProcessType, Service, set_result_elements
 from cabinet.domains.quotas.schemas import QuotaSpec
 
-router = APIRouter(tags=["Quota"])
+router = api_router(tags=["Quota"])
 
 
 class _NoContent(TypedDict):

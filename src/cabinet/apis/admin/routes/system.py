@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cabinet import __version__
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.schemas import CheckResult, VersionResult
 from cabinet.core.errors import ResourceNotFound
 from cabinet.core.http.docs import render_openapi_html
 from cabinet.runtime import runtime_of
 
-router = APIRouter(tags=["System"])
+router = api_router(tags=["System"])
 
 API_MAJOR, API_MINOR = 4, 4
 DOC_FILES = {"admin_en.html": "en", "admin_ru.html": "ru", "index.html": "en"}

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, admin_read
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.schemas import (
     DateStatistics,
     MethodStatistics,
@@ -25,7 +26,7 @@ from cabinet.core.principal import Principal
 from cabinet.domains.identity.policies import read_scope
 from cabinet.domains.usage.schemas import UsageQuery, UsageRow
 
-router = APIRouter(tags=["Statistics"])
+router = api_router(tags=["Statistics"])
 
 PERIOD_DOC = (
     "If username is empty, every user in the caller's scope is processed (a COMPANYOWNER: its own company's; "

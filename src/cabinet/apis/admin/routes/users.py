@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from cabinet.apis.admin.deps import Reader, ServicesDep, Writer, admin_read, admin_write
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.routes.companies import filter_of, sort_field_of
 from cabinet.apis.admin.schemas import (
     SortDirection,
@@ -22,7 +23,7 @@ from cabinet.domains.identity.repository import USER_SORT
 from cabinet.domains.identity.schemas import UNSET, ListQuery, UserCreate, UserUpdate
 from cabinet.models import User as UserRow
 
-router = APIRouter(tags=["Users"])
+router = api_router(tags=["Users"])
 
 UsernamePath = Annotated[str, Path(min_length=2, max_length=256, pattern=r"^\w+$", description="Login.")]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import Field, StrictBool, StrictStr
 
 from cabinet.apis.admin.deps import AdminRoutes, Reader, ServicesDep, Writer
+from cabinet.apis.admin.routes import api_router
 from cabinet.apis.admin.routes.companies import KeyPath
 from cabinet.apis.admin.schemas import WireModel
 from cabinet.apis.shared.params import INT64_MAX
@@ -21,7 +22,7 @@ from cabinet.core.metering import set_result_elements
 from cabinet.domains.webhooks.schemas import DESCRIPTION_MAX, EVENT_TYPES, URL_MAX, DeliveryView, EndpointCommand
 from cabinet.models import WebhookEndpoint
 
-router = APIRouter()
+router = api_router()
 HOOKS = AdminRoutes(["Webhooks"])
 IdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="Webhook endpoint id.")]
 DeliveryPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="Delivery id.")]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
 from cabinet.apis.contractor.files import file_response
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import call_out, jeopardy_out, json_list, message_out
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     CallDTO,
@@ -46,7 +47,7 @@ from cabinet.domains.fieldservice.schemas import (
 )
 from cabinet.domains.fieldservice.states import CallStatus
 
-router = APIRouter(prefix="/call", tags=["Call"], route_class=KeyedRoute)
+router = api_router(prefix="/call", tags=["Call"], route_class=KeyedRoute)
 
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Call id")]
 Cursor = Annotated[

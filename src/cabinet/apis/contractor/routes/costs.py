@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import cost_out, expense_line, json_list, material_line
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -29,7 +30,7 @@ from cabinet.domains.fieldservice.schemas import (
     LinePatch,
 )
 
-router = APIRouter(prefix="/callCost", tags=["CallCost"], route_class=KeyedRoute)
+router = api_router(prefix="/callCost", tags=["CallCost"], route_class=KeyedRoute)
 
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Call id")]
 ExpenseId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Expense line id")]

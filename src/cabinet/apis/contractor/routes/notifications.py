@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import json_list, notification_out
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import INT64_MAX, ErrorDTO, NotificationDTO
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.schemas import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 
-router = APIRouter(prefix="/notification", tags=["Notification"], route_class=KeyedRoute)
+router = api_router(prefix="/notification", tags=["Notification"], route_class=KeyedRoute)
 
 
 @router.get(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
 from cabinet.apis.contractor.keys import KeyedRoute
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import PatchSystemSettingsInputDTO
 from cabinet.core.metering import ProcessType
 
-router = APIRouter(prefix="/systemSettings", tags=["SystemSettings"], route_class=KeyedRoute)
+router = api_router(prefix="/systemSettings", tags=["SystemSettings"], route_class=KeyedRoute)
 
 
 @router.patch(

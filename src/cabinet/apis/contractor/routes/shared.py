@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from cabinet.apis.contractor.deps import FieldLink, ServicesDep, field_link_operation
@@ -30,6 +30,7 @@ from cabinet.apis.contractor.mappers import (
     signature_out,
     visit_out,
 )
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     CallDTO,
@@ -54,7 +55,7 @@ from cabinet.domains.fieldservice.schemas import (
     VisitCheck,
 )
 
-router = APIRouter(prefix="/shared", tags=["Shared"], route_class=KeyedRoute)
+router = api_router(prefix="/shared", tags=["Shared"], route_class=KeyedRoute)
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id (of the link's call)")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]

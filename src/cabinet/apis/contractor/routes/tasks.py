@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
@@ -17,6 +17,7 @@ from cabinet.apis.contractor.files import (
 )
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import attachment_out, json_list, result_out, task_feed_out, task_view_out
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.routes.calls import FEED_DESCRIPTION, Cursor, FeedLimit
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -32,7 +33,7 @@ from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.domains.fieldservice.attachments import contractor_reach, external_reach
 from cabinet.domains.fieldservice.schemas import FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX
 
-router = APIRouter(prefix="/calltask", tags=["CallTask"], route_class=KeyedRoute)
+router = api_router(prefix="/calltask", tags=["CallTask"], route_class=KeyedRoute)
 
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Task id")]
 AttachmentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="Attachment id")]

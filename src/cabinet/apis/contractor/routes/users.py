@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from cabinet.apis.contractor.deps import (
     Caller,
@@ -17,6 +17,7 @@ from cabinet.apis.contractor.deps import (
 )
 from cabinet.apis.contractor.keys import KeyedRoute
 from cabinet.apis.contractor.mappers import tokens_out
+from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
     AccessServiceTokensDTO,
@@ -29,7 +30,7 @@ from cabinet.apis.contractor.schemas import (
 )
 from cabinet.core.metering import ProcessType
 
-router = APIRouter(prefix="/user", tags=["User"], route_class=KeyedRoute)
+router = api_router(prefix="/user", tags=["User"], route_class=KeyedRoute)
 
 UserId = Annotated[int, Path(ge=1, le=INT64_MAX, description="User id")]
 E: dict[str, Any] = {"model": ErrorDTO}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from cabinet.apis.web.deps import ServicesDep, Viewer, account_op, page, redirect, secret_once, web_of
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.routes.locale import local_page, remember_locale
 from cabinet.apis.web.session import set_session
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
@@ -21,7 +22,7 @@ from cabinet.core.roles import Permission
 from cabinet.domains.identity.schemas import AccountPatch
 from cabinet.domains.usage.schemas import UsageQuery
 
-router = APIRouter(prefix="/account", include_in_schema=False)
+router = page_router(prefix="/account")
 
 DateParam = Annotated[str | None, Query(max_length=10)]
 

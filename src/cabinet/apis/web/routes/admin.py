@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from cabinet.apis.shared.params import INT64_MAX, OUT_OF_RANGE, checked_day, checked_moment, parse_datetime, plain_text
@@ -29,6 +29,7 @@ from cabinet.apis.web.deps import (
 )
 from cabinet.apis.web.i18n import N_
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
@@ -42,7 +43,7 @@ from cabinet.domains.identity.schemas import UNSET, ListQuery, Regional, UserCre
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.usage.schemas import UsageQuery
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = page_router(prefix="/admin")
 
 PAGE_SIZE = 50
 AUDIT_PAGE = 100

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cabinet.apis.web.deps import ServicesDep, anon_cookie, home_of, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.session import ANON_COOKIE, COOKIE_PATH, SESSION_COOKIE, clear_session, set_session
 from cabinet.core.errors import CabinetError, ErrorKind
 from cabinet.core.principal import Principal
 from cabinet.domains.identity.errors import AccessTokenExpired, AccessTokenInvalid, AccessTokenRevoked, AccountInactive
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 USERNAME_MAX = 256
 PASSWORD_MAX = 256

@@ -7,7 +7,7 @@ import contextlib
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -26,6 +26,7 @@ from cabinet.apis.web.deps import (
 )
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.i18n import label, ngettext
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
@@ -37,7 +38,7 @@ from cabinet.domains.fieldservice.schemas import TEXT_MAX, CallListQuery
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, TaskStatus, call_permits
 from cabinet.domains.registry import Services
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 25
 THREAD_MAX = 500

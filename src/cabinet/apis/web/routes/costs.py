@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import ServicesDep, Viewer, contractor_op, page, redirect
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.views import decimal_of
 from cabinet.core.metering import ProcessType
 from cabinet.domains.fieldservice.errors import CostNotFound
@@ -24,7 +25,7 @@ from cabinet.domains.fieldservice.schemas import (
 )
 from cabinet.domains.fieldservice.states import CallAction, CallStatus, MaterialOwner, call_permits
 
-router = APIRouter(prefix="/calls/{id}/cost", include_in_schema=False)
+router = page_router(prefix="/calls/{id}/cost")
 
 CallId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 LineId = Annotated[int, Path(ge=1, le=INT64_MAX)]

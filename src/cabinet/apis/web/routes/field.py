@@ -9,7 +9,7 @@ import json
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.shared.auth import services_of
@@ -17,6 +17,7 @@ from cabinet.apis.shared.files import receive_upload
 from cabinet.apis.shared.params import INT64_MAX
 from cabinet.apis.web.deps import ServicesDep, locale_of, page, redirect, web_of
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.thumbnails import is_image, thumbnail_response
 from cabinet.apis.web.views import decimal_of
 from cabinet.core.errors import FieldIssue, InvalidInput
@@ -29,8 +30,8 @@ from cabinet.domains.fieldservice.field_links import TOKEN_MAX_CHARS, FieldLinkA
 from cabinet.domains.fieldservice.schemas import TEXT_MAX, ExpenseLine, FieldReport, FieldTaskResult, MaterialLine
 from cabinet.domains.fieldservice.states import MaterialOwner, TaskStatus
 
-router = APIRouter(prefix="/link/{token}", include_in_schema=False)
-pwa = APIRouter(include_in_schema=False)  # what makes the field page an installable app that reopens offline
+router = page_router(prefix="/link/{token}")
+pwa = page_router()  # what makes the field page an installable app that reopens offline
 STATIC = FilePath(__file__).resolve().parent.parent / "static"
 
 MATERIAL_ROWS = 10  # shown one at a time (Add material)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.shared.params import INT64_MAX
@@ -21,10 +21,11 @@ from cabinet.apis.web.deps import (
     redirect_with_secret,
 )
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.core.metering import ProcessType
 from cabinet.domains.credentials.errors import ApiKeyNotFound
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 ROTATION_GRACE = 24  # hours, as the Admin API's default
 Username = Annotated[str, Path(min_length=2, max_length=256, pattern=r"^\w+$")]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cabinet.apis.web import i18n
 from cabinet.apis.web.deps import web_of
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.session import COOKIE_PATH
 from cabinet.core.errors import ResourceNotFound
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def local_page(value: str | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import Response
 
 from cabinet.apis.shared.params import INT64_MAX
@@ -23,12 +23,13 @@ from cabinet.apis.web.deps import (
     secret_once,
 )
 from cabinet.apis.web.i18n import gettext as _
+from cabinet.apis.web.routes import page_router
 from cabinet.core.metering import ProcessType, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission
 from cabinet.domains.webhooks.schemas import ALL_EVENTS, EVENT_TYPES, EndpointCommand
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = page_router(prefix="/admin")
 
 Key = Annotated[str, Path(min_length=3, max_length=256, pattern=r"^\w+$")]
 HookId = Annotated[int, Path(ge=1, le=INT64_MAX)]
