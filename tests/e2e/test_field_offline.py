@@ -5,10 +5,13 @@ returns; the same request replayed with its Idempotency-Key changes nothing."""
 
 from __future__ import annotations
 
+import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.apis.contractor.files_support import jpeg
 from tests.e2e.test_web_browser import PHONE, _dispatched_call, artifacts, chromium, live_server, new_page  # noqa: F401
@@ -178,3 +181,106 @@ def test_background_sync_sends_the_outbox_with_the_page_closed(chromium: Any, li
         assert again.locator("[data-phone]").is_hidden()
     finally:
         context.close()
+
+
+ROW_WORDS = {
+    "en": {
+        "add_expense": "Add expense",
+        "add_material": "Add material",
+        "remove_material_2": "Remove material 2",
+        "expense_2_item": "Expense 2: item",
+        "material_2_name": "Material 2: name",
+        "send": "Send the report",
+    },
+    "ru": {
+        "add_expense": "Добавить расход",
+        "add_material": "Добавить материал",
+        "remove_material_2": "Убрать материал 2",
+        "expense_2_item": "Расход 2: статья",
+        "material_2_name": "Материал 2: название",
+        "send": "Отправить отчёт",
+    },
+}
+ROW_BUTTONS = "() => Array.from(document.querySelectorAll('[data-rows] button')).filter(b => b.offsetParent)"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_rows_added_offline_come_back_after_a_reload_and_are_all_sent(
+    chromium: Any,  # noqa: F811
+    live_server: LiveServer,  # noqa: F811
+    lang: str,
+) -> None:
+    """Expenses and materials one row at a time on a 360 px phone: two rows of each added (and one removed)
+    offline, the page reloaded without a network: the rows come back from the draft, filled; the report queued
+    offline carries every row and reaches the estimate when the network returns."""
+    words = ROW_WORDS[lang]
+    seed = live_server.run(_dispatched_call(live_server, accept_and_link=True))
+    diagnose, _repair = seed["call"]["tasks"]
+    items = live_server.run(_call(live_server, seed))["availableExpenditureItems"]
+    context, page, console_errors = new_page(chromium, {**PHONE, "locale": "ru-RU" if lang == "ru" else "en-US"})
+    try:
+        page.goto(f"{live_server.url}/ui/link/{seed['token']}")
+        assert page.locator("html").get_attribute("lang") == lang
+        _until(page, CACHED)
+        assert page.locator("#e2-count").is_hidden() and page.locator("#m2-name").is_hidden()  # one row at first
+        assert page.get_by_role("button", name=words["add_material"]).is_visible()
+        context.set_offline(True)
+        page.locator(f"#task-{diagnose['id']}-Done").check()
+        page.locator("#comments").fill("Rows offline")
+        page.locator("#e1-item").select_option(str(items[0]["id"]))
+        page.locator("#e1-count").fill("3")
+        page.get_by_role("button", name=words["add_expense"]).click()
+        assert page.evaluate("() => document.activeElement.id") == "e2-item"  # the new row takes the focus
+        page.get_by_label(words["expense_2_item"]).select_option(str(items[1]["id"]))
+        page.locator("#e2-count").fill("1,5")
+        page.locator("#m1-name").fill("Belt")
+        page.locator("#m1-price").fill("10")
+        page.get_by_role("button", name=words["add_material"]).click()
+        page.get_by_label(words["material_2_name"]).fill("Wrong part")
+        page.get_by_role("button", name=words["add_material"]).click()
+        page.locator("#m3-name").fill("Fuse")
+        page.locator("#m3-count").fill("2")
+        page.locator("#m3-price").fill("0,5")
+        page.get_by_role("button", name=words["remove_material_2"]).click()  # the rows below move up
+        assert page.locator("#m2-name").input_value() == "Fuse" and page.locator("#m2-count").input_value() == "2"
+        assert page.locator("#m3-name").is_hidden() and page.locator("#m3-name").input_value() == ""
+        for box in page.evaluate(ROW_BUTTONS + ".map(b => [b.textContent, b.getBoundingClientRect().height])"):
+            assert box[1] >= 44, box  # Add and Remove are thumb-sized
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+        page.wait_for_selector("#field-status[data-state=saved]")
+        page.wait_for_timeout(300)  # the last keystroke's draft write
+
+        page.reload()  # offline: the service worker answers and the draft brings the added rows back
+        page.wait_for_function("() => document.getElementById('m2-name').value === 'Fuse'")
+        assert page.locator("#e2-count").is_visible() and page.locator("#e2-count").input_value() == "1,5"
+        assert page.locator("#e2-item").input_value() == str(items[1]["id"])
+        assert page.locator("#m2-name").is_visible() and page.locator("#m3-name").is_hidden()
+        assert page.locator("#comments").input_value() == "Rows offline"
+        page.get_by_role("button", name=words["send"]).click()
+        page.wait_for_selector("#field-status[data-report=queued]")
+        (report,) = page.evaluate(QUEUED_REPORT)
+        body = json.loads(report["body"])
+        assert sorted((e["expenditureItemId"], e["count"]) for e in body["expenses"]) == sorted(
+            [(items[0]["id"], 3), (items[1]["id"], 1.5)]
+        )
+        assert [(m["name"], m["count"], m["price"]) for m in body["materials"]] == [("Belt", 1, 10), ("Fuse", 2, 0.5)]
+        page.reload()  # still offline: the report waits in the outbox with all its rows
+        page.wait_for_selector("#field-status[data-state=queued]")
+        context.set_offline(False)
+        for _ in range(200):
+            if live_server.run(_call(live_server, seed))["status"] == "Done":
+                break
+            page.wait_for_timeout(100)
+        assert console_errors == [], console_errors
+    finally:
+        context.close()
+
+    async def estimate() -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=live_server.url, headers=seed["tenant"].erp) as erp:
+            return (await erp.get(f"/callCost/call/{seed['call']['id']}")).json()  # type: ignore[no-any-return]
+
+    cost = live_server.run(estimate())
+    assert sorted((e["expenditureItemId"], Decimal(str(e["count"]))) for e in cost["expenses"]) == sorted(
+        [(items[0]["id"], Decimal("3")), (items[1]["id"], Decimal("1.5"))]
+    )
+    assert [(m["name"], m["total"]) for m in cost["materials"]] == [("Belt", "10.00"), ("Fuse", "1.00")]

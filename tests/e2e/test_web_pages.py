@@ -87,10 +87,13 @@ def _field_filled(visitor: Visitor) -> None:
     """The field page with a task marked Done and a second material row added (one row at a time)."""
     page = visitor.page
     page.locator(".segmented .check.done").first.click()
-    assert page.locator("[data-material='2']").is_hidden()
-    page.locator("#material-add").click()
+    assert page.locator("#m2-name").is_hidden() and page.locator("#e2-count").is_hidden()
+    page.locator("[data-rows=material] [data-row-add]").click()
     page.locator("#m2-name").fill("Filter")
-    assert page.locator("[data-material='3']").is_hidden()
+    assert page.locator("#m3-name").is_hidden()
+    page.locator("#e1-count").fill("2")
+    page.locator("[data-rows=expense] [data-row-add]").click()
+    page.locator("#e2-count").fill("1")
     visitor.check("field-filled")
 
 

@@ -50,7 +50,7 @@ async def test_field_employee_reports_the_visit_and_adds_a_photo(
     fuel = call_items = (await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()[
         "availableExpenditureItems"
     ]
-    fuel = call_items[0]["id"]
+    fuel, other = call_items[0]["id"], call_items[1]["id"]
     async with web_client(app) as phone:  # no account, no cookie: only the link
         visit = await phone.get(link)
         assert visit.status_code == 200
@@ -64,7 +64,13 @@ async def test_field_employee_reports_the_visit_and_adds_a_photo(
             "comments": "Replaced the dispenser",
             f"task_{diagnose}": "Done",
             f"task_{repair}": "Canceled",
-            f"expense_{fuel}": "12,5",
+            "expense_row_1_item": str(fuel),  # rows added one at a time; two rows of one item add up
+            "expense_row_1_count": "10",
+            "expense_row_2_item": str(fuel),
+            "expense_row_2_count": "2,5",
+            "expense_row_3_item": str(fuel),  # a row left empty is no expense
+            "expense_row_3_count": "",
+            f"expense_{other}": "1",  # the form before the rows (a draft kept across an update) still counts
             "material_1_name": "Dispenser belt",
             "material_1_serial": "SN-1",
             "material_1_owner": "Contractor",
@@ -93,7 +99,9 @@ async def test_field_employee_reports_the_visit_and_adds_a_photo(
     cost = await client.get(f"/callCost/call/{call['id']}", headers=tenant.erp)
     assert cost.status_code == 200, cost.text
     body = cost.json()
-    assert [(e["expenditureItemId"], Decimal(str(e["count"]))) for e in body["expenses"]] == [(fuel, Decimal("12.5"))]
+    assert sorted((e["expenditureItemId"], Decimal(str(e["count"]))) for e in body["expenses"]) == sorted(
+        [(fuel, Decimal("12.5")), (other, Decimal("1"))]
+    )
     assert [(m["name"], m["total"]) for m in body["materials"]] == [("Dispenser belt", "20.10")]
     # the contractor sees the photo's thumbnail on its call page
     page = await browser_a.get(f"/ui/calls/{call['id']}")

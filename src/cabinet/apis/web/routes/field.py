@@ -6,6 +6,7 @@ A link reaches its own call only; an expired, replaced or withdrawn link says so
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -35,6 +36,7 @@ pwa = page_router()  # what makes the field page an installable app that reopens
 STATIC = FilePath(__file__).resolve().parent.parent / "static"
 
 MATERIAL_ROWS = 10  # shown one at a time (Add material)
+EXPENSE_ROWS = 10  # shown one at a time (Add expense)
 PHOTO_FIELD = "photo"
 TaskId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
@@ -104,23 +106,45 @@ async def field_page(request: Request, token: str, access: Link, svc: ServicesDe
         regional_of=access.principal,  # the contractor's zone and currency; the language is the visitor's
         owners=[o.value for o in MaterialOwner],
         material_rows=range(1, MATERIAL_ROWS + 1),
+        expense_rows=range(1, EXPENSE_ROWS + 1),
         is_image=is_image,
     )
 
 
+def expenses_of(form: Any, item_ids: list[int]) -> list[ExpenseLine]:
+    """The expense rows (expense_row_<n>_item = an item id, expense_row_<n>_count = a count; an empty count: no
+    row) and, from pages and drafts older than the rows, expense_<item id> = a count. One line per item: the
+    counts of rows naming the same item add up."""
+    counts: dict[int, Decimal] = {}
+
+    def add(item_id: int, text: str, field: str) -> None:
+        count = decimal_of(text, field)
+        counts[item_id] = counts[item_id] + count if item_id in counts else count
+
+    for row in range(1, EXPENSE_ROWS + 1):
+        text = str(form.get(f"expense_row_{row}_count") or "").strip()
+        if not text:
+            continue
+        item = str(form.get(f"expense_row_{row}_item") or "").strip()
+        if not item.isdigit() or int(item) not in item_ids:
+            raise InvalidInput(_("Unknown expense item"), issues=[FieldIssue(f"expense_row_{row}_item", _("unknown"))])
+        add(int(item), text, f"expense_row_{row}_count")
+    for item_id in item_ids:  # the form before the rows (a draft kept on a phone across an update)
+        text = str(form.get(f"expense_{item_id}") or "").strip()
+        if text:
+            add(item_id, text, f"expense_{item_id}")
+    return [ExpenseLine(item_id, count) for item_id, count in counts.items()]
+
+
 def report_of(form: Any, comments: str, task_ids: list[int], item_ids: list[int]) -> FieldReport:
-    """The report a submitted form describes: task_<id> = Done | Canceled (anything else: left as it is),
-    expense_<item id> = a count (empty: none), and the filled material rows."""
+    """The report a submitted form describes: task_<id> = Done | Canceled (anything else: left as it is), the
+    filled expense rows (expenses_of) and the filled material rows."""
     tasks = [
         FieldTaskResult(task_id, TaskStatus(form.get(f"task_{task_id}")))
         for task_id in task_ids
         if form.get(f"task_{task_id}") in (TaskStatus.DONE.value, TaskStatus.CANCELED.value)
     ]
-    expenses = [
-        ExpenseLine(item_id, decimal_of(str(form.get(f"expense_{item_id}")), f"expense_{item_id}"))
-        for item_id in item_ids
-        if str(form.get(f"expense_{item_id}") or "").strip()
-    ]
+    expenses = expenses_of(form, item_ids)
     materials: list[MaterialLine] = []
     for row in range(1, MATERIAL_ROWS + 1):
         name = str(form.get(f"material_{row}_name") or "").strip()

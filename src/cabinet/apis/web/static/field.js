@@ -118,14 +118,16 @@
 
   function reportOf(values) {
     const report = { comments: values.comments || "", callTaskResults: [], expenses: [], materials: [] };
+    const counts = {};  // one line per expense item: rows naming the same item add up
     for (const [name, value] of Object.entries(values)) {
       let match = /^task_(\d+)$/.exec(name);
       if (match && (value === "Done" || value === "Canceled")) {
         report.callTaskResults.push({ taskId: Number(match[1]), newStatus: value });
       }
-      match = /^expense_(\d+)$/.exec(name);
-      if (match && String(value).trim() && number(value) > 0) {
-        report.expenses.push({ expenditureItemId: Number(match[1]), count: number(value) });
+      match = /^expense_row_(\d+)_count$/.exec(name);
+      const item = match ? values["expense_row_" + match[1] + "_item"] : null;
+      if (match && item && String(value).trim() && number(value) > 0) {
+        counts[item] = (counts[item] || 0) + number(value);
       }
       match = /^material_(\d+)_name$/.exec(name);
       if (match && String(value).trim()) {
@@ -138,6 +140,9 @@
           price: number(values[row + "price"] || "0"),
         });
       }
+    }
+    for (const [item, count] of Object.entries(counts)) {
+      report.expenses.push({ expenditureItemId: Number(item), count: Math.round(count * 1000) / 1000 });
     }
     return report;
   }
@@ -341,27 +346,88 @@
 
   window.addEventListener("online", () => { tries = 0; send(); });
 
-  // Materials one row at a time: the rows after the first appear with "Add material" (or when a draft has them).
-  const addMaterial = document.getElementById("material-add");
-  function showMaterialRows() {
-    const rows = Array.from(document.querySelectorAll("[data-material]"));
-    let last = 0;
-    rows.forEach((row, index) => { if (row.querySelector("input").value.trim()) last = index; });
-    rows.forEach((row, index) => { if (index <= last) row.hidden = false; });
-    if (addMaterial) addMaterial.hidden = rows.every((row) => !row.hidden);
+  // Expenses and materials one row at a time: a row appears with "Add …" (or when a draft has it filled); "Remove"
+  // takes a row out and moves the rows below it up, so the rows stay numbered 1, 2, 3 as their labels say.
+  const groups = Array.from(document.querySelectorAll("[data-rows]"));
+
+  function controlsOf(row) { return Array.from(row.querySelectorAll("input, select")); }
+  function filled(row) { const key = row.querySelector("[data-row-key]"); return !!key && !!key.value.trim(); }
+  function reset(row) {
+    for (const control of controlsOf(row)) {
+      if (control.tagName === "SELECT") {
+        const chosen = Array.from(control.options).findIndex((o) => o.defaultSelected);
+        control.selectedIndex = Math.max(0, chosen);
+      } else {
+        control.value = control.defaultValue;
+      }
+    }
   }
-  if (addMaterial) {
-    addMaterial.addEventListener("click", () => {
-      const next = document.querySelector("[data-material][hidden]");
-      if (next) { next.hidden = false; next.querySelector("input").focus(); }
-      addMaterial.hidden = !document.querySelector("[data-material][hidden]");
+
+  function layout(group, reveal) {
+    const rows = Array.from(group.querySelectorAll("[data-row]"));
+    if (reveal) {
+      let last = 0;
+      rows.forEach((row, index) => { if (filled(row)) last = index; });
+      rows.forEach((row, index) => { row.hidden = index > last; });
+    }
+    const shown = rows.filter((row) => !row.hidden);
+    for (const row of rows) row.querySelector("[data-row-remove]").hidden = row.hidden || (shown.length < 2 && !filled(row));
+    group.querySelector("[data-row-add]").hidden = shown.length === rows.length;
+  }
+
+  for (const group of groups) {
+    const add = group.querySelector("[data-row-add]");
+    add.addEventListener("click", () => {
+      const next = group.querySelector("[data-row][hidden]");
+      if (!next) return;
+      next.hidden = false;
+      layout(group, false);
+      controlsOf(next)[0].focus();
     });
-    showMaterialRows();
+    for (const button of group.querySelectorAll("[data-row-remove]")) {
+      button.addEventListener("click", () => {
+        const rows = Array.from(group.querySelectorAll("[data-row]")).filter((row) => !row.hidden);
+        const from = rows.indexOf(button.closest("[data-row]"));
+        for (let index = from; index < rows.length - 1; index += 1) {
+          const below = controlsOf(rows[index + 1]);
+          controlsOf(rows[index]).forEach((control, n) => { control.value = below[n].value; });
+        }
+        const last = rows[rows.length - 1];
+        reset(last);
+        if (rows.length > 1) last.hidden = true;
+        layout(group, false);
+        const stay = rows[Math.min(from, rows.length - 2)] || rows[0];
+        (stay && !stay.hidden ? controlsOf(stay)[0] : group.querySelector("[data-row-add]")).focus();
+        if (form) saveDraft();
+      });
+    }
+    group.addEventListener("input", () => layout(group, false));
+    layout(group, true);
+  }
+
+  // A draft kept before the expense rows had one field per item (expense_<item id>): it becomes rows.
+  function migrated(values) {
+    const out = {};
+    let row = 0;
+    for (const [name, value] of Object.entries(values)) {
+      const match = /^expense_(\d+)$/.exec(name);
+      if (!match) { out[name] = value; continue; }
+      if (!String(value).trim()) continue;
+      row += 1;
+      out["expense_row_" + row + "_item"] = match[1];
+      out["expense_row_" + row + "_count"] = value;
+    }
+    return out;
   }
 
   if (form) {
     withStore("drafts", "readonly", (store) => store.get(draftKey))
-      .then((draft) => { if (draft) { restore(draft.values); showMaterialRows(); say("saved"); } })
+      .then((draft) => {
+        if (!draft) return;
+        restore(migrated(draft.values));
+        for (const group of groups) layout(group, true);
+        say("saved");
+      })
       .catch(() => undefined);
     form.addEventListener("input", saveDraft);
     form.addEventListener("change", saveDraft);
