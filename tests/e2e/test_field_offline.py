@@ -284,3 +284,36 @@ def test_rows_added_offline_come_back_after_a_reload_and_are_all_sent(
         [(items[0]["id"], Decimal("3")), (items[1]["id"], Decimal("1.5"))]
     )
     assert [(m["name"], m["total"]) for m in cost["materials"]] == [("Belt", "10.00"), ("Fuse", "1.00")]
+
+
+def test_a_draft_from_before_the_expense_rows_comes_back_as_rows(chromium: Any, live_server: LiveServer) -> None:  # noqa: F811
+    """A draft a phone kept before the update (one field per expense item, expense_<item id>) is not lost: the
+    page turns it into expense rows, shown and filled."""
+    seed = live_server.run(_dispatched_call(live_server, accept_and_link=True))
+    items = live_server.run(_call(live_server, seed))["availableExpenditureItems"]
+    first, second = items[0]["id"], items[1]["id"]
+    context, page, console_errors = new_page(chromium, PHONE)
+    try:
+        page.goto(f"{live_server.url}/ui/link/{seed['token']}")
+        _until(page, CACHED)
+        legacy = {
+            "comments": "Old draft",
+            f"expense_{first}": "",
+            f"expense_{second}": "7,5",
+            "material_1_name": "Belt",
+        }
+        page.evaluate(
+            "([key, values]) => new Promise(r => { const o = indexedDB.open('cabinet-field', 1); o.onsuccess = () => {"
+            " const t = o.result.transaction('drafts', 'readwrite');"
+            " t.objectStore('drafts').put({values: values, saved: Date.now()}, key);"
+            " t.oncomplete = () => r(true); }; })",
+            [f"draft:{seed['token']}", legacy],
+        )
+        page.reload()
+        page.wait_for_function("() => document.getElementById('comments').value === 'Old draft'")
+        assert page.locator("#e1-item").input_value() == str(second)  # the empty one is no row
+        assert page.locator("#e1-count").input_value() == "7,5"
+        assert page.locator("#e2-count").is_hidden() and page.locator("#m1-name").input_value() == "Belt"
+        assert console_errors == [], console_errors
+    finally:
+        context.close()
