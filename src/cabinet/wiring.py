@@ -30,6 +30,9 @@ from cabinet.resources import Resources
 log = get_logger("cabinet.wiring")
 
 RETENTION_INTERVAL_SECONDS = 3600
+# A process's periodic maintenance (payload retention, purges) first runs this long after it starts: its first
+# minute belongs to its requests, and a process that restarts in a loop does not sweep the database each time.
+MAINTENANCE_DELAY_SECONDS = 60.0
 SHUTDOWN_STEP_SECONDS = 20  # each step of a shutdown (final audit flush, closing pools) waits at most this long
 
 
@@ -233,7 +236,10 @@ async def background_jobs(services: Services, resources: Resources) -> AsyncIter
             log.error("final audit flush failed", error=repr(exc), pending=services.audit.pending)
 
 
-async def _every(seconds: float, job: Any, lease: JobLease) -> None:
+async def _every(seconds: float, job: Any, lease: JobLease, *, first_after: float = MAINTENANCE_DELAY_SECONDS) -> None:
+    """Run ``job`` every ``seconds`` (where ``lease`` lets this process), the first time ``first_after`` seconds
+    after the start."""
+    await asyncio.sleep(first_after)
     while True:
         try:
             if await lease.claim():

@@ -28,3 +28,26 @@ async def test_one_claim_per_period_on_the_configured_store() -> None:
     assert sorted(claims) == [False, False, False, True]
     other = JobLease(first, "another-job", 3600, clock)
     assert await other.claim()  # jobs do not share their periods
+
+
+async def test_maintenance_waits_for_its_delay_then_runs_every_period() -> None:
+    """A process's maintenance starts after its first minute (MAINTENANCE_DELAY_SECONDS), then runs each period."""
+    from cabinet.wiring import MAINTENANCE_DELAY_SECONDS, _every
+
+    assert MAINTENANCE_DELAY_SECONDS >= 30
+    store = build_limit_storage(None, key_prefix=f"cabinet-test-lease-{uuid.uuid4().hex[:8]}")
+    now = [0.0]
+    lease = JobLease(store, "job", 1, lambda: now[0])
+    runs: list[float] = []
+
+    async def job() -> None:
+        runs.append(asyncio.get_running_loop().time())
+        now[0] += 1  # the next period
+
+    started = asyncio.get_running_loop().time()
+    task = asyncio.create_task(_every(0.05, job, lease, first_after=0.3))
+    await asyncio.sleep(0.2)
+    assert runs == []  # not during the delay
+    await asyncio.sleep(0.35)
+    task.cancel()
+    assert len(runs) >= 3 and runs[0] - started >= 0.3, runs
