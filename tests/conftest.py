@@ -35,6 +35,27 @@ from tests.helpers import (
 WHOLE_MODULES = ("tests/e2e/test_production.py::",)
 
 
+# the longest tests (10-90 s each: browsers, process stacks, fuzzing) start first, so that no worker is left
+# running one of them alone at the end of a run while the other has finished (longest-first scheduling)
+LONG_FIRST = (
+    "tests/e2e/test_production.py::",
+    "tests/e2e/test_web_pages.py::",
+    "tests/contracts/test_schemathesis_",
+    "tests/e2e/test_web_browser.py::",
+    "tests/e2e/test_cli.py::",
+    "tests/e2e/test_serve_workers.py::",
+    "tests/e2e/test_field_offline.py::",
+    "tests/apis/contractor/test_sync.py::",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist load`` (the default with ``-n``), except that each of ``WHOLE_MODULES`` goes to one worker.
 

@@ -30,7 +30,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
 from cabinet.domains.quotas.schemas import QuotaSpec
 from cabinet.domains.registry import Services
-from cabinet.domains.webhooks.schemas import EndpointCommand
+from cabinet.domains.webhooks.schemas import CLAIM_SECONDS, EndpointCommand
 from cabinet.settings import Settings
 from tests.apis.admin.test_directory import PLATFORM
 from tests.apis.contractor.support import make_tenant, sync_proof
@@ -469,8 +469,9 @@ async def test_sigkill_mid_delivery_loses_no_webhook_event(
 ) -> None:
     """An endpoint receives call.message_created events. The receiver holds the first delivery; the process
     sending it is killed (SIGKILL) while it waits and more events are committed behind it. Its claim lapses
-    (CLAIM_SECONDS) and another process delivers everything: every event arrives, once per ``webhook-id`` after
-    dedup, in commit order, and nothing is delivered by the dead process after its death."""
+    (CLAIM_SECONDS; the test moves it back by that much rather than wait) and another process delivers
+    everything: every event arrives, once per ``webhook-id`` after dedup, in commit order, and nothing is
+    delivered by the dead process after its death."""
     for task in asyncio.all_tasks():  # the test's own app would deliver too: only the stack's processes may
         if task.get_name() == "webhook-deliveries":
             task.cancel()
@@ -509,6 +510,17 @@ async def test_sigkill_mid_delivery_loses_no_webhook_event(
             await post(f"message {n}")
         victim.kill()
         killed = time.monotonic()
+        # A minute passes for the dead process's claim (CLAIM_SECONDS; waiting for it was a minute of the suite):
+        # its deliveries' claims now lie in the past, so the live processes' next round may take them.
+        async with app.state.runtime.resources.db.engine.begin() as conn:
+            lapsed = await conn.execute(
+                text(
+                    "UPDATE webhook_delivery SET locked_until = locked_until - make_interval(secs => :claim) "
+                    "WHERE endpoint_id = :endpoint AND status = 'pending' AND locked_until IS NOT NULL"
+                ),
+                {"claim": CLAIM_SECONDS, "endpoint": created.endpoint.id},
+            )
+        assert lapsed.rowcount >= 1  # the held delivery (and the run behind it) was claimed by the dead process
 
         def unique() -> list[str]:
             return list(dict.fromkeys(h["webhook-id"] for h, _, _ in receiver.received))
