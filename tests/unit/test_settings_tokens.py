@@ -112,3 +112,36 @@ def test_token_round_trip_and_expiry() -> None:
         TokenCodec(b"other" * 10).decode(token, now=now)
     with pytest.raises(TokenInvalid):
         codec.decode("not.a.token", now=now)
+
+
+def test_verified_tokens_are_remembered_but_expire_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cabinet.core.security import tokens as tokens_module
+
+    codec = TokenCodec(b"k" * 48)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token, _ = codec.issue(user_id=7, company="acme", roles=["USER"], typ="access", ver=3, now=now, ttl=timedelta(60))
+    verified = 0
+    real_decode = tokens_module.jwt.decode
+
+    def counting_decode(*args: object, **kwargs: object) -> object:
+        nonlocal verified
+        verified += 1
+        return real_decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokens_module.jwt, "decode", counting_decode)
+    first = codec.decode(token, now=now)
+    assert codec.decode(token, now=now + timedelta(days=59)) == first
+    assert verified == 1  # the second use skipped the signature check
+    with pytest.raises(TokenInvalid) as info:  # expiry is still checked on every use
+        codec.decode(token, now=now + timedelta(days=60))
+    assert info.value.expired
+    header, payload, signature = token.split(".")
+    tampered = ("B" if signature[0] != "B" else "C") + signature[1:]
+    for forged in (f"{header}.{payload}.{tampered}", f"{header}.{payload}.", f"{header}.{payload}"):
+        with pytest.raises(TokenInvalid):  # a token differing in any character is verified afresh
+            codec.decode(forged, now=now)
+    monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 3)
+    for user_id in range(10):
+        other, _ = codec.issue(user_id=user_id, company="a", roles=[], typ="access", ver=0, now=now, ttl=timedelta(1))
+        codec.decode(other, now=now)
+    assert len(codec._verified) <= 3

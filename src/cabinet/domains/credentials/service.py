@@ -23,12 +23,12 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cabinet.core.cache import ExpiringCache
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, after_commit, read_only, transactional
 from cabinet.core.errors import FieldIssue
@@ -109,7 +109,9 @@ class CredentialService:
         self.keys = ApiKeyRepository()
         self.networks = NetworkRepository()
         self._last_touch: dict[int, datetime] = {}
-        self._network_cache: dict[int, tuple[float, tuple[Network, ...]]] = {}
+        self._network_cache: ExpiringCache[int, tuple[Network, ...]] = ExpiringCache(
+            NETWORK_CACHE_SECONDS, CACHE_MAX_ENTRIES
+        )
         # keys behind requests, per process, while their and their owners' change stamps hold (key_cache.py)
         self.key_cache = KeyCache(stamps or LocalStamps())
         db.commit_observers.append(self._keys_committed)
@@ -398,14 +400,10 @@ class CredentialService:
         return any(a in n for n in networks for a in candidates if a.version == n.version)
 
     async def _allowed_networks(self, company_id: int) -> tuple[Network, ...]:
-        cached = self._network_cache.get(company_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        networks = tuple(ipaddress.ip_network(c, strict=False) for c in await self._stored_cidrs(company_id))
-        if len(self._network_cache) > CACHE_MAX_ENTRIES:
-            self._network_cache.clear()
-        self._network_cache[company_id] = (time.monotonic() + NETWORK_CACHE_SECONDS, networks)
-        return networks
+        async def load() -> tuple[Network, ...]:
+            return tuple(ipaddress.ip_network(c, strict=False) for c in await self._stored_cidrs(company_id))
+
+        return await self._network_cache.get(company_id, load)
 
     @read_only
     async def _stored_cidrs(self, company_id: int) -> list[str]:
@@ -413,7 +411,7 @@ class CredentialService:
 
     def _forget_after_commit(self, company_id: int) -> None:
         async def forget() -> None:
-            self._network_cache.pop(company_id, None)
+            self._network_cache.drop(company_id)
 
         after_commit(forget)
 

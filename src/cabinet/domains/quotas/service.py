@@ -9,7 +9,6 @@ failed request gives its points back. So N parallel requests against K points ad
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from sqlalchemy.exc import IntegrityError
 
+from cabinet.core.cache import ExpiringCache
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
 from cabinet.core.errors import FieldIssue, PermissionDenied
@@ -84,8 +84,10 @@ class QuotaService:
         self.ceilings = CeilingRepository()
         self.default_day_points = default_day_points
         self.default_minute_points = default_minute_points
-        self._cache: dict[int, tuple[float, dict[tuple[str, str], QuotaSpec]]] = {}
-        self._budget_cache: dict[int, tuple[float, tuple[int, int, int]]] = {}
+        self._cache: ExpiringCache[int, dict[tuple[str, str], QuotaSpec]] = ExpiringCache(
+            CACHE_SECONDS, CACHE_MAX_ENTRIES
+        )
+        self._budget_cache: ExpiringCache[int, tuple[int, int, int]] = ExpiringCache(CACHE_SECONDS, CACHE_MAX_ENTRIES)
 
     # --- definitions ----------------------------------------------------------------------------------
     @read_only
@@ -114,12 +116,12 @@ class QuotaService:
             for s in specs
         ]
         await self.quotas.replace_for_user(user_id, rows)
-        self._cache.pop(user_id, None)
+        self._cache.drop(user_id)
         return list(specs)
 
     @transactional
     async def delete_for_user(self, user_id: int) -> int:
-        self._cache.pop(user_id, None)
+        self._cache.drop(user_id)
         return await self.quotas.delete_for_user(user_id)
 
     # --- definitions set by operators (the Admin API): user quotas within company ceilings ---------------
@@ -205,14 +207,10 @@ class QuotaService:
             raise QuotaHolderNotFound(resource=company_key)
 
     async def _specs(self, user_id: int) -> dict[tuple[str, str], QuotaSpec]:
-        cached = self._cache.get(user_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        specs = {(s.service.value, s.process_type.value): s for s in await self.list_for_user(user_id)}
-        if len(self._cache) > CACHE_MAX_ENTRIES:
-            self._cache.clear()
-        self._cache[user_id] = (time.monotonic() + CACHE_SECONDS, specs)
-        return specs
+        async def load() -> dict[tuple[str, str], QuotaSpec]:
+            return {(s.service.value, s.process_type.value): s for s in await self.list_for_user(user_id)}
+
+        return await self._cache.get(user_id, load)
 
     # --- admission ----------------------------------------------------------------------------------
     async def reserve(
@@ -271,20 +269,16 @@ class QuotaService:
 
     # --- company budgets (Data API day and minute points) -------------------------------------------------
     async def _budget(self, company_id: int) -> tuple[int, int, int]:
-        cached = self._budget_cache.get(company_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        row = await self._load_budget(company_id)
-        day, minute, tz = row if row is not None else (None, None, 0)
-        value = (
-            self.default_day_points if day is None else day,
-            self.default_minute_points if minute is None else minute,
-            tz,
-        )
-        if len(self._budget_cache) > CACHE_MAX_ENTRIES:
-            self._budget_cache.clear()
-        self._budget_cache[company_id] = (time.monotonic() + CACHE_SECONDS, value)
-        return value
+        async def load() -> tuple[int, int, int]:
+            row = await self._load_budget(company_id)
+            day, minute, tz = row if row is not None else (None, None, 0)
+            return (
+                self.default_day_points if day is None else day,
+                self.default_minute_points if minute is None else minute,
+                tz,
+            )
+
+        return await self._budget_cache.get(company_id, load)
 
     @read_only
     async def _load_budget(self, company_id: int) -> tuple[int | None, int | None, int] | None:
