@@ -13,6 +13,7 @@ from cabinet import __version__
 from cabinet.apis.contractor.events import ContractorPresenter
 from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import install_middlewares
+from cabinet.core.http.subapp import FASTAPI_OPTIONS
 from cabinet.core.logging import configure_logging, get_logger
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
@@ -44,7 +45,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 log.error("closing the database pool timed out; stopping anyway")
 
     app = FastAPI(
-        title="cabinet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        **FASTAPI_OPTIONS,
+        title="cabinet",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.runtime = runtime
     install_routes(app, runtime)

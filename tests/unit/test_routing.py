@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute
 
 from cabinet.routing import routing_table
 from cabinet.runtime import Runtime
@@ -45,7 +46,10 @@ def test_every_route_is_complete_when_declared(table) -> None:  # type: ignore[n
     for app in apps:
         kinds = {type(route).__name__ for route in app.router.routes}
         assert "_IncludedRouter" not in kinds, app.title
-        assert kinds & {"APIRoute", "KeyedRoute"} or app is table.data_api, app.title
+        api_routes = [route for route in app.router.routes if isinstance(route, APIRoute)]
+        assert api_routes or app is table.data_api, app.title
+        rpc = "Data API" in app.title  # JSON-RPC: one endpoint per version, bound by the protocol itself
+        assert rpc or all(getattr(route, "binding", None) for route in api_routes), app.title
 
 
 def test_a_route_without_its_operation_binding_stops_the_start() -> None:
@@ -68,5 +72,6 @@ def test_a_route_without_its_operation_binding_stops_the_start() -> None:
     app = FastAPI()
     add_routes(app, [bound], required=bind_operation)
     assert [getattr(route, "path", None) for route in app.router.routes][-1] == "/metered"
+    assert getattr(app.router.routes[-1], "binding", None) is bind_operation
     with pytest.raises(RuntimeError, match="/escapes"):
         add_routes(app, [plain], required=bind_operation)

@@ -14,12 +14,14 @@ from cabinet.apis.data import methods, openrpc
 from cabinet.apis.data.docs import render_docs
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.protocol import Version, handle, respond, version_url
+from cabinet.core.http.subapp import FASTAPI_OPTIONS
 from cabinet.runtime import Runtime, runtime_of
 
 
 def build_app(runtime: Runtime, version: Version) -> FastAPI:
     methods.load()
     app = FastAPI(
+        **FASTAPI_OPTIONS,
         title=f"cabinet Data API v{version.number}",
         version=__version__,
         docs_url=None,

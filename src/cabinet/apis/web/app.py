@@ -15,7 +15,7 @@ from cabinet import __version__
 from cabinet.apis.web.deps import Web, bind_locale, bind_operation, check_csrf
 from cabinet.apis.web.errors import install_error_handlers
 from cabinet.apis.web.routes import account, admin, auth, calls, costs, field, keys, locale, webhooks
-from cabinet.core.http.subapp import add_routes
+from cabinet.core.http.subapp import FASTAPI_OPTIONS, add_routes, bound_route_class
 from cabinet.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -55,13 +55,15 @@ class SecurityHeaders:
 
 def build_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
+        **FASTAPI_OPTIONS,
         title="cabinet web",
         version=__version__,
-        dependencies=[Depends(bind_operation), Depends(bind_locale), Depends(check_csrf)],
+        dependencies=[Depends(bind_locale), Depends(check_csrf)],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
+    app.router.route_class = bound_route_class(bind_operation)  # routes declared on the app itself, if any
     app.state.runtime = runtime
     app.state.web = Web(runtime)
     install_error_handlers(app)

@@ -24,4 +24,4 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def api_router(**options: Any) -> APIRouter:
     """A router of this API: its routes are bound to the operation and declare the API's error answers."""
-    return _api_router([bind_operation], ERROR_RESPONSES, **options)
+    return _api_router(bind_operation, ERROR_RESPONSES, **options)

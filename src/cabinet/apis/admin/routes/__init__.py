@@ -11,7 +11,7 @@ from cabinet.apis.shared.auth import bind_operation as _bind_operation
 from cabinet.core.http.subapp import api_router as _api_router
 
 BIND_OPERATION = _bind_operation("admin")
-"""The Admin API's operation binding (one per process: every route depends on this very function)."""
+"""The Admin API's operation binding (one per process: every route is bound by this very function)."""
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": GeneralError, "description": "Bad Request"},
@@ -28,4 +28,4 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def api_router(**options: Any) -> APIRouter:
     """A router of this API: its routes are bound to the operation and declare the API's error answers."""
-    return _api_router([BIND_OPERATION], ERROR_RESPONSES, **options)
+    return _api_router(BIND_OPERATION, ERROR_RESPONSES, **options)
