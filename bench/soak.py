@@ -11,8 +11,15 @@ processes behind nginx with the shipped configuration), then:
 
 Targets: 0 errors (any answer but 200, or a connection error); memory flat (each cabinet process ends within
 ``--rss-growth`` percent, default 10, of its size at the start of the soak, which begins after the probe warmed
-it up). Writes every figure to ``bench/results/soak-<timestamp>.json``. Exit status: 0 the targets pass, 1 one
-failed, 2 the run itself failed.
+it up, and within ``--late-growth`` percent, default 2, of its size half-way: a process still growing in the
+second half of an hour is leaking, one that grew while it warmed its caches is not).
+
+``--tracemalloc FRAMES`` runs the processes with ``PYTHONTRACEMALLOC=FRAMES`` (every allocation traced: slower)
+and has each write a snapshot half-way and at the end (SIGUSR2, ``core/observability.py``); the report names the
+ten tracebacks that grew most between the two.
+
+Writes every figure to ``bench/results/soak-<timestamp>.json``. Exit status: 0 the targets pass, 1 one failed,
+2 the run itself failed.
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import time
+import tracemalloc
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from _load import LoadProcess, Stream, http_request, machine, run_script, save_report, source_revision
@@ -39,6 +49,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fraction", type=float, default=0.5, help="share of the capacity to soak at (default 0.5)")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per report line (default 60)")
     parser.add_argument("--rss-growth", type=float, default=10.0, help="allowed memory growth, %% (default 10)")
+    parser.add_argument(
+        "--late-growth", type=float, default=2.0, help="allowed growth in the second half, %% (default 2)"
+    )
+    parser.add_argument("--tracemalloc", type=int, default=0, help="trace allocations, this many frames (default off)")
     args = parser.parse_args(argv)
     if (
         args.minutes <= 0
@@ -48,6 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         or not 0 < args.fraction <= 1
         or args.interval <= 0
         or args.rss_growth < 0
+        or args.late_growth < 0
+        or args.tracemalloc < 0
     ):
         parser.error("durations must be > 0, --processes >= 1, --connections >= 2, 0 < --fraction <= 1")
     return args
@@ -64,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     per_stream = max(1, args.connections // 2)
     intervals: list[dict[str, Any]] = []
-    stack = start_stack(processes=args.processes)
+    stack = start_stack(
+        processes=args.processes, env={"PYTHONTRACEMALLOC": str(args.tracemalloc)} if args.tracemalloc else None
+    )
+    snapshots: list[dict[str, Path]] = []
     try:
         with LoadProcess() as loader:
             assert stack.nginx is not None
@@ -95,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"memory at start (MB): {format_memory(memory_start)}", flush=True)
             total = args.minutes * 60
             count = max(1, math.ceil(total / args.interval))
+            half = count // 2  # intervals[half - 1] ends half-way
             for n in range(count):
+                if args.tracemalloc and n == half:
+                    snapshots.append(take_snapshots(stack))
                 seconds = min(args.interval, total - n * args.interval)
                 phase = run_phase(loader, stack, port, streams, seconds=seconds, warmup=0.0)
                 phase["memory_mb"] = memory(stack)
@@ -103,15 +125,61 @@ def main(argv: list[str] | None = None) -> int:
                 intervals.append(phase)
                 print(interval_line(phase), flush=True)
             memory_end = memory(stack)
+            if args.tracemalloc:
+                snapshots.append(take_snapshots(stack))
     finally:
         stack.stop()
 
     report = summarize(args, info, started, probe, capacity, rates, memory_start, memory_end, intervals)
+    if len(snapshots) == 2:
+        report["tracemalloc_growth"] = grown(*snapshots)
+        for process, lines in report["tracemalloc_growth"].items():
+            print(f"tracemalloc, {process}, second half, the tracebacks that grew most:")
+            for line in lines:
+                print(f"  {line}")
     for check in report["checks"]:
         print(f"  {check['name']:<52}{check['shown']:>22}   target {check['target']:<20}{check['result']}")
     print(f"\noverall: {report['verdict']}")
     print(f"figures written to {save_report('soak', started, report)}")
     return 0 if report["verdict"] == "PASS" else 1
+
+
+def take_snapshots(stack: Any) -> dict[str, Path]:
+    """Each cabinet process writes a tracemalloc snapshot (SIGUSR2); their paths, by process."""
+    folder = Path(stack.env["CABINET_DATA_DIR"]) / "tracemalloc"
+    before = set(folder.glob("*.snapshot")) if folder.exists() else set()
+    for cabinet in stack.cabinets:
+        os.kill(cabinet.pid, signal.SIGUSR2)
+    paths: dict[str, Path] = {}
+    deadline = time.monotonic() + 120
+    while len(paths) < len(stack.cabinets) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        for cabinet in stack.cabinets:
+            new = [p for p in folder.glob(f"{cabinet.pid}-*.snapshot") if p not in before]
+            if new:  # written in full once its size stops changing
+                size = new[0].stat().st_size
+                time.sleep(0.2)
+                if size and new[0].stat().st_size == size:
+                    paths[f"cabinet:{cabinet.port}"] = new[0]
+    if len(paths) < len(stack.cabinets):
+        raise RuntimeError("a cabinet process wrote no tracemalloc snapshot (is PYTHONTRACEMALLOC reaching it?)")
+    return paths
+
+
+def grown(half: dict[str, Path], end: dict[str, Path], top: int = 10) -> dict[str, list[str]]:
+    """The ``top`` tracebacks whose memory grew most from half-way to the end, per process."""
+    result: dict[str, list[str]] = {}
+    for process, path in half.items():
+        first, last = tracemalloc.Snapshot.load(str(path)), tracemalloc.Snapshot.load(str(end[process]))
+        diff = last.compare_to(first, "traceback")
+        result[process] = [
+            f"{stat.size_diff / 1024:+.0f} KiB ({stat.count_diff:+d} blocks) at "
+            + " <- ".join(
+                f"{frame.filename.rsplit('site-packages/', 1)[-1]}:{frame.lineno}" for frame in stat.traceback
+            )
+            for stat in diff[:top]
+        ]
+    return result
 
 
 def memory(stack: Any) -> dict[str, float]:
@@ -171,6 +239,22 @@ def summarize(
                 "result": "PASS" if growth <= args.rss_growth else "FAIL",
             }
         )
+    half = len(intervals) // 2
+    if half:  # the second half: growth there is a leak, not a warm-up
+        middle = intervals[half - 1]["memory_mb"]
+        for name, value in middle.items():
+            if not name.startswith("cabinet:"):
+                continue
+            growth = 100 * (memory_end[name] - value) / value if value else 0.0
+            checks.append(
+                {
+                    "name": f"memory of {name}, second half",
+                    "value": growth,
+                    "shown": f"{value:.0f} -> {memory_end[name]:.0f} MB ({growth:+.1f}%)",
+                    "target": f"<= +{args.late_growth:g}%",
+                    "result": "PASS" if growth <= args.late_growth else "FAIL",
+                }
+            )
     for name, rate in rates.items():  # the load was really offered: a stalled soak proves nothing
         checks.append(
             {

@@ -15,6 +15,7 @@ from cabinet.core.clock import Clock
 from cabinet.core.http.middleware import install_middlewares
 from cabinet.core.http.subapp import FASTAPI_OPTIONS
 from cabinet.core.logging import configure_logging, get_logger
+from cabinet.core.observability import install_memory_snapshots
 from cabinet.domains.registry import build_services
 from cabinet.resources import build_resources
 from cabinet.routing import install_routes
@@ -34,6 +35,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         resources = build_resources(settings, clock=clock)
         services = build_services(resources, presenter=ContractorPresenter())
         runtime.start(resources, services, DomainMeter(resources, services))
+        install_memory_snapshots(settings.data_dir)
         try:
             async with background_jobs(services, resources):
                 yield

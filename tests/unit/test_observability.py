@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from cabinet.core.observability import MULTIPROC_ENV, exposition
+from cabinet.core.observability import MULTIPROC_ENV, exposition, install_memory_snapshots
 
 WORKER = """
 from cabinet.core.observability import LOGIN_FAILURES, observe_request
@@ -29,3 +32,23 @@ def test_exposition_sums_every_worker(tmp_path: Path, monkeypatch: pytest.Monkey
     assert 'cabinet_http_requests_total{api="account",operation="read_info",status="200"} 7.0' in text
     assert 'cabinet_login_failures_total{reason="invalid_credentials"} 7.0' in text
     assert 'cabinet_http_request_duration_seconds_count{api="account",operation="read_info"} 7.0' in text
+
+
+async def test_memory_snapshots_on_sigusr2_only_while_tracing(tmp_path: Path) -> None:
+    assert not tracemalloc.is_tracing()
+    assert not install_memory_snapshots(tmp_path)  # off unless Python traces allocations (PYTHONTRACEMALLOC)
+    tracemalloc.start(1)
+    loop = asyncio.get_running_loop()
+    try:
+        assert install_memory_snapshots(tmp_path)
+        os.kill(os.getpid(), signal.SIGUSR2)
+        for _ in range(100):
+            written = list((tmp_path / "tracemalloc").glob(f"{os.getpid()}-*.snapshot"))
+            if written:
+                break
+            await asyncio.sleep(0.02)
+        assert len(written) == 1
+        assert tracemalloc.Snapshot.load(str(written[0])).traces  # a real snapshot
+    finally:
+        loop.remove_signal_handler(signal.SIGUSR2)
+        tracemalloc.stop()

@@ -7,7 +7,12 @@ keeps its metrics in memory. Label values are bounded (operation ids, status cod
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
+import signal
+import tracemalloc
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -63,3 +68,21 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def install_memory_snapshots(data_dir: Path) -> bool:
+    """A diagnosis of memory growth: when Python traces allocations (``PYTHONTRACEMALLOC=<frames>`` in the
+    process's environment), SIGUSR2 writes a tracemalloc snapshot to ``<data_dir>/tracemalloc/<pid>-<n>.snapshot``
+    (``bench/soak.py --tracemalloc`` compares two of them to name what grew). Off otherwise: tracing allocations
+    slows every one of them. Returns whether it was installed."""
+    if not tracemalloc.is_tracing():
+        return False
+    folder = data_dir / "tracemalloc"
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = itertools.count(1)
+
+    def dump() -> None:
+        tracemalloc.take_snapshot().dump(str(folder / f"{os.getpid()}-{next(taken)}.snapshot"))
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump)
+    return True
