@@ -144,6 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report["verdict"] == "PASS" else 1
 
 
+def growth_checks(before: dict[str, float], after: dict[str, float], span: str, allowed: float) -> list[dict[str, Any]]:
+    """One check per cabinet process: its resident memory grew by at most ``allowed`` percent over ``span``."""
+    checks = []
+    for name, value in before.items():
+        if not name.startswith("cabinet:"):
+            continue
+        growth = 100 * (after[name] - value) / value if value else 0.0
+        checks.append(
+            {
+                "name": f"memory of {name}, {span}",
+                "value": growth,
+                "shown": f"{value:.0f} -> {after[name]:.0f} MB ({growth:+.1f}%)",
+                "target": f"<= +{allowed:g}%",
+                "result": "PASS" if growth <= allowed else "FAIL",
+            }
+        )
+    return checks
+
+
 def take_snapshots(stack: Any) -> dict[str, Path]:
     """Each cabinet process writes a tracemalloc snapshot (SIGUSR2); their paths, by process."""
     folder = Path(stack.env["CABINET_DATA_DIR"]) / "tracemalloc"
@@ -226,35 +245,10 @@ def summarize(
             "result": "PASS" if errors == 0 else "FAIL",
         }
     ]
-    for name, start in memory_start.items():
-        if not name.startswith("cabinet:"):
-            continue
-        growth = 100 * (memory_end[name] - start) / start if start else 0.0
-        checks.append(
-            {
-                "name": f"memory of {name}, start -> end",
-                "value": growth,
-                "shown": f"{start:.0f} -> {memory_end[name]:.0f} MB ({growth:+.1f}%)",
-                "target": f"<= +{args.rss_growth:g}%",
-                "result": "PASS" if growth <= args.rss_growth else "FAIL",
-            }
-        )
+    checks += growth_checks(memory_start, memory_end, "start -> end", args.rss_growth)
     half = len(intervals) // 2
     if half:  # the second half: growth there is a leak, not a warm-up
-        middle = intervals[half - 1]["memory_mb"]
-        for name, value in middle.items():
-            if not name.startswith("cabinet:"):
-                continue
-            growth = 100 * (memory_end[name] - value) / value if value else 0.0
-            checks.append(
-                {
-                    "name": f"memory of {name}, second half",
-                    "value": growth,
-                    "shown": f"{value:.0f} -> {memory_end[name]:.0f} MB ({growth:+.1f}%)",
-                    "target": f"<= +{args.late_growth:g}%",
-                    "result": "PASS" if growth <= args.late_growth else "FAIL",
-                }
-            )
+        checks += growth_checks(intervals[half - 1]["memory_mb"], memory_end, "second half", args.late_growth)
     for name, rate in rates.items():  # the load was really offered: a stalled soak proves nothing
         checks.append(
             {
