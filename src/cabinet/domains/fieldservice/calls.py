@@ -151,9 +151,10 @@ class CallService(CallWork):
 
     @read_only
     async def get_call(self, principal: Principal, call_id: int) -> CallView:
-        viewer = viewer_of(principal)
-        call = await self._call(viewer, call_id)
-        return (await self.calls.views([call], self.clock.now()))[0]
+        view = await self.calls.view(viewer_of(principal), call_id, self.clock.now())
+        if view is None:
+            raise CallNotFound(resource=str(call_id))
+        return view
 
     @transactional
     async def patch_call(self, principal: Principal, call_id: int, *, ttf: Any, tto: Any, fields: set[str]) -> int:

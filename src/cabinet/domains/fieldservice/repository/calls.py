@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import builtins
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.proof import ProofRepository
-from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, is_expired, whole_rows
+from cabinet.domains.fieldservice.repository import call_views
+from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, whole_rows
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
-from cabinet.models import Call, CallJeopardy, CallTask, CallTaskAttachment, ExpenditureItem, User
+from cabinet.models import Call, User
 
 
 class CallRepository:
@@ -46,38 +44,14 @@ class CallRepository:
     async def owner_in_company(self, company_id: int, user_id: int) -> User | None:
         return await current_session().scalar(select(User).where(User.id == user_id, User.company_id == company_id))
 
+    async def view(self, viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
+        """One call the viewer may see, with all its view embeds, in one statement (``call_views``)."""
+        return await call_views.view_of(viewer, call_id, now)
+
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
         """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies,
-        expenditure items, visits and current signatures: five queries for the whole page."""
-        if not calls:
-            return []
-        ids = [c.id for c in calls]
-        session = current_session()
-        tasks, attachments = await _tasks_with_attachments(ids)
-        jeopardies: dict[int, list[Any]] = defaultdict(list)
-        for j in await session.execute(
-            whole_rows(CallJeopardy).where(CallJeopardy.call_id.in_(ids)).order_by(CallJeopardy.id)
-        ):
-            jeopardies[j.call_id].append(j)
-        items: dict[int, list[Any]] = defaultdict(list)
-        for item in await session.execute(
-            whole_rows(ExpenditureItem).where(ExpenditureItem.call_id.in_(ids)).order_by(ExpenditureItem.id)
-        ):
-            items[item.call_id].append(item)
-        visits, signatures = await ProofRepository().of_calls(ids)
-        return [
-            CallView(
-                c,
-                tasks[c.id],
-                jeopardies[c.id],
-                items[c.id],
-                is_expired(c, now),
-                attachments,
-                visits[c.id],
-                signatures.get(c.id),
-            )
-            for c in calls
-        ]
+        expenditure items, visits and current signatures: one statement for the whole page (``call_views``)."""
+        return await call_views.views_of(calls, now)
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
         clauses = call_scope(viewer)
@@ -110,31 +84,6 @@ class CallRepository:
             whole_rows(Call).where(*call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
         )
         return list(await current_session().execute(stmt))
-
-
-async def _tasks_with_attachments(ids: Sequence[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
-    """The tasks of the calls (by call id, oldest first) and their results' attachments (by task id, oldest first),
-    in one statement: the tasks left-joined to their attachments (an attachment's call is its task's call)."""
-    task_columns = list(CallTask.__table__.c)
-    file_columns = list(CallTaskAttachment.__table__.c)
-    stmt = (
-        select(*task_columns, *(c.label(f"a_{c.name}") for c in file_columns))
-        .select_from(CallTask)
-        .outerjoin(CallTaskAttachment, CallTaskAttachment.task_id == CallTask.id)
-        .where(CallTask.call_id.in_(list(ids)))
-        .order_by(CallTask.id, CallTaskAttachment.id)
-    )
-    tasks: dict[int, list[Any]] = defaultdict(list)
-    attachments: dict[int, list[Any]] = defaultdict(list)
-    last = None
-    for row in await current_session().execute(stmt):
-        values = row._mapping
-        if row.id != last:
-            last = row.id
-            tasks[row.call_id].append(SimpleNamespace(**{c.name: values[c.name] for c in task_columns}))
-        if values["a_id"] is not None:
-            attachments[row.id].append(SimpleNamespace(**{c.name: values[f"a_{c.name}"] for c in file_columns}))
-    return tasks, attachments
 
 
 def _order(sort: str) -> list[Any]:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
-
 from sqlalchemy import select
 
 from cabinet.core.db.uow import current_session
-from cabinet.domains.fieldservice.repository.scope import whole_rows
 from cabinet.models import CallSignature, CallVisit
 
 
@@ -34,18 +29,3 @@ class ProofRepository:
     async def signature(self, call_id: int, signature_id: int) -> CallSignature | None:
         stmt = select(CallSignature).where(CallSignature.id == signature_id, CallSignature.call_id == call_id)
         return await current_session().scalar(stmt)
-
-    async def of_calls(self, ids: Sequence[int]) -> tuple[dict[int, list[Any]], dict[int, Any]]:
-        """The visits (plain rows, oldest first) and the current signature of each of the calls."""
-        visits: dict[int, list[Any]] = defaultdict(list)
-        signatures: dict[int, Any] = {}
-        if ids:
-            session = current_session()
-            stmt = whole_rows(CallVisit).where(CallVisit.call_id.in_(list(ids))).order_by(CallVisit.id)
-            for visit in await session.execute(stmt):
-                visits[visit.call_id].append(visit)
-            current = whole_rows(CallSignature).where(
-                CallSignature.call_id.in_(list(ids)), CallSignature.replaced_at.is_(None)
-            )
-            signatures = {s.call_id: s for s in await session.execute(current)}
-        return visits, signatures

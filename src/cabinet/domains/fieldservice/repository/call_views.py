@@ -1,0 +1,248 @@
+"""A call's view in one statement: the call, its tasks, their attachments, jeopardies, expenditure items, visits
+and current signature, read as one ``UNION ALL``.
+
+Each aiosqlite statement is several hand-offs to the driver's thread and back (cursor, execute, fetch, close), and
+each asyncpg one a round trip: seven statements per call view were most of ``GET /call/{id}``'s time. Rows of
+different tables share one result here through *slots*: every part of the union selects ``kind`` (which table),
+``ord`` (its order within the kind) and the same typed columns, each table's columns placed in the slots of their
+type (a BigInteger column in an integer slot, a text column in a text slot, ...) and the slots it does not use
+``CAST(NULL AS <slot type>)``. The first part decides the result's types, so every slot converts its values the
+same way whatever table they came from (time zones, UUIDs, booleans on SQLite).
+
+The rows come back as plain objects whose attributes are the table's column names (what ``whole_rows`` gives):
+the views are read, never changed. A statement is built once per shape (one call, or so many call ids).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.types import TypeEngine
+
+from cabinet.core.db.types import UTCDateTime
+from cabinet.core.db.uow import current_session
+from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository.scope import is_expired
+from cabinet.domains.fieldservice.schemas import CallView
+from cabinet.models import Call, CallJeopardy, CallSignature, CallTask, CallTaskAttachment, CallVisit, ExpenditureItem
+
+# the slot groups: each group's SQL type, and the column types whose values go in its slots
+GROUPS: tuple[tuple[str, TypeEngine[Any], tuple[type[TypeEngine[Any]], ...]], ...] = (
+    ("int", BigInteger(), (Integer,)),  # BigInteger is an Integer
+    ("text", Text(), (String,)),  # Text is a String
+    ("time", UTCDateTime(), (UTCDateTime,)),
+    ("bool", Boolean(), (Boolean,)),
+    ("float", Float(), (Float,)),
+    ("uuid", Uuid(), (Uuid,)),
+)
+
+CALL, TASK, ATTACHMENT, JEOPARDY, ITEM, VISIT, SIGNATURE = range(7)
+TABLES: dict[int, Any] = {
+    CALL: Call,
+    TASK: CallTask,
+    ATTACHMENT: CallTaskAttachment,
+    JEOPARDY: CallJeopardy,
+    ITEM: ExpenditureItem,
+    VISIT: CallVisit,
+    SIGNATURE: CallSignature,
+}
+CHILDREN = (TASK, ATTACHMENT, JEOPARDY, ITEM, VISIT, SIGNATURE)
+
+
+def _group_of(column_type: TypeEngine[Any]) -> str:
+    for name, _, kinds in GROUPS:
+        if isinstance(column_type, kinds):
+            return name
+    raise TypeError(f"no slot group for a column of type {column_type!r}")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each table's columns sit: ``places[kind]`` pairs a column name with its slot's index in a row."""
+
+    slots: tuple[tuple[str, TypeEngine[Any]], ...]  # (group, SQL type) of each slot, in row order after kind, ord
+    places: dict[int, tuple[tuple[str, int], ...]]
+
+
+def _layout() -> _Layout:
+    widths: dict[str, int] = {name: 0 for name, _, _ in GROUPS}
+    for model in TABLES.values():
+        counts: dict[str, int] = defaultdict(int)
+        for column in model.__table__.c:
+            counts[_group_of(column.type)] += 1
+        for name, count in counts.items():
+            widths[name] = max(widths[name], count)
+    slots: list[tuple[str, TypeEngine[Any]]] = []
+    first: dict[str, int] = {}
+    for name, sql_type, _ in GROUPS:
+        first[name] = len(slots)
+        slots.extend((name, sql_type) for _ in range(widths[name]))
+    places: dict[int, tuple[tuple[str, int], ...]] = {}
+    for kind, model in TABLES.items():
+        used: dict[str, int] = defaultdict(int)
+        placed = []
+        for column in model.__table__.c:
+            group = _group_of(column.type)
+            placed.append((column.name, 2 + first[group] + used[group]))  # after kind and ord
+            used[group] += 1
+        places[kind] = tuple(placed)
+    return _Layout(tuple(slots), places)
+
+
+LAYOUT = _layout()
+
+
+def _part(kind: int, where: list[ColumnElement[bool]], *, first: bool) -> Select[Any]:
+    """One table's rows in the slot layout; the union's first part types every slot."""
+    model = TABLES[kind]
+    by_slot = {slot: model.__table__.c[name] for name, slot in LAYOUT.places[kind]}
+    columns: list[Any] = [literal_column(str(kind), Integer()).label("kind"), model.__table__.c.id.label("ord")]
+    for index, (_, sql_type) in enumerate(LAYOUT.slots, start=2):
+        column = by_slot.get(index)
+        if column is None:  # typed, for PostgreSQL's union (on SQLite a CAST of NULL is NULL)
+            columns.append(cast(null(), sql_type))
+        elif first:  # the slot's type for the result, without a SQL CAST (SQLite's would turn times into numbers)
+            columns.append(type_coerce(column, sql_type))
+        else:
+            columns.append(column)
+    return select(*columns).where(*where)
+
+
+def _children_of(kind: int, of_calls: Callable[[Any], ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """The rows of ``kind`` that belong to the calls ``of_calls`` matches (given a call id column)."""
+    if kind == ATTACHMENT:  # an attachment's call is its task's call
+        return [CallTaskAttachment.task_id.in_(select(CallTask.id).where(of_calls(CallTask.call_id)))]
+    model = TABLES[kind]
+    where: list[ColumnElement[bool]] = [of_calls(model.call_id)]
+    if kind == SIGNATURE:
+        where.append(CallSignature.replaced_at.is_(None))  # the current one
+    return where
+
+
+def _statement(parts: list[Select[Any]]) -> Any:
+    return union_all(*parts).order_by(literal_column("kind"), literal_column("ord"))
+
+
+_statements: dict[tuple[str, int], Any] = {}
+
+
+def _shaped(shape: tuple[str, int], build: Callable[[], Any]) -> Any:
+    """The statement of this shape, built once per process (SQLAlchemy compiles it once per dialect)."""
+    known = _statements.get(shape)
+    if known is None:
+        known = _statements[shape] = build()
+    return known
+
+
+def _one_call_statement(confined: bool) -> Any:
+    scope: list[ColumnElement[bool]] = [
+        Call.id == bindparam("call_id"),
+        Call.company_id == bindparam("company_id"),
+    ]
+    if confined:
+        scope.append(Call.owner_id == bindparam("owner_id"))
+    visible = select(Call.id).where(*scope).scalar_subquery()
+    parts = [_part(CALL, scope, first=True)]
+    parts += [_part(kind, _children_of(kind, lambda column: column == visible), first=False) for kind in CHILDREN]
+    return _statement(parts)
+
+
+def _children_statement(count: int) -> Any:
+    ids: list[Any] = [bindparam(f"id_{n}") for n in range(count)]
+    parts = [
+        _part(kind, _children_of(kind, lambda column: column.in_(ids)), first=n == 0) for n, kind in enumerate(CHILDREN)
+    ]
+    return _statement(parts)
+
+
+def _rows(result: Any) -> dict[int, list[SimpleNamespace]]:
+    by_kind: dict[int, list[SimpleNamespace]] = defaultdict(list)
+    places = LAYOUT.places
+    for row in result:
+        kind = row[0]
+        by_kind[kind].append(SimpleNamespace(**{name: row[slot] for name, slot in places[kind]}))
+    return by_kind
+
+
+async def _read(statement: Any, params: dict[str, Any]) -> dict[int, list[Any]]:
+    return _rows(await current_session().execute(statement, params))
+
+
+def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime) -> list[CallView]:
+    tasks: dict[int, list[Any]] = defaultdict(list)
+    for task in by_kind[TASK]:
+        tasks[task.call_id].append(task)
+    attachments: dict[int, list[Any]] = defaultdict(list)
+    for attachment in by_kind[ATTACHMENT]:
+        attachments[attachment.task_id].append(attachment)
+    jeopardies: dict[int, list[Any]] = defaultdict(list)
+    for jeopardy in by_kind[JEOPARDY]:
+        jeopardies[jeopardy.call_id].append(jeopardy)
+    items: dict[int, list[Any]] = defaultdict(list)
+    for item in by_kind[ITEM]:
+        items[item.call_id].append(item)
+    visits: dict[int, list[Any]] = defaultdict(list)
+    for visit in by_kind[VISIT]:
+        visits[visit.call_id].append(visit)
+    signatures = {signature.call_id: signature for signature in by_kind[SIGNATURE]}
+    return [
+        CallView(
+            c,
+            tasks[c.id],
+            jeopardies[c.id],
+            items[c.id],
+            is_expired(c, now),
+            attachments,
+            visits[c.id],
+            signatures.get(c.id),
+        )
+        for c in calls
+    ]
+
+
+async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
+    """The view of one call the viewer may see (None: no such call in its scope), in one statement."""
+    confined = viewer.owner_scope is not None
+    params: dict[str, Any] = {"call_id": call_id, "company_id": viewer.company_id}
+    if confined:
+        params["owner_id"] = viewer.owner_scope
+    statement = _shaped(("one", int(confined)), lambda: _one_call_statement(confined))
+    by_kind = await _read(statement, params)
+    calls = by_kind.get(CALL)
+    if not calls:
+        return None
+    return _assemble(calls, by_kind, now)[0]
+
+
+async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
+    """The views of calls already read (ORM objects or plain rows), their children in one statement."""
+    if not calls:
+        return []
+    ids = [c.id for c in calls]
+    params = {f"id_{n}": call_id for n, call_id in enumerate(ids)}
+    statement = _shaped(("children", len(ids)), lambda: _children_statement(len(ids)))
+    by_kind = await _read(statement, params)
+    return _assemble(calls, by_kind, now)
