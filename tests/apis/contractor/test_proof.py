@@ -223,3 +223,32 @@ async def test_keyed_signature_and_visit_apply_once(link: Link) -> None:
     repeat = await link.visit("checkIn", headers=visit_key)  # a plain repeat would be 409 code 29
     assert repeat.status_code == 200 and repeat.headers["idempotent-replayed"] == "true"
     assert len((await link.erp_call())["visits"]) == 1
+
+
+async def test_one_call_reads_the_same_in_its_view_the_list_and_the_feed(link: Link) -> None:
+    """GET /call/{id} reads the call and its embeds in one statement (repository/call_views.py), a page of the list
+    or the feed reads its calls' embeds in another: a call with all of them reads the same in all three, and the
+    view's own scope keeps other contractors out."""
+    client, tenant = link.client, link.tenant
+    assert (await link.visit("checkIn", latitude=55.751, longitude=37.621, accuracyMeters=12.5)).status_code == 200
+    assert (await link.visit("checkOut")).status_code == 200
+    assert (await link.sign(png(1), name="Первая подпись")).status_code == 201
+    assert (await link.sign(png(2), name="Анна Петрова")).status_code == 201  # replaces the first
+    jeopardy = await client.post(
+        f"/call/{link.call_id}/jeopardy", json={"comment": "детали\nзадерживаются"}, headers=link.me
+    )
+    assert jeopardy.status_code == 200, jeopardy.text
+    one = await link.erp_call()
+    assert [t["id"] for t in one["tasks"]] == link.tasks and one["availableExpenditureItems"]
+    assert len(one["visits"]) == 1 and one["visits"][0]["checkOutAt"] is not None
+    assert one["signature"]["signerName"] == "Анна Петрова"  # the current one only
+    assert [j["comment"] for j in one["jeopardies"]] == ["детали\nзадерживаются"] and one["isJeopardy"] is True
+    for headers in (tenant.erp, link.me):
+        listed = (await client.get("/call", params={"limit": 50}, headers=headers)).json()
+        assert [c for c in listed if c["id"] == link.call_id] == [one]
+        fed = (await client.get("/call/modifications/0", headers=headers)).json()
+        assert [c for c in fed if c["id"] == link.call_id] == [one]
+        assert (await client.get(f"/call/{link.call_id}", headers=headers)).json() == one
+    _, other = await tenant.contractor(client)  # a contractor of the same company sees only its own calls
+    hidden = await client.get(f"/call/{link.call_id}", headers=other)
+    assert hidden.status_code == 404, hidden.text

@@ -191,22 +191,20 @@ async def _read(statement: Any, params: dict[str, Any]) -> dict[int, list[Any]]:
     return _rows(await current_session().execute(statement, params))
 
 
+def _grouped(rows: list[Any], key: str) -> dict[int, list[Any]]:
+    """``rows`` (in their order) by the value of their ``key`` attribute."""
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, key)].append(row)
+    return groups
+
+
 def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime) -> list[CallView]:
-    tasks: dict[int, list[Any]] = defaultdict(list)
-    for task in by_kind[TASK]:
-        tasks[task.call_id].append(task)
-    attachments: dict[int, list[Any]] = defaultdict(list)
-    for attachment in by_kind[ATTACHMENT]:
-        attachments[attachment.task_id].append(attachment)
-    jeopardies: dict[int, list[Any]] = defaultdict(list)
-    for jeopardy in by_kind[JEOPARDY]:
-        jeopardies[jeopardy.call_id].append(jeopardy)
-    items: dict[int, list[Any]] = defaultdict(list)
-    for item in by_kind[ITEM]:
-        items[item.call_id].append(item)
-    visits: dict[int, list[Any]] = defaultdict(list)
-    for visit in by_kind[VISIT]:
-        visits[visit.call_id].append(visit)
+    tasks = _grouped(by_kind[TASK], "call_id")
+    attachments = _grouped(by_kind[ATTACHMENT], "task_id")
+    jeopardies = _grouped(by_kind[JEOPARDY], "call_id")
+    items = _grouped(by_kind[ITEM], "call_id")
+    visits = _grouped(by_kind[VISIT], "call_id")
     signatures = {signature.call_id: signature for signature in by_kind[SIGNATURE]}
     return [
         CallView(
