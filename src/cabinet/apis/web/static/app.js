@@ -201,7 +201,18 @@
     if (first) { first.focus(); first.scrollIntoView({block: "center"}); } else if (summary) summary.focus();
   }
 
-  function ready() { restoreForm(); liveTotals(); }
+  // a file input is unseen (style.css: input.picker): the names of the files chosen are shown beside its label
+  function showPicked() {
+    document.querySelectorAll("input[type=file][data-picked]").forEach(function (input) {
+      var shown = document.getElementById(input.dataset.picked);
+      if (!shown) return;
+      input.addEventListener("change", function () {
+        shown.textContent = Array.from(input.files, function (file) { return file.name; }).join(", ");
+      });
+    });
+  }
+
+  function ready() { restoreForm(); liveTotals(); showPicked(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
 })();
