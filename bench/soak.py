@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes, env={"PYTHONTRACEMALLOC": str(args.tracemalloc)} if args.tracemalloc else None
     )
     snapshots: list[dict[str, Path]] = []
+    growth: dict[str, list[str]] = {}
     try:
         with LoadProcess() as loader:
             assert stack.nginx is not None
@@ -127,12 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             memory_end = memory(stack)
             if args.tracemalloc:
                 snapshots.append(take_snapshots(stack))
+                growth = grown(*snapshots)  # the snapshots live in the stack's data dir, gone once it stops
     finally:
         stack.stop()
 
     report = summarize(args, info, started, probe, capacity, rates, memory_start, memory_end, intervals)
-    if len(snapshots) == 2:
-        report["tracemalloc_growth"] = grown(*snapshots)
+    if args.tracemalloc:
+        report["tracemalloc_growth"] = growth
         for process, lines in report["tracemalloc_growth"].items():
             print(f"tracemalloc, {process}, second half, the tracebacks that grew most:")
             for line in lines:
