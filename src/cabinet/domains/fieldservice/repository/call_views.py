@@ -10,7 +10,7 @@ type (a BigInteger column in an integer slot, a text column in a text slot, ...)
 same way whatever table they came from (time zones, UUIDs, booleans on SQLite).
 
 The rows come back as plain objects whose attributes are the table's column names (what ``whole_rows`` gives):
-the views are read, never changed. A statement is built once per shape (one call, or so many call ids).
+the views are read, never changed. Each statement is built once per process (one call; a page's calls).
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ TABLES: dict[int, Any] = {
     SIGNATURE: CallSignature,
 }
 CHILDREN = (TASK, ATTACHMENT, JEOPARDY, ITEM, VISIT, SIGNATURE)
+# the ids of a page are bound once per part: six parts of 1,000 stay far below the 32,766 parameters SQLite and
+# asyncpg take (a feed page may hold 10,000 calls)
+CALLS_PER_STATEMENT = 1000
 
 
 def _group_of(column_type: TypeEngine[Any]) -> str:
@@ -170,8 +173,8 @@ def _one_call_statement(confined: bool) -> Any:
     return _statement(parts)
 
 
-def _children_statement(count: int) -> Any:
-    ids: list[Any] = [bindparam(f"id_{n}") for n in range(count)]
+def _children_statement() -> Any:
+    ids: Any = bindparam("ids", expanding=True)  # one shape for any number of calls
     parts = [
         _part(kind, _children_of(kind, lambda column: column.in_(ids)), first=n == 0) for n, kind in enumerate(CHILDREN)
     ]
@@ -236,11 +239,14 @@ async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | Non
 
 
 async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
-    """The views of calls already read (ORM objects or plain rows), their children in one statement."""
+    """The views of calls already read (ORM objects or plain rows), their children in one statement per
+    ``CALLS_PER_STATEMENT`` calls."""
     if not calls:
         return []
     ids = [c.id for c in calls]
-    params = {f"id_{n}": call_id for n, call_id in enumerate(ids)}
-    statement = _shaped(("children", len(ids)), lambda: _children_statement(len(ids)))
-    by_kind = await _read(statement, params)
+    statement = _shaped(("children", 0), _children_statement)
+    by_kind: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), CALLS_PER_STATEMENT):  # a chunk holds whole calls: each call's rows stay in order
+        for kind, rows in (await _read(statement, {"ids": ids[start : start + CALLS_PER_STATEMENT]})).items():
+            by_kind[kind].extend(rows)
     return _assemble(calls, by_kind, now)
