@@ -45,7 +45,7 @@ from sqlalchemy.types import TypeEngine
 from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import is_expired
+from cabinet.domains.fieldservice.repository.scope import bound_call_scope, is_expired
 from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.models import Call, CallJeopardy, CallSignature, CallTask, CallTaskAttachment, CallVisit, ExpenditureItem
 
@@ -160,15 +160,11 @@ def _shaped(shape: tuple[str, int], build: Callable[[], Any]) -> Any:
     return known
 
 
-def _one_call_statement(confined: bool) -> Any:
-    scope: list[ColumnElement[bool]] = [
-        Call.id == bindparam("call_id"),
-        Call.company_id == bindparam("company_id"),
-    ]
-    if confined:
-        scope.append(Call.owner_id == bindparam("owner_id"))
-    visible = select(Call.id).where(*scope).scalar_subquery()
-    parts = [_part(CALL, scope, first=True)]
+def _one_call_statement(scope: list[ColumnElement[bool]]) -> Any:
+    """The call and its embeds; ``scope`` is the viewer's bound call scope (``scope.bound_call_scope``)."""
+    where = [Call.id == bindparam("call_id"), *scope]
+    visible = select(Call.id).where(*where).scalar_subquery()
+    parts = [_part(CALL, where, first=True)]
     parts += [_part(kind, _children_of(kind, lambda column: column == visible), first=False) for kind in CHILDREN]
     return _statement(parts)
 
@@ -226,12 +222,9 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
 
 async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
     """The view of one call the viewer may see (None: no such call in its scope), in one statement."""
-    confined = viewer.owner_scope is not None
-    params: dict[str, Any] = {"call_id": call_id, "company_id": viewer.company_id}
-    if confined:
-        params["owner_id"] = viewer.owner_scope
-    statement = _shaped(("one", int(confined)), lambda: _one_call_statement(confined))
-    by_kind = await _read(statement, params)
+    scope, params = bound_call_scope(viewer)
+    statement = _shaped(("one", len(scope)), lambda: _one_call_statement(scope))  # the shape: confined or not
+    by_kind = await _read(statement, {"call_id": call_id, **params})
     calls = by_kind.get(CALL)
     if not calls:
         return None

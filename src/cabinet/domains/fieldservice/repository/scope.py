@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select
 
 from cabinet.core.db.types import UTCDateTime
 from cabinet.domains.fieldservice.policies import Viewer
@@ -19,6 +19,17 @@ def call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
     if viewer.owner_scope is not None:
         clauses.append(Call.owner_id == viewer.owner_scope)
     return clauses
+
+
+def bound_call_scope(viewer: Viewer) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+    """``call_scope`` with the viewer's values as bound parameters (for a statement built once and run for every
+    viewer: ``call_views``), and those values. Its shape depends only on whether the viewer is confined."""
+    clauses: list[ColumnElement[bool]] = [Call.company_id == bindparam("scope_company")]
+    values: dict[str, Any] = {"scope_company": viewer.company_id}
+    if viewer.owner_scope is not None:
+        clauses.append(Call.owner_id == bindparam("scope_owner"))
+        values["scope_owner"] = viewer.owner_scope
+    return clauses, values
 
 
 def child_scope(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
