@@ -25,13 +25,12 @@ from cabinet.domains.fieldservice.errors import CallNotFound
 from cabinet.domains.fieldservice.evidence import MANIFEST, BundleFile, iso, manifest, stream
 from cabinet.domains.fieldservice.imaging import in_decoder
 from cabinet.domains.fieldservice.policies import viewer_of
-from cabinet.domains.fieldservice.report_pdf import (
+from cabinet.domains.fieldservice.report_content import (
     ReportContent,
     ReportMaterial,
     ReportPhoto,
     ReportTask,
     ReportVisit,
-    render,
     thumbnail,
 )
 from cabinet.domains.fieldservice.repository import CallRepository, CostRepository, ProofRepository, SettingsRepository
@@ -161,7 +160,7 @@ class WorkReportService:
             content.signer_name = current.signer_name
             content.signed_at = current.signed_at
             content.signature_png = await self.blobs.get(current.blob_key)
-        return await anyio.to_thread.run_sync(render, content)
+        return await anyio.to_thread.run_sync(_draw, content)
 
     @read_only
     async def record(self, principal: Principal, call_id: int) -> CallRecord:
@@ -203,3 +202,11 @@ class WorkReportService:
             content.materials_total = sum((m.total for m in content.materials), content.materials_total)
         attachments = [a for t in view.tasks for a in view.attachments.get(t.id, ())]
         return CallRecord(view, content, attachments, await self.proof.signatures_of(call.id))
+
+
+def _draw(content: ReportContent) -> bytes:
+    """The PDF (blocking). fpdf2 and fontTools are imported here, by the first report a process draws: at the top
+    of the module they were a quarter of a second of every process start (each worker, each CLI command)."""
+    from cabinet.domains.fieldservice.report_pdf import render
+
+    return render(content)
