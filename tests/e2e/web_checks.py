@@ -124,7 +124,7 @@ def sideways_anywhere(page: Any) -> list[str]:
 
 def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
     """axe, target sizes (on a phone), sideways scrolling and the console; then the screenshot."""
-    page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True, scale="css", animations="disabled")
     problems: list[str] = []
     violations = axe_violations(page)
     if violations:
