@@ -41,3 +41,12 @@ def fuzzed_app(settings: Settings) -> Iterator[tuple[Any, Any]]:
     finally:
         asgi.shutdown_lifespans()
         asyncio.run(clean_sync_copy(settings))
+
+
+def without_fuzzing_phase(schema: Any) -> Any:
+    """The schema for the calls made without credentials: its examples and coverage phases only (every method on
+    every path, every boundary and negative value of every parameter). Without credentials the fuzzing phase
+    found nothing those had not: of its 844 cases on the admin and contractor APIs, 764 were the same 401 and the
+    rest the 400s and 404s the coverage phase also produces (4,340 cases). It was a tenth of the suite's CPU."""
+    schema.config.phases.fuzzing.enabled = False
+    return schema

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from cabinet.app import create_app
 from cabinet.settings import Settings
 from tests.apis.contractor.support import make_tenant
-from tests.contracts.fuzzing import CHECKS, fuzzed_app
+from tests.contracts.fuzzing import CHECKS, fuzzed_app, without_fuzzing_phase
 
 # once per CI, in the PostgreSQL + Redis pass (.ci/run): see the marker in pytest.ini
 pytestmark = pytest.mark.schemathesis
@@ -57,6 +57,11 @@ def fuzz_env(settings: Settings) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def contractor_schema(fuzz_env: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_asgi("/contractor/openapi.json", fuzz_env["app"])
+
+
+@pytest.fixture
+def anonymous_contractor_schema(fuzz_env: dict[str, Any]) -> Any:
+    return without_fuzzing_phase(schemathesis.openapi.from_asgi("/contractor/openapi.json", fuzz_env["app"]))
 
 
 def test_document_lists_every_part_one_operation(contractor_schema: Any) -> None:
@@ -130,6 +135,7 @@ def test_document_lists_every_part_one_operation(contractor_schema: Any) -> None
 
 
 schema = schemathesis.pytest.from_fixture("contractor_schema")
+anonymous = schemathesis.pytest.from_fixture("anonymous_contractor_schema")
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
@@ -145,7 +151,7 @@ def test_as_a_contractor(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> N
     case.call_and_validate(headers=fuzz_env["contractor"], checks=CHECKS)
 
 
-@schema.parametrize()
+@anonymous.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_without_credentials(case: schemathesis.Case, fuzz_env: dict[str, Any]) -> None:
     case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
