@@ -109,6 +109,27 @@ def test_every_api_value_shown_to_people_has_a_label_in_both_languages(kind: str
     assert i18n.label("call_status", "SomethingNew") == "SomethingNew"  # an unknown value is shown as it is
 
 
+def test_every_audited_operation_has_a_label_in_both_languages(app: Any) -> None:
+    """The audit page names each operation in words: every operation the apps declared (the app fixture built them
+    all), from each API and page, has a label, and the Russian one is Russian."""
+    from cabinet.core.metering import declared_operations
+
+    operations = {op.name for op in declared_operations()}
+    assert {"ui_create_user", "createCallCost", "get.calls", "read_info"} <= operations
+    for name in operations:
+        assert i18n.operation_key(name) in i18n.LABELS["operation"], f"operation {name} has no label"
+    assert i18n.operation_key("ui_createCallCost") == i18n.operation_key("createCallCost") == "create_call_cost"
+    i18n.activate("ru")
+    for name in operations:
+        words = re.sub(r"\b(API|PDF|XLSX)\b", "", i18n.operation_label(name))
+        assert not re.search("[A-Za-z]{3,}", words), name
+    assert i18n.operation_label("ui_lock_user") == "Блокировка пользователя"
+    assert "ui_create_user" in i18n.operations_labelled("создание ПОЛЬЗ", operations)
+    i18n.activate("en")
+    assert i18n.operation_label("get.calls") == "List calls"
+    assert i18n.operation_label("someNewThing") == "someNewThing"  # one not labelled is shown as it is
+
+
 def _request(headers: dict[str, str]) -> Request:
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     return Request({"type": "http", "method": "GET", "path": "/ui/", "headers": raw, "query_string": b""})

@@ -407,6 +407,11 @@ async def test_audit_search_downloads_a_payload(
     everything = await browser_a.get(f"/ui/admin/audit?username={admin.username}&service=ACCOUNT&kind=all")
     assert ">read_info<" in everything.text and ">update_info<" in everything.text
     assert "update_info" not in (await browser_a.get("/ui/admin/audit?operation=update%25")).text  # % is a letter
+    # a person reads what was done, the code stays beside it for integrators; the search matches either
+    assert ">Edit account info<" in everything.text and ">Read account info<" in everything.text
+    assert 'class="op-code">update_info<' in everything.text
+    by_label = await browser_a.get(f"/ui/admin/audit?username={admin.username}&kind=all&operation=edit%20ACCOUNT")
+    assert ">Edit account info<" in by_label.text and ">Read account info<" not in by_label.text
     link = re.search(r'href="(/ui/admin/audit/[0-9a-f-]{36}/input)"', found.text)
     assert link
     payload = await browser_a.get(link.group(1))
@@ -594,6 +599,11 @@ async def test_the_audit_names_what_each_change_was_about(
         await services.audit.flush()
         audit = await browser.get("/ui/admin/audit")
     assert f"пользователь {worker.username}" in audit.text and "пользователь petrov_ivan" in audit.text
+    assert ">Блокировка пользователя<" in audit.text and ">Создание пользователя<" in audit.text  # not ui_lock_user
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, operator.username, operator.password)
+        found = await browser.get("/ui/admin/audit?operation=%D0%A1%D0%9E%D0%97%D0%94%D0%90%D0%9D%D0%98%D0%95")
+    assert ">Создание пользователя<" in found.text and ">Блокировка пользователя<" not in found.text  # "СОЗДАНИЕ"
     admin_token = await login(client, operator)
     made = await client.post(
         "/admin/users",

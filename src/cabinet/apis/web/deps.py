@@ -77,6 +77,7 @@ class Web:
         env.globals["label"] = i18n.label
         env.globals["locale_names"] = i18n.LOCALE_NAMES  # each language in its own name, as the switch shows it
         env.globals["target_label"] = i18n.target_label
+        env.globals["operation_label"] = i18n.operation_label
         env.globals["zone_label"] = formats.zone_label
         env.globals["notification_text"] = i18n.notification_text
         self._csrf: CsrfGuard | None = None

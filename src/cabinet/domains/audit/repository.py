@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
@@ -61,7 +61,10 @@ def _filters(query: AuditQuery) -> list[ColumnElement[bool]]:
     if query.operation is not None:
         conditions.append(AuditAction.operation == query.operation)
     if query.operation_contains:
-        conditions.append(AuditAction.operation.icontains(query.operation_contains, autoescape=True))
+        named = AuditAction.operation.icontains(query.operation_contains, autoescape=True)
+        if query.operation_matches:
+            named = or_(named, AuditAction.operation.in_(query.operation_matches))
+        conditions.append(named)
     if query.process_type is not None:
         conditions.append(AuditAction.process_type == query.process_type.value)
     if query.status is not None:

@@ -67,6 +67,7 @@ class AuditQuery:
     services: tuple[Service, ...] | None = None  # any of these
     operation: str | None = None
     operation_contains: str | None = None  # any operation whose name has this in it, ignoring case
+    operation_matches: tuple[str, ...] = ()  # with operation_contains: these operations match too (by their label)
     process_type: ProcessType | None = None
     status: CalculationStatus | None = None
     username: str | None = None  # as recorded (a deleted user's trail stays findable)

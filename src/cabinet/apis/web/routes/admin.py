@@ -27,13 +27,13 @@ from cabinet.apis.web.deps import (
     secret_once,
     web_of,
 )
-from cabinet.apis.web.i18n import N_
+from cabinet.apis.web.i18n import N_, operations_labelled
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
-from cabinet.core.metering import METERED_SERVICES, ProcessType, Service, set_result_elements
+from cabinet.core.metering import METERED_SERVICES, ProcessType, Service, declared_operations, set_result_elements
 from cabinet.core.principal import Principal
 from cabinet.core.roles import Permission, Role
 from cabinet.domains.audit.schemas import AuditQuery, FlowType
@@ -437,6 +437,7 @@ async def audit(
             username=username or None,
             services=(Service(service),) if service else None,
             operation_contains=_text(operation, "operation"),
+            operation_matches=operations_labelled(operation, {op.name for op in declared_operations()}),
             process_type=AUDIT_KINDS[kind],
             descending=True,
             offset=offset,
