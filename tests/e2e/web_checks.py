@@ -76,6 +76,17 @@ def small_targets(page: Any) -> list[str]:
     return list(page.evaluate(SMALL_TARGETS, TARGET_PX))
 
 
+STRETCHED_BUTTONS = """() => [...document.querySelectorAll('main form button, main form .button')]
+  .filter(b => { const r = b.getBoundingClientRect(); const f = b.closest('form').getBoundingClientRect();
+                 return r.width > 0 && f.width > 480 && r.width > 0.8 * f.width; })
+  .map(b => `"${(b.innerText || '').trim().slice(0, 30)}" ${Math.round(b.getBoundingClientRect().width)}px`)"""
+
+
+def stretched_buttons(page: Any) -> list[str]:
+    """On a wide screen, buttons stretched across a wide form (a button is as wide as its words there)."""
+    return list(page.evaluate(STRETCHED_BUTTONS))
+
+
 WIDER_THAN_WINDOW = """() => {
   const window_px = document.documentElement.clientWidth;
   const over = document.scrollingElement.scrollWidth - window_px;
@@ -133,6 +144,10 @@ def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
         small = small_targets(page)
         if small:
             problems.append(f"targets smaller than {TARGET_PX}px: {small}")
+    else:
+        stretched = stretched_buttons(page)
+        if stretched:
+            problems.append(f"buttons stretched across a wide form: {stretched}")
     problems += sideways_anywhere(page)
     if console_errors:
         problems.append(f"console errors: {console_errors}")

@@ -637,3 +637,30 @@ def test_a_service_has_one_colour_on_every_chart() -> None:
     month = daily_points([(day, "ADMIN", 1)], date(2026, 11, 1), date(2026, 12, 1), "t")
     day_label = 'text-anchor="middle"'
     assert month.svg_narrow.count(day_label) <= 4 < month.svg.count(day_label)
+
+
+async def test_the_response_deadline_shows_only_while_a_response_is_due(
+    client: httpx.AsyncClient, browser_a: httpx.AsyncClient, services: Any
+) -> None:
+    """The queue's "Respond by" holds the acceptance deadline of a new call (with how long is left); an accepted
+    call's cell is empty (hidden on a phone), and its page says whether it was accepted in time."""
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    fresh = await tenant.dispatch(client, user_id, tto="2099-01-01T09:00:00Z", ttf="2099-01-02T09:00:00Z")
+    taken = await tenant.dispatch(client, user_id, tto="2099-01-01T09:00:00Z", ttf="2099-01-02T09:00:00Z")
+    await sign_in(browser_a, name, PASSWORD)
+    token = await page_token(browser_a, f"/ui/calls/{taken['id']}")
+    accepted = await browser_a.post(
+        f"/ui/calls/{taken['id']}/status", data={"status": "Committed", "csrf_token": token}
+    )
+    assert accepted.status_code == 303
+    queue = (await browser_a.get("/ui/calls")).text
+    rows = {
+        number: row for row in queue.split("<tr>")[1:] for number in (fresh["number"], taken["number"]) if number in row
+    }
+    assert 'class="respond-by"' in rows[fresh["number"]] and "2099" in rows[fresh["number"]].split("respond-by")[1]
+    assert 'class="respond-by not-due"' in rows[taken["number"]]
+    assert "2099" not in rows[taken["number"]].split("respond-by")[1].split("</td>")[0]
+    page = (await browser_a.get(f"/ui/calls/{taken['id']}")).text
+    assert "accepted in time" in page
+    assert "accepted in time" not in (await browser_a.get(f"/ui/calls/{fresh['id']}")).text
