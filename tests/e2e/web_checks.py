@@ -87,6 +87,16 @@ def stretched_buttons(page: Any) -> list[str]:
     return list(page.evaluate(STRETCHED_BUTTONS))
 
 
+# a table cell laid out as anything but a cell (a flex cell) leaves its row's border and height apart from the rest
+NOT_A_CELL = """() => [...document.querySelectorAll('main td, main th')]
+  .filter(c => c.getBoundingClientRect().width > 0 && getComputedStyle(c).display !== 'table-cell')
+  .map(c => `${c.tagName.toLowerCase()}.${[...c.classList].join('.')} (${getComputedStyle(c).display})`)"""
+
+
+def cells_not_laid_out_as_cells(page: Any) -> list[str]:
+    return list(page.evaluate(NOT_A_CELL))
+
+
 WIDER_THAN_WINDOW = """() => {
   const window_px = document.documentElement.clientWidth;
   const over = document.scrollingElement.scrollWidth - window_px;
@@ -148,6 +158,8 @@ def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
         stretched = stretched_buttons(page)
         if stretched:
             problems.append(f"buttons stretched across a wide form: {stretched}")
+        if broken := cells_not_laid_out_as_cells(page):
+            problems.append(f"table cells not laid out as cells: {broken[:4]}")
     problems += sideways_anywhere(page)
     if console_errors:
         problems.append(f"console errors: {console_errors}")

@@ -459,6 +459,14 @@ async def test_operator_pages_read_in_russian(app: Any, make_user: UserFactory) 
             answer = await browser.get(path)
             assert answer.status_code == 200, path
             assert _english_on(answer.text) == [], path
+        # a key's "Expires" and "Last used" say different things when empty (not "never" for both)
+        issued = await browser.post(
+            f"/ui/admin/users/{admin.username}/keys",
+            data={"name": "erp", "csrf_token": csrf_of((await browser.get(f"/ui/admin/users/{admin.username}")).text)},
+        )
+        assert issued.status_code == 303
+        keys = (await browser.get(f"/ui/admin/users/{admin.username}")).text
+        assert "бессрочно" in keys and "не использовался" in keys
 
 
 async def test_operator_confirmations_and_refusals_read_in_russian(app: Any, make_user: UserFactory) -> None:
