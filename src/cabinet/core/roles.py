@@ -68,6 +68,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 MAX_ROLES_PER_USER = 2
+# who counts among "admins" in user lists (kept on each user as ``is_admin``, indexed)
+ADMIN_ROLES = ("ADMIN", "OVERLORD", "COMPANYOWNER")
 
 
 def permissions_of(roles: Iterable[Role | str]) -> frozenset[Permission]:

@@ -6,12 +6,26 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, event, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
-from cabinet.domains.identity.schemas import ADMIN_ROLES, ListQuery, UserCounters, UserGroup
+from cabinet.domains.identity.schemas import ListQuery, UserCounters, UserGroup
 from cabinet.models import Company, DataSession, EndedWebSession, PartnerLink, User
 
 CHANGED_USERS = "cabinet.changed_users"  # the session's ``info`` key: ids of the users its flushes changed
@@ -209,22 +223,14 @@ class DirectoryRepository:
         if query.company_key:
             where.append(User.company_id.in_(select(Company.id).where(Company.key == query.company_key)))
         if query.text:
-            pattern = _like(query.text)
-            where.append(
-                or_(
-                    *(
-                        c.ilike(pattern, escape="\\")
-                        for c in (User.username, User.specification, User.email, User.phone)
-                    )
-                )
-            )
+            where.append(_user_text(query.text, session.get_bind().dialect.name))
         listed = list(where)
         if query.user_group == UserGroup.ACTIVE:
             listed.append(User.enabled.is_(True))
         elif query.user_group == UserGroup.BLOCKED:
             listed.append(User.enabled.is_(False))
         elif query.user_group == UserGroup.ADMINS:
-            listed.append(_is_admin())
+            listed.append(User.is_admin.is_(True))
         column = USER_SORT[query.sort_field or "username"]
         order = [_direction(column, query.descending), User.id]
         rows = (
@@ -239,7 +245,7 @@ class DirectoryRepository:
                     func.count(),
                     func.count().filter(User.enabled.is_(True)),
                     func.count().filter(User.enabled.is_(False)),
-                    func.count().filter(_is_admin()),
+                    func.count().filter(User.is_admin.is_(True)),
                 ).where(*where)
             )
         ).one()
@@ -279,6 +285,23 @@ def _direction(column: Any, descending: bool) -> Any:
     return column.desc().nulls_first() if descending else column.asc().nulls_last()
 
 
-def _is_admin() -> ColumnElement[bool]:
-    text = cast(User.roles, String)
-    return or_(*(text.like(f'%"{role}"%') for role in ADMIN_ROLES))
+# The trigram index of migration 0020 finds substrings of 3 characters and more
+TRIGRAM = 3
+_USER_SEARCH = table("user_search")  # SQLite: FTS5 over login, name, e-mail and phone (trigram, case-folded)
+_USER_SEARCH_MATCH = text("user_search MATCH :user_text")
+
+
+def _user_text(needle: str, dialect: str) -> ColumnElement[bool]:
+    """Users whose login, name, e-mail or phone contains ``needle``, ignoring case. PostgreSQL's ILIKE uses the
+    columns' GIN trigram indexes as it is; on SQLite a needle of 3 characters and more is looked up in the FTS5
+    trigram table (one quoted phrase: the characters as they are, quotes doubled), a shorter one scans."""
+    if dialect == "sqlite" and len(needle) >= TRIGRAM:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        found: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(_USER_SEARCH)
+            .where(_USER_SEARCH_MATCH.bindparams(bindparam("user_text", phrase)))
+        )
+        return User.id.in_(found)
+    pattern = _like(needle)
+    return or_(*(c.ilike(pattern, escape="\\") for c in (User.username, User.specification, User.email, User.phone)))

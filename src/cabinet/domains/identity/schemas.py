@@ -96,9 +96,6 @@ class UserGroup:
     ADMINS = "ADMINS"
 
 
-ADMIN_ROLES = ("ADMIN", "OVERLORD", "COMPANYOWNER")  # who counts among "admins" in user lists
-
-
 @dataclass(frozen=True, slots=True)
 class ListQuery:
     offset: int = 0
