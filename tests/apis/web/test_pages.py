@@ -216,6 +216,8 @@ async def test_notifications_and_unread_badge(
     await sign_in(browser_a, name, PASSWORD)
     badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
     assert re.search(r'class="badge count">2<span class="visually-hidden"> unread notifications<', badge.text)
+    # the same count, out of band, beside a phone's folded menu
+    assert re.search(r'<span id="unread-menu" hx-swap-oob="innerHTML"><span class="badge count">2<', badge.text)
     listing = await browser_a.get("/ui/notifications")
     assert "2 unread" in listing.text
     # the badge speaks the viewer's saved language, not the browser's (the locale cookie forgotten)
@@ -224,9 +226,12 @@ async def test_notifications_and_unread_badge(
     browser_a.cookies.delete("cabinet_locale")
     badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
     assert "> непрочитанных уведомления<" in badge.text, badge.text
+    listed = (await browser_a.get("/ui/notifications")).text  # the domain's English notice, said in Russian
+    assert "was assigned" not in listed and re.search(r"Назначена новая заявка</strong>: Заявка \d{8}: ", listed)
     marked = await browser_a.post("/ui/notifications/read-all", data={"csrf_token": csrf_of(listing.text)})
     assert marked.status_code == 303
-    assert (await browser_a.get("/ui/notifications/badge")).text == ""
+    emptied = (await browser_a.get("/ui/notifications/badge")).text
+    assert emptied == '<span id="unread-menu" hx-swap-oob="innerHTML"></span>', emptied  # both places emptied
 
 
 async def test_password_change_and_lock_end_other_sessions(

@@ -188,8 +188,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "key_state": {"active": N_("Active"), "blocked": N_("Blocked"), "replaced": N_("Replaced, in grace period")},
     "user_state": {"active": N_("Active"), "locked": N_("Locked")},
-    # an operation as the audit records it, by its action: a page's ``ui_createCallCost``, the contractor API's
-    # ``createCallCost`` and the Data API's ``create.call_costs`` name the same action (``operation_key``)
+    # an operation as the audit records it, by its action: a page's ``ui_createCallCost`` and the contractor API's
+    # ``createCallCost`` name the same action, as do the Data API's ``get.calls`` and ``getCalls`` (``operation_key``)
     "operation": {
         "add_call_cost_expense": N_("Add an expense to an estimate"),
         "add_call_cost_material": N_("Add a material to an estimate"),
@@ -379,6 +379,10 @@ def display_locale(locale: str) -> Locale:
 # The domain writes a notification's text once, in English (the contractor API serves it as it is); the pages say
 # the same in the reader's language from the parts of that text.
 _NOTICES: dict[str, tuple[re.Pattern[str], str]] = {
+    "call_assigned": (
+        re.compile(r"Call (?P<number>\S+) was assigned to you: (?P<client>.*)\Z", re.S),
+        N_("Call %(number)s: %(client)s"),
+    ),
     "call_closed": (re.compile(r"Call (?P<number>\S+) was closed\Z"), N_("Call %(number)s was closed")),
     "dispatcher_message": (
         re.compile(r"New message on call (?P<number>\S+): (?P<text>.*)\Z", re.S),

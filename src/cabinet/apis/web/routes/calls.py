@@ -248,16 +248,16 @@ async def notifications(
 async def unread_badge(request: Request, principal: Viewer, svc: ServicesDep) -> Response:
     """The unread count in the menu (polled by htmx; not metered: a passive refresh, not an action)."""
     found = await svc.notifications.list(principal, limit=1, offset=0, unread_only=True)
-    if not found.unread:
-        return HTMLResponse("", headers={"Cache-Control": "no-store"})
-    locale_of(request)  # the viewer's own language (the route's dependencies knew only the cookie's)
-    unread = ngettext("unread notification", "unread notifications", found.unread)
-    return HTMLResponse(
-        Markup('<span class="badge count">{}<span class="visually-hidden"> {}</span></span>').format(
+    badge = Markup("")
+    if found.unread:
+        locale_of(request)  # the viewer's own language (the route's dependencies knew only the cookie's)
+        unread = ngettext("unread notification", "unread notifications", found.unread)
+        badge = Markup('<span class="badge count">{}<span class="visually-hidden"> {}</span></span>').format(
             found.unread, unread
-        ),
-        headers={"Cache-Control": "no-store"},
-    )
+        )
+    # the same count beside a phone's folded "Menu" (an out-of-band swap: one request fills both places)
+    menu = Markup('<span id="unread-menu" hx-swap-oob="innerHTML">{}</span>').format(badge)
+    return HTMLResponse(badge + menu, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/notifications/{id}/read", **contractor_op("readNotification", ProcessType.TRACE))
