@@ -24,6 +24,7 @@ from cabinet.core.roles import Role
 from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, LineStatus, MaterialOwner, TaskStatus
 from cabinet.domains.identity.schemas import UserUpdate
+from cabinet.domains.webhooks.schemas import EVENT_TYPES
 from tests.apis.web.support import csrf_of, sign_in, web_client
 from tests.helpers import UserFactory
 
@@ -92,6 +93,7 @@ def test_translations_keep_the_placeholders_of_their_message() -> None:
         ("service", list(Service)),
         ("quota_group", list(ProcessType)),
         ("notification", list(NOTIFICATION_KINDS)),
+        ("webhook_event", list(EVENT_TYPES)),
     ],
 )
 def test_every_api_value_shown_to_people_has_a_label_in_both_languages(kind: str, values: list[Any]) -> None:
