@@ -227,8 +227,8 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         page.wait_for_selector("#thread >> text=On my way, 20 minutes")
         assert page.evaluate("() => performance.getEntriesByType('navigation').length + ':' + location.href") == before
         page.get_by_label("What puts the deadline at risk").fill("Spare part is 2 days away")
-        page.get_by_role("button", name="Raise jeopardy").click()
-        page.wait_for_selector("text=Jeopardy raised")
+        page.get_by_role("button", name="Report a deadline risk").click()
+        page.wait_for_selector("text=Deadline risk reported")
         page.get_by_role("button", name="Issue a field link").click()
         link = page.locator("#new-link").get_attribute("href")
         assert link and "/ui/link/" in link
