@@ -39,7 +39,7 @@ class Layout:
 
 
 WIDE = Layout("wide", 720, 300, 10)
-NARROW = Layout("narrow", 340, 240, 4)  # drawn at about its own size on a phone: 12-unit text stays ~11 px
+NARROW = Layout("narrow", 296, 240, 4)  # a 360 px phone's card is ~294 px wide: one unit ~ one CSS px there
 
 
 @dataclass(frozen=True, slots=True)
