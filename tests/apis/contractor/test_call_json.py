@@ -15,8 +15,8 @@ from pydantic import TypeAdapter
 
 from cabinet.apis.contractor.mappers import call_json, call_out, json_data
 from cabinet.apis.contractor.schemas import CallDTO
-from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.domains.fieldservice.content import AttachmentType
+from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.domains.fieldservice.states import CallStatus, TaskStatus
 
 ids = st.integers(min_value=1, max_value=2**53)
