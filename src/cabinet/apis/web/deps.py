@@ -115,8 +115,9 @@ def web_of(request: Request) -> Web:
 
 @pass_context
 def _when(context: Context, moment: datetime | None, label: bool = True, seconds: bool = False) -> str:
-    """A time in the viewer's zone, with the zone's label (the page's ``zone``)."""
-    return formats.when(moment, context["zone"], label=label, seconds=seconds)
+    """A time in the viewer's zone, with the zone's label (the page's ``zone``); the year only when it is not the
+    current one."""
+    return formats.when(moment, context["zone"], label=label, seconds=seconds, now=context.get("now"))
 
 
 @pass_context

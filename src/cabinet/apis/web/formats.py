@@ -61,18 +61,25 @@ def _shown_in(moment: datetime, zone: tzinfo) -> datetime:
         return _aware(moment).astimezone(UTC)
 
 
-def when(moment: datetime | None, zone: tzinfo, *, label: bool = True, seconds: bool = False) -> str:
-    """A moment in ``zone``: "4 дек. 2026 г., 22:38 МСК" / "Dec 4, 2026, 10:38 PM MSK"."""
+def when(
+    moment: datetime | None, zone: tzinfo, *, label: bool = True, seconds: bool = False, now: datetime | None = None
+) -> str:
+    """A moment in ``zone``: "4 дек. 2026, 22:38 МСК" / "Dec 4, 2026, 10:38 PM MSK"; given ``now``, a moment of
+    the current year (in ``zone``) leaves the year out, as mail and issue trackers do: "4 дек., 22:38 МСК"."""
     if moment is None:
         return ""
     shown = _shown_in(moment, zone)
     zone = shown.tzinfo or UTC
-    text = format_datetime(shown, "medium" if seconds else _short_datetime(), tzinfo=zone, locale=current_locale())
+    this_year = now is not None and _shown_in(now, zone).year == shown.year
+    pattern = "medium" if seconds else _short_datetime(with_year=not this_year)
+    text = format_datetime(shown, pattern, tzinfo=zone, locale=current_locale())
     return f"{text} {zone_label(zone, shown)}" if label else text
 
 
-def _short_datetime() -> str:
-    return "d MMM y, HH:mm" if current_locale() == "ru" else "MMM d, y, h:mm a"
+def _short_datetime(*, with_year: bool = True) -> str:
+    if current_locale() == "ru":
+        return "d MMM y, HH:mm" if with_year else "d MMM, HH:mm"
+    return "MMM d, y, h:mm a" if with_year else "MMM d, h:mm a"
 
 
 def day(value: date | datetime | None, zone: tzinfo | None = None) -> str:
