@@ -160,7 +160,7 @@ def _shaped(shape: tuple[str, int], build: Callable[[], Any]) -> Any:
     return known
 
 
-def _one_call_statement(scope: list[ColumnElement[bool]]) -> Any:
+def _one_call_statement(scope: tuple[ColumnElement[bool], ...]) -> Any:
     """The call and its embeds; ``scope`` is the viewer's bound call scope (``scope.bound_call_scope``)."""
     where = [Call.id == bindparam("call_id"), *scope]
     visible = select(Call.id).where(*where).scalar_subquery()
@@ -199,7 +199,8 @@ def _rows(result: Any) -> dict[int, list[Any]]:
 
 
 async def _read(statement: Any, params: dict[str, Any]) -> dict[int, list[Any]]:
-    return _rows(await current_session().execute(statement, params))
+    # on the session's connection: a Core statement of plain rows needs none of the ORM's execution steps
+    return _rows(await (await current_session().connection()).execute(statement, params))
 
 
 def _grouped(rows: list[Any], key: str) -> dict[int, list[Any]]:

