@@ -233,6 +233,7 @@ def test_numbers_money_and_deadlines_in_russian_and_english() -> None:
     moscow = ZoneInfo("Europe/Moscow")
     assert formats.when(now, moscow) == "4 дек. 2026, 12:00 МСК"
     assert formats.when(now, moscow, now=now) == "4 дек., 12:00 МСК"  # the current year goes without saying
+    assert formats.when(now, moscow, seconds=True, now=now) == "4 дек., 12:00:00 МСК"
     assert formats.when(now, moscow, now=now + timedelta(days=400)) == "4 дек. 2026, 12:00 МСК"
     new_year = datetime(2026, 12, 31, 21, 30, tzinfo=UTC)  # already 2027 in Moscow
     assert formats.when(new_year, moscow, now=datetime(2026, 12, 31, 12, 0, tzinfo=UTC)) == "1 янв. 2027, 00:30 МСК"

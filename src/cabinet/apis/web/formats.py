@@ -71,9 +71,16 @@ def when(
     shown = _shown_in(moment, zone)
     zone = shown.tzinfo or UTC
     this_year = now is not None and _shown_in(now, zone).year == shown.year
-    pattern = "medium" if seconds else _short_datetime(with_year=not this_year)
+    if seconds:
+        pattern = _seconds_datetime() if this_year else "medium"
+    else:
+        pattern = _short_datetime(with_year=not this_year)
     text = format_datetime(shown, pattern, tzinfo=zone, locale=current_locale())
     return f"{text} {zone_label(zone, shown)}" if label else text
+
+
+def _seconds_datetime() -> str:
+    return "d MMM, HH:mm:ss" if current_locale() == "ru" else "MMM d, h:mm:ss a"
 
 
 def _short_datetime(*, with_year: bool = True) -> str:
