@@ -138,6 +138,11 @@ async def test_a_page_never_shows_another_tenants_data(
     await sign_in(browser_a, owner_b.username, owner_b.password)
     users = await browser_a.get("/ui/admin/users")
     assert name_b in users.text and name_a not in users.text
+    asked_for_alpha = await browser_a.get("/ui/admin/users", params={"company": "tenant_alpha"})
+    assert asked_for_alpha.status_code == 200 and name_a not in asked_for_alpha.text  # the scope still holds
+    own = await browser_a.get("/ui/admin/users", params={"company": "tenant_beta"})
+    assert name_b in own.text and "Company: tenant_beta" in own.text
+    assert (await browser_a.get("/ui/admin/users", params={"company": "no such'key"})).status_code == 400
     assert (await browser_a.get(f"/ui/admin/users/{name_a}")).status_code == 404
     assert (await browser_a.get("/ui/admin/companies/tenant_alpha")).status_code == 404
     companies = await browser_a.get("/ui/admin/companies")

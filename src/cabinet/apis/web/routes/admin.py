@@ -52,6 +52,7 @@ Username = Annotated[str, Path(min_length=2, max_length=256, pattern=r"^\w+$")]
 KeyId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 SearchText = Annotated[str, Query(max_length=64)]
+CompanyKeyParam = Annotated[str, Query(max_length=256, pattern=r"^\w*$")]  # a company's users (empty: every one)
 Short = Annotated[str, Form(max_length=256)]
 # The roles an operator may give, in the groups a person thinks of them in, each with what it lets one do.
 ROLE_GROUPS: list[tuple[str, list[Role]]] = [
@@ -199,15 +200,22 @@ async def deny_network(
 # --- users ---------------------------------------------------------------------------------------------------
 @router.get("/users", **admin_read_op("read_users", ProcessType.NOTRACE))
 async def users(
-    request: Request, principal: OperatorReader, svc: ServicesDep, q: SearchText = "", offset: Offset = 0
+    request: Request,
+    principal: OperatorReader,
+    svc: ServicesDep,
+    q: SearchText = "",
+    offset: Offset = 0,
+    company: CompanyKeyParam = "",
 ) -> Response:
-    found = await svc.directory.list_users(principal, ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q")))
+    query = ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q"), company_key=company or None)
+    found = await svc.directory.list_users(principal, query)
     return _listing(
         request,
         "admin_users.html",
         found,
         q,
         offset,
+        company=company,
         role_groups=_role_choices(principal),
         zones=regional.known_zones(),
         confined=read_scope(principal) is not None,
