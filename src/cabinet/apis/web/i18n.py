@@ -402,7 +402,7 @@ def display_locale(locale: str) -> Locale:
 _NOTICES: dict[str, tuple[re.Pattern[str], str]] = {
     "call_assigned": (
         re.compile(r"Call (?P<number>\S+) was assigned to you: (?P<client>.*)\Z", re.S),
-        N_("Call %(number)s: %(client)s"),
+        N_("%(number)s · %(client)s"),
     ),
     "call_closed": (re.compile(r"Call (?P<number>\S+) was closed\Z"), N_("Call %(number)s was closed")),
     "dispatcher_message": (
