@@ -142,6 +142,7 @@ async def report_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import insert
 
     from cabinet.app import create_app
+    from cabinet.asgi import settle_collector
     from cabinet.core.roles import Role
     from cabinet.domains.identity.schemas import UserCreate
     from cabinet.domains.usage.schemas import UsageQuery
@@ -153,6 +154,7 @@ async def report_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(data_dir=data_dir, log_level="WARNING", secret_key="bench-secret-" + "x" * 40)
     await asyncio.to_thread(upgrade, settings)
     app = create_app(settings)
+    settle_collector()  # as `cabinet serve` does, where the report is built
     async with app.router.lifespan_context(app):
         services = app.state.runtime.services
         user = await services.identity.create_user(
