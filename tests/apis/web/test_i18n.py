@@ -496,3 +496,15 @@ async def test_operator_confirmations_and_refusals_read_in_russian(app: Any, mak
         )
         assert bad.status_code == 400 and "«Действует до» — не дата" in bad.text
         assert _english_on(bad.text) == []
+
+
+async def test_a_page_that_is_not_there_says_so_in_the_visitor_s_language(app: Any) -> None:
+    """The 404, 405 and malformed-address pages are rendered by error handlers that run before any page's own
+    code: they must still speak the visitor's language (they said it in Russian, the default, to everyone)."""
+    async with web_client(app, language="en") as english, web_client(app, language="ru") as russian:
+        missing = await english.get("/ui/nowhere")
+        assert missing.status_code == 404 and "There is no such page" in missing.text
+        assert "Такой страницы нет" not in missing.text and '<html lang="en"' in missing.text
+        wrong_method = await english.delete("/ui/login")
+        assert wrong_method.status_code == 405 and "This address does not take that kind of request" in wrong_method.text
+        assert "Такой страницы нет" in (await russian.get("/ui/nowhere")).text

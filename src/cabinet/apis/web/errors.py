@@ -123,6 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        locale_of(request)  # this request's language before any message is translated (not the last request's)
         cause = cabinet_cause(exc)
         if cause is not None:
             return await render_error(request, cause)
@@ -131,6 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        locale_of(request)  # as above: a 404 said "Такой страницы нет" on an English page after a Russian one
         cause = cabinet_cause(exc)
         if cause is not None:
             return await render_error(request, cause)
