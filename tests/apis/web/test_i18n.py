@@ -505,6 +505,6 @@ async def test_a_page_that_is_not_there_says_so_in_the_visitor_s_language(app: A
         missing = await english.get("/ui/nowhere")
         assert missing.status_code == 404 and "There is no such page" in missing.text
         assert "Такой страницы нет" not in missing.text and '<html lang="en"' in missing.text
-        wrong_method = await english.delete("/ui/login")
-        assert wrong_method.status_code == 405 and "This address does not take that kind of request" in wrong_method.text
+        refused = await english.delete("/ui/login")
+        assert refused.status_code == 405 and "This address does not take that kind of request" in refused.text
         assert "Такой страницы нет" in (await russian.get("/ui/nowhere")).text
