@@ -226,6 +226,7 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         page.get_by_role("button", name="Send message").click()
         page.wait_for_selector("#thread >> text=On my way, 20 minutes")
         assert page.evaluate("() => performance.getEntriesByType('navigation').length + ':' + location.href") == before
+        page.get_by_text("Report a deadline risk…").click()  # the form is folded until asked for
         page.get_by_label("What puts the deadline at risk").fill("Spare part is 2 days away")
         page.get_by_role("button", name="Report a deadline risk").click()
         page.wait_for_selector("text=Deadline risk reported")

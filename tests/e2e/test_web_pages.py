@@ -268,6 +268,7 @@ def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> Non
         page.wait_for_selector(f"#task-{task_id}:has-text('Выполнена')")
         assert len([p for p in posts if p.endswith(f"/ui/tasks/{task_id}/status")]) == 1
 
+        page.locator("#jeopardy-fold > summary").click()  # folded until asked for
         page.locator("#jeopardy-comment").fill("Запчасть будет через 2 дня")
         posts.clear()
         with page.expect_navigation():
