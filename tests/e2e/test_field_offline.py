@@ -71,8 +71,12 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         _until(page, CACHED)  # the service worker is active and the page is kept for offline
 
         context.set_offline(True)
-        page.get_by_role("button", name="Check in").click()
+        check_in, check_out = page.locator("button[data-visit=checkIn]"), page.locator("button[data-visit=checkOut]")
+        assert "secondary" in (check_out.get_attribute("class") or "")  # not on site yet: checking in is the step
+        check_in.click()
         page.wait_for_selector("#field-status[data-state=queued]")
+        assert "secondary" not in (check_out.get_attribute("class") or "")  # on site now: checking out is next
+        assert "secondary" in (check_in.get_attribute("class") or "")
         page.locator(f"#task-{diagnose['id']}-Done").check()
         page.locator(f"#task-{repair['id']}-Canceled").check()
         page.get_by_label("Comment (required)").fill("Fixed in the basement")

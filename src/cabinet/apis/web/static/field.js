@@ -286,6 +286,10 @@
   for (const button of document.querySelectorAll("button[data-visit]")) {
     button.addEventListener("click", () => {
       const clientTime = new Date().toISOString();
+      // the other one is the likely next tap: it becomes the filled button
+      for (const other of document.querySelectorAll("button[data-visit]")) {
+        other.classList.toggle("secondary", other === button);
+      }
       position().then((where) => enqueue({
         kind: "visit",
         url: linkUrl("/shared/call/visit"),
