@@ -19,9 +19,7 @@ from cabinet.apis.contractor.schemas import (
     CallTaskFeedDTO,
     CallTaskResultDTO,
     CallTasktOutputDTO,
-    ExpenditureItemDTO,
     ExpenseDTO,
-    LocationDTO,
     MaterialDTO,
     NotificationDTO,
     PostExpenseInputDTO,
@@ -65,100 +63,16 @@ def tokens_out(pair: IssuedPair) -> AccessServiceTokensDTO:
     )
 
 
-def attachment_out(a: Any) -> CallTaskAttachmentDTO:
-    return CallTaskAttachmentDTO(
-        blobServiceFileName=a.blob_name,
-        downloaded=a.downloaded_at,
-        id=a.id,
-        name=a.name,
-        type=a.type,
-        uploaded=a.uploaded_at,
-        size=a.size,
-        sha256=a.sha256,
-    )
-
-
-def result_out(attachments: Iterable[Any]) -> CallTaskResultDTO:
-    return CallTaskResultDTO(attachments=[attachment_out(a) for a in attachments])
-
-
-def task_out(task: CallTask | Any, attachments: Iterable[Any] = ()) -> CallTasktOutputDTO:
-    """A task; a Done one carries its result (the result's attachments)."""
-    result = result_out(attachments) if task.status == TaskStatus.DONE.value else None
-    return CallTasktOutputDTO(id=task.id, result=result, status=TaskStatus(task.status), title=task.title)
-
-
-def task_view_out(view: TaskView) -> CallTasktOutputDTO:
-    return task_out(view.task, view.attachments)
-
-
-def task_feed_out(view: TaskView) -> CallTaskFeedDTO:
-    base = task_view_out(view)
-    return CallTaskFeedDTO(**base.model_dump(), callId=view.task.call_id, timestamp=view.task.change_no)
-
-
-def jeopardy_out(j: CallJeopardy) -> CallJeopardyDTO:
-    return CallJeopardyDTO(
-        answerComment=j.answer_comment,
-        answerDate=j.answer_date,
-        callId=j.call_id,
-        comment=j.comment,
-        date=j.date,
-        id=j.id,
-        timestamp=j.change_no,
-    )
-
-
-def message_out(m: CallMessage) -> CallMessageDTO:
-    owner = UserDTO(id=m.owner_id, name=m.owner_name) if m.owner_id is not None else None
-    return CallMessageDTO(callId=m.call_id, date=m.date, id=m.id, message=m.message, owner=owner, timestamp=m.change_no)
-
-
-def call_out(view: CallView) -> CallDTO:
-    c = view.call
-    return CallDTO(
-        availableExpenditureItems=[ExpenditureItemDTO(id=i.id, name=i.name) for i in view.items],
-        clientName=c.client_name,
-        comments=c.comments,
-        commited=c.commited_at,
-        contactPersonEmail=c.contact_person_email,
-        contactPersonName=c.contact_person_name,
-        contactPersonPhone=c.contact_person_phone,
-        created=c.created,
-        critical=c.critical,
-        descriptionHtmlText=c.description_html,
-        descriptionTextForFieldEmployee=c.description_for_field_employee,
-        finished=c.finished_at,
-        id=c.id,
-        isExpired=view.is_expired,
-        isJeopardy=c.jeopardy_open,
-        jeopardies=[jeopardy_out(j) for j in view.jeopardies],
-        number=c.number,
-        serviceObjectAddress=c.service_object_address,
-        serviceObjectLatitude=c.service_object_latitude,
-        serviceObjectLongitude=c.service_object_longitude,
-        serviceObjectName=c.service_object_name,
-        serviceObjectType=c.service_object_type,
-        status=c.status,
-        tasks=[task_out(t, view.attachments.get(t.id, ())) for t in view.tasks],
-        timestamp=c.change_no,
-        ttf=c.ttf,
-        tto=c.tto,
-        userId=c.owner_id,
-        visits=[visit_out(v) for v in view.visits],
-        signature=signature_out(view.signature) if view.signature is not None else None,
-    )
-
-
-# --- the call as JSON without building its DTOs -----------------------------------------------------------------
-# A feed page of 1,000 calls built some 6,000 pydantic objects only to dump them again (most of the feed's time).
-# These write the same JSON as ``CallDTO`` (the same keys in the same order, UTC times with ``Z``, floats as
-# floats): tests/apis/contractor/test_call_json.py holds them to ``call_out(view)``'s own dump for every embed.
+# --- a call and what it embeds, each written once as the plain data of its JSON ----------------------------------
+# The list, the feeds and GET /call/{id} write these straight out (``json_data``): a feed page of 1,000 calls built
+# some 6,000 pydantic objects only to dump them again. The DTOs other routes answer with are validated from the
+# same data (``*_out``), so each mapping exists once; tests/apis/contractor/test_call_json.py holds the plain data's
+# JSON byte for byte to the DTO's own (keys in order, UTC times with ``Z``, floats as floats).
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _attachment_json(a: Any) -> dict[str, Any]:
+def attachment_json(a: Any) -> dict[str, Any]:
     return {
         "blobServiceFileName": a.blob_name,
         "downloaded": a.downloaded_at,
@@ -171,13 +85,64 @@ def _attachment_json(a: Any) -> dict[str, Any]:
     }
 
 
+def attachment_out(a: Any) -> CallTaskAttachmentDTO:
+    return CallTaskAttachmentDTO.model_validate(attachment_json(a))
+
+
+def result_out(attachments: Iterable[Any]) -> CallTaskResultDTO:
+    return CallTaskResultDTO.model_validate({"attachments": [attachment_json(a) for a in attachments]})
+
+
+def task_json(task: CallTask | Any, attachments: Iterable[Any] = ()) -> dict[str, Any]:
+    """A task; a Done one carries its result (the result's attachments)."""
+    done = task.status == TaskStatus.DONE.value
+    result = {"attachments": [attachment_json(a) for a in attachments]} if done else None
+    return {"id": task.id, "result": result, "status": task.status, "title": task.title}
+
+
+def task_out(task: CallTask | Any, attachments: Iterable[Any] = ()) -> CallTasktOutputDTO:
+    return CallTasktOutputDTO.model_validate(task_json(task, attachments))
+
+
+def task_view_out(view: TaskView) -> CallTasktOutputDTO:
+    return task_out(view.task, view.attachments)
+
+
+def task_feed_out(view: TaskView) -> CallTaskFeedDTO:
+    task = view.task
+    return CallTaskFeedDTO.model_validate(
+        {**task_json(task, view.attachments), "callId": task.call_id, "timestamp": task.change_no}
+    )
+
+
+def jeopardy_json(j: CallJeopardy | Any) -> dict[str, Any]:
+    return {
+        "answerComment": j.answer_comment,
+        "answerDate": j.answer_date,
+        "callId": j.call_id,
+        "comment": j.comment,
+        "date": j.date,
+        "id": j.id,
+        "timestamp": j.change_no,
+    }
+
+
+def jeopardy_out(j: CallJeopardy) -> CallJeopardyDTO:
+    return CallJeopardyDTO.model_validate(jeopardy_json(j))
+
+
+def message_out(m: CallMessage) -> CallMessageDTO:
+    owner = UserDTO(id=m.owner_id, name=m.owner_name) if m.owner_id is not None else None
+    return CallMessageDTO(callId=m.call_id, date=m.date, id=m.id, message=m.message, owner=owner, timestamp=m.change_no)
+
+
 def _location_json(latitude: Any, longitude: Any, accuracy: Any) -> dict[str, Any] | None:
     if latitude is None or longitude is None:
         return None
     return {"latitude": float(latitude), "longitude": float(longitude), "accuracyMeters": _float(accuracy)}
 
 
-def _visit_json(v: Any) -> dict[str, Any]:
+def visit_json(v: CallVisit | Any) -> dict[str, Any]:
     return {
         "id": v.id,
         "checkInAt": v.check_in_at,
@@ -191,12 +156,27 @@ def _visit_json(v: Any) -> dict[str, Any]:
     }
 
 
+def visit_out(v: CallVisit | Any) -> VisitDTO:
+    return VisitDTO.model_validate(visit_json(v))
+
+
+def signature_json(s: CallSignature | Any) -> dict[str, Any]:
+    return {
+        "signerName": s.signer_name,
+        "signedAt": s.signed_at,
+        "attachmentId": s.id,
+        "size": s.size,
+        "sha256": s.sha256,
+    }
+
+
+def signature_out(s: CallSignature | Any) -> SignatureDTO:
+    return SignatureDTO.model_validate(signature_json(s))
+
+
 def call_json(view: CallView) -> dict[str, Any]:
-    """``call_out(view)`` as the plain data of its JSON (``json_data`` writes it)."""
     c = view.call
     attachments = view.attachments
-    done = TaskStatus.DONE.value
-    signature = view.signature
     return {
         "availableExpenditureItems": [{"id": i.id, "name": i.name} for i in view.items],
         "clientName": c.client_name,
@@ -213,18 +193,7 @@ def call_json(view: CallView) -> dict[str, Any]:
         "id": c.id,
         "isExpired": view.is_expired,
         "isJeopardy": c.jeopardy_open,
-        "jeopardies": [
-            {
-                "answerComment": j.answer_comment,
-                "answerDate": j.answer_date,
-                "callId": j.call_id,
-                "comment": j.comment,
-                "date": j.date,
-                "id": j.id,
-                "timestamp": j.change_no,
-            }
-            for j in view.jeopardies
-        ],
+        "jeopardies": [jeopardy_json(j) for j in view.jeopardies],
         "number": c.number,
         "serviceObjectAddress": c.service_object_address,
         "serviceObjectLatitude": float(c.service_object_latitude),
@@ -232,66 +201,24 @@ def call_json(view: CallView) -> dict[str, Any]:
         "serviceObjectName": c.service_object_name,
         "serviceObjectType": c.service_object_type,
         "status": c.status,
-        "tasks": [
-            {
-                "id": t.id,
-                "result": (
-                    {"attachments": [_attachment_json(a) for a in attachments.get(t.id, ())]}
-                    if t.status == done
-                    else None
-                ),
-                "status": t.status,
-                "title": t.title,
-            }
-            for t in view.tasks
-        ],
+        "tasks": [task_json(t, attachments.get(t.id, ())) for t in view.tasks],
         "timestamp": c.change_no,
         "ttf": c.ttf,
         "tto": c.tto,
         "userId": c.owner_id,
-        "visits": [_visit_json(v) for v in view.visits],
-        "signature": (
-            None
-            if signature is None
-            else {
-                "signerName": signature.signer_name,
-                "signedAt": signature.signed_at,
-                "attachmentId": signature.id,
-                "size": signature.size,
-                "sha256": signature.sha256,
-            }
-        ),
+        "visits": [visit_json(v) for v in view.visits],
+        "signature": signature_json(view.signature) if view.signature is not None else None,
     }
+
+
+def call_out(view: CallView) -> CallDTO:
+    return CallDTO.model_validate(call_json(view))
 
 
 def json_data(data: Any, **headers: str) -> Response:
     """Plain data (dicts, lists, str, int, float, bool, None, aware UTC datetimes) as a JSON answer, written the way
     pydantic writes a DTO's (times in UTC with ``Z``)."""
     return Response(orjson.dumps(data, option=orjson.OPT_UTC_Z), media_type="application/json", headers=headers or None)
-
-
-def _location(latitude: float | None, longitude: float | None, accuracy: float | None) -> LocationDTO | None:
-    if latitude is None or longitude is None:
-        return None
-    return LocationDTO(latitude=latitude, longitude=longitude, accuracyMeters=accuracy)
-
-
-def visit_out(v: CallVisit | Any) -> VisitDTO:
-    return VisitDTO(
-        id=v.id,
-        checkInAt=v.check_in_at,
-        checkInClientTime=v.check_in_client_at,
-        checkInLocation=_location(v.check_in_latitude, v.check_in_longitude, v.check_in_accuracy),
-        checkOutAt=v.check_out_at,
-        checkOutClientTime=v.check_out_client_at,
-        checkOutLocation=_location(v.check_out_latitude, v.check_out_longitude, v.check_out_accuracy),
-        distanceMeters=v.distance_meters,
-        outsideGeofence=v.outside_geofence,
-    )
-
-
-def signature_out(s: CallSignature | Any) -> SignatureDTO:
-    return SignatureDTO(signerName=s.signer_name, signedAt=s.signed_at, attachmentId=s.id, size=s.size, sha256=s.sha256)
 
 
 def notification_out(n: Notification) -> NotificationDTO:
