@@ -1,8 +1,8 @@
 """The call's JSON is written without its DTOs (``mappers.call_json``) for speed, and the DTO other routes answer
 with is validated from the same data (``call_out``): the plain data's JSON must be byte for byte what that DTO
-writes (a field misnamed, missing or of another type is dropped, refused or converted by the DTO, and differs), for any call and every embed (tasks Done or not, attachments, jeopardies, visits with
-and without positions, a signature or none, missing optional values, any text, times with and without
-microseconds)."""
+writes (a field misnamed, missing or of another type is dropped, refused or converted by the DTO, and differs),
+for any call and every embed (tasks Done or not, attachments, jeopardies, visits with and without positions, a
+signature or none, missing optional values, any text, times with and without microseconds)."""
 
 from __future__ import annotations
 
