@@ -1,8 +1,9 @@
 """Contractor API benchmark against the real server: ``./dev bench bench/contractor.py [--calls 100000]``.
 
-Starts ``cabinet serve`` (1 worker, fresh embedded SQLite data dir) on a free loopback port with a tenant whose
-external system (a BOT with an API key) owns ``--calls`` calls, each with two tasks, one expenditure item and
-consecutive change numbers, all dispatched to one contractor. The calls are seeded straight into the database
+Starts ``cabinet serve`` (1 worker, fresh embedded SQLite data dir; with ``--pg`` PostgreSQL + Redis, see
+``_backend.py``) on a free loopback port with a tenant whose external system (a BOT with an API key) owns
+``--calls`` calls, each with two tasks, one expenditure item and consecutive change numbers, all dispatched to
+one contractor. The calls are seeded straight into the database
 before the server starts (through the API it would take an hour; the bench measures reading, not seeding).
 
 1. ``GET /health``: the baseline of the same stack (requests/s, load-generator process, keep-alive).
@@ -24,7 +25,6 @@ import base64
 import hashlib
 import json
 import os
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from _backend import SeedTarget, backend_env, postgres_schema
 from _load import LoadProcess, Server, Stream, http_request, machine, run_script, source_revision, wait_for_quiet
 from account import run_phase
 
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured duration of each load phase")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured warm-up before each load phase")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load phase")
+    parser.add_argument("--pg", action="store_true", help="cabinet on PostgreSQL + Redis instead of embedded SQLite")
     parser.add_argument("--quiet-wait", type=float, default=20.0, help="wait up to this long for an idle machine")
     args = parser.parse_args(argv)
     if args.calls < 1 or not 1 <= args.page <= 10_000 or args.seconds <= 0 or args.connections < 1:
@@ -60,75 +62,64 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _stamp(moment: datetime) -> str:
-    """A UTC moment as SQLAlchemy stores DateTime on SQLite."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def seed(database: Path, calls: int, own: int) -> None:
+def seed(db: SeedTarget, calls: int, own: int) -> None:
     """``calls`` calls (2 tasks and 1 expenditure item each), change numbers 1..3*calls; every
-    ``calls // own``-th belongs to the measured contractor, the others to a second one."""
-    db = sqlite3.connect(database)
-    try:
-        company_id = db.execute("SELECT id FROM company WHERE key = ?", (COMPANY,)).fetchone()[0]
-        owner_id = db.execute("SELECT id FROM user_account WHERE username = ?", (CONTRACTOR,)).fetchone()[0]
-        others_id = db.execute("SELECT id FROM user_account WHERE username = ?", (OTHERS,)).fetchone()[0]
-        every = max(1, calls // max(1, own))
-        now = datetime.now(UTC)
-        created = _stamp(now)
-        rows = []
-        for n in range(1, calls + 1):
-            ttf = _stamp(now + timedelta(hours=1 + n % 500)) if n % 3 else None
-            rows.append(
-                (
-                    n,
-                    company_id,
-                    owner_id if n % every == 0 else others_id,
-                    f"{n:08d}",
-                    "New",
-                    f"Client {n}",
-                    created,
-                    n % 10 == 0,
-                    f"<p>Call {n}: the ATM does not dispense cash</p>",
-                    f"Call {n}",
-                    f"Main street {n}",
-                    55.75,
-                    37.62,
-                    f"ATM {n}",
-                    ttf,
-                    False,
-                    3 * n - 2,
-                    created,
-                    created,
-                )
+    ``calls // own``-th belongs to the measured contractor, the others to a second one. ``db`` is left open."""
+    company_id = db.one("SELECT id FROM company WHERE key = ?", (COMPANY,))[0]
+    owner_id = db.one("SELECT id FROM user_account WHERE username = ?", (CONTRACTOR,))[0]
+    others_id = db.one("SELECT id FROM user_account WHERE username = ?", (OTHERS,))[0]
+    every = max(1, calls // max(1, own))
+    created = datetime.now(UTC)
+    rows = []
+    for n in range(1, calls + 1):
+        ttf = created + timedelta(hours=1 + n % 500) if n % 3 else None
+        rows.append(
+            (
+                n,
+                company_id,
+                owner_id if n % every == 0 else others_id,
+                f"{n:08d}",
+                "New",
+                f"Client {n}",
+                created,
+                n % 10 == 0,
+                f"<p>Call {n}: the ATM does not dispense cash</p>",
+                f"Call {n}",
+                f"Main street {n}",
+                55.75,
+                37.62,
+                f"ATM {n}",
+                ttf,
+                False,
+                3 * n - 2,
+                created,
+                created,
             )
-        db.executemany(
-            "INSERT INTO contractor_call (id, company_id, owner_id, number, status, client_name, created, critical,"
-            " description_html, description_for_field_employee, service_object_address, service_object_latitude,"
-            " service_object_longitude, service_object_name, ttf, jeopardy_open, change_no, created_at, edited_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
         )
-        db.executemany(
-            "INSERT INTO contractor_task (call_id, company_id, title, status, change_no, created_at, edited_at)"
-            " VALUES (?, ?, ?, 'New', ?, ?, ?)",
-            [
-                (n, company_id, title, 3 * n - k, created, created)
-                for n in range(1, calls + 1)
-                for k, title in ((1, "Diagnose"), (0, "Repair"))
-            ],
-        )
-        db.executemany(
-            "INSERT INTO contractor_expenditure_item (call_id, company_id, name) VALUES (?, ?, 'Fuel')",
-            [(n, company_id) for n in range(1, calls + 1)],
-        )
-        db.execute(
-            "INSERT INTO contractor_sequence (company_id, last_change, last_call_number) VALUES (?, ?, ?)",
-            (company_id, 3 * calls, calls),
-        )
-        db.commit()
-    finally:
-        db.close()
+    db.many(
+        "INSERT INTO contractor_call (id, company_id, owner_id, number, status, client_name, created, critical,"
+        " description_html, description_for_field_employee, service_object_address, service_object_latitude,"
+        " service_object_longitude, service_object_name, ttf, jeopardy_open, change_no, created_at, edited_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.many(
+        "INSERT INTO contractor_task (call_id, company_id, title, status, change_no, created_at, edited_at)"
+        " VALUES (?, ?, ?, 'New', ?, ?, ?)",
+        [
+            (n, company_id, title, 3 * n - k, created, created)
+            for n in range(1, calls + 1)
+            for k, title in ((1, "Diagnose"), (0, "Repair"))
+        ],
+    )
+    db.many(
+        "INSERT INTO contractor_expenditure_item (call_id, company_id, name) VALUES (?, ?, 'Fuel')",
+        [(n, company_id) for n in range(1, calls + 1)],
+    )
+    db.many(
+        "INSERT INTO contractor_sequence (company_id, last_change, last_call_number) VALUES (?, ?, ?)",
+        [(company_id, 3 * calls, calls)],
+    )
 
 
 def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[str, Any]:
@@ -170,8 +161,22 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     info = machine()
     print(f"cabinet contractor benchmark: {os.cpu_count()} CPUs, {args.calls} calls, feed page {args.page}", flush=True)
-    report: dict[str, Any] = {"started": started.isoformat(), "machine": info, "source": source_revision()}
-    with Server() as server, LoadProcess() as loader:
+    report: dict[str, Any] = {
+        "started": started.isoformat(),
+        "machine": info,
+        "source": source_revision(),
+        "backend": "postgresql+redis" if args.pg else "sqlite",
+    }
+    env, schema = backend_env(args.pg, tag="bench_contractor")
+    try:
+        return measure(args, env, started, report)
+    finally:
+        if schema is not None:
+            postgres_schema(env["CABINET_DATABASE_URL"], schema, create=False)
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, report: dict[str, Any]) -> int:
+    with Server(env=env) as server, LoadProcess() as loader:
         server.cli("migrate")
         for username, role in ((ERP, "BOT"), (CONTRACTOR, "USER"), (OTHERS, "USER")):
             server.cli(
@@ -179,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         key = server.cli("keys", "create", "--username", ERP).split()[-1]
         began = time.perf_counter()
-        seed(server.data_dir / "cabinet.sqlite3", args.calls, args.own)
+        target = SeedTarget(server.env, server.data_dir)
+        seed(target, args.calls, args.own)
+        target.close()
         report["seed_seconds"] = round(time.perf_counter() - began, 1)
         print(f"seeded {args.calls} calls in {report['seed_seconds']} s", flush=True)
         server.start()
@@ -250,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         ratio = figures["rps"] / health if health else 0.0
         print(f"{title:<36}{figures['rps']:>10.1f}{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}{ratio:>11.0%}")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"contractor-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS_DIR / f"contractor{'-pg' if args.pg else ''}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nfigures written to {path}")
     return 0

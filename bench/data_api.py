@@ -1,6 +1,7 @@
 """Data API benchmark: ``./dev bench bench/data_api.py [--seconds 5] [--users 100000] [--calls 100000]``.
 
-Starts ``cabinet serve`` (1 worker, fresh embedded SQLite) with ``--users`` users and ``--calls`` calls (each
+Starts ``cabinet serve`` (1 worker, fresh embedded SQLite; with ``--pg`` PostgreSQL + Redis in a schema of the
+run's own, see ``_backend.py``) with ``--users`` users and ``--calls`` calls (each
 with two tasks, as bench/contractor.py seeds them) in one company, bulk-inserted before the server starts, then
 drives it from a separate load-generator process (``_load.py``):
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from _backend import SeedTarget, backend_env, postgres_schema
 from _load import LoadProcess, Server, Stream, http_request, machine
 from contractor import CONTRACTOR, ERP, OTHERS
 from contractor import seed as seed_calls
@@ -73,46 +74,51 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections (default 8)")
     parser.add_argument("--users", type=int, default=100_000, help="users in the company (default 100,000)")
     parser.add_argument("--calls", type=int, default=100_000, help="calls in the company (default 100,000)")
+    parser.add_argument("--pg", action="store_true", help="cabinet on PostgreSQL + Redis instead of embedded SQLite")
     return parser.parse_args(argv)
 
 
-def seed_users(server: Server, count: int) -> None:
-    """Bulk-insert ``count`` users into the owner's company (SQLite, before the server opens the file)."""
-    db = sqlite3.connect(server.data_dir / "cabinet.sqlite3")
-    try:
-        (company_id,) = db.execute("SELECT id FROM company WHERE key = ?", (COMPANY,)).fetchone()
-        start = datetime(2026, 1, 1, tzinfo=UTC)
-        rows = []
-        for i in range(count):
-            at = (start + timedelta(seconds=i * 17)).strftime("%Y-%m-%d %H:%M:%S.%f")
-            rows.append(
-                (
-                    f"user_{i}",
-                    company_id,
-                    i % 50 != 0,
-                    '["USER"]',
-                    f"u{i}@example.com" if i % 3 else None,
-                    i % 25 - 12,
-                    "[]",
-                    1,
-                    at,
-                    at,
-                )
+def seed_users(db: SeedTarget, count: int) -> None:
+    """Bulk-insert ``count`` users into the owner's company (before the server starts)."""
+    (company_id,) = db.one("SELECT id FROM company WHERE key = ?", (COMPANY,))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(count):
+        at = start + timedelta(seconds=i * 17)
+        rows.append(
+            (
+                f"user_{i}",
+                company_id,
+                i % 50 != 0,
+                '["USER"]',
+                f"u{i}@example.com" if i % 3 else None,
+                i % 25 - 12,
+                "[]",
+                1,
+                at,
+                at,
             )
-        db.executemany(
-            "INSERT INTO user_account (username, company_id, enabled, roles, email, timezone, attributes, "
-            "token_version, created_at, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
         )
-        db.commit()
-    finally:
-        db.close()
+    db.many(
+        "INSERT INTO user_account (username, company_id, enabled, roles, email, timezone, attributes, "
+        "token_version, created_at, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    with Server() as server, LoadProcess() as loader:
+    env, schema = backend_env(args.pg, tag="bench_data")
+    try:
+        return measure(args, env, started)
+    finally:
+        if schema is not None:
+            postgres_schema(env["CABINET_DATABASE_URL"], schema, create=False)
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], started: float) -> int:
+    with Server(env=env) as server, LoadProcess() as loader:
         server.env.update(CABINET_DATA_DAY_POINTS_LIMIT="2000000000", CABINET_DATA_MINUTE_POINTS_LIMIT="2000000000")
         server.cli("migrate")
         server.cli(
@@ -134,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                 "users", "create", "--username", username, "--password", PASSWORD, "--company", COMPANY, "--role", role
             )
         erp_key = server.cli("keys", "create", "--username", ERP).split()[-1]
-        seed_users(server, args.users)
-        seed_calls(server.data_dir / "cabinet.sqlite3", args.calls, 1000)
+        began = time.monotonic()
+        target = SeedTarget(server.env, server.data_dir)
+        seed_users(target, args.users)
+        seed_calls(target, args.calls, 1000)
+        target.close()
+        print(f"seeded {args.users} users and {args.calls} calls in {time.monotonic() - began:.0f} s", flush=True)
         server.start()
         token = server.post_json("/account/token/generation", {"username": OWNER, "password": PASSWORD})
         rpc = {"jsonrpc": "2.0", "id": "bench", "method": "get.users", "params": {"access_token": key, **GET_USERS}}
@@ -181,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = result
     health, data, admin, data_calls, rest_calls_rps = (results[n]["rps"] for n in phases)
     summary = {
+        "backend": "postgresql+redis" if args.pg else "sqlite",
         "users": args.users,
         "calls": args.calls,
         "call_matches": call_matches,
@@ -207,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary['calls_data_vs_rest']:.2f}"
     )
     RESULTS_DIR.mkdir(exist_ok=True)
-    out = RESULTS_DIR / f"data_api-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out = RESULTS_DIR / f"data_api{'-pg' if args.pg else ''}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(summary, indent=2, default=str))
     return 0
 

@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import jwt
 
+from _backend import backend_env, postgres_schema
 from _load import (
     HOST,
     ROOT,
@@ -118,34 +119,6 @@ class BareServer:
                 self.proc.wait(5)
 
 
-def backend_env(pg: bool) -> tuple[dict[str, str], str | None]:
-    """CABINET_ settings of cabinet's backend and the PostgreSQL schema to drop afterwards."""
-    if not pg:
-        return {}, None
-    database = os.environ.get("CABINET_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    redis = os.environ.get("CABINET_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    tag = f"bench_rp_{os.getpid()}_{secrets.token_hex(3)}"
-    env = {
-        "CABINET_DATABASE_URL": database,
-        "CABINET_DATABASE_SCHEMA": tag,
-        "CABINET_REDIS_URL": redis,
-        "CABINET_REDIS_KEY_PREFIX": tag,
-        "CABINET_SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    postgres_schema(database, tag, create=True)
-    return env, tag
-
-
-def postgres_schema(database: str, schema: str, *, create: bool) -> None:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tests.helpers import postgres_schema as make
-
-    from cabinet.settings import Settings
-
-    make(Settings(database_url=database, database_schema=schema), create=create)
-
-
 def call_body(owner_id: int) -> dict[str, Any]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -217,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     secret = secrets.token_urlsafe(32)
     jwt_token = jwt.encode({"sub": USERNAME, "exp": int(time.time()) + 86_400}, secret, algorithm="HS256")
-    env, schema = backend_env(args.pg)
+    env, schema = backend_env(args.pg, tag="bench_rp")
     samples: dict[str, list[dict[str, Any]]] = {}
     spy: subprocess.Popen[bytes] | None = None
     try:
