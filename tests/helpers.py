@@ -77,6 +77,7 @@ async def clean(application: Any) -> None:
     await runtime.services.audit.flush()  # pending audit rows first, or they would outlive their users
     # the rows go below without the ORM (no change stamps): the next test's users may take the same ids
     runtime.services.identity.accounts.clear()
+    runtime.services.identity.user_counters.clear()
     # SQLite refuses a write at once when another connection committed in between; PostgreSQL may find a deadlock
     # with a server still flushing its batched audit (the production-profile stack runs on while tests clean up)
     # one script in one round trip (the driver's own multi-statement call): a statement per table through the
@@ -252,3 +253,23 @@ def table_reads(app: Any, table: str) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def identity_elsewhere(app: Any) -> Any:
+    """A second identity service with caches of its own (accounts, user counters), as another process has: the
+    same database and the same change stamps (Redis on the scale-out backend); it hears of no commit but its own."""
+    from cabinet.domains.identity.service import IdentityService
+
+    resources, mine = app.state.runtime.resources, app.state.runtime.services.identity
+    other = IdentityService(
+        resources.db,
+        clock=resources.clock,
+        hasher=resources.hasher,
+        tokens=resources.tokens,
+        user_throttle=mine.user_throttle,
+        ip_throttle=mine.ip_throttle,
+        max_token_ttl=mine.max_token_ttl,
+        stamps=resources.stamps,
+    )
+    resources.db.commit_observers.remove(other._users_committed)
+    return other

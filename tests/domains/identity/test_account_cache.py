@@ -15,25 +15,14 @@ from cabinet.domains.identity.errors import AccessTokenRevoked, AccountInactive,
 from cabinet.domains.identity.schemas import AccountPatch, UserCreate
 from cabinet.domains.identity.service import DEFAULT_TOKEN_TTL, IdentityService
 from cabinet.domains.registry import Services
-from tests.helpers import table_reads
+from tests.helpers import identity_elsewhere, table_reads
 
 PASSWORD = "correct_horse_battery"
 
 
 def other_process(app: Any) -> IdentityService:
     """A second identity service with a cache of its own, as another process has: same database, same stamps."""
-    resources, mine = app.state.runtime.resources, app.state.runtime.services.identity
-    other = IdentityService(
-        resources.db,
-        clock=resources.clock,
-        hasher=resources.hasher,
-        tokens=resources.tokens,
-        user_throttle=mine.user_throttle,
-        ip_throttle=mine.ip_throttle,
-        max_token_ttl=mine.max_token_ttl,
-        stamps=resources.stamps,
-    )
-    resources.db.commit_observers.remove(other._users_committed)  # another process hears of no commit but its own
+    other: IdentityService = identity_elsewhere(app)
     return other
 
 

@@ -243,7 +243,17 @@ class DirectoryService:
     async def list_users(
         self, principal: Principal, query: ListQuery
     ) -> tuple[Sequence[User], UserCounters, UserCounters]:
-        return await self.directory.users(query, policies.read_scope(principal))
+        """A page of users, the counters of the scope's users (from the process's cache while no user of the
+        scope changed, ``counters.py``) and the counters of those the query lists (always counted)."""
+        scope = policies.read_scope(principal)
+        cache = self.identity.user_counters
+        stamp = await cache.stamp(scope)  # before the count: a change committed after it gives a new stamp
+        overall = cache.get(scope, stamp)
+        rows, listed = await self.directory.users(query, scope)
+        if overall is None:
+            overall = await self.directory.user_counters(scope)
+            cache.put(scope, stamp, overall)
+        return rows, overall, listed
 
     @read_only
     async def get_user(self, principal: Principal, username: str) -> User:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     literal_column,
     or_,
     select,
@@ -29,17 +30,32 @@ from cabinet.domains.identity.schemas import ListQuery, UserCounters, UserGroup
 from cabinet.models import Company, DataSession, EndedWebSession, PartnerLink, User
 
 CHANGED_USERS = "cabinet.changed_users"  # the session's ``info`` key: ids of the users its flushes changed
+# the session's ``info`` key: ids of the companies whose users its flushes added, changed or deleted
+CHANGED_USER_COMPANIES = "cabinet.changed_user_companies"
 
 
 @event.listens_for(Session, "after_flush")
 def _note_changed_users(session: Session, _: Any) -> None:
-    """Every flush that updates or deletes a user row notes its id on the session; once the unit of work has
-    committed, the identity service gives those users a new change stamp (the per-process account caches drop
-    them). Users are written through the ORM only (identity alone writes them: a rule test), so every change
-    passes here; a change rolled back never reaches the commit observers."""
+    """Every flush that updates or deletes a user row notes its id on the session, and every flush that adds,
+    updates or deletes one (or deletes a company) notes the company; once the unit of work has committed, the
+    identity service gives those users and companies new change stamps (the per-process caches of accounts and
+    of the user lists' counters drop them). Users are written through the ORM only (identity alone writes them:
+    a rule test), so every change passes here; a change rolled back never reaches the commit observers."""
     changed = [obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, User) and obj.id is not None]
     if changed:
         session.info.setdefault(CHANGED_USERS, set()).update(changed)
+    companies: set[int | None] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            state = inspect(obj)
+            # the loaded values only (no lazy load in a flush), and the company a moved user left
+            companies.add(state.dict.get("company_id"))
+            companies.update(state.attrs.company_id.history.deleted or ())
+        elif isinstance(obj, Company) and obj in session.deleted:
+            companies.add(obj.id)
+    companies.discard(None)
+    if companies:
+        session.info.setdefault(CHANGED_USER_COMPANIES, set()).update(companies)
 
 
 class CompanyRepository:
@@ -216,7 +232,8 @@ class DirectoryRepository:
         filtered = await session.scalar(select(func.count()).select_from(Company).where(*where)) or 0
         return rows, int(overall), int(filtered)
 
-    async def users(self, query: ListQuery, scope: int | None) -> tuple[Sequence[User], UserCounters, UserCounters]:
+    async def users(self, query: ListQuery, scope: int | None) -> tuple[Sequence[User], UserCounters]:
+        """A page of the users in ``scope`` the query lists, and the counters of all it lists."""
         session = current_session()
         base: list[ColumnElement[bool]] = [User.company_id == scope] if scope is not None else []
         where = list(base)
@@ -236,7 +253,11 @@ class DirectoryRepository:
         rows = (
             await session.scalars(select(User).where(*listed).order_by(*order).offset(query.offset).limit(query.limit))
         ).all()
-        return rows, await self._counters(base), await self._counters(listed)
+        return rows, await self._counters(listed)
+
+    async def user_counters(self, scope: int | None) -> UserCounters:
+        """The counters of every user in ``scope`` (a company id, None: all companies)."""
+        return await self._counters([User.company_id == scope] if scope is not None else [])
 
     async def _counters(self, where: list[ColumnElement[bool]]) -> UserCounters:
         row = (

@@ -25,6 +25,7 @@ from cabinet.core.security.tokens import TokenClaims, TokenCodec, TokenInvalid
 from cabinet.core.stamps import ChangeStamps, LocalStamps
 from cabinet.core.usernames import UsernameRefused, mixed_script, skeleton
 from cabinet.domains.identity.accounts import AccountCache, AccountSnapshot
+from cabinet.domains.identity.counters import CounterCache
 from cabinet.domains.identity.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -41,6 +42,7 @@ from cabinet.domains.identity.errors import (
 )
 from cabinet.domains.identity.events import company_event, user_event
 from cabinet.domains.identity.repository import (
+    CHANGED_USER_COMPANIES,
     CHANGED_USERS,
     CompanyRepository,
     EndedWebSessionRepository,
@@ -91,19 +93,25 @@ class IdentityService:
         self.companies = CompanyRepository()
         self.ended_sessions = EndedWebSessionRepository()
         # accounts behind access tokens, per process, while their change stamps hold (accounts.py)
-        self.accounts = AccountCache(stamps or LocalStamps())
+        stamps = stamps or LocalStamps()
+        self.accounts = AccountCache(stamps)
+        # the user lists' overall counters per company, per process, while their stamps hold (counters.py)
+        self.user_counters = CounterCache(stamps)
         db.commit_observers.append(self._users_committed)
 
     async def _users_committed(self, info: dict[str, Any]) -> None:
-        """After a commit: the users it changed get new change stamps (every process's cached account of them is
-        then read again). The commit stands whatever happens here."""
-        changed = info.get(CHANGED_USERS)
-        if not changed:
-            return
-        try:
-            await self.accounts.changed(changed)
-        except Exception as exc:  # other processes keep their snapshot at most accounts.TTL_SECONDS longer
-            log.warning("could not stamp changed users", users=sorted(changed)[:20], error=repr(exc))
+        """After a commit: the users it changed and their companies get new change stamps (every process's cached
+        accounts of them and counters of the companies' users are then read again). The commit stands whatever
+        happens here."""
+        # other processes keep what they cached at most accounts.TTL_SECONDS / counters.TTL_SECONDS longer
+        for key, cache in ((CHANGED_USERS, self.accounts), (CHANGED_USER_COMPANIES, self.user_counters)):
+            changed = info.get(key)
+            if not changed:
+                continue
+            try:
+                await cache.changed(changed)
+            except Exception as exc:
+                log.warning("could not stamp changes", changed=key, ids=sorted(changed)[:20], error=repr(exc))
 
     # --- sign-in -----------------------------------------------------------------------------------
     async def sign_in(self, username: str, password: str, *, client_ip: str | None, ttl: timedelta) -> IssuedToken:
