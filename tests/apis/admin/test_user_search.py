@@ -77,3 +77,30 @@ async def test_the_search_and_counters_follow_every_write(api: httpx.AsyncClient
     assert (await _found(api, owner_token, "", user_group="ADMINS"))[0] == ["search_owner"]
     assert (await api.delete(f"{USERS}/anna_k", headers=headers)).status_code in (200, 204)
     assert (await _found(api, owner_token, "смирнова"))[0] == []
+
+
+@pytest.mark.parametrize("text", ["zeta_", "zeta_1", "zeta_2", "zeta_5"])  # 21, 11, 2, 1 of 21 users
+@pytest.mark.parametrize(("sort", "direction"), [("username", "ASC"), ("creation_date", "DESC"), ("name", "DESC")])
+async def test_a_search_pages_alike_whether_it_matches_few_or_most(
+    api: httpx.AsyncClient, make_user: UserFactory, text: str, sort: str, direction: str
+) -> None:
+    """SQLite reads a search matching few of the company's users (a quarter or less) by their ids and one matching
+    more by the company's index (``DirectoryRepository.users``): either way, the same users in the same order,
+    page by page."""
+    owner = await make_user("zeta_owner", company="zeta_co", roles=[Role.COMPANYOWNER])
+    names = [f"zeta_{n}" for n in range(20, 0, -1)]
+    for n, name in enumerate(names):
+        await make_user(name, company="zeta_co", specification=f"Person {n % 3}", enabled=n % 4 != 0)
+    token = await login(api, owner)
+    # the oracle: the whole company in this order (no text: the plain statement), then the matching ones
+    everyone, _ = await _found(api, token, "", sort_field=sort, sort_direction=direction, limit=100)
+    assert len(everyone) == 21
+    matching = [u for u in everyone if text in u]
+    seen: list[str] = []
+    for offset in range(0, len(matching) + 3, 3):
+        page, statistics = await _found(
+            api, token, text, sort_field=sort, sort_direction=direction, offset=offset, limit=3
+        )
+        assert statistics["filter"]["total"] == len(matching)
+        seen += page
+    assert seen == matching

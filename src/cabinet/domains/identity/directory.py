@@ -249,10 +249,10 @@ class DirectoryService:
         cache = self.identity.user_counters
         stamp = await cache.stamp(scope)  # before the count: a change committed after it gives a new stamp
         overall = cache.get(scope, stamp)
-        rows, listed = await self.directory.users(query, scope)
         if overall is None:
             overall = await self.directory.user_counters(scope)
             cache.put(scope, stamp, overall)
+        rows, listed = await self.directory.users(query, scope, overall.total)
         return rows, overall, listed
 
     @read_only

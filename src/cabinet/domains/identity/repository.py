@@ -232,28 +232,44 @@ class DirectoryRepository:
         filtered = await session.scalar(select(func.count()).select_from(Company).where(*where)) or 0
         return rows, int(overall), int(filtered)
 
-    async def users(self, query: ListQuery, scope: int | None) -> tuple[Sequence[User], UserCounters]:
-        """A page of the users in ``scope`` the query lists, and the counters of all it lists."""
+    async def users(self, query: ListQuery, scope: int | None, scope_total: int) -> tuple[Sequence[User], UserCounters]:
+        """A page of the users in ``scope`` (``scope_total`` of them) the query lists, and the counters of all it
+        lists (counted first: they choose how the page is read)."""
         session = current_session()
-        base: list[ColumnElement[bool]] = [User.company_id == scope] if scope is not None else []
-        where = list(base)
+        by_match = session.get_bind().dialect.name == "sqlite" and len(query.text or "") >= TRIGRAM
+        counters = await self._counters(self._listed(query, scope, session, by_match=by_match))
+        column = USER_SORT[query.sort_field or "username"]
+        order = [_direction(column, query.descending), User.id]
+        if by_match and counters.total * 4 <= scope_total:
+            # a search matching few of the scope's users: sort the matches' ids, then read the page's rows
+            ids = select(User.id).where(*self._listed(query, scope, session, by_match=True))
+            page = select(User).where(User.id.in_(ids.order_by(*order).offset(query.offset).limit(query.limit)))
+            rows = (await session.scalars(page.order_by(*order))).all()
+        else:
+            listed = self._listed(query, scope, session, by_match=False)
+            page = select(User).where(*listed).order_by(*order).offset(query.offset).limit(query.limit)
+            rows = (await session.scalars(page)).all()
+        return rows, counters
+
+    @staticmethod
+    def _listed(query: ListQuery, scope: int | None, session: Any, *, by_match: bool) -> list[ColumnElement[bool]]:
+        """The conditions of the users a query lists. ``by_match`` (SQLite, a text of 3 characters or more): the
+        company compared as ``company_id + 0``, which no index serves. SQLite knows nothing of how many rows an
+        FTS5 match finds, so it walks the company's index and tests each user against the matches (100,000 users
+        for 11,111 matches: 13 ms for the counters); this way it reads the matches by id (4 ms)."""
+        company = User.company_id + 0 if by_match else User.company_id
+        listed: list[ColumnElement[bool]] = [company == scope] if scope is not None else []
         if query.company_key:
-            where.append(User.company_id.in_(select(Company.id).where(Company.key == query.company_key)))
+            listed.append(company.in_(select(Company.id).where(Company.key == query.company_key)))
         if query.text:
-            where.append(_user_text(query.text, session.get_bind().dialect.name))
-        listed = list(where)
+            listed.append(_user_text(query.text, session.get_bind().dialect.name))
         if query.user_group == UserGroup.ACTIVE:
             listed.append(User.enabled.is_(True))
         elif query.user_group == UserGroup.BLOCKED:
             listed.append(User.enabled.is_(False))
         elif query.user_group == UserGroup.ADMINS:
             listed.append(User.is_admin.is_(True))
-        column = USER_SORT[query.sort_field or "username"]
-        order = [_direction(column, query.descending), User.id]
-        rows = (
-            await session.scalars(select(User).where(*listed).order_by(*order).offset(query.offset).limit(query.limit))
-        ).all()
-        return rows, await self._counters(listed)
+        return listed
 
     async def user_counters(self, scope: int | None) -> UserCounters:
         """The counters of every user in ``scope`` (a company id, None: all companies)."""
