@@ -5,11 +5,13 @@ a dead link says so, and the contractor's estimate editor works through CostServ
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from cabinet.domains.audit.schemas import AuditQuery
 from tests.apis.contractor.files_support import jpeg, pdf
 from tests.apis.contractor.support import PASSWORD, make_tenant
 from tests.apis.web.support import csrf_of, page_token, sign_in, web_client
@@ -106,6 +108,15 @@ async def test_field_employee_reports_the_visit_and_adds_a_photo(
     # the contractor sees the photo's thumbnail on its call page
     page = await browser_a.get(f"/ui/calls/{call['id']}")
     assert re.search(rf'src="/ui/tasks/{diagnose}/attachments/\d+/thumb"', page.text)
+    # the audit names the call by its number for the link's issue and the field employee's changes alike
+    await services.audit.flush()
+    now = datetime.now(UTC)
+    rows, _, _ = await services.audit.search(
+        AuditQuery(date_from=now - timedelta(hours=1), date_to=now + timedelta(hours=1), limit=100)
+    )
+    targets = {(r.operation, r.target) for r in rows}
+    for operation in ("ui_createCallTempLink", "ui_reportSharedCallDone", "ui_attachSharedCallTaskFile"):
+        assert (operation, f"call {call['number']}") in targets, (operation, targets)
 
 
 async def test_a_replaced_or_unknown_link_says_so(

@@ -26,6 +26,7 @@ import anyio.to_thread
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, on_rollback, read_only, transactional
 from cabinet.core.errors import InvalidInput
+from cabinet.core.metering import note_target
 from cabinet.core.principal import Principal
 from cabinet.core.storage import BlobTooLarge, LocalBlobStore, StagedBlob
 from cabinet.domains.fieldservice import feed
@@ -333,8 +334,9 @@ class AttachmentService:
         call = await self.calls.get(reach.viewer, task.call_id, for_update=lock)
         if call is None:
             raise CallNotFound(resource=str(task.call_id))
-        if lock:
+        if lock:  # a change: its audit record names the call as people do (a task's id says nothing to them)
             await self.tasks.reread(task)
+            note_target("call", call.number)
         if link is not None and call.temp_link_id != link.link_id:
             raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
         if for_upload:

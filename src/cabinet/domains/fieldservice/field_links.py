@@ -31,6 +31,7 @@ import jwt
 
 from cabinet.core.clock import Clock
 from cabinet.core.db.uow import Database, read_only, transactional
+from cabinet.core.metering import note_target
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.domains.fieldservice import feed
 from cabinet.domains.fieldservice.costs import record_field_report
@@ -144,6 +145,7 @@ class FieldLinkService:
         call = await self.calls.get(viewer, call_id, for_update=True)
         if call is None:
             raise CallNotFound(resource=str(call_id))
+        note_target("call", call.number)  # its audit record names the call as people do (not its id)
         if not call_permits(CallStatus(call.status), CallAction.ISSUE_FIELD_LINK):
             raise CallStateConflict(f"a link is given for a Committed call, not a {call.status} one")
         owner = await self.calls.user(call.owner_id)
@@ -251,6 +253,8 @@ async def linked_call(access: FieldLinkAccess, *, for_update: bool = False) -> C
         raise FieldLinkNotFound()
     if call.temp_link_id != access.link_id:
         raise FieldLinkExpired("the link was replaced by a newer one or withdrawn")
+    if for_update:  # a change the field employee makes: its audit record names the call
+        note_target("call", call.number)
     return call
 
 
