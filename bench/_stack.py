@@ -39,12 +39,26 @@ def nginx_binary() -> str:
     raise RuntimeError("nginx is not installed (Debian: apt-get install nginx-light)")
 
 
+def unit_environment() -> dict[str, str]:
+    """The variables ``deploy/systemd/cabinet@.service`` sets beside the settings (``MALLOC_ARENA_MAX``: the
+    processes' memory over an hour depends on it), so a soak measures what a deployment runs."""
+    unit = Path(__file__).resolve().parent.parent / "deploy" / "systemd" / "cabinet@.service"
+    found: dict[str, str] = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            if not name.startswith("CABINET_"):
+                found[name] = value
+    return found
+
+
 def start_stack(
     processes: int, sites: list[list[int]] | None = None, env: dict[str, str] | None = None
 ) -> ProductionStack:
     """A running stack (no access log: nginx's CPU is the proxy's, not the log's) with the bench user; the
-    processes run on the production defaults (the e2e tests shrink the database pool), plus ``env``."""
-    defaults = {"CABINET_DB_POOL_SIZE": str(Settings.model_fields["db_pool_size"].default)}
+    processes run on the production defaults (the e2e tests shrink the database pool) and the environment the
+    shipped unit file gives them (``unit_environment``), plus ``env``."""
+    defaults = {"CABINET_DB_POOL_SIZE": str(Settings.model_fields["db_pool_size"].default), **unit_environment()}
     stack = ProductionStack(
         nginx_binary(), processes=processes, sites=sites, access_log=False, extra_env={**defaults, **(env or {})}
     )

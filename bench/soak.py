@@ -1,7 +1,8 @@
 """Soak benchmark: ``./dev bench bench/soak.py [--minutes 10] [--processes 2]``.
 
 Starts the production profile (``_stack.py``: private PostgreSQL + redis-server, ``--processes`` ``cabinet serve``
-processes behind nginx with the shipped configuration), then:
+processes behind nginx with the shipped configuration, and the environment the shipped unit file sets, such as
+``MALLOC_ARENA_MAX=2``), then:
 
 1. measures capacity: ``--probe-seconds`` of closed-loop load, an authenticated read (``GET /account/info``) and a
    write (``PUT /account/info``) together, half the connections each;
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from _load import LoadProcess, Stream, http_request, machine, run_script, save_report, source_revision
-from _stack import bearer_token, rss_mb, run_phase, start_stack
+from _stack import bearer_token, rss_mb, run_phase, start_stack, unit_environment
 
 WRITE_BODY = {"specification": "written by bench/soak.py"}
 
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(
         f"cabinet soak: {info['cpu_count']} CPUs, load average {info['loadavg_before'][0]:.2f}; {args.processes} "
-        f"processes behind nginx; {args.minutes:g} min at {args.fraction:.0%} of the measured capacity",
+        f"processes behind nginx ({' '.join(f'{k}={v}' for k, v in unit_environment().items())}); {args.minutes:g} "
+        f"min at {args.fraction:.0%} of the measured capacity",
         flush=True,
     )
     per_stream = max(1, args.connections // 2)
