@@ -237,7 +237,14 @@ def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> Non
         visitor.sign_in(DEMO_CONTRACTOR.username, DEMO_CONTRACTOR.password)
         call = f"/ui/calls/{seed['call']}"
         page.goto(f"{live_server.url}{call}")
+        # the seed gave the field employee a link: a new one (which stops it) is asked for first
+        assert "Новая ссылка заменит её" in page.locator("#field-link").inner_text()
         page.locator(f"form[action='{call}/link'] button").click()
+        dialog = page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        assert "перестанет работать" in dialog.inner_text()
+        visitor.check("call-link-confirm")
+        dialog.locator("[data-ok]").click()
         page.wait_for_url(f"**{call}#field-link")
         link = page.locator("#new-link").get_attribute("href")
         assert link and "/ui/link/" in link
