@@ -104,3 +104,35 @@ async def test_a_search_pages_alike_whether_it_matches_few_or_most(
         assert statistics["filter"]["total"] == len(matching)
         seen += page
     assert seen == matching
+
+
+async def test_a_search_never_spans_two_texts(api: httpx.AsyncClient, owner_token: str) -> None:
+    """PostgreSQL matches the four texts joined by chr(1) (one trigram index): a text holding that character is
+    matched column by column, so the end of a login and the start of a name never make a match together."""
+    response = await api.get(USERS, params={"filter": "petrov\x01Пётр"}, headers=bearer(owner_token))
+    assert response.status_code == 200, response.text
+    assert response.json()["users"] == []
+    assert (await _found(api, owner_token, "petrov"))[0] == ["ivan_petrov"]
+
+
+async def test_a_search_is_read_from_its_trigram_index(app: Any) -> None:
+    """A search is served by its index on the backend under test: SQLite's FTS5 table, and on PostgreSQL migration
+    0021's trigram index, whose expression the search repeats character for character (one the index does not
+    hold would leave the planner a scan of every row: the plan is asked with scans forbidden)."""
+    from sqlalchemy import func, select, text
+
+    from cabinet.domains.identity.repository import _user_text
+    from cabinet.models import User
+
+    engine = app.state.runtime.resources.db.engine
+    dialect = engine.dialect.name
+    statement = select(func.count()).select_from(User).where(_user_text("petrov", dialect))
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    async with engine.begin() as conn:
+        if dialect == "sqlite":
+            plan = " | ".join(str(row[-1]) for row in await conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "user_search VIRTUAL TABLE" in plan, plan
+        else:
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in await conn.execute(text("EXPLAIN " + sql)))
+            assert "ix_user_account_trgm_text" in plan, plan
