@@ -122,3 +122,20 @@ async def test_a_field_link_holder_is_never_sent_to_sign_in(app: Any) -> None:
         assert dead.status_code == 404 and "/ui/login" not in dead.text
         anonymous = await phone.get("/ui/no-such-page")
         assert anonymous.status_code == 404 and 'href="/ui/login">Sign in</a>' in anonymous.text
+
+
+async def test_the_new_users_company_is_offered_to_a_platform_operator_only(
+    browser_a: httpx.AsyncClient, browser_b: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    """A platform operator types a new user's company with the companies offered (a datalist); a company's owner
+    gets their own company, fixed, and the list of the others is never sent to them."""
+    await make_user(company="offered_co")
+    operator = await make_user(roles=[Role.ADMIN], company="platform_co")
+    await sign_in(browser_a, operator.username, operator.password)
+    shown = (await browser_a.get("/ui/admin/users")).text
+    offered = re.findall(r'<datalist id="company-keys">(.*?)</datalist>', shown, re.S)
+    assert offered and '<option value="offered_co">' in offered[0] and 'list="company-keys"' in shown
+    await _owner(browser_b, make_user, company="owned_co")
+    owners = (await browser_b.get("/ui/admin/users")).text
+    assert "company-keys" not in owners and "offered_co" not in owners
+    assert re.search(r'id="new-company"[^>]*value="owned_co"[^>]*readonly', owners)

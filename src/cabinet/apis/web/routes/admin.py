@@ -198,6 +198,9 @@ async def deny_network(
 
 
 # --- users ---------------------------------------------------------------------------------------------------
+COMPANY_CHOICES = 500  # company keys offered in the new user's form (more are typed in full)
+
+
 @router.get("/users", **admin_read_op("read_users", ProcessType.NOTRACE))
 async def users(
     request: Request,
@@ -209,6 +212,11 @@ async def users(
 ) -> Response:
     query = ListQuery(offset=offset, limit=PAGE_SIZE, text=_text(q, "q"), company_key=company or None)
     found = await svc.directory.list_users(principal, query)
+    confined = read_scope(principal) is not None
+    company_keys: list[str] = []
+    if not confined and _may_write(principal):  # the new user's company offered as the operator types
+        listed, _, _ = await svc.directory.list_companies(principal, ListQuery(limit=COMPANY_CHOICES, sort_field="key"))
+        company_keys = [c.key for c in listed]
     return _listing(
         request,
         "admin_users.html",
@@ -216,9 +224,10 @@ async def users(
         q,
         offset,
         company=company,
+        company_keys=company_keys,
         role_groups=_role_choices(principal),
         zones=regional.known_zones(),
-        confined=read_scope(principal) is not None,
+        confined=confined,
         may_write=_may_write(principal),
     )
 
