@@ -159,6 +159,7 @@ def test_operator_creates_a_user_and_a_key(chromium: Any, live_server: LiveServe
         page.wait_for_url("**/ui/admin/users")
         snap(page, "admin-users")
 
+        page.locator("#new-user > summary").click()  # the form is folded under the heading
         page.get_by_label("Username (letters, digits, _)").fill("field_boss")
         page.locator("#new-password").fill("boss_password_1")
         page.locator("#new-name").fill("Field Boss")

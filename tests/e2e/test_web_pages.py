@@ -143,13 +143,15 @@ def _form_error(visitor: Visitor) -> None:
     password is not), the message beside the field, the summary on top, the focus on the field to fix."""
     page = visitor.page
     page.goto(f"{visitor.base}/ui/admin/users")
+    assert not page.locator("#new-username").is_visible()  # the form is folded under the heading
+    page.locator("#new-user > summary").click()
     page.locator("#new-username").fill("ivan_petrov")
     page.locator("#new-password").fill("a-Secret-pw-123")
     page.locator("#new-name").fill("Я")
     page.locator("#new-email").fill("ivan@example.com")
     with page.expect_navigation():
         page.locator("form[action='/ui/admin/users'][method=post] button[type=submit]").click()
-    page.wait_for_selector("#new-name[aria-invalid=true]")
+    page.wait_for_selector("#new-name[aria-invalid=true]")  # the fold opened again, the form in view
     assert page.locator("#new-username").input_value() == "ivan_petrov"
     assert page.locator("#new-email").input_value() == "ivan@example.com"
     assert page.locator("#new-name").input_value() == "Я" and page.locator("#new-password").input_value() == ""
@@ -205,6 +207,8 @@ def test_every_page(chromium: Any, live_server: LiveServer, lang: str, size: str
         _form_error(visitor)
         visitor.visit("/ui/admin/users/demo_owner", "admin-user")
         visitor.visit("/ui/admin/companies", "admin-companies")
+        visitor.page.locator("#new-company > summary").click()
+        visitor.check("admin-companies-new")  # the folded form, open
         visitor.visit("/ui/admin/companies/demo_company", "admin-company")
         visitor.visit("/ui/admin/usage", "admin-usage")
         visitor.visit("/ui/admin/audit", "admin-audit")
