@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from cabinet.core.db.sqlite_driver import one_trip_dbapi
 from cabinet.core.regexp import regexp
 
 READ_ONLY_OPTION = "cabinet_read_only"
@@ -39,7 +40,12 @@ def _sqlite_engine(async_url: str, *, pool_size: int, echo: bool) -> AsyncEngine
     # pragmas below) and closed it again, about 2-5 % of the event loop's time at 32 concurrent requests.
     sizing = {} if ":memory:" in async_url else {"pool_size": pool_size, "max_overflow": max(1, pool_size // 2)}
     engine = create_async_engine(
-        async_url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None, **sizing
+        async_url,
+        echo=echo,
+        connect_args={"timeout": 30},
+        pool_reset_on_return=None,
+        module=one_trip_dbapi(),  # a statement is one trip to aiosqlite's thread, not four (sqlite_driver.py)
+        **sizing,
     )
     dialect = engine.sync_engine.dialect
     driver_rollback = dialect.do_rollback
