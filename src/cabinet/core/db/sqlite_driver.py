@@ -99,7 +99,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await driver._execute(_run, driver._conn, operation, parameters, many)
+            outcome: _Outcome = await driver._execute(_run, driver._conn, operation, parameters, many)  # type: ignore[no-untyped-call]  # aiosqlite leaves it untyped
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
