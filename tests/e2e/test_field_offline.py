@@ -102,9 +102,8 @@ def test_a_report_written_offline_reaches_the_server_once(chromium: Any, live_se
         assert "not yet at the office" in page.locator("#field-status").inner_text()
         page.wait_for_selector("#field-status[data-sync=registered]")  # Background Sync asked to send it
         assert page.evaluate(SYNC_TAGS) == ["cabinet-field-outbox"]
-        assert page.locator("[data-phone]").inner_text() == (
-            "On this phone only: the report, check-ins and check-outs: 2, the signature, photos: 2"
-        )
+        waiting = "On this phone only: the report, check-ins and check-outs: 2, the signature, photos: 2"
+        page.wait_for_function("(text) => document.querySelector('[data-phone]').innerText === text", arg=waiting)
         page.reload()  # at once, still offline: the report, its photos and the signature wait in the outbox
         page.wait_for_selector("#field-status[data-state=queued]")
         assert live_server.run(_call(live_server, seed))["status"] == "Committed"

@@ -60,9 +60,13 @@
       .map((kind) => (labels[kind] || kind).replace("{n}", counts[kind])).join(", ");
   }
 
+  let looks = 0;  // show() reads the stores asynchronously: only the latest look may paint (an older one is stale)
+
   function show() {
     if (!where) return Promise.resolve();
+    const look = ++looks;
     return Promise.all([Outbox.waiting(token), Outbox.office(token)]).then(([items, office]) => {
+      if (look !== looks) return;
       const onPhone = {};
       for (const item of items) onPhone[item.kind] = (onPhone[item.kind] || 0) + 1;
       const phone = listOf(onPhone);
