@@ -59,11 +59,38 @@ async def test_the_overall_counters_are_not_counted_again(app: Any, services: Se
     await add_user(services, "count_one", "count_co")
     with table_reads(app, "user_account") as first:
         assert await overall(services.directory, owner) == UserCounters(2, 2, 0, 1)
-    with table_reads(app, "user_account") as again:
+    assert len(first) == 2  # the company's counters (an unfiltered list's are the same) and the page
+    with table_reads(app, "user_account") as searched:
         _, counters, listed = await services.directory.list_users(owner, ListQuery(text="count_one"))
     assert counters == UserCounters(2, 2, 0, 1)  # the company's, from the cache
-    assert listed == UserCounters(1, 1, 0, 0)  # the filter's matches: counted on every request
-    assert len(again) == len(first) - 1
+    assert listed == UserCounters(1, 1, 0, 0)  # the search's matches: counted the first time
+    assert len(searched) == 2
+    with table_reads(app, "user_account") as again:
+        _, counters, listed = await services.directory.list_users(owner, ListQuery(text="count_one", offset=1))
+    assert (counters, listed) == (UserCounters(2, 2, 0, 1), UserCounters(1, 1, 0, 0))
+    assert len(again) == 1  # the next page of the same search: both counters from the cache, only the page read
+
+
+async def test_a_search_is_counted_again_after_any_change_elsewhere(app: Any, services: Services) -> None:
+    """A filter's counters are kept under the scope's stamp: a user created, locked or deleted by another process
+    shows in the next page of the same search, and of the same group."""
+    owner = await owner_of(services, "search_co")
+    await add_user(services, "search_ann", "search_co")
+    other = other_process(app)
+
+    async def listed(**query: Any) -> UserCounters:
+        return (await other.list_users(owner, ListQuery(**query)))[2]
+
+    assert await listed(text="search_") == UserCounters(2, 2, 0, 1)
+    assert await listed(user_group="BLOCKED") == UserCounters(0, 0, 0, 0)
+    await add_user(services, "search_bob", "search_co")
+    assert await listed(text="search_") == UserCounters(3, 3, 0, 1)
+    await services.directory.update_user(PLATFORM, UserUpdate(username="search_bob", enabled=False))
+    assert await listed(text="search_", offset=2) == UserCounters(3, 2, 1, 1)
+    assert await listed(user_group="BLOCKED") == UserCounters(1, 0, 1, 0)
+    await services.directory.delete_user(PLATFORM, "search_bob")
+    assert await listed(text="search_") == UserCounters(2, 2, 0, 1)
+    assert await listed(text="search_ann") == UserCounters(1, 1, 0, 0)  # another filter: counted apart
 
 
 async def test_every_change_elsewhere_shows_in_the_next_list(app: Any, services: Services) -> None:
@@ -97,7 +124,7 @@ async def test_a_refused_change_keeps_the_counters(app: Any, services: Services)
         await services.directory.update_user(PLATFORM, UserUpdate(username="kept_co_owner", email="not an e-mail"))
     with table_reads(app, "user_account") as reads:
         await overall(services.directory, owner)
-    assert len(reads) == 2  # the page and the filter's counters, not the company's
+    assert len(reads) == 1  # the page only: not the counters
 
 
 async def test_the_counters_are_counted_again_after_their_time(app: Any, services: Services, monkeypatch: Any) -> None:
@@ -109,4 +136,4 @@ async def test_the_counters_are_counted_again_after_their_time(app: Any, service
     now[0] += TTL_SECONDS + 0.1
     with table_reads(app, "user_account") as reads:
         await overall(services.directory, owner)
-    assert len(reads) == 3
+    assert len(reads) == 2  # the counters (an unfiltered list's are the company's) and the page

@@ -1,5 +1,5 @@
-"""The per-process cache of the user lists' overall counters (all, active, blocked, admins of a company, or of
-every company for a platform operator).
+"""The per-process cache of the user lists' counters (all, active, blocked, admins): a company's (or every
+company's, for a platform operator), and those of a filter's matches in it.
 
 ``GET /admin/users`` shows them on every page: counting a company of 100,000 users read 100,000 index entries
 (9 ms on SQLite) on every request, though they change only when a user is created, changed or deleted. A process
@@ -10,20 +10,26 @@ Every commit that inserts, updates or deletes a user row (or deletes a company, 
 user's company and the platform-wide scope a new stamp right after the commit (``repository._note_changed_users``
 notes them at flush; ``IdentityService`` stamps them from the commit observer). So the counters outlive a change
 by the time between its commit and its new stamp, and never by more than ``TTL_SECONDS`` (when Redis could not
-take the stamp). The counters of the list's filter (its matches) are always counted.
+take the stamp).
+
+A filter's counters (a search's matches, a company's, a group's) are kept the same way, under the same stamp, keyed
+by the filter: counting 11,111 matches of a search among 100,000 users was most of a request (11 ms on SQLite,
+23 ms on PostgreSQL), and an operator paging through a search asks for them on every page. A filter seen for the
+first time since the scope's last change is counted.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from cabinet.core.stamps import ChangeStamps
 from cabinet.domains.identity.schemas import UserCounters
 
 TTL_SECONDS = 30.0
-MAX_ENTRIES = 10_000
+MAX_ENTRIES = 10_000  # filters kept per scope (the oldest set is dropped whole when full), and scopes
 EVERY_COMPANY = "*"
+OVERALL: Hashable = ()  # the key of a scope's own counters (no filter)
 
 
 def stamp_key(scope: int | str | None) -> str:
@@ -35,13 +41,14 @@ class CounterCache:
     def __init__(self, stamps: ChangeStamps, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.stamps = stamps
         self._monotonic = monotonic
-        self._entries: dict[int | None, tuple[str | None, float, UserCounters]] = {}
+        self._entries: dict[int | None, dict[Hashable, tuple[str | None, float, UserCounters]]] = {}
 
     async def stamp(self, scope: int | None) -> str | None:
         return await self.stamps.read(stamp_key(scope))
 
-    def get(self, scope: int | None, stamp: str | None) -> UserCounters | None:
-        entry = self._entries.get(scope)
+    def get(self, scope: int | None, stamp: str | None, listed: Hashable = OVERALL) -> UserCounters | None:
+        """The counters of ``scope`` (``listed``: of a filter's matches in it) counted under ``stamp``, if fresh."""
+        entry = self._entries.get(scope, {}).get(listed)
         if entry is None:
             return None
         seen, born, counters = entry
@@ -49,10 +56,13 @@ class CounterCache:
             return None
         return counters
 
-    def put(self, scope: int | None, stamp: str | None, counters: UserCounters) -> None:
-        if len(self._entries) >= MAX_ENTRIES:
+    def put(self, scope: int | None, stamp: str | None, counters: UserCounters, listed: Hashable = OVERALL) -> None:
+        if scope not in self._entries and len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
-        self._entries[scope] = (stamp, self._monotonic(), counters)
+        kept = self._entries.setdefault(scope, {})
+        if listed not in kept and len(kept) >= MAX_ENTRIES:
+            kept.clear()
+        kept[listed] = (stamp, self._monotonic(), counters)
 
     async def changed(self, company_ids: Iterable[int]) -> None:
         """Companies whose users a commit changed: forget their counters (and every company's) here, and give

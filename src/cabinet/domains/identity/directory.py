@@ -39,6 +39,7 @@ from cabinet.domains.identity.schemas import (
     Regional,
     UserCounters,
     UserCreate,
+    UserGroup,
     UserUpdate,
     password_issue,
 )
@@ -243,8 +244,8 @@ class DirectoryService:
     async def list_users(
         self, principal: Principal, query: ListQuery
     ) -> tuple[Sequence[User], UserCounters, UserCounters]:
-        """A page of users, the counters of the scope's users (from the process's cache while no user of the
-        scope changed, ``counters.py``) and the counters of those the query lists (always counted)."""
+        """A page of users, the counters of the scope's users and those of the users the query lists (both from
+        the process's cache while no user of the scope changed, ``counters.py``)."""
         scope = policies.read_scope(principal)
         cache = self.identity.user_counters
         stamp = await cache.stamp(scope)  # before the count: a change committed after it gives a new stamp
@@ -252,7 +253,12 @@ class DirectoryService:
         if overall is None:
             overall = await self.directory.user_counters(scope)
             cache.put(scope, stamp, overall)
-        rows, listed = await self.directory.users(query, scope, overall.total)
+        unfiltered = not (query.text or query.company_key) and query.user_group == UserGroup.TOTAL
+        matches = (query.company_key, query.text, query.user_group)
+        known = overall if unfiltered else cache.get(scope, stamp, matches)
+        rows, listed = await self.directory.users(query, scope, overall.total, known)
+        if known is None:
+            cache.put(scope, stamp, listed, matches)
         return rows, overall, listed
 
     @read_only

@@ -232,12 +232,15 @@ class DirectoryRepository:
         filtered = await session.scalar(select(func.count()).select_from(Company).where(*where)) or 0
         return rows, int(overall), int(filtered)
 
-    async def users(self, query: ListQuery, scope: int | None, scope_total: int) -> tuple[Sequence[User], UserCounters]:
+    async def users(
+        self, query: ListQuery, scope: int | None, scope_total: int, counters: UserCounters | None = None
+    ) -> tuple[Sequence[User], UserCounters]:
         """A page of the users in ``scope`` (``scope_total`` of them) the query lists, and the counters of all it
-        lists (counted first: they choose how the page is read)."""
+        lists (``counters`` when the caller has them, else counted first: they choose how the page is read)."""
         session = current_session()
         by_match = len(query.text or "") >= TRIGRAM  # a text the trigram indexes serve
-        counters = await self._counters(self._listed(query, scope, session, by_match=by_match))
+        if counters is None:
+            counters = await self._counters(self._listed(query, scope, session, by_match=by_match))
         column = USER_SORT[query.sort_field or "username"]
         order = [_direction(column, query.descending), User.id]
         if by_match and counters.total * 4 <= scope_total:
