@@ -11,7 +11,8 @@ import pytest
 
 from cabinet.core.principal import CredentialKind, Principal
 from cabinet.core.roles import Role
-from cabinet.domains.identity.counters import TTL_SECONDS
+from cabinet.core.stamps import LocalStamps
+from cabinet.domains.identity.counters import MAX_ENTRIES, TTL_SECONDS, CounterCache
 from cabinet.domains.identity.directory import DirectoryService
 from cabinet.domains.identity.errors import UserInvalid
 from cabinet.domains.identity.schemas import ListQuery, UserCounters, UserCreate, UserUpdate
@@ -137,3 +138,13 @@ async def test_the_counters_are_counted_again_after_their_time(app: Any, service
     with table_reads(app, "user_account") as reads:
         await overall(services.directory, owner)
     assert len(reads) == 2  # the counters (an unfiltered list's are the company's) and the page
+
+
+def test_the_cache_holds_at_most_max_entries() -> None:
+    """Counters of many filters in many companies never hold more than MAX_ENTRIES in all."""
+    cache = CounterCache(LocalStamps())
+    for n in range(MAX_ENTRIES + 5):
+        cache.put(n % 7, "s", UserCounters(n, n, 0, 0), ("key", f"text {n}", "TOTAL"))
+        assert cache._size == sum(len(kept) for kept in cache._entries.values()) <= MAX_ENTRIES
+    assert cache.get((MAX_ENTRIES + 4) % 7, "s", ("key", f"text {MAX_ENTRIES + 4}", "TOTAL")) is not None
+    assert cache.get(0, "s", ("key", "text 0", "TOTAL")) is None  # dropped when the cache was full

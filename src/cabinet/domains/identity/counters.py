@@ -27,7 +27,7 @@ from cabinet.core.stamps import ChangeStamps
 from cabinet.domains.identity.schemas import UserCounters
 
 TTL_SECONDS = 30.0
-MAX_ENTRIES = 10_000  # filters kept per scope (the oldest set is dropped whole when full), and scopes
+MAX_ENTRIES = 10_000  # counters kept in all (every one is dropped when full: they are counted again as asked)
 EVERY_COMPANY = "*"
 OVERALL: Hashable = ()  # the key of a scope's own counters (no filter)
 
@@ -42,6 +42,7 @@ class CounterCache:
         self.stamps = stamps
         self._monotonic = monotonic
         self._entries: dict[int | None, dict[Hashable, tuple[str | None, float, UserCounters]]] = {}
+        self._size = 0
 
     async def stamp(self, scope: int | None) -> str | None:
         return await self.stamps.read(stamp_key(scope))
@@ -57,20 +58,20 @@ class CounterCache:
         return counters
 
     def put(self, scope: int | None, stamp: str | None, counters: UserCounters, listed: Hashable = OVERALL) -> None:
-        if scope not in self._entries and len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()
-        kept = self._entries.setdefault(scope, {})
-        if listed not in kept and len(kept) >= MAX_ENTRIES:
-            kept.clear()
-        kept[listed] = (stamp, self._monotonic(), counters)
+        if listed not in self._entries.get(scope, {}):
+            if self._size >= MAX_ENTRIES:
+                self.clear()
+            self._size += 1
+        self._entries.setdefault(scope, {})[listed] = (stamp, self._monotonic(), counters)
 
     async def changed(self, company_ids: Iterable[int]) -> None:
         """Companies whose users a commit changed: forget their counters (and every company's) here, and give
         their scopes new stamps for every process."""
         ids = list(company_ids)
         for company_id in (*ids, None):
-            self._entries.pop(company_id, None)
+            self._size -= len(self._entries.pop(company_id, {}))
         await self.stamps.change([*(stamp_key(company_id) for company_id in ids), stamp_key(None)])
 
     def clear(self) -> None:
         self._entries.clear()
+        self._size = 0
