@@ -225,17 +225,19 @@ def test_rows_added_offline_come_back_after_a_reload_and_are_all_sent(
         page.goto(f"{live_server.url}/ui/link/{seed['token']}")
         assert page.locator("html").get_attribute("lang") == lang
         _until(page, CACHED)
-        assert page.locator("#e2-count").is_hidden() and page.locator("#m2-name").is_hidden()  # one row at first
+        assert page.locator("#e1-count").is_hidden() and page.locator("#m1-name").is_hidden()  # no rows at first
         assert page.get_by_role("button", name=words["add_material"]).is_visible()
         context.set_offline(True)
         page.locator(f"#task-{diagnose['id']}-Done").check()
         page.locator("#comments").fill("Rows offline")
+        page.get_by_role("button", name=words["add_expense"]).click()
         page.locator("#e1-item").select_option(str(items[0]["id"]))
         page.locator("#e1-count").fill("3")
         page.get_by_role("button", name=words["add_expense"]).click()
         assert page.evaluate("() => document.activeElement.id") == "e2-item"  # the new row takes the focus
         page.get_by_label(words["expense_2_item"]).select_option(str(items[1]["id"]))
         page.locator("#e2-count").fill("1,5")
+        page.get_by_role("button", name=words["add_material"]).click()
         page.locator("#m1-name").fill("Belt")
         page.locator("#m1-price").fill("10")
         page.get_by_role("button", name=words["add_material"]).click()

@@ -84,16 +84,17 @@ async def _seed(server: LiveServer) -> dict[str, Any]:
 
 
 def _field_filled(visitor: Visitor) -> None:
-    """The field page with a task marked Done and a second material row added (one row at a time)."""
+    """The field page with a task marked Done, two material rows and an expense added (one row at a time)."""
     page = visitor.page
     page.locator(".segmented .check.done").first.click()
-    assert page.locator("#m2-name").is_hidden() and page.locator("#e2-count").is_hidden()
+    assert page.locator("#m1-name").is_hidden() and page.locator("#e1-count").is_hidden()  # none until added
+    page.locator("[data-rows=material] [data-row-add]").click()
+    page.locator("#m1-name").fill("Belt")
     page.locator("[data-rows=material] [data-row-add]").click()
     page.locator("#m2-name").fill("Filter")
     assert page.locator("#m3-name").is_hidden()
-    page.locator("#e1-count").fill("2")
     page.locator("[data-rows=expense] [data-row-add]").click()
-    page.locator("#e2-count").fill("1")
+    page.locator("#e1-count").fill("2")
     visitor.check("field-filled")
 
 

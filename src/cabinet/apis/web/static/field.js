@@ -354,7 +354,8 @@
 
   window.addEventListener("online", () => { tries = 0; send(); });
 
-  // Expenses and materials one row at a time: a row appears with "Add …" (or when a draft has it filled); "Remove"
+  // Expenses and materials one row at a time, none at first: a row appears with "Add …" (or when a draft has it
+  // filled); "Remove"
   // takes a row out and moves the rows below it up, so the rows stay numbered 1, 2, 3 as their labels say.
   const groups = Array.from(document.querySelectorAll("[data-rows]"));
 
@@ -373,13 +374,13 @@
 
   function layout(group, reveal) {
     const rows = Array.from(group.querySelectorAll("[data-row]"));
-    if (reveal) {
-      let last = 0;
+    if (reveal) {  // none shown until one is added (most reports have no materials), or up to the last filled
+      let last = -1;
       rows.forEach((row, index) => { if (filled(row)) last = index; });
       rows.forEach((row, index) => { row.hidden = index > last; });
     }
     const shown = rows.filter((row) => !row.hidden);
-    for (const row of rows) row.querySelector("[data-row-remove]").hidden = row.hidden || (shown.length < 2 && !filled(row));
+    for (const row of rows) row.querySelector("[data-row-remove]").hidden = row.hidden;
     group.querySelector("[data-row-add]").hidden = shown.length === rows.length;
   }
 
@@ -402,9 +403,9 @@
         }
         const last = rows[rows.length - 1];
         reset(last);
-        if (rows.length > 1) last.hidden = true;
+        last.hidden = true;
         layout(group, false);
-        const stay = rows[Math.min(from, rows.length - 2)] || rows[0];
+        const stay = rows[Math.min(from, rows.length - 2)];
         (stay && !stay.hidden ? controlsOf(stay)[0] : group.querySelector("[data-row-add]")).focus();
         if (form) saveDraft();
       });
