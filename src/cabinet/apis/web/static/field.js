@@ -355,8 +355,8 @@
   window.addEventListener("online", () => { tries = 0; send(); });
 
   // Expenses and materials one row at a time, none at first: a row appears with "Add …" (or when a draft has it
-  // filled); "Remove"
-  // takes a row out and moves the rows below it up, so the rows stay numbered 1, 2, 3 as their labels say.
+  // filled); "Remove" takes a row out and moves the rows below it up, so the rows stay numbered 1, 2, 3 as their
+  // labels say.
   const groups = Array.from(document.querySelectorAll("[data-rows]"));
 
   function controlsOf(row) { return Array.from(row.querySelectorAll("input, select")); }
