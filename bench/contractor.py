@@ -25,6 +25,8 @@ import base64
 import hashlib
 import json
 import os
+import signal
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load phase")
     parser.add_argument("--pg", action="store_true", help="cabinet on PostgreSQL + Redis instead of embedded SQLite")
     parser.add_argument("--quiet-wait", type=float, default=20.0, help="wait up to this long for an idle machine")
+    parser.add_argument("--profile", help="run py-spy (this path to its binary) on cabinet during the full sync")
+    parser.add_argument("--only-sync", action="store_true", help="measure the full sync only (no load phases)")
     args = parser.parse_args(argv)
     if args.calls < 1 or not 1 <= args.page <= 10_000 or args.seconds <= 0 or args.connections < 1:
         parser.error("--calls >= 1, --page 1..10000, --seconds > 0, --connections >= 1")
@@ -125,6 +129,7 @@ def seed(db: SeedTarget, calls: int, own: int) -> None:
 def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[str, Any]:
     """Pull the whole call feed from change number 0; checks every call arrives once, in ascending order."""
     cursor, pages, seen, payload_bytes = 0, 0, 0, 0
+    waited = 0.0  # from each request sent to its whole answer read (httpx's ``elapsed``): the server's share
     last_id = 0
     began = time.perf_counter()
     with httpx.Client(base_url=base, headers=erp, timeout=120) as client:
@@ -132,6 +137,7 @@ def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[
             answer = client.get(f"/call/modifications/{cursor}", params={"limit": page})
             if answer.status_code != 200:
                 raise RuntimeError(f"feed answered {answer.status_code}: {answer.text[:200]}")
+            waited += answer.elapsed.total_seconds()
             items = answer.json()
             pages += 1
             payload_bytes += len(answer.content)
@@ -150,6 +156,7 @@ def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[
         "page": page,
         "pages": pages,
         "seconds": round(seconds, 2),
+        "answer_seconds": round(waited, 2),
         "calls_per_s": round(seen / seconds, 1),
         "ms_per_page": round(1000 * seconds / pages, 1),
         "mb": round(payload_bytes / 1e6, 1),
@@ -210,7 +217,32 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
 
         print("  full sync ...", flush=True)
         wait_for_quiet(args.quiet_wait)
-        report["full_sync"] = full_sync(server.base, erp, args.page, args.calls)
+        spy = None
+        if args.profile:
+            out = Path(f"/tmp/contractor-sync-{'pg' if args.pg else 'sqlite'}-{os.getpid()}.txt")
+            spy = subprocess.Popen(
+                [args.profile, "record", "--nonblocking", "--format", "raw", "--rate", "200", "-o", str(out)]
+                + ["--pid", str(server.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            print(f"  py-spy on cabinet (pid {server.pid}) to {out}", flush=True)
+            time.sleep(1)
+        try:
+            cpu_before = server.cpu_seconds()
+            report["full_sync"] = full_sync(server.base, erp, args.page, args.calls)
+            report["full_sync"]["server_cpu_seconds"] = round(server.cpu_seconds() - cpu_before, 2)
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
+        if args.only_sync:
+            sync = report["full_sync"]
+            print(
+                f"\nfull sync of {sync['calls']} calls: {sync['seconds']} s ({sync['answer_seconds']} s waiting for"
+                f" answers; server CPU {sync['server_cpu_seconds']} s), {sync['ms_per_page']} ms/page, {sync['mb']} MB"
+            )
+            return 0
 
         port = server.port
         streams = {
@@ -245,6 +277,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
     sync = report["full_sync"]
     print(f"\nfull sync of {sync['calls']} calls from change number 0, pages of {sync['page']}:")
     print(f"  {sync['seconds']} s, {sync['calls_per_s']} calls/s, {sync['ms_per_page']} ms/page, {sync['mb']} MB")
+    print(f"  of which {sync['answer_seconds']} s from each request sent to its answer read (the rest: the client)")
+    print(f"  the server's CPU time over the sync: {sync['server_cpu_seconds']} s")
     print(f"\n{'phase':<36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs /health':>12}")
     own = min(args.own, args.calls)
     for name, title in (

@@ -83,7 +83,9 @@ class CallRepository:
         stmt = (
             whole_rows(Call).where(*call_scope(viewer), Call.change_no > cursor).order_by(Call.change_no).limit(limit)
         )
-        return list(await current_session().execute(stmt))
+        # plain rows on the session's connection: a feed page of thousands needs none of the ORM's loading steps
+        # (read-only: no pending change to flush first)
+        return list(await (await current_session().connection()).execute(stmt))
 
 
 def _order(sort: str) -> list[Any]:
