@@ -232,7 +232,7 @@ async def test_notifications_and_unread_badge(
     badge = await browser_a.get("/ui/notifications/badge", headers={"HX-Request": "true"})
     assert "> непрочитанных уведомления<" in badge.text, badge.text
     listed = (await browser_a.get("/ui/notifications")).text  # the domain's English notice, said in Russian
-    assert "was assigned" not in listed and re.search(r"Назначена новая заявка</strong>: № \d{8} · ", listed)
+    assert "was assigned" not in listed and re.search(r"Назначена новая заявка</strong>: №\u00a0\d{8} · ", listed)
     marked = await browser_a.post("/ui/notifications/read-all", data={"csrf_token": csrf_of(listing.text)})
     assert marked.status_code == 303
     emptied = (await browser_a.get("/ui/notifications/badge")).text
