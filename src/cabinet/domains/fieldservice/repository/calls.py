@@ -12,12 +12,16 @@ from sqlalchemy import func, or_, select
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.repository import call_views
+from cabinet.domains.fieldservice.repository.call_counts import CallCounts, count_key
 from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, whole_rows
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
-from cabinet.models import Call, User
+from cabinet.models import Call, ChangeSequence, User
 
 
 class CallRepository:
+    def __init__(self) -> None:
+        self.counts = CallCounts()  # the lists' totals (``call_counts``): one per service, so per app
+
     async def add(self, call: Call) -> None:
         """A new call, flushed (its id assigned)."""
         session = current_session()
@@ -74,10 +78,28 @@ class CallRepository:
                 Call.description_for_field_employee,
             )
             clauses.append(or_(*(column.icontains(text, autoescape=True) for column in searched)))
-        session = current_session()
-        total = int(await session.scalar(select(func.count()).select_from(Call).where(*clauses)) or 0)
-        stmt = whole_rows(Call).where(*clauses).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
-        return list(await session.execute(stmt)), total
+        version = (
+            select(ChangeSequence.last_change)
+            .where(ChangeSequence.company_id == viewer.company_id)
+            .scalar_subquery()
+            .label("company_version")
+        )
+        connection = await current_session().connection()
+        page = whole_rows(Call).add_columns(version).where(*clauses)
+        page = page.order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
+        rows = list(await connection.execute(page))
+        if not rows and query.offset == 0:
+            return rows, 0
+        key = count_key(viewer, query)
+        if key is not None and rows:
+            total = self.counts.get(key, rows[0].company_version)
+            if total is not None:
+                return rows, total
+        counted = (await connection.execute(select(func.count(), version).select_from(Call).where(*clauses))).one()
+        total = int(counted[0])
+        if key is not None and counted[1] is not None:
+            self.counts.put(key, counted[1], total)
+        return rows, total
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
         stmt = (
