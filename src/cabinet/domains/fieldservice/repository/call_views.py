@@ -16,7 +16,7 @@ the views are read, never changed. Each statement is built once per process (one
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -186,6 +186,16 @@ def _row_class(kind: int) -> tuple[Callable[[Any], Any], Callable[[Any], tuple[A
 
 
 ROW_CLASSES = {kind: _row_class(kind) for kind in TABLES}
+_CALL_WIDTH = len(Call.__table__.c)
+
+
+def plain_calls(rows: Iterable[Any]) -> list[Any]:
+    """Rows of ``scope.whole_rows(Call)`` (columns after the call's own are left out) as the views' read-only call
+    rows. An attribute of SQLAlchemy's ``Row`` costs about 1 µs (its ``__getattr__`` is Python code), a named
+    tuple's 35 ns, and a call's JSON reads some 30 of them: 30 ms of a feed page of 1,000 calls."""
+    make = ROW_CLASSES[CALL][0]
+    width = _CALL_WIDTH
+    return [make(row[:width]) for row in rows]
 
 
 def _rows(result: Any) -> dict[int, list[Any]]:

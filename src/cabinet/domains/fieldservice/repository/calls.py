@@ -88,18 +88,19 @@ class CallRepository:
         page = whole_rows(Call).add_columns(version).where(*clauses)
         page = page.order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
         rows = list(await connection.execute(page))
+        calls = call_views.plain_calls(rows)
         if not rows and query.offset == 0:
-            return rows, 0
+            return calls, 0
         key = count_key(viewer, query)
         if key is not None and rows:
             total = self.counts.get(key, rows[0].company_version)
             if total is not None:
-                return rows, total
+                return calls, total
         counted = (await connection.execute(select(func.count(), version).select_from(Call).where(*clauses))).one()
         total = int(counted[0])
         if key is not None and counted[1] is not None:
             self.counts.put(key, counted[1], total)
-        return rows, total
+        return calls, total
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
         stmt = (
@@ -107,7 +108,7 @@ class CallRepository:
         )
         # plain rows on the session's connection: a feed page of thousands needs none of the ORM's loading steps
         # (read-only: no pending change to flush first)
-        return list(await (await current_session().connection()).execute(stmt))
+        return call_views.plain_calls(await (await current_session().connection()).execute(stmt))
 
 
 def _order(sort: str) -> list[Any]:
