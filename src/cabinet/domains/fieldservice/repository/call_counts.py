@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from cabinet.domains.fieldservice.policies import Viewer
+from cabinet.domains.fieldservice.repository.scope import scope_key
 from cabinet.domains.fieldservice.schemas import CallListQuery
 
 MAX_ENTRIES = 10_000  # all are dropped when full: the lists asked again are counted again
@@ -24,7 +25,7 @@ def count_key(viewer: Viewer, query: CallListQuery) -> Hashable | None:
     if query.expired is not None:
         return None
     statuses = tuple(sorted(status.value for status in query.statuses))
-    return (viewer.company_id, viewer.owner_scope, statuses, query.critical, query.jeopardy, query.text.strip())
+    return (scope_key(viewer), statuses, query.critical, query.jeopardy, query.text.strip())
 
 
 class CallCounts:

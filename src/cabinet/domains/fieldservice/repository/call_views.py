@@ -15,8 +15,8 @@ the views are read, never changed. Each statement is built once per process (one
 
 from __future__ import annotations
 
-from collections import defaultdict, namedtuple
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -45,7 +45,7 @@ from sqlalchemy.types import TypeEngine
 from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import bound_call_scope, is_expired
+from cabinet.domains.fieldservice.repository.scope import bound_call_scope, is_expired, row_type
 from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.models import Call, CallJeopardy, CallSignature, CallTask, CallTaskAttachment, CallVisit, ExpenditureItem
 
@@ -180,22 +180,10 @@ def _children_statement() -> Any:
 def _row_class(kind: int) -> tuple[Callable[[Any], Any], Callable[[Any], tuple[Any, ...]]]:
     """A read-only row of ``kind``'s table (a named tuple of its columns) and what takes its values from a union
     row: a feed page builds some 3,000 of them (a dict and a SimpleNamespace each cost more than a named tuple)."""
-    names = [name for name, _ in LAYOUT.places[kind]]
-    row_type = namedtuple(f"{TABLES[kind].__name__}Row", names)  # type: ignore[misc]
-    return row_type._make, itemgetter(*(slot for _, slot in LAYOUT.places[kind]))  # every table has columns
+    return row_type(TABLES[kind])._make, itemgetter(*(slot for _, slot in LAYOUT.places[kind]))  # in table order
 
 
 ROW_CLASSES = {kind: _row_class(kind) for kind in TABLES}
-_CALL_WIDTH = len(Call.__table__.c)
-
-
-def plain_calls(rows: Iterable[Any]) -> list[Any]:
-    """Rows of ``scope.whole_rows(Call)`` (columns after the call's own are left out) as the views' read-only call
-    rows. An attribute of SQLAlchemy's ``Row`` costs about 1 µs (its ``__getattr__`` is Python code), a named
-    tuple's 35 ns, and a call's JSON reads some 30 of them: 30 ms of a feed page of 1,000 calls."""
-    make = ROW_CLASSES[CALL][0]
-    width = _CALL_WIDTH
-    return [make(row[:width]) for row in rows]
 
 
 def _rows(result: Any) -> dict[int, list[Any]]:

@@ -13,7 +13,7 @@ from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.repository import call_views
 from cabinet.domains.fieldservice.repository.call_counts import CallCounts, count_key
-from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, whole_rows
+from cabinet.domains.fieldservice.repository.scope import call_scope, expired_clause, plain_rows, whole_rows
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
 from cabinet.models import Call, ChangeSequence, User
 
@@ -88,7 +88,7 @@ class CallRepository:
         page = whole_rows(Call).add_columns(version).where(*clauses)
         page = page.order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
         rows = list(await connection.execute(page))
-        calls = call_views.plain_calls(rows)
+        calls = plain_rows(Call, rows)
         if not rows and query.offset == 0:
             return calls, 0
         key = count_key(viewer, query)
@@ -108,7 +108,7 @@ class CallRepository:
         )
         # plain rows on the session's connection: a feed page of thousands needs none of the ORM's loading steps
         # (read-only: no pending change to flush first)
-        return call_views.plain_calls(await (await current_session().connection()).execute(stmt))
+        return plain_rows(Call, await (await current_session().connection()).execute(stmt))
 
 
 def _order(sort: str) -> list[Any]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import whole_rows, within_call_scope
+from cabinet.domains.fieldservice.repository.scope import plain_rows, whole_rows, within_call_scope
 from cabinet.models import CallJeopardy, CallMessage
 
 
@@ -18,7 +18,9 @@ class MessageRepository:
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = within_call_scope(whole_rows(CallMessage), CallMessage, viewer).where(CallMessage.change_no > cursor)
-        return list(await current_session().execute(stmt.order_by(CallMessage.change_no).limit(limit)))
+        return plain_rows(
+            CallMessage, await current_session().execute(stmt.order_by(CallMessage.change_no).limit(limit))
+        )
 
 
 class JeopardyRepository:
@@ -31,4 +33,6 @@ class JeopardyRepository:
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = within_call_scope(whole_rows(CallJeopardy), CallJeopardy, viewer).where(CallJeopardy.change_no > cursor)
-        return list(await current_session().execute(stmt.order_by(CallJeopardy.change_no).limit(limit)))
+        return plain_rows(
+            CallJeopardy, await current_session().execute(stmt.order_by(CallJeopardy.change_no).limit(limit))
+        )

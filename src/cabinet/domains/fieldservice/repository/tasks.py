@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 
 from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import whole_rows, within_call_scope
+from cabinet.domains.fieldservice.repository.scope import plain_rows, whole_rows, within_call_scope
 from cabinet.models import CallTask, CallTaskAttachment
 
 
@@ -32,11 +32,11 @@ class TaskRepository:
 
     async def page(self, viewer: Viewer, after_id: int, limit: int) -> list[Any]:
         stmt = self._scoped(viewer, rows=True).where(CallTask.id > after_id).order_by(CallTask.id).limit(limit)
-        return list(await current_session().execute(stmt))
+        return plain_rows(CallTask, await current_session().execute(stmt))
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> list[Any]:
         stmt = self._scoped(viewer, rows=True).where(CallTask.change_no > cursor)
-        return list(await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
+        return plain_rows(CallTask, await current_session().execute(stmt.order_by(CallTask.change_no).limit(limit)))
 
 
 class AttachmentRepository:
@@ -49,7 +49,7 @@ class AttachmentRepository:
         if not ids:
             return found
         stmt = whole_rows(CallTaskAttachment).where(column.in_(list(ids))).order_by(CallTaskAttachment.id)
-        for row in await current_session().execute(stmt):
+        for row in plain_rows(CallTaskAttachment, await current_session().execute(stmt)):
             found[row.task_id].append(row)
         return found
 
