@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load phase")
     parser.add_argument("--pg", action="store_true", help="cabinet on PostgreSQL + Redis instead of embedded SQLite")
     parser.add_argument("--quiet-wait", type=float, default=20.0, help="wait up to this long for an idle machine")
-    parser.add_argument("--profile", help="run py-spy (this path to its binary) on cabinet during the full sync")
+    parser.add_argument("--profile", help="run py-spy (this path to its binary) on cabinet in each phase")
     parser.add_argument("--only-sync", action="store_true", help="measure the full sync only (no load phases)")
     args = parser.parse_args(argv)
     if args.calls < 1 or not 1 <= args.page <= 10_000 or args.seconds <= 0 or args.connections < 1:
@@ -163,6 +163,28 @@ def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[
     }
 
 
+def profiler(args: argparse.Namespace, server: Server, phase: str) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the server during one phase (``--profile``), raw stacks to /tmp/contractor-<phase>-..."""
+    if not args.profile:
+        return None
+    out = Path(f"/tmp/contractor-{phase}-{'pg' if args.pg else 'sqlite'}-{os.getpid()}.txt")
+    spy = subprocess.Popen(
+        [args.profile, "record", "--nonblocking", "--format", "raw", "--rate", "200", "-o", str(out)]
+        + ["--pid", str(server.pid)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    print(f"  py-spy on cabinet (pid {server.pid}) to {out}", flush=True)
+    time.sleep(1)
+    return spy
+
+
+def stop(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = datetime.now(UTC)
@@ -217,25 +239,13 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
 
         print("  full sync ...", flush=True)
         wait_for_quiet(args.quiet_wait)
-        spy = None
-        if args.profile:
-            out = Path(f"/tmp/contractor-sync-{'pg' if args.pg else 'sqlite'}-{os.getpid()}.txt")
-            spy = subprocess.Popen(
-                [args.profile, "record", "--nonblocking", "--format", "raw", "--rate", "200", "-o", str(out)]
-                + ["--pid", str(server.pid)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            print(f"  py-spy on cabinet (pid {server.pid}) to {out}", flush=True)
-            time.sleep(1)
+        spy = profiler(args, server, "sync")
         try:
             cpu_before = server.cpu_seconds()
             report["full_sync"] = full_sync(server.base, erp, args.page, args.calls)
             report["full_sync"]["server_cpu_seconds"] = round(server.cpu_seconds() - cpu_before, 2)
         finally:
-            if spy is not None:
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=30)
+            stop(spy)
         if args.only_sync:
             sync = report["full_sync"]
             print(
@@ -261,7 +271,11 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
         for name, stream in streams.items():
             busy = wait_for_quiet(args.quiet_wait)
             print(f"  load: {name} (other load before: {busy:.2f} cores) ...", flush=True)
-            result = run_phase(loader, server, [stream], seconds=args.seconds, warmup=args.warmup)
+            spy = profiler(args, server, name)
+            try:
+                result = run_phase(loader, server, [stream], seconds=args.seconds, warmup=args.warmup)
+            finally:
+                stop(spy)
             figures = result["streams"][name]
             if figures["errors"]:
                 raise RuntimeError(f"{name}: {figures['errors']} errors, first: {figures['first_error']}")
