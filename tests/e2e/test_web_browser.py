@@ -210,7 +210,7 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         page.wait_for_selector("#unread .badge")  # htmx loaded the unread count into the menu
         assert page.locator("#unread").inner_text().startswith("2")  # assigned + the dispatcher's message
         snap(page, "contractor-queue")
-        page.locator("details.more-filters > summary").click()  # the filters are folded until one is set
+        assert page.get_by_label("Status").is_visible()  # on a desk the filters sit in the search's row, unfolded
         page.get_by_label("Status").select_option("Committed")  # htmx redraws the queue in place
         page.wait_for_url("**/ui/calls?*status=Committed*")
         assert page.get_by_text("No calls match.").is_visible()
@@ -241,6 +241,9 @@ def test_contractor_accepts_messages_and_sends_an_estimate(chromium: Any, live_s
         page.screenshot(path=str(artifacts() / "contractor-call-phone.png"), full_page=True)
         page.goto(f"{live_server.url}/ui/calls")
         no_sideways_scroll(page)
+        assert not page.get_by_label("Status").is_visible()  # folded on a phone: the first call on the first screen
+        page.locator("details.more-filters > summary").click()
+        assert page.get_by_label("Status").is_visible()
         page.screenshot(path=str(artifacts() / "contractor-queue-phone.png"), full_page=True)
         page.set_viewport_size(DESKTOP["viewport"])
         page.goto(f"{live_server.url}/ui/calls/{call['id']}")
