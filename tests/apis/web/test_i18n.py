@@ -508,3 +508,23 @@ async def test_a_page_that_is_not_there_says_so_in_the_visitor_s_language(app: A
         refused = await english.delete("/ui/login")
         assert refused.status_code == 405 and "This address does not take that kind of request" in refused.text
         assert "Такой страницы нет" in (await russian.get("/ui/nowhere")).text
+
+
+def test_time_zones_are_offered_by_place_in_the_pages_language() -> None:
+    zones = ["Europe/Moscow", "Asia/Kolkata", "America/Argentina/Buenos_Aires", "Europe/Samara", "Etc/Unknown_Zone"]
+    before = i18n.current_locale()
+    try:
+        i18n.activate("ru")
+        russian = dict(formats.zone_choices(zones))
+        order = [name for name, _ in formats.zone_choices(zones)]
+        i18n.activate("en")
+        english = dict(formats.zone_choices(zones))
+    finally:
+        i18n.activate(before)
+    assert russian["Europe/Moscow"] == "Москва (UTC+3) · Europe/Moscow"
+    assert russian["Asia/Kolkata"] == "Калькутта (UTC+5:30) · Asia/Kolkata"
+    assert english["Europe/Samara"] == "Samara (UTC+4) · Europe/Samara"
+    assert english["America/Argentina/Buenos_Aires"] == "Buenos Aires (UTC−3) · America/Argentina/Buenos_Aires"
+    assert english["Etc/Unknown_Zone"].startswith("Unknown Zone (UTC) · ")  # no data for it: its own name, UTC
+    named = [name for name in order if not name.startswith("Etc/")]
+    assert named == ["America/Argentina/Buenos_Aires", "Asia/Kolkata", "Europe/Moscow", "Europe/Samara"]  # Б К М С

@@ -355,6 +355,8 @@ async def test_operator_creates_a_user_and_a_key_shown_once(
     assert key not in later.text and key[:20] in later.text and "new-key" not in later.text
     assert len(await services.credentials.list_keys(PLATFORM_OPERATOR, "new_hand")) == 1
     assert '<option value="Europe/Samara" selected>' in later.text  # its own zone (the integer follows: +4)
+    # each zone named as a person looks for it: the place in the page's language, today's offset, the IANA name
+    assert "Samara (UTC+4) · Europe/Samara</option>" in later.text
     await services.audit.flush()
     from datetime import UTC, datetime, timedelta
 

@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta, get_timezone_location
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from cabinet.apis.web.i18n import current_locale, gettext
@@ -39,13 +41,37 @@ def zone_label(zone: tzinfo, moment: datetime | None = None) -> str:
     if key in ZONE_NAMES:
         names = ZONE_NAMES[key]
         return names.get(current_locale(), names["en"])
-    offset = _shown_in(moment or datetime.now(UTC), zone).utcoffset() or timedelta(0)
+    return _offset_label(zone, moment or datetime.now(UTC))
+
+
+def _offset_label(zone: tzinfo, moment: datetime) -> str:
+    offset = _shown_in(moment, zone).utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     if minutes == 0:
         return "UTC"
     sign = "+" if minutes > 0 else "−"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_choices(zones: Sequence[str]) -> list[tuple[str, str]]:
+    """The zones as a person picks one, in the page's language: "Москва (UTC+3) · Europe/Moscow", sorted by the
+    place's name (typing a city's first letters in the list finds it). Offsets are today's (summer time moves
+    them), so the list is made again each hour."""
+    return _zone_choices(current_locale(), tuple(zones), datetime.now(UTC).strftime("%Y%m%d%H"))
+
+
+@functools.lru_cache(maxsize=8)
+def _zone_choices(locale: str, zones: tuple[str, ...], hour: str) -> list[tuple[str, str]]:
+    now = datetime.now(UTC)
+    choices = []
+    for name in zones:
+        try:
+            place = get_timezone_location(name, locale=locale, return_city=True)
+        except (LookupError, ValueError):  # a zone Babel's data does not know: its own name's last part
+            place = name.rsplit("/", 1)[-1].replace("_", " ")
+        choices.append((place.casefold(), name, f"{place} ({_offset_label(zone_of(name), now)}) · {name}"))
+    return [(name, label) for _, name, label in sorted(choices)]
 
 
 def _aware(moment: datetime) -> datetime:
