@@ -104,6 +104,11 @@ def _webhook_pages(visitor: Visitor) -> None:
     visitor.visit("/ui/admin/companies/demo_company/webhooks", "admin-webhooks")
     visitor.page.locator("#new-url").fill("http://127.0.0.1:9/hook")  # nothing listens on the discard port
     visitor.page.locator("#new-description").fill("ERP")
+    every, first = visitor.page.locator("#new-ev-all"), visitor.page.locator("#new-ev-1")
+    first.check()
+    assert not every.is_checked()  # one event chosen: "all events" is unticked, the two exclude each other
+    every.check()
+    assert not first.is_checked()
     visitor.page.locator("form[action$='/webhooks'] button[type=submit]").click()
     visitor.page.wait_for_load_state()
     assert visitor.page.locator("#new-secret").count() == 1, visitor.page.url

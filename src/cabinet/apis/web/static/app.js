@@ -212,7 +212,21 @@
     });
   }
 
-  function ready() { restoreForm(); liveTotals(); showPicked(); }
+  // a webhook's events: "all events" and a choice of single ones exclude each other (as GitHub's "send me
+  // everything" or "let me select"): ticking one unticks the other side
+  function eventChoices() {
+    document.querySelectorAll('input[name="events"][value="*"]').forEach(function (all) {
+      var others = all.closest("fieldset").querySelectorAll('input[name="events"]:not([value="*"])');
+      all.addEventListener("change", function () {
+        if (all.checked) others.forEach(function (other) { other.checked = false; });
+      });
+      others.forEach(function (other) {
+        other.addEventListener("change", function () { if (other.checked) all.checked = false; });
+      });
+    });
+  }
+
+  function ready() { restoreForm(); liveTotals(); showPicked(); eventChoices(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
 })();
