@@ -61,17 +61,24 @@ def zone_choices(zones: Sequence[str]) -> list[tuple[str, str]]:
     return _zone_choices(current_locale(), tuple(zones), datetime.now(UTC).strftime("%Y%m%d%H"))
 
 
+def zone_title(name: str) -> str:
+    """One zone as ``zone_choices`` names it: "Москва (UTC+3) · Europe/Moscow"."""
+    return _zone_title(current_locale(), name, datetime.now(UTC))
+
+
+def _zone_title(locale: str, name: str, now: datetime) -> str:
+    try:
+        place = get_timezone_location(name, locale=locale, return_city=True)
+    except (LookupError, ValueError):  # a zone Babel's data does not know: its own name's last part
+        place = name.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{place} ({_offset_label(zone_of(name), now)}) · {name}"
+
+
 @functools.lru_cache(maxsize=8)
 def _zone_choices(locale: str, zones: tuple[str, ...], hour: str) -> list[tuple[str, str]]:
     now = datetime.now(UTC)
-    choices = []
-    for name in zones:
-        try:
-            place = get_timezone_location(name, locale=locale, return_city=True)
-        except (LookupError, ValueError):  # a zone Babel's data does not know: its own name's last part
-            place = name.rsplit("/", 1)[-1].replace("_", " ")
-        choices.append((place.casefold(), name, f"{place} ({_offset_label(zone_of(name), now)}) · {name}"))
-    return [(name, label) for _, name, label in sorted(choices)]
+    titled = sorted((_zone_title(locale, name, now), name) for name in zones)  # the title starts with the place
+    return [(name, title) for title, name in sorted(titled, key=lambda pair: pair[0].casefold())]
 
 
 def _aware(moment: datetime) -> datetime:
