@@ -93,9 +93,12 @@ def result_out(attachments: Iterable[Any]) -> CallTaskResultDTO:
     return CallTaskResultDTO.model_validate({"attachments": [attachment_json(a) for a in attachments]})
 
 
+_DONE = TaskStatus.DONE.value  # read once: an enum member's value is a property (a feed page asks 2,000 times)
+
+
 def task_json(task: CallTask | Any, attachments: Iterable[Any] = ()) -> dict[str, Any]:
     """A task; a Done one carries its result (the result's attachments)."""
-    done = task.status == TaskStatus.DONE.value
+    done = task.status == _DONE
     result = {"attachments": [attachment_json(a) for a in attachments]} if done else None
     return {"id": task.id, "result": result, "status": task.status, "title": task.title}
 
