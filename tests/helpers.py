@@ -17,19 +17,22 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import event, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cabinet.app import create_app
 from cabinet.core.clock import OffsetClock
 from cabinet.core.db.base import Base
+from cabinet.core.db.engine import build_engine
 from cabinet.core.roles import Role
 from cabinet.domains.identity.schemas import UserCreate
 from cabinet.domains.registry import Services
@@ -273,3 +276,15 @@ def identity_elsewhere(app: Any) -> Any:
     )
     resources.db.commit_observers.remove(other._users_committed)
     return other
+
+
+@asynccontextmanager
+async def sqlite_engine(path: Path, metadata: MetaData, *, pool_size: int = 1) -> AsyncIterator[AsyncEngine]:
+    """The application's SQLite engine (``build_engine``) on a fresh file at ``path`` with ``metadata``'s tables."""
+    engine = build_engine(f"sqlite+aiosqlite:///{path}", pool_size=pool_size)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

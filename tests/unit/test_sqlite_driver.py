@@ -14,8 +14,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cabinet.core.db.engine import build_engine
 from cabinet.core.db.sqlite_driver import OneTripCursor
+from tests.helpers import sqlite_engine
 
 metadata = MetaData()
 things = Table(
@@ -25,11 +25,8 @@ things = Table(
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = build_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", pool_size=2)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
+    async with sqlite_engine(tmp_path / "driver.db", metadata, pool_size=2) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cabinet.core.db.engine import build_engine
 from cabinet.core.db.types import UTCDateTime
+from tests.helpers import sqlite_engine
 
 metadata = MetaData()
 times = Table("times", metadata, Column("id", Integer, primary_key=True), Column("at", UTCDateTime, nullable=True))
@@ -24,11 +24,8 @@ times = Table("times", metadata, Column("id", Integer, primary_key=True), Column
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = build_engine(f"sqlite+aiosqlite:///{tmp_path / 'times.db'}", pool_size=1)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
+    async with sqlite_engine(tmp_path / "times.db", metadata, pool_size=1) as engine:
+        yield engine
 
 
 async def test_times_round_trip_as_aware_utc(engine: AsyncEngine) -> None:
