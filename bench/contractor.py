@@ -9,7 +9,8 @@ before the server starts (through the API it would take an hour; the bench measu
 1. ``GET /health``: the baseline of the same stack (requests/s, load-generator process, keep-alive).
 2. Full sync: the external system pulls ``GET /call/modifications/{n}`` from change number 0, page after page
    (``--page``), each next page from the last item's ``timestamp``, until an empty page. Time, calls/s, pages/s,
-   and a check that it saw every call exactly once in ascending order.
+   and a check that it saw every call exactly once in ascending order. On SQLite, then the floor of the same
+   server-side work: the same pages read with bare ``sqlite3`` and written with ``orjson`` (``bare_feed``).
 3. ``GET /call?limit=50`` (the default list: critical first, nearest ttf, X-Total-Count) under load, for the
    contractor (``--own`` of the calls are its own) and for the external system (every call of the company), and
    ``GET /call/{id}``, next to the baseline.
@@ -163,6 +164,92 @@ def full_sync(base: str, erp: dict[str, str], page: int, expected: int) -> dict[
     }
 
 
+def bare_feed(db_path: Path, company_id: int, page: int) -> dict[str, Any]:
+    """The floor of the feed's server-side work on this machine: the same pages (calls by change number, then
+    their tasks, expenditure items, jeopardies, visits and signatures by call id) read with bare ``sqlite3`` and
+    written with ``orjson`` as the same JSON fields, with no HTTP, framework, pool or driver thread. Run in this
+    process after the sync, on the database file the server used."""
+    import sqlite3
+
+    import orjson
+
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(contractor_call)")]
+    at = {name: n for n, name in enumerate(columns)}
+    times = [at[name] for name in ("created", "commited_at", "finished_at", "ttf", "tto")]
+
+    def parsed(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+    def children(table: str, ids: str) -> dict[int, list[tuple[Any, ...]]]:
+        grouped: dict[int, list[tuple[Any, ...]]] = {}
+        sql = f"SELECT * FROM {table} WHERE call_id IN (SELECT value FROM json_each(?)) ORDER BY call_id, id"
+        for row in db.execute(sql, (ids,)):
+            grouped.setdefault(row[1], []).append(row)
+        return grouped
+
+    cursor, pages, calls, size = 0, 0, 0, 0
+    began = time.perf_counter()
+    while True:
+        rows = db.execute(
+            "SELECT * FROM contractor_call WHERE company_id = ? AND change_no > ? ORDER BY change_no LIMIT ?",
+            (company_id, cursor, page),
+        ).fetchall()
+        pages += 1
+        if not rows:
+            break
+        ids = json.dumps([row[0] for row in rows])
+        tasks, items = children("contractor_task", ids), children("contractor_expenditure_item", ids)
+        jeopardies, visits = children("contractor_jeopardy", ids), children("contractor_visit", ids)
+        signatures = children("contractor_signature", ids)
+        out = []
+        for row in rows:
+            call = list(row)
+            for n in times:
+                call[n] = parsed(call[n])
+            out.append(
+                {
+                    "availableExpenditureItems": [{"id": i[0], "name": i[3]} for i in items.get(call[0], ())],
+                    "clientName": call[at["client_name"]],
+                    "comments": call[at["comments"]],
+                    "commited": call[at["commited_at"]],
+                    "contactPersonEmail": call[at["contact_person_email"]],
+                    "contactPersonName": call[at["contact_person_name"]],
+                    "contactPersonPhone": call[at["contact_person_phone"]],
+                    "created": call[at["created"]],
+                    "critical": bool(call[at["critical"]]),
+                    "descriptionHtmlText": call[at["description_html"]],
+                    "descriptionTextForFieldEmployee": call[at["description_for_field_employee"]],
+                    "finished": call[at["finished_at"]],
+                    "id": call[0],
+                    "isExpired": False,
+                    "isJeopardy": bool(call[at["jeopardy_open"]]),
+                    "jeopardies": [{"id": j[0]} for j in jeopardies.get(call[0], ())],
+                    "number": call[at["number"]],
+                    "serviceObjectAddress": call[at["service_object_address"]],
+                    "serviceObjectLatitude": float(call[at["service_object_latitude"]]),
+                    "serviceObjectLongitude": float(call[at["service_object_longitude"]]),
+                    "serviceObjectName": call[at["service_object_name"]],
+                    "serviceObjectType": call[at["service_object_type"]],
+                    "status": call[at["status"]],
+                    "tasks": [
+                        {"id": t[0], "result": None, "status": t[4], "title": t[3]} for t in tasks.get(call[0], ())
+                    ],
+                    "timestamp": call[at["change_no"]],
+                    "ttf": call[at["ttf"]],
+                    "tto": call[at["tto"]],
+                    "userId": call[at["owner_id"]],
+                    "visits": [{"id": v[0]} for v in visits.get(call[0], ())],
+                    "signature": [{"id": s[0]} for s in signatures.get(call[0], ())] or None,
+                }
+            )
+        size += len(orjson.dumps(out, option=orjson.OPT_UTC_Z))
+        cursor = rows[-1][at["change_no"]]
+        calls += len(rows)
+    db.close()
+    return {"calls": calls, "seconds": round(time.perf_counter() - began, 2), "mb": round(size / 1e6, 1)}
+
+
 def profiler(args: argparse.Namespace, server: Server, phase: str) -> subprocess.Popen[bytes] | None:
     """py-spy recording the server during one phase (``--profile``), raw stacks to /tmp/contractor-<phase>-..."""
     if not args.profile:
@@ -183,6 +270,29 @@ def stop(spy: subprocess.Popen[bytes] | None) -> None:
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         spy.wait(timeout=30)
+
+
+def company_id(server: Server) -> int:
+    target = SeedTarget(server.env, server.data_dir)
+    try:
+        return int(target.one("SELECT id FROM company WHERE key = ?", (COMPANY,))[0])
+    finally:
+        target.close()
+
+
+def print_sync(report: dict[str, Any]) -> None:
+    sync = report["full_sync"]
+    print(f"\nfull sync of {sync['calls']} calls from change number 0, pages of {sync['page']}:")
+    print(f"  {sync['seconds']} s, {sync['calls_per_s']} calls/s, {sync['ms_per_page']} ms/page, {sync['mb']} MB")
+    print(f"  of which {sync['answer_seconds']} s from each request sent to its answer read (the rest: the client)")
+    print(f"  the server's CPU time over the sync: {sync['server_cpu_seconds']} s")
+    bare = report.get("bare_feed")
+    if bare is not None:
+        ratio = sync["server_cpu_seconds"] / bare["seconds"] if bare["seconds"] else 0.0
+        print(
+            f"  the same pages in bare sqlite3 + orjson (no HTTP, no framework): {bare['seconds']} s for"
+            f" {bare['calls']} calls, {bare['mb']} MB; cabinet's server CPU is {ratio:.2f}x that floor"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,12 +356,10 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
             report["full_sync"]["server_cpu_seconds"] = round(server.cpu_seconds() - cpu_before, 2)
         finally:
             stop(spy)
+        if not args.pg:
+            report["bare_feed"] = bare_feed(server.data_dir / "cabinet.sqlite3", company_id(server), args.page)
         if args.only_sync:
-            sync = report["full_sync"]
-            print(
-                f"\nfull sync of {sync['calls']} calls: {sync['seconds']} s ({sync['answer_seconds']} s waiting for"
-                f" answers; server CPU {sync['server_cpu_seconds']} s), {sync['ms_per_page']} ms/page, {sync['mb']} MB"
-            )
+            print_sync(report)
             return 0
 
         port = server.port
@@ -288,11 +396,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: datetime, re
             }
 
     health = report["load"]["health"]["rps"]
-    sync = report["full_sync"]
-    print(f"\nfull sync of {sync['calls']} calls from change number 0, pages of {sync['page']}:")
-    print(f"  {sync['seconds']} s, {sync['calls_per_s']} calls/s, {sync['ms_per_page']} ms/page, {sync['mb']} MB")
-    print(f"  of which {sync['answer_seconds']} s from each request sent to its answer read (the rest: the client)")
-    print(f"  the server's CPU time over the sync: {sync['server_cpu_seconds']} s")
+    print_sync(report)
     print(f"\n{'phase':<36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs /health':>12}")
     own = min(args.own, args.calls)
     for name, title in (
