@@ -295,7 +295,7 @@ def test_safe_to_click_on_a_phone(chromium: Any, live_server: LiveServer) -> Non
 
         close = page.locator(f"form[action='{call}/status']:has(input[value=Done])")
         close.locator("button").click()
-        assert "Replace the dispenser" in dialog.inner_text()  # names the task still open
+        assert "Замена диспенсера" in dialog.inner_text()  # names the task still open
         posts.clear()
         with page.expect_navigation():
             dialog.locator("[data-ok]").click()

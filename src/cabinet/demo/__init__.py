@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from html import escape
 
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR, KeyRequest
@@ -73,11 +74,66 @@ async def load_demo_data(services: Services) -> DemoData:
 DEMO_CONTRACTOR = DemoUser(
     "demo_contractor", "demo_contractor_password", (Role.USER,), "Demo contractor (salted-hash sign-in)"
 )
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    client: str
+    object_name: str
+    object_type: str
+    address: str
+    latitude: float
+    longitude: float
+    contact: str
+    phone: str
+    description: str
+    critical: bool
+    tasks: tuple[str, ...]
+
+
+# what an ERP of a Moscow bank's service contractor would send (the seeds' people and data are Russian)
 DEMO_CALLS = (
-    ("ATM 42 does not dispense cash", "ATM 42", True, ["Diagnose", "Replace the dispenser"]),
-    ("Card reader jammed", "Branch 7 kiosk", False, ["Clear the reader", "Test with a card"]),
-    ("Screen flickers", "ATM 13", False, ["Replace the cable"]),
+    DemoCall(
+        "ПАО «Банк Восток»",
+        "Банкомат №\u00a042",
+        "Банкомат",
+        "Москва, ул. Тверская, д. 7",
+        55.7643,
+        37.6059,
+        "Ирина Петрова",
+        "+7 495 123-45-67",
+        "Банкомат не выдаёт наличные: ошибка E-301 диспенсера.\nКлюч от зоны инкассации у охраны, пропуск заказан.",
+        True,
+        ("Диагностика", "Замена диспенсера"),
+    ),
+    DemoCall(
+        "ООО «Городские киоски»",
+        "Киоск филиала №\u00a07",
+        "Платёжный терминал",
+        "Москва, Ленинградский пр-т, д. 39",
+        55.7906,
+        37.5296,
+        "Сергей Иванов",
+        "+7 916 555-01-02",
+        "Картридер заедает, карты не возвращаются.\nТерминал в холле первого этажа, работает с 9:00.",
+        False,
+        ("Очистить картридер", "Проверить тестовой картой"),
+    ),
+    DemoCall(
+        "ПАО «Банк Восток»",
+        "Банкомат №\u00a013",
+        "Банкомат",
+        "Москва, ул. Новый Арбат, д. 15",
+        55.7522,
+        37.5887,
+        "Ирина Петрова",
+        "+7 495 123-45-67",
+        "Мерцает экран, клиенты жалуются с утра.",
+        False,
+        ("Заменить шлейф экрана",),
+    ),
 )
+DEMO_EXPENDITURE_ITEMS = ["Топливо", "Парковка"]
 
 
 async def _load_contractor_demo(services: Services) -> list[DemoUser]:
@@ -92,22 +148,28 @@ async def _load_contractor_demo(services: Services) -> list[DemoUser]:
     except ContractorUserExists:
         return [DEMO_CONTRACTOR]
     now = services.calls.clock.now()
-    for n, (client_name, object_name, critical, tasks) in enumerate(DEMO_CALLS):
+    for n, call in enumerate(DEMO_CALLS):
         await services.calls.create_call(
             erp,
             CallCreate(
                 owner_id=contractor.id,
-                client_name=client_name,
+                client_name=call.client,
                 created=now,
-                description_html=f"<p>{client_name}</p>",
-                description_for_field_employee=client_name,
-                service_object_address=f"Main street {n + 1}",
-                service_object_latitude=55.75,
-                service_object_longitude=37.62,
-                service_object_name=object_name,
-                tasks=tasks,
-                expenditure_items=["Fuel", "Parking"],
-                critical=critical,
+                description_html=(
+                    f"<p>Обращение клиента: {escape(call.description.splitlines()[0])}</p>"
+                    f"<p>Договор обслуживания № СО-2026/{117 + n}, устранение в течение {24 * (n + 1)} ч.</p>"
+                ),
+                description_for_field_employee=call.description,
+                contact_person_name=call.contact,
+                contact_person_phone=call.phone,
+                service_object_address=call.address,
+                service_object_latitude=call.latitude,
+                service_object_longitude=call.longitude,
+                service_object_name=call.object_name,
+                service_object_type=call.object_type,
+                tasks=list(call.tasks),
+                expenditure_items=DEMO_EXPENDITURE_ITEMS,
+                critical=call.critical,
                 tto=now + timedelta(hours=4 + n),
                 ttf=now + timedelta(days=1 + n),
             ),

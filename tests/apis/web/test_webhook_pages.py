@@ -75,8 +75,15 @@ async def test_an_owner_manages_the_companys_webhooks_on_the_pages(
         hook_page, data={"url": receiver.url, "events": ["*"], "description": "all", "csrf_token": token}
     )
     assert edited.status_code == 303
-    page = (await browser_a.get(hook_page)).text
-    assert "disabled" in page  # the form's unchecked Enabled box disables it
+    hook_id = int(hook_page.rsplit("/", 1)[1])
+    assert (await services.webhooks.get_endpoint(PLATFORM, hook_id)).endpoint.enabled  # the edit keeps the state
+    switched = await browser_a.post(f"{hook_page}/enabled", data={"enabled": "off", "csrf_token": token})
+    assert switched.status_code == 303
+    assert "disabled" in (await browser_a.get(hook_page)).text
+    edited = await browser_a.post(
+        hook_page, data={"url": receiver.url, "events": ["*"], "description": "all", "csrf_token": token}
+    )
+    assert not (await services.webhooks.get_endpoint(PLATFORM, hook_id)).endpoint.enabled  # and a disabled one's
     switched = await browser_a.post(f"{hook_page}/enabled", data={"enabled": "on", "csrf_token": token})
     assert switched.status_code == 303
     endpoint = (await services.webhooks.get_endpoint(PLATFORM, int(hook_page.rsplit("/", 1)[1]))).endpoint

@@ -60,7 +60,7 @@ class EndpointCommand:
     url: str
     events: list[str]
     description: str | None = None
-    enabled: bool = True
+    enabled: bool | None = True  # None: as it is (an edit that leaves the switch alone)
 
 
 @dataclass(frozen=True, slots=True)

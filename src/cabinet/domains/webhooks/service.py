@@ -104,7 +104,7 @@ class WebhookService:
             url=url,
             description=description,
             events=events,
-            enabled=command.enabled,
+            enabled=command.enabled is not False,  # (None, "as it is", is a new one's default)
             secret=secret,
             next_seq=0,
             created_at=now,
@@ -130,10 +130,11 @@ class WebhookService:
         url, events, description = _checked(command)
         await guard(url, allow_private=self.allow_private)
         endpoint.url, endpoint.events, endpoint.description = url, events, description
-        if command.enabled and not endpoint.enabled:
+        enabled = endpoint.enabled if command.enabled is None else command.enabled
+        if enabled and not endpoint.enabled:
             endpoint.failing_since, endpoint.disabled_reason = None, None
             await self.repo.release_claims_of(endpoint.id)
-        endpoint.enabled = command.enabled
+        endpoint.enabled = enabled
         endpoint.edited_at = self.clock.now()
         after_commit(self._signal)
         return view

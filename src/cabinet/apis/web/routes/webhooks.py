@@ -40,7 +40,7 @@ def _may_write(principal: Principal) -> bool:
     return principal.can(Permission.ADMIN_WRITE_ALL) or principal.can(Permission.ADMIN_WRITE_COMPANY)
 
 
-def _command(url: str, events: list[str], description: str, enabled: bool) -> EndpointCommand:
+def _command(url: str, events: list[str], description: str, enabled: bool | None) -> EndpointCommand:
     return EndpointCommand(url=url.strip(), events=events, description=description.strip() or None, enabled=enabled)
 
 
@@ -107,9 +107,10 @@ async def update_webhook(
     url: Url,
     events: Events = [],  # noqa: B006
     description: Description = "",
-    enabled: Annotated[str, Form(max_length=8)] = "",
+    enabled: Annotated[str | None, Form(max_length=8)] = None,
 ) -> Response:
-    command = _command(url, events, description, enabled == "on")
+    # the page's form leaves the switch to its own button: without the field, saving keeps the endpoint's state
+    command = _command(url, events, description, None if enabled is None else enabled == "on")
     await svc.webhooks.update_endpoint(principal, hook, command)
     return redirect(request, f"/ui/admin/webhooks/{hook}", _("Webhook endpoint saved."))
 
