@@ -33,7 +33,7 @@ import httpx
 
 from _backend import SeedTarget, backend_env, postgres_schema
 from _load import LoadProcess, Server, Stream, http_request, machine
-from contractor import CONTRACTOR, ERP, OTHERS
+from contractor import CONTRACTOR, ERP, OTHERS, profiler, stop
 from contractor import seed as seed_calls
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -75,6 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=100_000, help="users in the company (default 100,000)")
     parser.add_argument("--calls", type=int, default=100_000, help="calls in the company (default 100,000)")
     parser.add_argument("--pg", action="store_true", help="cabinet on PostgreSQL + Redis instead of embedded SQLite")
+    parser.add_argument("--profile", help="run py-spy (this path to its binary) on cabinet in each phase")
     return parser.parse_args(argv)
 
 
@@ -181,10 +182,14 @@ def measure(args: argparse.Namespace, env: dict[str, str], started: float) -> in
         }
         results: dict[str, Any] = {}
         for name, request in phases.items():
-            loader.submit(
-                server.port, [Stream(name, request, args.connections)], seconds=args.seconds, warmup=args.warmup
-            )
-            result = loader.collect()["streams"][name]
+            spy = profiler(args, server, name)
+            try:
+                loader.submit(
+                    server.port, [Stream(name, request, args.connections)], seconds=args.seconds, warmup=args.warmup
+                )
+                result = loader.collect()["streams"][name]
+            finally:
+                stop(spy)
             if result["errors"]:
                 print(f"{name}: {result['errors']} errors, first: {result['first_error']}", file=sys.stderr)
                 return 2

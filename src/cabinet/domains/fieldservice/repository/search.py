@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import call_scope, child_scope, expired_clause
+from cabinet.domains.fieldservice.repository.scope import call_scope, child_scope, expired_clause, row_type, whole_rows
 from cabinet.domains.fieldservice.schemas import NOTIFICATION_KINDS
 from cabinet.domains.fieldservice.states import CallStatus, CostStatus, TaskStatus
 from cabinet.models import Call, CallCost, CallJeopardy, CallMessage, CallTask, CostExpense, CostMaterial, Notification
@@ -104,9 +104,9 @@ COST_CATALOG = {
 
 @dataclass(frozen=True, slots=True)
 class CallHit:
-    """A call and whether it is expired, as SQL computed it for the filter."""
+    """A call (a plain row: ``scope.row_type(Call)``) and whether it is expired, as SQL computed it for the filter."""
 
-    call: Call
+    call: Any
     is_expired: bool
 
 
@@ -115,9 +115,12 @@ class FieldServiceSearch:
 
     async def calls(self, viewer: Viewer, query: Query, now: datetime) -> tuple[list[CallHit], int]:
         catalog = call_catalog(now)
-        stmt = select(Call, catalog["is_expired"].column).where(*call_scope(viewer))
+        # plain rows, not ORM objects: a page's rows are only read, and a Data API row reads some 25 attributes
+        # (an ORM attribute costs ~0.25 µs, a named tuple's 35 ns)
+        stmt = whole_rows(Call).add_columns(catalog["is_expired"].column).where(*call_scope(viewer))
         rows, total = await run_query(stmt, catalog, query, [Call.id], scalars=False)
-        return [CallHit(call, bool(expired)) for call, expired in rows], total
+        make, width = row_type(Call)._make, len(Call.__table__.c)
+        return [CallHit(make(row[:width]), bool(row[width])) for row in rows], total
 
     async def tasks(self, viewer: Viewer, query: Query) -> tuple[list[CallTask], int]:
         stmt = select(CallTask).where(*child_scope(CallTask, viewer))
