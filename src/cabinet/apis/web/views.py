@@ -52,6 +52,25 @@ def usage_chart(rows: list[UsageRow], start: date, end: date, title: str) -> Dai
     return daily_points(((r.day, r.service, r.points) for r in rows), start, end, title)
 
 
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    """The period at a glance, above its chart: points, requests, the days anything was used, and who."""
+
+    points: int
+    requests: int
+    days: int
+    users: int
+
+
+def usage_summary(rows: list[UsageRow]) -> UsageSummary:
+    return UsageSummary(
+        points=sum(r.points for r in rows),
+        requests=sum(r.processes for r in rows),
+        days=len({r.day for r in rows}),
+        users=len({r.username for r in rows}),
+    )
+
+
 async def usage_report_file(usage: UsageService, query: UsageQuery, label: str) -> FileResponse:
     """The XLSX usage report of ``query``, streamed, then deleted."""
     path = await usage.build_report(query, title=f"Usage of {label}")

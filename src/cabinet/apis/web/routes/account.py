@@ -13,7 +13,7 @@ from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.routes import page_router
 from cabinet.apis.web.routes.locale import local_page, remember_locale
 from cabinet.apis.web.session import set_session
-from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.apis.web.views import period_of, usage_chart, usage_report_file, usage_summary
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import ProcessType
@@ -58,6 +58,7 @@ async def account_page(
         new_key=secret_once(request),
         quotas=quotas,
         chart=chart,
+        summary=usage_summary(rows),
         query=query,
         zones=regional.known_zones(),
         company_zone=user.company.zone or web_of(request).runtime.settings.default_timezone,

@@ -30,7 +30,7 @@ from cabinet.apis.web.deps import (
 from cabinet.apis.web.i18n import N_, operations_labelled
 from cabinet.apis.web.i18n import gettext as _
 from cabinet.apis.web.routes import page_router
-from cabinet.apis.web.views import period_of, usage_chart, usage_report_file
+from cabinet.apis.web.views import period_of, usage_chart, usage_report_file, usage_summary
 from cabinet.core import regional
 from cabinet.core.errors import FieldIssue, InvalidInput
 from cabinet.core.metering import METERED_SERVICES, ProcessType, Service, declared_operations, set_result_elements
@@ -547,7 +547,8 @@ async def usage(
     who = username or (principal.company_key if query.company_id is not None else _("all users"))
     chart = usage_chart(rows, query.date_from, query.date_to, _("Daily points per service: %(who)s", who=who))
     set_result_elements(len(rows))
-    return page(request, "admin_usage.html", chart=chart, query=query, username=username, who=who)
+    summary = usage_summary(rows)
+    return page(request, "admin_usage.html", chart=chart, summary=summary, query=query, username=username, who=who)
 
 
 @router.get("/usage/report", **admin_read_op("generate_report", ProcessType.NOTRACE))
