@@ -3,7 +3,7 @@
 A page of 1,000 calls reads its tasks, attachments, jeopardies, ... by their call ids. SQLAlchemy's expanding
 ``IN`` renders one placeholder per id and binds each on every execution: 1.6 ms of Python per statement against
 0.4 ms for one id, six statements a feed page. Here the ids travel as one value: a JSON array read by
-``json_each`` on SQLite (built in since 3.38), an ``bigint[]`` compared with ``= ANY`` on PostgreSQL. The rows it
+``json_each`` on SQLite (built in since 3.38), a ``bigint[]`` compared with ``= ANY`` on PostgreSQL. The rows it
 matches are the same as ``column.in_(ids)``'s (``tests/unit/test_id_lists.py``).
 """
 
