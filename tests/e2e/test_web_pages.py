@@ -128,6 +128,9 @@ def _cost_editor(visitor: Visitor, call: int) -> None:
     if opener.count():
         with page.expect_navigation():
             opener.click()
+    adder = page.locator("#add-material")  # folded once the estimate has a material
+    if adder.get_attribute("open") is None:
+        adder.locator("summary").click()
     page.locator("#m-name").fill("Фильтр")
     page.locator("#m-count").fill("2")
     page.locator("#m-price").fill("150,50")
