@@ -76,6 +76,7 @@ class Web:
         env.filters["html_text"] = formats.html_text
         env.globals["zone_choices"] = formats.zone_choices
         env.globals["zone_title"] = formats.zone_title
+        env.globals["currency_choices"] = formats.currency_choices
         env.globals["label"] = i18n.label
         env.globals["locale_names"] = i18n.LOCALE_NAMES  # each language in its own name, as the switch shows it
         env.globals["target_label"] = i18n.target_label

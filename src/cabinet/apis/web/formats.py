@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime, format_timedelta, get_timezone_location
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_name, get_currency_symbol
 
 from cabinet.apis.web.i18n import current_locale, gettext
 
@@ -59,6 +59,23 @@ def zone_choices(zones: Sequence[str]) -> list[tuple[str, str]]:
     place's name (typing a city's first letters in the list finds it). Offsets are today's (summer time moves
     them), so the list is made again each hour."""
     return _zone_choices(current_locale(), tuple(zones), datetime.now(UTC).strftime("%Y%m%d%H"))
+
+
+# what the currency field suggests first (any ISO 4217 code is taken): the region's and the world's usual ones
+SUGGESTED_CURRENCIES = (
+    *("RUB", "BYN", "KZT", "UZS", "KGS", "AMD", "AZN", "GEL", "TJS"),
+    *("CNY", "TRY", "AED", "USD", "EUR"),
+)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """The suggested currencies as "RUB · Российский рубль", in the page's language."""
+    return _currency_choices(current_locale())
+
+
+@functools.lru_cache(maxsize=8)
+def _currency_choices(locale: str) -> list[tuple[str, str]]:
+    return [(code, f"{code} · {get_currency_name(code, locale=locale)}") for code in SUGGESTED_CURRENCIES]
 
 
 def zone_title(name: str) -> str:
