@@ -161,6 +161,9 @@ def check_everything(page: Any, name: str, console_errors: list[str]) -> None:
         if broken := cells_not_laid_out_as_cells(page):
             problems.append(f"table cells not laid out as cells: {broken[:4]}")
     problems += sideways_anywhere(page)
+    title = page.title()
+    if not title.strip() or "<" in title or "{" in title:  # a page's name in the tab: words, never markup
+        problems.append(f"title is not plain words: {title!r}")
     if console_errors:
         problems.append(f"console errors: {console_errors}")
         console_errors.clear()
