@@ -173,7 +173,7 @@ def _one_call_statement(scope: tuple[ColumnElement[bool], ...]) -> Any:
 
 def _row_class(kind: int) -> tuple[Callable[[Any], Any], Callable[[Any], tuple[Any, ...]]]:
     """A read-only row of ``kind``'s table (a named tuple of its columns) and what takes its values from a union
-    row: a feed page builds some 3,000 of them (a dict and a SimpleNamespace each cost more than a named tuple)."""
+    row (the same type a page's per-table reads give: one row type per table, whichever way it was read)."""
     return row_type(TABLES[kind])._make, itemgetter(*(slot for _, slot in LAYOUT.places[kind]))  # in table order
 
 

@@ -54,7 +54,8 @@ class CallRepository:
 
     async def views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
         """The calls (ORM objects or plain rows) with their tasks (and their results' attachments), jeopardies,
-        expenditure items, visits and current signatures: one statement for the whole page (``call_views``)."""
+        expenditure items, visits and current signatures: one statement per child table for the whole page, whatever
+        its size (``call_views``)."""
         return await call_views.views_of(calls, now)
 
     async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
