@@ -191,16 +191,20 @@ ROW_WORDS = {
         "add_expense": "Add expense",
         "add_material": "Add material",
         "remove_material_2": "Remove material 2",
-        "expense_2_item": "Expense 2: item",
-        "material_2_name": "Material 2: name",
+        "expense_2": "Expense 2",
+        "item": "Item",
+        "material_2": "Material 2",
+        "name": "Name",
         "send": "Send the report",
     },
     "ru": {
         "add_expense": "Добавить расход",
         "add_material": "Добавить материал",
         "remove_material_2": "Убрать материал 2",
-        "expense_2_item": "Расход 2: статья",
-        "material_2_name": "Материал 2: название",
+        "expense_2": "Расход 2",
+        "item": "Статья",
+        "material_2": "Материал 2",
+        "name": "Название",
         "send": "Отправить отчёт",
     },
 }
@@ -235,13 +239,15 @@ def test_rows_added_offline_come_back_after_a_reload_and_are_all_sent(
         page.locator("#e1-count").fill("3")
         page.get_by_role("button", name=words["add_expense"]).click()
         assert page.evaluate("() => document.activeElement.id") == "e2-item"  # the new row takes the focus
-        page.get_by_label(words["expense_2_item"]).select_option(str(items[1]["id"]))
+        page.get_by_role("group", name=words["expense_2"], exact=True).get_by_label(words["item"]).select_option(
+            str(items[1]["id"])
+        )
         page.locator("#e2-count").fill("1,5")
         page.get_by_role("button", name=words["add_material"]).click()
         page.locator("#m1-name").fill("Belt")
         page.locator("#m1-price").fill("10")
         page.get_by_role("button", name=words["add_material"]).click()
-        page.get_by_label(words["material_2_name"]).fill("Wrong part")
+        page.get_by_role("group", name=words["material_2"], exact=True).get_by_label(words["name"]).fill("Wrong part")
         page.get_by_role("button", name=words["add_material"]).click()
         page.locator("#m3-name").fill("Fuse")
         page.locator("#m3-count").fill("2")

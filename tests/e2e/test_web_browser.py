@@ -304,12 +304,15 @@ def test_field_employee_visit_on_a_phone(chromium: Any, live_server: LiveServer)
         page.locator(f"#task-{repair['id']}-Canceled").check()
         page.get_by_label("Comment (required)").fill("Belt replaced, repair not needed")
         page.get_by_role("button", name="Add expense").click()  # no rows until one is added
-        page.get_by_label("Expense 1: item").select_option(label="Fuel")
-        page.get_by_label("Expense 1: quantity").fill("4.5")
+        expense = page.get_by_role("group", name="Expense 1", exact=True)  # a row is a group named by its number
+        expense.get_by_label("Item").select_option(label="Fuel")
+        expense.get_by_label("Quantity").fill("4.5")
         page.get_by_role("button", name="Add material").click()
-        page.get_by_label("Material 1: name").fill("Belt")
-        page.get_by_label("Material 1: quantity").fill("1")
-        page.get_by_label("Material 1: unit price").fill("19.99")
+        material = page.get_by_role("group", name="Material 1", exact=True)
+        material.get_by_label("Name").fill("Belt")
+        material.get_by_label("Quantity").fill("1")
+        material.get_by_label("Unit price").fill("19.99")
+        assert page.get_by_role("button", name="Remove material 1").is_visible()  # "Remove", named by its row
         page.get_by_role("button", name="Send the report").click()
         page.wait_for_selector("text=Photo for “Diagnose”")  # sent by the page's outbox, then the Done view
         upload = page.get_by_label("Photo for “Diagnose”")

@@ -528,3 +528,37 @@ def test_time_zones_are_offered_by_place_in_the_pages_language() -> None:
     assert english["Etc/Unknown_Zone"].startswith("Unknown Zone (UTC) · ")  # no data for it: its own name, UTC
     named = [name for name in order if not name.startswith("Etc/")]
     assert named == ["America/Argentina/Buenos_Aires", "Asia/Kolkata", "Europe/Moscow", "Europe/Samara"]  # Б К М С
+
+
+async def test_a_passed_deadline_reads_in_red_and_a_critical_call_has_its_edge(
+    app: Any, client: httpx.AsyncClient, services: Any
+) -> None:
+    """The words "overdue by ..." carry the ``late`` mark (red) in the queue and on the call; a deadline still
+    ahead does not; a critical call's row is marked beside its badge."""
+    from tests.apis.contractor.support import PASSWORD, make_tenant
+
+    tenant = await make_tenant(services)
+    name, user_id = await tenant.register(client)
+    now = datetime.now(UTC)
+    late = await tenant.dispatch(
+        client,
+        user_id,
+        ttf=(now - timedelta(hours=2)).isoformat(),
+        tto=(now - timedelta(hours=3)).isoformat(),
+        critical=True,
+    )
+    ahead = await tenant.dispatch(client, user_id, ttf=(now + timedelta(days=2)).isoformat(), critical=False)
+    async with web_client(app, language="ru") as browser:
+        await sign_in(browser, name, PASSWORD)
+        queue = (await browser.get("/ui/calls")).text
+        rows = {
+            number: row
+            for row, number in re.findall(r'(<tr[^>]*>\s*<td class="call-no">.*?>(\d{8})</a>.*?</tr>)', queue, re.S)
+        }
+        marked = re.findall(r'<span class="muted rel late">(просрочено на [^<]+)</span>', rows[late["number"]])
+        assert len(marked) == 2, rows[late["number"]]  # respond by and fix by, both passed
+        assert "late" not in rows[ahead["number"]] and "через" in rows[ahead["number"]]
+        assert rows[late["number"]].startswith('<tr class="critical">')
+        assert 'class="critical"' not in rows[ahead["number"]]
+        page = (await browser.get(f"/ui/calls/{late['id']}")).text
+        assert re.search(r'<span class="muted late">\(просрочено на [^<]+\)</span>', page)

@@ -64,12 +64,16 @@ class Web:
         )
         self.templates = Jinja2Templates(env=env)
         env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
-            gettext=i18n.template_gettext, ngettext=i18n.template_ngettext, newstyle=True
+            gettext=i18n.template_gettext,
+            ngettext=i18n.template_ngettext,
+            pgettext=i18n.template_pgettext,
+            newstyle=True,
         )
         env.filters["local"] = local_time
         env.filters["when"] = _when
         env.filters["day"] = _day
         env.filters["relative"] = _relative
+        env.tests["overdue"] = _overdue
         env.filters["number"] = formats.number
         env.filters["money"] = formats.money
         env.filters["input_number"] = formats.input_number
@@ -131,6 +135,12 @@ def _day(context: Context, moment: datetime | None) -> str:
 @pass_context
 def _relative(context: Context, deadline: datetime | None) -> str:
     return formats.relative(deadline, context["now"])
+
+
+@pass_context
+def _overdue(context: Context, deadline: datetime | None) -> bool:
+    """``{% if call.ttf is overdue %}``: the page marks a passed deadline (red, beside its words)."""
+    return formats.overdue(deadline, context["now"])
 
 
 def local_time(moment: datetime | None, tz_hours: int = 0, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -164,6 +164,11 @@ def span(delta: timedelta) -> str:
     return " ".join(parts[:2])
 
 
+def overdue(deadline: datetime | None, now: datetime) -> bool:
+    """The deadline has passed (what ``relative`` words as "overdue by ...")."""
+    return deadline is not None and _aware(deadline) < _aware(now)
+
+
 def relative(deadline: datetime | None, now: datetime) -> str:
     """ "через 3 ч" / "in 3 h" before the deadline, "просрочено на 2 ч 10 мин" / "overdue by 2 h 10 min" after."""
     if deadline is None:

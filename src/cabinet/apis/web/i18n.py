@@ -114,6 +114,11 @@ def template_ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def template_pgettext(context: str, message: str) -> str:
+    """``pgettext("material", "Name")``: one English word that reads differently in Russian by what it names."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for extraction where it is defined; it is translated when shown (``gettext(message)``)."""
     return message
