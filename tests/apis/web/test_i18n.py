@@ -230,6 +230,14 @@ def test_numbers_money_and_deadlines_in_russian_and_english() -> None:
     assert formats.relative(now + timedelta(hours=3), now) == "через 3 ч"
     assert formats.relative(now - timedelta(hours=2, minutes=10), now) == "просрочено на 2 ч 10 мин"
     assert formats.relative(now + timedelta(days=2, hours=5, minutes=7), now) == "через 2 дн. 5 ч"
+    # an address never breaks between "д." and its number, nor "№" and its number; other words still wrap
+    assert (
+        formats.kept_together("г. Москва, ул. Тверская, д. 7, корп. 2")
+        == "г.\xa0Москва, ул.\xa0Тверская, д.\xa07, корп.\xa02"
+    )
+    assert formats.kept_together("Банкомат № 42") == "Банкомат №\xa042"
+    assert formats.kept_together("Москва, под. 5, Ленинградский пр-т") == "Москва, под. 5, Ленинградский пр-т"
+    assert formats.kept_together(None) == ""
     moscow = ZoneInfo("Europe/Moscow")
     assert formats.when(now, moscow) == "4 дек. 2026, 12:00 МСК"
     assert formats.when(now, moscow, now=now) == "4 дек., 12:00 МСК"  # the current year goes without saying

@@ -74,6 +74,7 @@ class Web:
         env.filters["day"] = _day
         env.filters["relative"] = _relative
         env.tests["overdue"] = _overdue
+        env.filters["kept"] = formats.kept_together
         env.filters["number"] = formats.number
         env.filters["money"] = formats.money
         env.filters["input_number"] = formats.input_number

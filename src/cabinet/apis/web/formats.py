@@ -164,6 +164,18 @@ def span(delta: timedelta) -> str:
     return " ".join(parts[:2])
 
 
+# A short word of an address or a number sign and what follows it stay on one line ("д.\u00a07", "№\u00a042"), as
+# Russian typesetting wants: a line never ends on "д." with the house number on the next one.
+_KEPT_WITH_NEXT = re.compile(
+    r"(?<![\w-])(№|(?:г|ул|д|дом|стр|корп|к|кв|оф|пом|пер|пр|просп|наб|пл|ш|б-р|мкр)\.) +(?=\w)"
+)
+
+
+def kept_together(text: str | None) -> str:
+    """``text`` with a no-break space after each address abbreviation and "№" (for the pages, any language)."""
+    return _KEPT_WITH_NEXT.sub("\\1\u00a0", text or "")
+
+
 def overdue(deadline: datetime | None, now: datetime) -> bool:
     """The deadline has passed (what ``relative`` words as "overdue by ...")."""
     return deadline is not None and _aware(deadline) < _aware(now)
