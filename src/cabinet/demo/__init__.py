@@ -31,11 +31,11 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("demo_admin", "demo_admin_password", (Role.ADMIN,), "Demo platform operator"),
-    DemoUser("demo_owner", "demo_owner_password", (Role.COMPANYOWNER,), "Demo company owner"),
-    DemoUser("demo_user", "demo_user_password", (Role.USER,), "Demo contractor"),
-    DemoUser("demo_erp", "demo_erp_password", (Role.BOT,), "Demo external system (ERP)"),
-    DemoUser("demo_agent", "demo_agent_password", (Role.PARTNER,), "Demo agent (Data API user_id)", DEMO_AGENCY),
+    DemoUser("demo_admin", "demo_admin_password", (Role.ADMIN,), "Алексей Смирнов"),
+    DemoUser("demo_owner", "demo_owner_password", (Role.COMPANYOWNER,), "Ольга Кузнецова"),
+    DemoUser("demo_user", "demo_user_password", (Role.USER,), "Сергей Волков"),
+    DemoUser("demo_erp", "demo_erp_password", (Role.BOT,), "ERP диспетчерской службы"),
+    DemoUser("demo_agent", "demo_agent_password", (Role.PARTNER,), "Агентство «Сервис-Партнёр» (Data API)", DEMO_AGENCY),
 )
 
 
