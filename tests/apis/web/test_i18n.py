@@ -569,4 +569,4 @@ async def test_a_passed_deadline_reads_in_red_and_a_critical_call_has_its_edge(
         assert rows[late["number"]].startswith('<tr class="critical">')
         assert 'class="critical"' not in rows[ahead["number"]]
         page = (await browser.get(f"/ui/calls/{late['id']}")).text
-        assert re.search(r'<span class="muted late">\(просрочено на [^<]+\)</span>', page)
+        assert re.search(r'<span class="muted rel late">\(просрочено на [^<]+\)</span>', page)
