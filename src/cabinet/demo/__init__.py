@@ -35,7 +35,7 @@ DEMO_USERS = (
     DemoUser("demo_owner", "demo_owner_password", (Role.COMPANYOWNER,), "Ольга Кузнецова"),
     DemoUser("demo_user", "demo_user_password", (Role.USER,), "Сергей Волков"),
     DemoUser("demo_erp", "demo_erp_password", (Role.BOT,), "ERP диспетчерской службы"),
-    DemoUser("demo_agent", "demo_agent_password", (Role.PARTNER,), "Агентство «Сервис-Партнёр» (Data API)", DEMO_AGENCY),
+    DemoUser("demo_agent", "demo_agent_password", (Role.PARTNER,), "Агентство «Сервис-Партнёр»", DEMO_AGENCY),
 )
 
 
