@@ -476,7 +476,8 @@ async def test_the_pages_carry_the_deployment_s_brand(app: Any, tmp_path: Any) -
     settings = app.state.runtime.settings
     async with web_client(app) as browser:
         plain = await browser.get("/ui/login")
-        assert '<a class="brand" href="/ui/">cabinet</a>' in plain.text and "/ui/brand-logo" not in plain.text
+        assert "/ui/brand-logo" not in plain.text  # the product's own mark beside its name
+        assert '<img class="mark" src="/ui/static/favicon.svg" alt="" width="28" height="28">cabinet</a>' in plain.text
         assert (await browser.get("/ui/brand-logo")).status_code == 404  # no logo set
         logo = tmp_path / "logo.svg"
         logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>', encoding="utf-8")
