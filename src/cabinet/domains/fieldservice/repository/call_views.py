@@ -47,8 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from cabinet.core.db.id_lists import id_list, in_ids
+from cabinet.core.db.plain import PlainSelect, plain_select
 from cabinet.core.db.types import UTCDateTime
-from cabinet.core.db.uow import current_session
 from cabinet.domains.fieldservice.policies import Viewer
 from cabinet.domains.fieldservice.repository.scope import bound_call_scope, is_expired, plain_rows, row_type, whole_rows
 from cabinet.domains.fieldservice.schemas import CallView
@@ -190,9 +190,10 @@ def _rows(result: Any) -> dict[int, list[Any]]:
     return by_kind
 
 
-async def _read(statement: Any, params: dict[str, Any]) -> dict[int, list[Any]]:
-    # on the session's connection: a Core statement of plain rows needs none of the ORM's execution steps
-    return _rows(await (await current_session().connection()).execute(statement, params))
+async def _read(statement: PlainSelect, params: dict[str, Any]) -> dict[int, list[Any]]:
+    # plain rows by the driver's cursor on the unit's connection (core/db/plain.py): none of the ORM's or of
+    # Connection.execute's steps
+    return _rows(await plain_select(statement, params))
 
 
 def _grouped(rows: list[Any], key: str) -> dict[int, list[Any]]:
@@ -228,7 +229,9 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
 async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
     """The view of one call the viewer may see (None: no such call in its scope), in one statement."""
     scope, params = bound_call_scope(viewer)
-    statement = _shaped(("one", len(scope)), lambda: _one_call_statement(scope))  # the shape: confined or not
+    statement = _shaped(
+        ("one", len(scope)), lambda: PlainSelect(_one_call_statement(scope), inline=True)
+    )  # confined or not
     by_kind = await _read(statement, {"call_id": call_id, **params})
     calls = by_kind.get(CALL)
     if not calls:
@@ -245,7 +248,7 @@ def _children_statement(kind: int) -> Any:
     return whole_rows(model).where(*_children_of(kind, lambda column: in_ids(column, ids))).order_by(parent, model.id)
 
 
-CHILDREN_STATEMENTS = {kind: _children_statement(kind) for kind in CHILDREN}
+CHILDREN_STATEMENTS = {kind: PlainSelect(_children_statement(kind)) for kind in CHILDREN}
 
 
 async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
@@ -255,8 +258,7 @@ async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
     if not calls:
         return []
     ids = [c.id for c in calls]
-    connection = await current_session().connection()  # plain rows, read-only: no pending change to flush
     by_kind: dict[int, list[Any]] = {}
-    for kind, statement in CHILDREN_STATEMENTS.items():
-        by_kind[kind] = plain_rows(TABLES[kind], await connection.execute(statement, {"ids": ids}))
+    for kind, statement in CHILDREN_STATEMENTS.items():  # plain rows (core/db/plain.py): no pending change to flush
+        by_kind[kind] = plain_rows(TABLES[kind], await plain_select(statement, {"ids": ids}))
     return _assemble(calls, by_kind, now)
