@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from cabinet.apis.data.params import ACCESS_TOKEN, GET_PARAMS, REPORT_PARAMS, USER_ID, Param, parse_query
@@ -59,17 +60,50 @@ class FieldSpec:
     sortable: bool = True
     default: bool = True  # returned when ``fields`` is not given
     column: str | None = None  # the domain catalog's name for it, when it differs from ``name``
-    read: Callable[[Any], Any] | None = None  # row -> value (default: the attribute ``column or name``)
+    read: Callable[[Any], Any] | None = None  # row -> value (default: the attribute at ``path``)
+    path: str | None = None  # the (dotted) attribute read when ``read`` is not given; default ``column or name``
 
     def value(self, row: Any, tz_hours: int) -> Any:
-        raw = self.read(row) if self.read is not None else getattr(row, self.column or self.name)
-        if self.type is FieldType.DATETIME:
-            return format_local(raw, tz_hours)
-        if self.type is FieldType.DATE:
-            return raw.isoformat() if isinstance(raw, date | datetime) else raw
-        if self.type is FieldType.STRING_ARRAY:
-            return list(raw) if raw else []
-        return raw
+        raw = self.read(row) if self.read is not None else attrgetter(self.attribute)(row)
+        return _shown(self.type, raw, tz_hours)
+
+    @property
+    def attribute(self) -> str:
+        return self.path or self.column or self.name
+
+
+def _shown(kind: FieldType, raw: Any, tz_hours: int) -> Any:
+    """A field's value as the wire carries it."""
+    if kind is FieldType.DATETIME:
+        return format_local(raw, tz_hours)
+    if kind is FieldType.DATE:
+        return raw.isoformat() if isinstance(raw, date | datetime) else raw
+    if kind is FieldType.STRING_ARRAY:
+        return list(raw) if raw else []
+    return raw
+
+
+_CONVERTED = frozenset({FieldType.DATETIME, FieldType.DATE, FieldType.STRING_ARRAY})
+
+
+def rows_out(chosen: Sequence[FieldSpec], rows: Sequence[Any], tz_hours: int) -> list[dict[str, Any]]:
+    """The page's rows as the wire's objects: ``{spec.name: spec.value(row)}`` for each chosen field, in order.
+    Fields read by attribute are read together (one ``attrgetter`` of every path: a page of 50 calls reads some
+    1,500 values, and a Python call per value was a fifth of get.calls' time); only the fields whose type needs it
+    are converted."""
+    if not chosen or any(spec.read is not None for spec in chosen):
+        return [{spec.name: spec.value(row, tz_hours) for spec in chosen} for row in rows]
+    names = [spec.name for spec in chosen]
+    together = attrgetter(*(spec.attribute for spec in chosen))
+    get = together if len(chosen) > 1 else lambda row: (together(row),)
+    converted = [(index, spec.type) for index, spec in enumerate(chosen) if spec.type in _CONVERTED]
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for index, kind in converted:
+            values[index] = _shown(kind, values[index], tz_hours)
+        out.append(dict(zip(names, values, strict=True)))
+    return out
 
 
 @dataclass(slots=True)
@@ -176,7 +210,7 @@ def get_method(
         rows, total = await search(call.services)(call.principal, call.query)
         chosen = [spec for spec in declared if spec.name in call.fields]
         tz = call.principal.timezone
-        data = [{spec.name: spec.value(row, tz) for spec in chosen} for row in rows]
+        data = rows_out(chosen, rows, tz)
         set_result_elements(len(data))
         return Result(data=data, total_items=total)
 

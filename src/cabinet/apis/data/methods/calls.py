@@ -12,8 +12,6 @@ that they are exact), money totals exact decimal strings.
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from cabinet.apis.data.errors import RpcError
 from cabinet.apis.data.params import Kind, Param
 from cabinet.apis.data.registry import (
@@ -57,7 +55,7 @@ def _call(
 ) -> FieldSpec:
     """A field of get.calls read from the call (``attr``: its model attribute when it differs); ``query``:
     filterable and sortable."""
-    return FieldSpec(name, kind, description, query, query, default, read=attrgetter(f"call.{attr or name}"))
+    return FieldSpec(name, kind, description, query, query, default, path=f"call.{attr or name}")
 
 
 CALL_FIELD_SPECS = (
@@ -69,7 +67,7 @@ CALL_FIELD_SPECS = (
         "is_expired",
         T.BOOLEAN,
         "A deadline was missed: tto before acceptance, or ttf before completion (computed now).",
-        read=attrgetter("is_expired"),
+        path="is_expired",
     ),
     _call("has_jeopardy", T.BOOLEAN, "A jeopardy is open (unanswered).", "jeopardy_open"),
     _call("owner_id", T.INTEGER, "The contractor user who owns the call."),
@@ -137,7 +135,7 @@ NOTIFICATION_FIELDS = (
 
 def _cost(name: str, kind: T, description: str, attr: str | None = None) -> FieldSpec:
     """A filterable and sortable field of get.call_costs read from the estimate (``attr``: its model attribute)."""
-    return FieldSpec(name, kind, description, read=attrgetter(f"cost.{attr or name}"))
+    return FieldSpec(name, kind, description, path=f"cost.{attr or name}")
 
 
 def _expenses(view: CostView) -> list[dict[str, object]]:
@@ -180,7 +178,7 @@ COST_FIELDS = (
         "the call was finished, company timezone); null while the call is not finished.",
         filterable=False,
         sortable=False,
-        read=attrgetter("editable_until"),
+        path="editable_until",
     ),
     FieldSpec(
         "materials_total",
