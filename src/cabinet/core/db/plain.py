@@ -11,7 +11,8 @@ uses: the same transaction, locking and error translation) and converts each col
 would use for it (chosen from the first run's cursor description, as SQLAlchemy does).
 
 Only SELECTs with plain bound parameters are taken (no expanding ``IN``: bind a list with ``id_lists.in_ids``).
-``before_cursor_execute`` listeners see the statement as they would through ``execute``. The rows equal those of
+``before_cursor_execute`` listeners see the statement, and its errors are SQLAlchemy's, as through ``execute``
+(a lost connection invalidated). The rows equal those of
 ``Connection.execute`` on both backends (``tests/unit/test_plain_select.py``).
 """
 
@@ -47,7 +48,9 @@ class PlainSelect:
     # SQLite: run on the event loop's thread, not the driver's. For a short indexed read only (one call's view:
     # ~30 µs of SQLite): under 32 concurrent requests, handing a statement to the driver's thread and back cost
     # ~400 µs of CPU (the two threads trading the GIL as sqlite3 releases it around each step), ten times the
-    # statement; inline it blocks the loop for the statement's own time. Never for a read that may run long.
+    # statement; inline it blocks the loop for the statement's own time. Never for a read that may run long. (A
+    # reader in WAL mode waits on no writer; it could wait only while another connection recovers the WAL index
+    # after a crash, and then the loop waits with it, up to the busy timeout.)
     inline: bool = False
     _by_dialect: dict[str, _Compiled] = field(default_factory=dict, repr=False)
 
@@ -108,12 +111,17 @@ def _run(connection: Connection, plain: PlainSelect, params: Mapping[str, Any]) 
         if connection._has_events or connection.engine._has_events:  # as Connection.execute does
             connection.dispatch.before_cursor_execute(connection, cursor, compiled.sql, args, None, False)
         try:
-            cursor.execute(compiled.sql, args)
-            rows = cursor.fetchall()
+            try:
+                cursor.execute(compiled.sql, args)
+                rows = cursor.fetchall()
+            except Exception as error:
+                if inline:
+                    adapted._handle_exception(error)  # the adapter's error types, as from the driver's thread
+                raise
         except Exception as error:
-            if inline:
-                adapted._handle_exception(error)  # the adapter's error types, as from the driver's thread
-            raise
+            # as Connection.execute: wrapped in SQLAlchemy's DBAPIError (what the error handlers map to 503 and
+            # the like), and a connection the error shows dead invalidated
+            connection._handle_dbapi_exception(error, compiled.sql, args, cursor, None)
         if compiled.converters is None:
             compiled.converters = _converters(compiled, dialect, cursor.description)
     finally:
