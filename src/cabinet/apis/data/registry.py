@@ -12,6 +12,7 @@ catalog is the domain's field->column map, and every filterable or sortable fiel
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,12 +65,17 @@ class FieldSpec:
     path: str | None = None  # the (dotted) attribute read when ``read`` is not given; default ``column or name``
 
     def value(self, row: Any, tz_hours: int) -> Any:
-        raw = self.read(row) if self.read is not None else attrgetter(self.attribute)(row)
+        raw = self.read(row) if self.read is not None else _getter(self.attribute)(row)
         return _shown(self.type, raw, tz_hours)
 
     @property
     def attribute(self) -> str:
         return self.path or self.column or self.name
+
+
+@functools.cache
+def _getter(path: str) -> Callable[[Any], Any]:
+    return attrgetter(path)
 
 
 def _shown(kind: FieldType, raw: Any, tz_hours: int) -> Any:
