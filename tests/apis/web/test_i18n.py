@@ -282,7 +282,7 @@ async def test_a_person_chooses_a_time_zone_and_language_kept_in_step_with_the_o
         await sign_in(browser, user.username, user.password)
         account = await browser.get("/ui/account")
         # never chosen: the company's zone, which is the deployment's default (the company predates the settings)
-        assert "Europe/Moscow (MSK)" in account.text
+        assert "Moscow (UTC+3) · Europe/Moscow" in account.text  # named as the zone list names it
         token = csrf_of(account.text)
         saved = await browser.post(
             "/ui/account/regional", data={"zone": "Asia/Yekaterinburg", "locale": "ru", "csrf_token": token}
@@ -291,7 +291,7 @@ async def test_a_person_chooses_a_time_zone_and_language_kept_in_step_with_the_o
         row = await services.identity.get_account_by_id(user.id)
         assert (row.zone, row.locale, row.timezone) == ("Asia/Yekaterinburg", "ru", 5)  # the integer in step
         russian = await browser.get("/ui/account")  # the saved preference outranks the browser's English
-        assert '<html lang="ru">' in russian.text and "Asia/Yekaterinburg (UTC+5)" in russian.text
+        assert '<html lang="ru">' in russian.text and "Екатеринбург (UTC+5) · Asia/Yekaterinburg" in russian.text
         bad = await browser.post("/ui/account/regional", data={"zone": "Mars/Base", "csrf_token": token})
         assert bad.status_code == 400
         # the switch of a signed-in person saves the preference too (a cookie alone would lose to it)
@@ -305,7 +305,7 @@ async def test_a_person_chooses_a_time_zone_and_language_kept_in_step_with_the_o
         await services.directory.update_user(await _operator(services), UserUpdate(username=user.username, timezone=2))
         row = await services.identity.get_account_by_id(user.id)
         assert (row.zone, row.timezone) == ("Etc/GMT-2", 2)
-        assert "Etc/GMT-2 (UTC+2)" in (await browser.get("/ui/account")).text
+        assert "UTC+2 · Etc/GMT-2" in (await browser.get("/ui/account")).text  # no place, no "GMT-2 (UTC+2)"
         # back to the company's zone
         await browser.post("/ui/account/regional", data={"zone": "", "locale": "", "csrf_token": token})
         row = await services.identity.get_account_by_id(user.id)
@@ -534,6 +534,12 @@ def test_time_zones_are_offered_by_place_in_the_pages_language() -> None:
     assert english["Europe/Samara"] == "Samara (UTC+4) · Europe/Samara"
     assert english["America/Argentina/Buenos_Aires"] == "Buenos Aires (UTC−3) · America/Argentina/Buenos_Aires"
     assert english["Etc/Unknown_Zone"].startswith("Unknown Zone (UTC) · ")  # no data for it: its own name, UTC
+    for offset_zone, title in (
+        ("Etc/GMT-2", "UTC+2 · Etc/GMT-2"),
+        ("UTC", "UTC · UTC"),
+        ("Etc/GMT+5", "UTC−5 · Etc/GMT+5"),
+    ):
+        assert formats.zone_title(offset_zone) == title  # a zone of no place is titled by its offset alone
     named = [name for name in order if not name.startswith("Etc/")]
     assert named == ["America/Argentina/Buenos_Aires", "Asia/Kolkata", "Europe/Moscow", "Europe/Samara"]  # Б К М С
 

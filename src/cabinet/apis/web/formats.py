@@ -83,12 +83,18 @@ def zone_title(name: str) -> str:
     return _zone_title(current_locale(), name, datetime.now(UTC))
 
 
+_PLACELESS = re.compile(r"(Etc/)?(GMT|UTC|UCT|Zulu|Universal|Greenwich)([+-]?\d{1,2})?")  # the offset zones
+
+
 def _zone_title(locale: str, name: str, now: datetime) -> str:
+    offset = _offset_label(zone_of(name), now)
+    if _PLACELESS.fullmatch(name):  # no place: the offset says it ("Etc/GMT-2" is UTC+2)
+        return f"{offset} · {name}"
     try:
         place = get_timezone_location(name, locale=locale, return_city=True)
     except (LookupError, ValueError):  # a zone Babel's data does not know: its own name's last part
         place = name.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{place} ({_offset_label(zone_of(name), now)}) · {name}"
+    return f"{place} ({offset}) · {name}"
 
 
 @functools.lru_cache(maxsize=8)
