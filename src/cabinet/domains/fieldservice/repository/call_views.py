@@ -229,9 +229,8 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
 async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
     """The view of one call the viewer may see (None: no such call in its scope), in one statement."""
     scope, params = bound_call_scope(viewer)
-    statement = _shaped(
-        ("one", len(scope)), lambda: PlainSelect(_one_call_statement(scope), inline=True)
-    )  # confined or not
+    # one statement per shape (confined to an owner or not); a short indexed read: inline on SQLite (plain.py)
+    statement = _shaped(("one", len(scope)), lambda: PlainSelect(_one_call_statement(scope), inline=True))
     by_kind = await _read(statement, {"call_id": call_id, **params})
     calls = by_kind.get(CALL)
     if not calls:
