@@ -178,6 +178,20 @@ def signature_out(s: CallSignature | Any) -> SignatureDTO:
 
 
 def call_json(view: CallView) -> dict[str, Any]:
+    """A call's DTO as plain data. A view from the lists' cache keeps it (``CallView.memo``): only ``isExpired``,
+    the clock's part, is set for each answer."""
+    memo = view.memo
+    if memo is None:
+        return _call_json(view)
+    known = memo.get("call_json")
+    if known is None:
+        known = memo["call_json"] = _call_json(view)
+    data = known.copy()  # shallow: the embeds are shared, never changed
+    data["isExpired"] = view.is_expired
+    return data
+
+
+def _call_json(view: CallView) -> dict[str, Any]:
     c = view.call
     attachments = view.attachments
     return {

@@ -216,7 +216,7 @@ class CallService(CallWork):
         viewer = viewer_of(principal)
         now = self.clock.now()
         calls, total = await self.calls.list(viewer, query, now)
-        return await self.calls.views(calls, now), total
+        return await self.calls.listed_views(calls, now), total
 
     @read_only
     async def calls_changed(self, principal: Principal, cursor: int, limit: int) -> list[CallView]:

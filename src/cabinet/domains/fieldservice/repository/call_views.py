@@ -19,7 +19,7 @@ the views are read, never changed. Each statement is built once per process.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,19 +211,57 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
     items = _grouped(by_kind[ITEM], "call_id")
     visits = _grouped(by_kind[VISIT], "call_id")
     signatures = {signature.call_id: signature for signature in by_kind[SIGNATURE]}
-    return [
-        CallView(
-            c,
-            tasks[c.id],
-            jeopardies[c.id],
-            items[c.id],
-            is_expired(c, now),
-            attachments,
-            visits[c.id],
-            signatures.get(c.id),
+    views = []
+    for c in calls:
+        call_tasks = tasks.get(c.id, [])
+        views.append(
+            CallView(
+                c,
+                call_tasks,
+                jeopardies.get(c.id, []),
+                items.get(c.id, []),
+                is_expired(c, now),
+                {t.id: attachments[t.id] for t in call_tasks if t.id in attachments},  # this call's only
+                visits.get(c.id, []),
+                signatures.get(c.id),
+            )
         )
-        for c in calls
-    ]
+    return views
+
+
+class ViewCache:
+    """The views of the calls lists showed lately, kept per process (``GET /call``: a list of 50 calls read six
+    child tables and wrote 50 calls' embeds on every request, though they change only when their call does).
+
+    A view is used again only for a call row equal to the one it was read with, column by column. Every change to
+    what a call's view embeds (tasks, their attachments, jeopardies, visits, signatures) stamps the call with the
+    next change number of its company in the same transaction (``feed.stamp``: the call feed relies on it, so
+    does this), so an equal row means the same embeds: no time bound, in every process, whichever wrote. The
+    clock's part of a view (``is_expired``) is computed for each request; the rest, and what presenters derive from
+    it (``CallView.memo``), is shared. The oldest views are dropped beyond ``size`` calls."""
+
+    def __init__(self, size: int = 2_000) -> None:
+        self.size = size
+        self._views: OrderedDict[int, CallView] = OrderedDict()
+
+    def get(self, call: Any, now: datetime) -> CallView | None:
+        known = self._views.get(call.id)
+        if known is None or known.call != call:
+            return None
+        self._views.move_to_end(call.id)
+        v = known
+        expired = is_expired(call, now)
+        return CallView(call, v.tasks, v.jeopardies, v.items, expired, v.attachments, v.visits, v.signature, v.memo)
+
+    def put(self, view: CallView) -> None:
+        view.memo = {}
+        self._views[view.call.id] = view
+        self._views.move_to_end(view.call.id)
+        while len(self._views) > self.size:
+            self._views.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._views)
 
 
 async def view_of(viewer: Viewer, call_id: int, now: datetime) -> CallView | None:
@@ -250,14 +288,33 @@ def _children_statement(kind: int) -> Any:
 CHILDREN_STATEMENTS = {kind: PlainSelect(_children_statement(kind)) for kind in CHILDREN}
 
 
-async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
+async def views_of(calls: Sequence[Any], now: datetime, cache: ViewCache | None = None) -> list[CallView]:
     """The views of calls already read (ORM objects or plain rows): one statement per child table, each with the
     page's ids as one bound value (``core/db/id_lists.py``). A page's thousands of child rows come back with only
-    their own table's columns (the one-call union's 34 slots a row cost a fifth of a feed page)."""
+    their own table's columns (the one-call union's 34 slots a row cost a fifth of a feed page). With a ``cache``
+    (plain rows only), the calls whose views it holds read nothing."""
     if not calls:
         return []
-    ids = [c.id for c in calls]
+    known: dict[int, CallView] = {}
+    missing = calls
+    if cache is not None:
+        missing = []
+        for c in calls:
+            view = cache.get(c, now)
+            if view is None:
+                missing.append(c)
+            else:
+                known[c.id] = view
+        if not missing:
+            return [known[c.id] for c in calls]
+    ids = [c.id for c in missing]
     by_kind: dict[int, list[Any]] = {}
     for kind, statement in CHILDREN_STATEMENTS.items():  # plain rows (core/db/plain.py): no pending change to flush
         by_kind[kind] = plain_rows(TABLES[kind], await plain_select(statement, {"ids": ids}))
-    return _assemble(calls, by_kind, now)
+    views = _assemble(missing, by_kind, now)
+    if cache is None:
+        return views
+    for view in views:
+        cache.put(view)
+        known[view.call.id] = view
+    return [known[c.id] for c in calls]

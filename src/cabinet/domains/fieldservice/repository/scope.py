@@ -42,6 +42,16 @@ def bound_call_scope(viewer: Viewer) -> tuple[tuple[ColumnElement[bool], ...], d
     return _OWNER_SCOPE, {"scope_company": viewer.company_id, "scope_owner": viewer.owner_scope}
 
 
+def is_confined(viewer: Viewer) -> bool:
+    """Whether the viewer sees only the calls of one owner (``call_scope``)."""
+    return viewer.owner_scope is not None
+
+
+def bound_call_scope_clauses(confined: bool) -> tuple[ColumnElement[bool], ...]:
+    """``bound_call_scope``'s clauses for a viewer confined to an owner's calls or not."""
+    return _OWNER_SCOPE if confined else _COMPANY_SCOPE
+
+
 def child_scope(model: Any, viewer: Viewer) -> list[ColumnElement[bool]]:
     """A call's child rows (tasks, messages, jeopardies, estimates) the viewer may see: of its company, and of
     the calls in its ``call_scope``."""
@@ -81,9 +91,10 @@ def plain_rows(model: Any, rows: Iterable[Any]) -> list[Any]:
     return [make(row[:width]) for row in rows]
 
 
-def expired_clause(now: datetime) -> ColumnElement[bool]:
-    """isExpired: the arrival deadline passed before acceptance, or the fix deadline before completion."""
-    at = literal(now, UTCDateTime())
+def expired_clause(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
+    """isExpired: the arrival deadline passed before acceptance, or the fix deadline before completion (at ``now``,
+    a time or a bound parameter)."""
+    at = now if isinstance(now, ColumnElement) else literal(now, UTCDateTime())
     return or_(
         and_(Call.tto.is_not(None), func.coalesce(Call.commited_at, at) > Call.tto),
         and_(Call.ttf.is_not(None), func.coalesce(Call.finished_at, at) > Call.ttf),
