@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, select
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, func, select
 
 from cabinet.core.db.engine import build_engine
 from cabinet.core.db.types import JSONDoc, UTCDateTime
 from cabinet.core.db.uow import Database, unit_of_work
 from cabinet.core.query import Condition, FieldType, Group, Node, Query, QueryField, QueryValueInvalid, SortKey
-from cabinet.core.query.compiler import ANY, ONE, like_tokens, run_query
+from cabinet.core.query.compiler import ANY, ONE, _counted, like_tokens, run_query
 from cabinet.core.query.model import DATETIME_FORMAT
 from cabinet.settings import Settings
 from tests.helpers import TEST_SECRET
@@ -291,3 +291,15 @@ def test_patterns_both_backends_refuse(probe: Probe) -> None:
     for pattern in (r"(a)\1", "(?=a)b", "(["):  # back-references and look-arounds: not RE2
         with pytest.raises(QueryValueInvalid):
             probe.run(probe.ids(Condition("name", "regexp", pattern)))
+
+
+def test_a_plain_select_is_counted_in_place_a_grouped_or_distinct_one_as_a_subquery() -> None:
+    """The total of a page (``run_query``): ``SELECT count(*) FROM ... WHERE ...`` for a plain SELECT (one row per
+    match: the count an index alone can answer), the rows of a subquery where grouping or DISTINCT make rows of
+    their own (the totals above hold either way)."""
+    plain = str(_counted(select(things).where(things.c.score > 1).order_by(things.c.name)))
+    assert plain.startswith("SELECT count(*)") and "(SELECT" not in plain and "ORDER BY" not in plain
+    assert "WHERE query_compiler_probe.score >" in plain
+    grouped = select(things.c.name, func.count()).group_by(things.c.name)
+    assert "(SELECT" in str(_counted(grouped))
+    assert "(SELECT" in str(_counted(select(things.c.name).distinct()))

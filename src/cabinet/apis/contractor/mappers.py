@@ -178,20 +178,6 @@ def signature_out(s: CallSignature | Any) -> SignatureDTO:
 
 
 def call_json(view: CallView) -> dict[str, Any]:
-    """A call's DTO as plain data. A view from the lists' cache keeps it (``CallView.memo``): only ``isExpired``,
-    the clock's part, is set for each answer."""
-    memo = view.memo
-    if memo is None:
-        return _call_json(view)
-    known = memo.get("call_json")
-    if known is None:
-        known = memo["call_json"] = _call_json(view)
-    data = known.copy()  # shallow: the embeds are shared, never changed
-    data["isExpired"] = view.is_expired
-    return data
-
-
-def _call_json(view: CallView) -> dict[str, Any]:
     c = view.call
     attachments = view.attachments
     return {
@@ -232,10 +218,36 @@ def call_out(view: CallView) -> CallDTO:
     return CallDTO.model_validate(call_json(view))
 
 
+def calls_body(views: Iterable[CallView]) -> bytes:
+    """A JSON array of calls' DTOs. A view from the list's cache keeps its call's JSON text (``CallView.memo``), one
+    for each value of ``isExpired`` (the clock's part): a list asked again writes no call again."""
+    parts = []
+    for view in views:
+        memo = view.memo
+        if memo is None:
+            parts.append(_dumps(call_json(view)))
+            continue
+        key = "json-expired" if view.is_expired else "json"
+        known = memo.get(key)
+        if known is None:
+            known = memo[key] = _dumps(call_json(view))
+        parts.append(known)
+    return b"[" + b",".join(parts) + b"]"
+
+
+def _dumps(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_UTC_Z)
+
+
 def json_data(data: Any, **headers: str) -> Response:
     """Plain data (dicts, lists, str, int, float, bool, None, aware UTC datetimes) as a JSON answer, written the way
     pydantic writes a DTO's (times in UTC with ``Z``)."""
-    return Response(orjson.dumps(data, option=orjson.OPT_UTC_Z), media_type="application/json", headers=headers or None)
+    return json_body(_dumps(data), **headers)
+
+
+def json_body(body: bytes, **headers: str) -> Response:
+    """JSON text already written (``calls_body``) as an answer."""
+    return Response(body, media_type="application/json", headers=headers or None)
 
 
 def notification_out(n: Notification) -> NotificationDTO:

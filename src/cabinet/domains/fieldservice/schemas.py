@@ -105,8 +105,8 @@ class CallView:
     attachments: dict[int, list[Any]] = field(default_factory=dict)  # task id -> its result's attachments
     visits: list[CallVisit | Any] = field(default_factory=list)
     signature: CallSignature | Any | None = None  # the current one
-    # what presenters derived from this view's clock-free part, shared by the views a cache hands out for the same
-    # call row (``call_views.ViewCache``); None: not kept
+    # what presenters derived from this view (say, its JSON text), shared by the views a cache hands out for the
+    # same call row (``call_views.ViewCache``): valid as long as the row, so never of the clock; None: not kept
     memo: dict[str, Any] | None = None
 
 

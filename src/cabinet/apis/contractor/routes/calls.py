@@ -11,7 +11,15 @@ from fastapi.responses import StreamingResponse
 from cabinet.apis.contractor.deps import Caller, ServicesDep, contractor_operation
 from cabinet.apis.contractor.files import file_response
 from cabinet.apis.contractor.keys import KeyedRoute
-from cabinet.apis.contractor.mappers import call_json, jeopardy_out, json_data, json_list, message_out
+from cabinet.apis.contractor.mappers import (
+    call_json,
+    calls_body,
+    jeopardy_out,
+    json_body,
+    json_data,
+    json_list,
+    message_out,
+)
 from cabinet.apis.contractor.routes import api_router
 from cabinet.apis.contractor.schemas import (
     INT64_MAX,
@@ -134,7 +142,7 @@ async def list_calls(
     )
     views, total = await svc.calls.list_calls(principal, query)
     set_result_elements(len(views))
-    return json_data([call_json(view) for view in views], **{"X-Total-Count": str(total)})
+    return json_body(calls_body(views), **{"X-Total-Count": str(total)})
 
 
 @router.get(
@@ -149,7 +157,7 @@ async def call_modifications(
 ) -> Response:
     views = await svc.calls.calls_changed(principal, timestamp, limit)
     set_result_elements(len(views))
-    return json_data([call_json(view) for view in views])
+    return json_body(calls_body(views))
 
 
 @router.get(
