@@ -224,3 +224,41 @@ def test_one_copy_of_each_shared_rule() -> None:
         if re.search(r"^def parse_datetime\(", path.read_text(), re.M)
     ]
     assert parsers == ["apis/shared/params.py"], parsers
+
+
+UNSTAMPED_CALL_COLUMNS = {"temp_link_id"}  # a field link's id: not synced, part of the list cache's version
+
+
+def test_every_write_of_a_calls_columns_stamps_the_call() -> None:
+    """Every function of the field-service domain that sets a column of a call (``call.<column> = ...``) stamps it
+    with the next change number (``feed.stamp``), save the field link's id: the call feed relies on it (a change
+    without a new number is never synced), and so do the list's kept views (``call_views.ViewCache``: a call's
+    version is its change number, its creation time and its link id)."""
+    offenders = []
+    for path in sorted((SRC / "domains" / "fieldservice").glob("*.py")):
+        if path.name == "feed.py":  # the stamp itself (it numbers new calls)
+            continue
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            written = {
+                target.attr
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "call"
+            }
+            stamps = any(
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "stamp"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "feed"
+                for node in ast.walk(function)
+            )
+            if written - UNSTAMPED_CALL_COLUMNS and not stamps:
+                offenders.append(f"{path.name}:{function.lineno} {function.name}: {sorted(written)}")
+    assert not offenders, offenders

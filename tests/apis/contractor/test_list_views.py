@@ -6,6 +6,7 @@ part (``isExpired``) follows the clock; the cache keeps at most its size."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ import pytest
 
 from cabinet.core.clock import OffsetClock
 from cabinet.domains.fieldservice.calls import CallService
-from cabinet.domains.fieldservice.repository.call_views import ViewCache
+from cabinet.domains.fieldservice.repository.call_views import Listed, ViewCache
+from cabinet.domains.fieldservice.repository.scope import row_type
 from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.domains.fieldservice.states import CallStatus
 from cabinet.domains.registry import Services
+from cabinet.models import Call
 from cabinet.settings import Settings
 from tests.apis.contractor.files_support import isolated_settings, jpeg
 from tests.apis.contractor.support import Tenant
@@ -141,27 +144,27 @@ async def test_is_expired_follows_the_clock_on_a_kept_view(
     assert shown == [(await client.get(f"/call/{call['id']}", headers=tenant.erp)).json()]
 
 
-class _Call(tuple[int, int]):
-    """A call row as a list reads it: a tuple, with the attributes ``is_expired`` reads."""
-
-    def __new__(cls, ident: int, change: int) -> _Call:
-        return super().__new__(cls, (ident, change))
-
-    @property
-    def id(self) -> int:
-        return self[0]
-
-    tto = ttf = commited_at = finished_at = None
-
-
-def test_the_cache_keeps_at_most_its_size_and_only_for_equal_rows() -> None:
+def test_the_cache_keeps_at_most_its_size_and_only_for_the_same_version() -> None:
     cache = ViewCache(size=2)
-    now = datetime(2026, 1, 1, tzinfo=UTC)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    row = row_type(Call)
+
+    def call(ident: int, change: int, link: uuid.UUID | None = None) -> Any:
+        values = dict.fromkeys(row._fields)
+        return row(**{**values, "id": ident, "change_no": change, "created_at": created, "temp_link_id": link})
+
+    def listed(ident: int, change: int, link: uuid.UUID | None = None, *, at: datetime = created) -> Listed:
+        return Listed(ident, change, at, link, False)
+
     for ident in (1, 2, 3):
-        cache.put(CallView(_Call(ident, 1)))
+        cache.put(CallView(call(ident, 1)))
     assert len(cache) == 2
-    assert cache.get(_Call(1, 1), now) is None  # the oldest went
-    assert cache.get(_Call(2, 1), now) is not None
-    assert cache.get(_Call(3, 2), now) is None  # the call changed since
-    cache.put(CallView(_Call(4, 1)))  # 2 was used last: 3 goes
-    assert cache.get(_Call(3, 1), now) is None and cache.get(_Call(2, 1), now) is not None
+    assert cache.get(listed(1, 1)) is None  # the oldest went
+    assert cache.get(listed(2, 1)) is not None
+    assert cache.get(listed(3, 2)) is None  # the call changed since
+    assert cache.get(listed(3, 1, uuid.uuid4())) is None  # a field link was issued since (not stamped)
+    assert cache.get(listed(3, 1, at=created + timedelta(seconds=1))) is None  # another call took a deleted one's id
+    cache.put(CallView(call(4, 1)))  # 2 was used last: 3 goes
+    assert cache.get(listed(3, 1)) is None and cache.get(listed(2, 1)) is not None
+    expired = cache.get(Listed(2, 1, created, None, True))
+    assert expired is not None and expired.is_expired is True  # the clock's part, as the page read it

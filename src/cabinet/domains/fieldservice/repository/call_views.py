@@ -19,12 +19,13 @@ the views are read, never changed. Each statement is built once per process.
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -50,7 +51,14 @@ from cabinet.core.db.id_lists import id_list, in_ids
 from cabinet.core.db.plain import PlainSelect, plain_select
 from cabinet.core.db.types import UTCDateTime
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import bound_call_scope, is_expired, plain_rows, row_type, whole_rows
+from cabinet.domains.fieldservice.repository.scope import (
+    bound_call_scope,
+    expired_clause,
+    is_expired,
+    plain_rows,
+    row_type,
+    whole_rows,
+)
 from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.models import Call, CallJeopardy, CallSignature, CallTask, CallTaskAttachment, CallVisit, ExpenditureItem
 
@@ -229,34 +237,61 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
     return views
 
 
+class Listed(NamedTuple):
+    """What a list's page reads of each call (``LISTED_COLUMNS``): which call, at which version, and whether it is
+    expired now."""
+
+    id: int
+    change_no: int
+    created_at: datetime
+    temp_link_id: uuid.UUID | None
+    is_expired: bool
+
+
+def listed_columns(now: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """A page's columns (``Listed``): ``now`` is the clock's time as a bound parameter."""
+    c = Call.__table__.c
+    return [c.id, c.change_no, c.created_at, c.temp_link_id, expired_clause(now).label("is_expired")]
+
+
+def _version(call: Any) -> tuple[Any, ...]:
+    """What tells one state of a call row from another (``ViewCache``)."""
+    return call.change_no, call.created_at, call.temp_link_id
+
+
 class ViewCache:
     """The views of the calls lists showed lately, kept per process (``GET /call``: a list of 50 calls read six
     child tables and wrote 50 calls' embeds on every request, though they change only when their call does).
 
-    A view is used again only for a call row equal to the one it was read with, column by column. Every change to
-    what a call's view embeds (tasks, their attachments, jeopardies, visits, signatures) stamps the call with the
-    next change number of its company in the same transaction (``feed.stamp``: the call feed relies on it, so
-    does this), so an equal row means the same embeds: no time bound, in every process, whichever wrote. The
-    clock's part of a view (``is_expired``) is computed for each request; the rest, and what presenters derive from
-    it (``CallView.memo``), is shared. The oldest views are dropped beyond ``size`` calls."""
+    A view is used again only for a call whose ``change_no``, ``created_at`` and ``temp_link_id`` are those it was
+    read with. Every change to a call's row or to what its view embeds (tasks, their attachments, jeopardies,
+    visits, signatures) stamps the call with the next change number of its company in the same transaction
+    (``feed.stamp``: the call feed relies on it, so does this; ``tests/unit/test_rules.py`` holds every write of a
+    call's columns to it), save a field link's id (``temp_link_id``, not synced): so the same three values mean the
+    same row and the same embeds, with no time bound, in every process, whichever wrote (``created_at`` tells a
+    call from another that took a deleted call's id). The clock's part (``is_expired``) is read with the page for
+    each request; the rest, and what presenters derive from it (``CallView.memo``), is shared. The oldest views are
+    dropped beyond ``size`` calls."""
 
     def __init__(self, size: int = 2_000) -> None:
         self.size = size
-        self._views: OrderedDict[int, CallView] = OrderedDict()
+        self._views: OrderedDict[int, tuple[tuple[Any, ...], CallView]] = OrderedDict()
 
-    def get(self, call: Any, now: datetime) -> CallView | None:
-        known = self._views.get(call.id)
-        if known is None or known.call != call:
+    def get(self, listed: Listed) -> CallView | None:
+        known = self._views.get(listed.id)
+        if known is None or known[0] != (listed.change_no, listed.created_at, listed.temp_link_id):
             return None
-        self._views.move_to_end(call.id)
-        v = known
-        expired = is_expired(call, now)
-        return CallView(call, v.tasks, v.jeopardies, v.items, expired, v.attachments, v.visits, v.signature, v.memo)
+        self._views.move_to_end(listed.id)
+        v = known[1]
+        return CallView(
+            v.call, v.tasks, v.jeopardies, v.items, listed.is_expired, v.attachments, v.visits, v.signature, v.memo
+        )
 
     def put(self, view: CallView) -> None:
         view.memo = {}
-        self._views[view.call.id] = view
-        self._views.move_to_end(view.call.id)
+        call_id = view.call.id
+        self._views[call_id] = (_version(view.call), view)
+        self._views.move_to_end(call_id)
         while len(self._views) > self.size:
             self._views.popitem(last=False)
 
@@ -288,33 +323,40 @@ def _children_statement(kind: int) -> Any:
 CHILDREN_STATEMENTS = {kind: PlainSelect(_children_statement(kind)) for kind in CHILDREN}
 
 
-async def views_of(calls: Sequence[Any], now: datetime, cache: ViewCache | None = None) -> list[CallView]:
+async def views_of(calls: Sequence[Any], now: datetime) -> list[CallView]:
     """The views of calls already read (ORM objects or plain rows): one statement per child table, each with the
     page's ids as one bound value (``core/db/id_lists.py``). A page's thousands of child rows come back with only
-    their own table's columns (the one-call union's 34 slots a row cost a fifth of a feed page). With a ``cache``
-    (plain rows only), the calls whose views it holds read nothing."""
+    their own table's columns (the one-call union's 34 slots a row cost a fifth of a feed page)."""
     if not calls:
         return []
-    known: dict[int, CallView] = {}
-    missing = calls
-    if cache is not None:
-        missing = []
-        for c in calls:
-            view = cache.get(c, now)
-            if view is None:
-                missing.append(c)
-            else:
-                known[c.id] = view
-        if not missing:
-            return [known[c.id] for c in calls]
-    ids = [c.id for c in missing]
+    ids = [c.id for c in calls]
     by_kind: dict[int, list[Any]] = {}
     for kind, statement in CHILDREN_STATEMENTS.items():  # plain rows (core/db/plain.py): no pending change to flush
         by_kind[kind] = plain_rows(TABLES[kind], await plain_select(statement, {"ids": ids}))
-    views = _assemble(missing, by_kind, now)
-    if cache is None:
-        return views
-    for view in views:
-        cache.put(view)
-        known[view.call.id] = view
-    return [known[c.id] for c in calls]
+    return _assemble(calls, by_kind, now)
+
+
+CALLS_BY_ID = PlainSelect(whole_rows(Call).where(in_ids(Call.__table__.c.id, id_list("ids"))))
+
+
+async def listed_views(listed: Sequence[Listed], cache: ViewCache, now: datetime) -> list[CallView]:
+    """The views of a list's page: those ``cache`` holds at the calls' versions read nothing; the others are read
+    (the calls' rows, then one statement per child table) and kept. A call gone since the page was read is left
+    out."""
+    known: dict[int, CallView] = {}
+    missing: list[Listed] = []
+    for entry in listed:
+        view = cache.get(entry)
+        if view is None:
+            missing.append(entry)
+        else:
+            known[entry.id] = view
+    if missing:
+        rows = {
+            row.id: row for row in plain_rows(Call, await plain_select(CALLS_BY_ID, {"ids": [m.id for m in missing]}))
+        }
+        calls = [rows[m.id] for m in missing if m.id in rows]
+        for view in await views_of(calls, now):
+            cache.put(view)
+            known[view.call.id] = view
+    return [known[entry.id] for entry in listed if entry.id in known]

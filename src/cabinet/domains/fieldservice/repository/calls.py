@@ -70,12 +70,16 @@ class CallRepository:
         its size (``call_views``)."""
         return await call_views.views_of(calls, now)
 
-    async def listed_views(self, calls: Sequence[Any], now: datetime) -> list[CallView]:
-        """``views`` of a list's page (plain rows): those it showed lately and whose calls did not change since are
+    async def listed_views(self, calls: Sequence[call_views.Listed], now: datetime) -> list[CallView]:
+        """The views of a list's page (``list``): those it showed lately, of calls that did not change since, are
         not read again (``call_views.ViewCache``)."""
-        return await call_views.views_of(calls, now, self.listed)
+        return await call_views.listed_views(calls, self.listed, now)
 
-    async def list(self, viewer: Viewer, query: CallListQuery, now: datetime) -> tuple[list[Any], int]:
+    async def list(
+        self, viewer: Viewer, query: CallListQuery, now: datetime
+    ) -> tuple[builtins.list[call_views.Listed], int]:
+        """A page of the calls the viewer may see (which calls, at which version: ``listed_views`` reads their
+        views) and how many match."""
         text = query.text.strip()
         statuses = [status.value for status in query.statuses]
         shape = _ListShape(
@@ -95,7 +99,7 @@ class CallRepository:
         params.update(now=now, text=_like_escaped(text), limit=query.limit, offset=query.offset)
         # a statement of this shape built once (plain.py: no statement to build, hash and compile per request)
         rows = await plain_select(page, params)
-        calls = plain_rows(Call, rows)
+        calls = [call_views.Listed._make(row[:_WIDTH]) for row in rows]
         if not rows and query.offset == 0:
             return calls, 0
         key = count_key(viewer, query)
@@ -134,7 +138,7 @@ class _ListShape(NamedTuple):
 # index walk of up to this many rows (~0.3 ms for 50 of 100,000 calls), where handing it to the driver's thread
 # under load cost more than the read (the threads trading the GIL at every row)
 INLINE_ROWS = 1_000
-_WIDTH = len(Call.__table__.c)  # a page row: the call's columns, then the company's change number
+_WIDTH = len(call_views.Listed._fields)  # a page row: what the list needs of a call, then the company's version
 _LIKE_ESCAPE = "/"
 
 
@@ -149,6 +153,7 @@ def _list_statements(shape: _ListShape) -> tuple[PlainSelect, PlainSelect | None
     order, no filter: ``ix_contractor_call_company_order``, ``ix_contractor_call_owner_order``), and its count, for
     lists of this shape (their values bound: scope, statuses, now, text, limit, offset), built once per process.
     Each read also reads the company's change number (``call_counts``)."""
+    now = bindparam("now", type_=UTCDateTime())  # the clock, for the expired filter and flag
     clauses: list[Any] = list(bound_call_scope_clauses(shape.confined))
     if shape.statuses:
         clauses.append(Call.status.in_([bindparam(f"status_{n}") for n in range(shape.statuses)]))
@@ -157,7 +162,7 @@ def _list_statements(shape: _ListShape) -> tuple[PlainSelect, PlainSelect | None
     if shape.jeopardy is not None:
         clauses.append(Call.jeopardy_open.is_(shape.jeopardy))
     if shape.expired is not None:
-        expired = expired_clause(bindparam("now", type_=UTCDateTime()))
+        expired = expired_clause(now)
         clauses.append(expired if shape.expired else ~expired)
     if shape.text:
         searched = (
@@ -175,7 +180,7 @@ def _list_statements(shape: _ListShape) -> tuple[PlainSelect, PlainSelect | None
         .scalar_subquery()
         .label("company_version")
     )
-    page = whole_rows(Call).add_columns(version).where(*clauses).order_by(*_order(shape.sort))
+    page = select(*call_views.listed_columns(now), version).where(*clauses).order_by(*_order(shape.sort))
     page = page.limit(bindparam("limit", type_=Integer())).offset(bindparam("offset", type_=Integer()))
     count = select(func.count(), version).select_from(Call).where(*clauses)
     unfiltered = shape == _ListShape(shape.confined, 0, None, None, None, False, "default")
