@@ -191,20 +191,26 @@ async def run_query(
     tiebreak: Sequence[Any],
     *,
     scalars: bool = True,
+    plain: bool = False,
 ) -> tuple[list[Any], int]:
-    """One page of ``stmt`` filtered, sorted and paged by ``query``, and the count of every matching row."""
+    """One page of ``stmt`` filtered, sorted and paged by ``query``, and the count of every matching row.
+    ``scalars``: each row is one ORM object; ``plain``: ``stmt`` selects table columns only (no ORM entity), so its
+    rows are read without the session's ORM steps (they were a fifth of a Data API call list under load)."""
     session = current_session()
     dialect = session.get_bind().dialect.name
     if query.filter is not None:
         stmt = stmt.where(compile_filter(query.filter, catalog, tz_hours=query.tz_hours, dialect=dialect))
     paged = stmt.order_by(*order_by(query.sort, catalog, tiebreak)).offset(query.offset).limit(query.limit)
     try:
-        result = await session.execute(paged)
-        rows = list(result.scalars().unique() if scalars else result.all())
+        if plain:  # table columns only: read on the unit's connection, none of the ORM's loading steps
+            rows = list((await (await session.connection()).execute(paged)).all())
+        else:
+            result = await session.execute(paged)
+            rows = list(result.scalars().unique() if scalars else result.all())
         if query.offset == 0 and len(rows) < query.limit:
             total = len(rows)
         else:
-            total = int(await session.scalar(_counted(stmt)) or 0)
+            total = int((await (await session.connection()).execute(_counted(stmt))).scalar() or 0)
     except DBAPIError as exc:  # e.g. a regular expression PostgreSQL's dialect refuses
         if "regular expression" in str(exc.orig).lower():
             raise QueryValueInvalid("Invalid parameter value: invalid regular expression") from exc
