@@ -21,6 +21,9 @@ class Call(Base):
     __table_args__ = (
         Index("ix_contractor_call_company_change", "company_id", "change_no"),
         Index("ix_contractor_call_company_owner", "company_id", "owner_id", "status"),
+        # the next deadline of a call not yet accepted / not yet finished (``scope.expiry_bound``)
+        Index("ix_contractor_call_open_tto", "company_id", "commited_at", "tto"),
+        Index("ix_contractor_call_open_ttf", "company_id", "finished_at", "ttf"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

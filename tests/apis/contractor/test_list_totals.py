@@ -6,6 +6,7 @@ companies, or a company's contractor and its external system, never share a tota
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -80,16 +81,42 @@ async def test_a_change_made_by_another_process_shows(
     assert counts(after) == 1
 
 
-async def test_expired_is_always_counted_and_scopes_never_share(
-    app: Any, client: httpx.AsyncClient, tenant: Tenant, services: Services, clock: OffsetClock
+async def test_a_total_of_the_clock_holds_until_the_next_deadline(
+    app: Any, client: httpx.AsyncClient, tenant: Tenant, clock: OffsetClock
 ) -> None:
+    """A total filtered by ``expired`` is kept until a call of the company could next become expired (its arrival
+    or fix deadline passing), then counted again: exact at every moment, with no call changing."""
+    owner_id, _ = await tenant.contractor(client)
+    start = clock.now()
+
+    def at(hours: float) -> str:
+        return (start + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+    await tenant.dispatch(client, owner_id, tto=at(2), ttf=at(5))
+    await tenant.dispatch(client, owner_id, ttf=at(3))
+    await tenant.dispatch(client, owner_id)  # no deadline: never expires
+    with table_reads(app, "contractor_call") as first:
+        assert await total(client, tenant.erp, expired="true") == 0
+        assert await total(client, tenant.erp, expired="false") == 3
+    assert counts(first) == 1  # (an empty first page needs no count)
+    clock.advance(hours=1)
+    with table_reads(app, "contractor_call") as before_any:
+        assert await total(client, tenant.erp, expired="true") == 0
+        assert await total(client, tenant.erp, expired="false") == 3
+    assert counts(before_any) == 0  # no deadline passed: kept
+    for hours, expired in ((2.5, 1), (3.5, 2), (10, 2)):  # past the arrival, the second's fix, every deadline
+        clock.advance(seconds=(start + timedelta(hours=hours) - clock.now()).total_seconds())
+        with table_reads(app, "contractor_call") as later:
+            assert await total(client, tenant.erp, expired="true") == expired
+            assert await total(client, tenant.erp, expired="false") == 3 - expired
+        assert counts(later) == 2, hours
+
+
+async def test_scopes_never_share_a_total(client: httpx.AsyncClient, tenant: Tenant, services: Services) -> None:
     owner_id, me = await tenant.contractor(client)
     _, other_me = await tenant.contractor(client)
     await tenant.dispatch(client, owner_id)
-    for _ in range(2):
-        with table_reads(app, "contractor_call") as expired:
-            assert await total(client, tenant.erp, expired="false") == 1
-        assert counts(expired) == 1  # the clock moves: never kept
+    assert await total(client, tenant.erp, expired="false") == 1
     assert await total(client, me) == 1
     assert await total(client, other_me) == 0  # another contractor of the same company: its own calls only
     second = await make_tenant(services)

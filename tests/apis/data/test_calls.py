@@ -9,6 +9,7 @@ a2 (ttf passed: expired) and a3; B owns b1 (Closed); C owns c1."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cabinet.core.clock import OffsetClock
 from cabinet.core.roles import Role
 from cabinet.domains.credentials.schemas import PLATFORM_OPERATOR
 from cabinet.domains.fieldservice.schemas import ExpenseLine, MaterialLine
@@ -24,7 +26,7 @@ from cabinet.domains.fieldservice.states import CallStatus, MaterialOwner
 from cabinet.domains.registry import Services
 from tests.apis.contractor.support import Tenant, make_tenant
 from tests.apis.data.support import Caller, make_caller, mnemonic, ok, rpc
-from tests.helpers import UserFactory
+from tests.helpers import UserFactory, table_reads
 
 
 @dataclass
@@ -401,3 +403,31 @@ async def test_random_filter_trees_match_a_python_reference(
     expected = sorted(r["id"] for r in everything if _holds(tree, r, owners))
     rows, total = await _get(client, world.erp, "get.calls", filter=_wire(tree, owners), fields=["id"])
     assert sorted(r["id"] for r in rows) == expected and total == len(expected), (tree, rows)
+
+
+async def test_get_calls_totals_are_exact_after_a_change_and_as_time_passes(
+    app: Any, client: httpx.AsyncClient, world: World, clock: OffsetClock
+) -> None:
+    """The totals are kept per process under the company's change number and, with a filter on is_expired, until
+    a call can next become expired: asked again they are not counted again; a new call, or time passing a
+    deadline, shows in the next total."""
+    erp = world.erp
+    expired = {"field": "is_expired", "operator": "=", "value": True}
+    in_time = {"field": "is_expired", "operator": "=", "value": False}
+
+    async def totals() -> tuple[int, int]:
+        # a page of one, so that the total is counted, not read off the page
+        return (await _get(client, erp, "get.calls", filter=expired, limit=1))[1], (
+            await _get(client, erp, "get.calls", filter=in_time, limit=1)
+        )[1]
+
+    before = await totals()
+    assert before == (1, 3)  # a2's fix deadline passed; a1, a3 and b1 (closed) in time
+    with table_reads(app, "contractor_call") as again:
+        assert await totals() == before
+    assert not [s for s in again if "count(" in s.lower()]
+    soon = (clock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    await world.x.dispatch(client, world.a.user.id, ttf=soon)
+    assert await totals() == (1, 4)  # a change of the company's calls
+    clock.advance(hours=2)
+    assert await totals() == (2, 3)  # the new call's fix deadline passed, nothing changed

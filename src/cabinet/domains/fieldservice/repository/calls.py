@@ -20,7 +20,9 @@ from cabinet.domains.fieldservice.repository.scope import (
     bound_call_scope,
     bound_call_scope_clauses,
     call_scope,
+    earliest,
     expired_clause,
+    expiry_bound,
     is_confined,
     plain_rows,
     whole_rows,
@@ -104,13 +106,15 @@ class CallRepository:
             return calls, 0
         key = count_key(viewer, query)
         version = rows[0][_WIDTH] if rows else None  # the company's change number, read with the page
-        if key is not None and version is not None:
-            total = self.counts.get(key, version)
+        if version is not None:
+            total = self.counts.get(key, version, now)
             if total is not None:
                 return calls, total
-        counted, counted_version = (await plain_select(count, params))[0]
-        if key is not None and counted_version is not None:
-            self.counts.put(key, counted_version, counted)
+        counted, counted_version, *bound = (await plain_select(count, params))[0]
+        if counted_version is not None:
+            # a total of the clock holds until a call can next become expired (None: no open call has a deadline
+            # ahead, so only a change of a call moves it, as any other total)
+            self.counts.put(key, counted_version, counted, until=earliest(*bound))
         return calls, int(counted)
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
@@ -183,6 +187,8 @@ def _list_statements(shape: _ListShape) -> tuple[PlainSelect, PlainSelect | None
     page = select(*call_views.listed_columns(now), version).where(*clauses).order_by(*_order(shape.sort))
     page = page.limit(bindparam("limit", type_=Integer())).offset(bindparam("offset", type_=Integer()))
     count = select(func.count(), version).select_from(Call).where(*clauses)
+    if shape.expired is not None:  # a total of the clock: until when it holds (``call_counts``)
+        count = count.add_columns(*expiry_bound(bindparam("scope_company"), now))
     unfiltered = shape == _ListShape(shape.confined, 0, None, None, None, False, "default")
     return PlainSelect(page), PlainSelect(page, inline=True) if unfiltered else None, PlainSelect(count)
 

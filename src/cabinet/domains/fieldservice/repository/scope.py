@@ -101,6 +101,26 @@ def expired_clause(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
     )
 
 
+def expiry_bound(company: ColumnElement[Any], now: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """When a call of ``company`` can next become expired (``expired_clause``), as two columns: the earliest arrival
+    deadline of a call not yet accepted and the earliest fix deadline of one not yet finished, from ``now`` on
+    (NULL: none). While no call of the company changes, a count of calls filtered by ``isExpired`` holds until the
+    earlier of the two (``call_counts``); one index seek each (``ix_contractor_call_open_tto``, ``_ttf``)."""
+    return [
+        select(func.min(Call.tto))
+        .where(Call.company_id == company, Call.commited_at.is_(None), Call.tto >= now)
+        .scalar_subquery(),
+        select(func.min(Call.ttf))
+        .where(Call.company_id == company, Call.finished_at.is_(None), Call.ttf >= now)
+        .scalar_subquery(),
+    ]
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    """The earliest of the moments given (None: none)."""
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
 def is_expired(call: Call, now: datetime) -> bool:
     tto_missed = call.tto is not None and (call.commited_at or now) > call.tto
     ttf_missed = call.ttf is not None and (call.finished_at or now) > call.ttf
