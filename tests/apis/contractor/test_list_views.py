@@ -17,6 +17,7 @@ import pytest
 from cabinet.core.clock import OffsetClock
 from cabinet.domains.fieldservice.calls import CallService
 from cabinet.domains.fieldservice.repository.call_views import Listed, ViewCache
+from cabinet.domains.fieldservice.repository.calls import _list_statements
 from cabinet.domains.fieldservice.repository.scope import row_type
 from cabinet.domains.fieldservice.schemas import CallView
 from cabinet.domains.fieldservice.states import CallStatus
@@ -168,3 +169,17 @@ def test_the_cache_keeps_at_most_its_size_and_only_for_the_same_version() -> Non
     assert cache.get(listed(3, 1)) is None and cache.get(listed(2, 1)) is not None
     expired = cache.get(Listed(2, 1, created, None, True))
     assert expired is not None and expired.is_expired is True  # the clock's part, as the page read it
+
+
+async def test_a_status_asked_many_times_is_one_statement(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """The list's statements are kept per shape of its filters: a status repeated in the query string is one
+    status, so a caller cannot make the process keep a statement per repetition."""
+    owner_id, me = await tenant.contractor(client)
+    await tenant.dispatch(client, owner_id)
+    once = await client.get("/call", params={"status": "New"}, headers=me)
+    before = _list_statements.cache_info().currsize
+    for times in (2, 50, 500):
+        many = await client.get("/call", params=[("status", "New")] * times, headers=me)
+        assert many.status_code == 200 and many.json() == once.json()
+        assert many.headers["X-Total-Count"] == once.headers["X-Total-Count"] == "1"
+    assert _list_statements.cache_info().currsize == before

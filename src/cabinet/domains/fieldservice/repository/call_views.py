@@ -238,7 +238,7 @@ def _assemble(calls: Sequence[Any], by_kind: dict[int, list[Any]], now: datetime
 
 
 class Listed(NamedTuple):
-    """What a list's page reads of each call (``LISTED_COLUMNS``): which call, at which version, and whether it is
+    """What a list's page reads of each call (``listed_columns``): which call, at which version, and whether it is
     expired now."""
 
     id: int

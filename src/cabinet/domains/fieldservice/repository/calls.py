@@ -83,7 +83,7 @@ class CallRepository:
         """A page of the calls the viewer may see (which calls, at which version: ``listed_views`` reads their
         views) and how many match."""
         text = query.text.strip()
-        statuses = [status.value for status in query.statuses]
+        statuses = sorted({status.value for status in query.statuses})  # a status asked twice is one shape
         shape = _ListShape(
             is_confined(viewer),
             len(statuses),
