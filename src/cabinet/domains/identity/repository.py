@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cabinet.core.db.like import LIKE_ESCAPE, contains_pattern
 from cabinet.core.db.uow import current_session
 from cabinet.core.query import FieldType, Query, QueryField, run_query
 from cabinet.domains.identity.schemas import ListQuery, UserCounters, UserGroup
@@ -166,11 +167,6 @@ class SessionRepository:
         )
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 COMPANY_SORT = {"key": Company.key, "detail": Company.detail, "creation_date": Company.created_at}
 USER_SORT = {
     "username": User.username,
@@ -219,8 +215,10 @@ class DirectoryRepository:
         base = [Company.id == scope] if scope is not None else []
         where = list(base)
         if query.text:
-            pattern = _like(query.text)
-            where.append(or_(Company.key.ilike(pattern, escape="\\"), Company.detail.ilike(pattern, escape="\\")))
+            pattern = contains_pattern(query.text)
+            where.append(
+                or_(Company.key.ilike(pattern, escape=LIKE_ESCAPE), Company.detail.ilike(pattern, escape=LIKE_ESCAPE))
+            )
         column = COMPANY_SORT[query.sort_field or "key"]
         order = [_direction(column, query.descending), Company.id]
         rows = (
@@ -354,7 +352,9 @@ def _user_text(needle: str, dialect: str) -> ColumnElement[bool]:
             .where(_USER_SEARCH_MATCH.bindparams(bindparam("user_text", phrase)))
         )
         return User.id.in_(found)
-    pattern = _like(needle)
+    pattern = contains_pattern(needle)
     if dialect == "postgresql" and USER_TEXT_SEPARATOR not in needle:
-        return _USER_TEXT.ilike(pattern, escape="\\")
-    return or_(*(c.ilike(pattern, escape="\\") for c in (User.username, User.specification, User.email, User.phone)))
+        return _USER_TEXT.ilike(pattern, escape=LIKE_ESCAPE)
+    return or_(
+        *(c.ilike(pattern, escape=LIKE_ESCAPE) for c in (User.username, User.specification, User.email, User.phone))
+    )

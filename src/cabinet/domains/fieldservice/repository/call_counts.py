@@ -13,11 +13,12 @@ again from then on.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from datetime import datetime
+from typing import Any
 
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.domains.fieldservice.repository.scope import scope_key
+from cabinet.domains.fieldservice.repository.scope import earliest, scope_key
 from cabinet.domains.fieldservice.schemas import CallListQuery
 
 MAX_ENTRIES = 10_000  # all are dropped when full: the lists asked again are counted again
@@ -40,6 +41,16 @@ class CallCounts:
         if known is None or known[0] != version or (known[2] is not None and now >= known[2]):
             return None
         return known[1]
+
+    def noted(self, key: Hashable, counted: Sequence[Any]) -> int:
+        """The total of a counting statement's row (the count, the company's version, then the moments of
+        ``scope.expiry_bound`` when the total is of the clock), kept for ``key``."""
+        total, version, *bound = counted
+        if version is not None:
+            # a total of the clock holds until a call can next become expired (no bound: no open call has a
+            # deadline ahead, so only a change of a call moves it, as any other total)
+            self.put(key, version, total, until=earliest(*bound))
+        return int(total)
 
     def put(self, key: Hashable, version: int, total: int, until: datetime | None = None) -> None:
         """``until``: the moment a total of the clock stops holding (None: the total does not depend on it)."""

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, String, bindparam, func, or_, select
 
+from cabinet.core.db.like import LIKE_ESCAPE, like_escaped
 from cabinet.core.db.plain import PlainSelect, plain_select
 from cabinet.core.db.types import UTCDateTime
 from cabinet.core.db.uow import current_session
@@ -20,7 +21,7 @@ from cabinet.domains.fieldservice.repository.scope import (
     bound_call_scope,
     bound_call_scope_clauses,
     call_scope,
-    earliest,
+    company_version,
     expired_clause,
     expiry_bound,
     is_confined,
@@ -28,7 +29,7 @@ from cabinet.domains.fieldservice.repository.scope import (
     whole_rows,
 )
 from cabinet.domains.fieldservice.schemas import CallListQuery, CallView
-from cabinet.models import Call, ChangeSequence, User
+from cabinet.models import Call, User
 
 
 class CallRepository:
@@ -98,7 +99,7 @@ class CallRepository:
             page = walk
         _, params = bound_call_scope(viewer)
         params.update({f"status_{n}": value for n, value in enumerate(statuses)})
-        params.update(now=now, text=_like_escaped(text), limit=query.limit, offset=query.offset)
+        params.update(now=now, text=like_escaped(text), limit=query.limit, offset=query.offset)
         # a statement of this shape built once (plain.py: no statement to build, hash and compile per request)
         rows = await plain_select(page, params)
         calls = [call_views.Listed._make(row[:_WIDTH]) for row in rows]
@@ -110,12 +111,7 @@ class CallRepository:
             total = self.counts.get(key, version, now)
             if total is not None:
                 return calls, total
-        counted, counted_version, *bound = (await plain_select(count, params))[0]
-        if counted_version is not None:
-            # a total of the clock holds until a call can next become expired (None: no open call has a deadline
-            # ahead, so only a change of a call moves it, as any other total)
-            self.counts.put(key, counted_version, counted, until=earliest(*bound))
-        return calls, int(counted)
+        return calls, self.counts.noted(key, (await plain_select(count, params))[0])
 
     async def changed_since(self, viewer: Viewer, cursor: int, limit: int) -> builtins.list[Any]:
         stmt = (
@@ -143,12 +139,6 @@ class _ListShape(NamedTuple):
 # under load cost more than the read (the threads trading the GIL at every row)
 INLINE_ROWS = 1_000
 _WIDTH = len(call_views.Listed._fields)  # a page row: what the list needs of a call, then the company's version
-_LIKE_ESCAPE = "/"
-
-
-def _like_escaped(text: str) -> str:
-    """``text`` for ``LIKE '%' || :text || '%' ESCAPE '/'``: its own ``%``, ``_`` and ``/`` taken literally."""
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 @functools.cache
@@ -177,13 +167,8 @@ def _list_statements(shape: _ListShape) -> tuple[PlainSelect, PlainSelect | None
             Call.description_for_field_employee,
         )
         text = bindparam("text", type_=String())
-        clauses.append(or_(*(column.icontains(text, escape=_LIKE_ESCAPE) for column in searched)))
-    version = (
-        select(ChangeSequence.last_change)
-        .where(ChangeSequence.company_id == bindparam("scope_company"))
-        .scalar_subquery()
-        .label("company_version")
-    )
+        clauses.append(or_(*(column.icontains(text, escape=LIKE_ESCAPE) for column in searched)))
+    version = company_version(bindparam("scope_company"))
     page = select(*call_views.listed_columns(now), version).where(*clauses).order_by(*_order(shape.sort))
     page = page.limit(bindparam("limit", type_=Integer())).offset(bindparam("offset", type_=Integer()))
     count = select(func.count(), version).select_from(Call).where(*clauses)

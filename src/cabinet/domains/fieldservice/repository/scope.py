@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or
 
 from cabinet.core.db.types import UTCDateTime
 from cabinet.domains.fieldservice.policies import Viewer
-from cabinet.models import Call
+from cabinet.models import Call, ChangeSequence
 
 
 def call_scope(viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -99,6 +99,12 @@ def expired_clause(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
         and_(Call.tto.is_not(None), func.coalesce(Call.commited_at, at) > Call.tto),
         and_(Call.ttf.is_not(None), func.coalesce(Call.finished_at, at) > Call.ttf),
     )
+
+
+def company_version(company: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The company's change number (``feed.stamp``) as a column: an exact version of all its calls, read by the
+    statement whose answer it versions (``call_counts``)."""
+    return select(ChangeSequence.last_change).where(ChangeSequence.company_id == company).scalar_subquery()
 
 
 def expiry_bound(company: ColumnElement[Any], now: ColumnElement[Any]) -> list[ColumnElement[Any]]:

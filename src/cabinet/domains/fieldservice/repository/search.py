@@ -18,7 +18,7 @@ from cabinet.domains.fieldservice.repository.call_counts import CallCounts
 from cabinet.domains.fieldservice.repository.scope import (
     call_scope,
     child_scope,
-    earliest,
+    company_version,
     expired_clause,
     expiry_bound,
     row_type,
@@ -33,7 +33,6 @@ from cabinet.models import (
     CallJeopardy,
     CallMessage,
     CallTask,
-    ChangeSequence,
     CostExpense,
     CostMaterial,
     Notification,
@@ -143,7 +142,7 @@ class FieldServiceSearch:
     async def calls(self, viewer: Viewer, query: Query, now: datetime) -> tuple[list[CallHit], int]:
         catalog = call_catalog(now)
         company = literal(viewer.company_id)
-        version = select(ChangeSequence.last_change).where(ChangeSequence.company_id == company).scalar_subquery()
+        version = company_version(company)
         # plain rows, not ORM objects: a page's rows are only read, and a Data API row reads some 25 attributes
         # (an ORM attribute costs ~0.25 µs, a named tuple's 35 ns); the company's version read with the page
         stmt = whole_rows(Call).add_columns(catalog["is_expired"].column, version).where(*call_scope(viewer))
@@ -154,10 +153,7 @@ class FieldServiceSearch:
             if rows and (total := self.call_counts.get(key, rows[0][width + 1], now)) is not None:
                 return total
             statement = counted.add_columns(version, *expiry_bound(company, literal(now, UTCDateTime())))
-            found, found_version, *bound = (await (await current_session().connection()).execute(statement)).one()
-            if found_version is not None:
-                self.call_counts.put(key, found_version, found, until=earliest(*bound))
-            return int(found)
+            return self.call_counts.noted(key, (await (await current_session().connection()).execute(statement)).one())
 
         rows, total = await run_query(stmt, catalog, query, [Call.id], scalars=False, plain=True, count=count)
         make = row_type(Call)._make
